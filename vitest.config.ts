@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const protocolSource = fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url));
+
+/**
+ * The server suite runs twice: on a fresh SQLite file per test file, and on PostgreSQL
+ * (TEST_PG_URL, a fresh schema per test file). Engine-free tests run once.
+ */
+export default defineConfig({
+  resolve: { alias: { '@servicesystem/protocol': protocolSource } },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'apps/server/test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'server-sqlite',
+          include: ['apps/server/test/engine/**/*.test.ts'],
+          env: { TEST_DB: 'sqlite' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'server-postgres',
+          include: ['apps/server/test/engine/**/*.test.ts'],
+          env: { TEST_DB: 'postgres' },
+        },
+      },
+    ],
+  },
+});
