@@ -1,0 +1,43 @@
+import { z } from 'zod';
+
+/**
+ * Every error the API can answer with. The HTTP status for each code lives in the server's
+ * transport layer; socket acks carry the same codes.
+ */
+export const ErrorCode = {
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  INVALID_JSON: 'INVALID_JSON',
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  ACCOUNT_DISABLED: 'ACCOUNT_DISABLED',
+  WRONG_PASSWORD: 'WRONG_PASSWORD',
+  FORBIDDEN: 'FORBIDDEN',
+  CROSS_SITE_REQUEST: 'CROSS_SITE_REQUEST',
+  NOT_FOUND: 'NOT_FOUND',
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  USERNAME_TAKEN: 'USERNAME_TAKEN',
+  LAST_ADMIN: 'LAST_ADMIN',
+  TOO_MANY_LOGIN_ATTEMPTS: 'TOO_MANY_LOGIN_ATTEMPTS',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ErrorIssue = z.object({
+  path: z.string(),
+  message: z.string(),
+});
+export type ErrorIssue = z.infer<typeof ErrorIssue>;
+
+/** The one shape of every error body: `{"error":{"code","message","issues"?}}`. */
+export const ErrorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(ErrorIssue).optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
