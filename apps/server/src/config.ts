@@ -1,0 +1,220 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every setting is validated once, at start-up; a bad value
+ * stops the process with one line that names the variable (see main.ts).
+ */
+
+export type DatabaseConfig =
+  { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string };
+
+export interface S3Config {
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  redisUrl: string | undefined;
+  s3: S3Config | undefined;
+  ffmpegPath: string | undefined;
+  ffprobePath: string | undefined;
+  adminUsername: string;
+  adminPassword: string | undefined;
+  maxUploadMb: number;
+  sessionIdleDays: number;
+  loginMaxFailures: number;
+  loginWindowMinutes: number;
+  trustProxy: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an http:// or https:// URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const redisUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL');
+
+const databaseUrl = z
+  .string()
+  .trim()
+  .refine(
+    (v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v),
+    'must be sqlite:<file path> or a postgres:// URL',
+  );
+
+const adminUsername = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.-]{2,32}$/, 'must be 2 to 32 letters, digits, "_", "." or "-"')
+  .transform((v) => v.toLowerCase());
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** Each variable: its schema and default (as the string a user would write). */
+const variables = {
+  PORT: { schema: integer(1, 65535), default: '3000' },
+  HOST: { schema: z.string().trim().min(1, 'must not be empty'), default: '0.0.0.0' },
+  PUBLIC_URL: { schema: httpUrl.optional(), default: undefined },
+  DATA_DIR: { schema: z.string().trim().min(1, 'must not be empty'), default: './data' },
+  DATABASE_URL: { schema: databaseUrl.optional(), default: undefined },
+  REDIS_URL: { schema: redisUrl.optional(), default: undefined },
+  S3_ENDPOINT: { schema: httpUrl.optional(), default: undefined },
+  S3_BUCKET: { schema: optionalText, default: undefined },
+  S3_REGION: { schema: z.string().trim().min(1), default: 'us-east-1' },
+  S3_ACCESS_KEY_ID: { schema: optionalText, default: undefined },
+  S3_SECRET_ACCESS_KEY: { schema: optionalText, default: undefined },
+  S3_FORCE_PATH_STYLE: { schema: booleanFlag, default: 'true' },
+  FFMPEG_PATH: { schema: optionalText, default: undefined },
+  FFPROBE_PATH: { schema: optionalText, default: undefined },
+  ADMIN_USERNAME: { schema: adminUsername, default: 'admin' },
+  ADMIN_PASSWORD: {
+    schema: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
+    default: undefined,
+  },
+  MAX_UPLOAD_MB: { schema: integer(1, 2048), default: '20' },
+  SESSION_IDLE_DAYS: { schema: integer(1, 365), default: '7' },
+  LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
+  LOGIN_WINDOW_MINUTES: { schema: integer(1, 1440), default: '15' },
+  TRUST_PROXY: { schema: booleanFlag, default: 'false' },
+  LOG_LEVEL: { schema: logLevel, default: 'info' },
+} as const;
+
+type VariableName = keyof typeof variables;
+type Parsed = { [K in VariableName]: z.output<(typeof variables)[K]['schema']> };
+
+function describe(value: string): string {
+  const shown = value.length > 40 ? `${value.slice(0, 40)}...` : value;
+  return JSON.stringify(shown);
+}
+
+/**
+ * Reads every setting from `env`. Throws ConfigError whose message is one line naming each bad
+ * variable, for example: `PORT must be a whole number from 1 to 65535 (got "abc")`.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const parsed: Partial<Record<VariableName, unknown>> = {};
+  for (const [name, spec] of Object.entries(variables) as [
+    VariableName,
+    (typeof variables)[VariableName],
+  ][]) {
+    const raw = env[name];
+    const input = raw === undefined || raw === '' ? spec.default : raw;
+    if (input === undefined) {
+      parsed[name] = undefined;
+      continue;
+    }
+    const result = (spec.schema as z.ZodType).safeParse(input);
+    if (result.success) {
+      parsed[name] = result.data;
+    } else {
+      const message = result.error.issues[0]?.message ?? 'is not valid';
+      const secret = name.includes('PASSWORD') || name.includes('SECRET');
+      problems.push(`${name} ${message}${secret ? '' : ` (got ${describe(input)})`}`);
+    }
+  }
+  const p = parsed as Parsed;
+
+  if (problems.length === 0 && p.S3_BUCKET === undefined) {
+    for (const name of ['S3_ENDPOINT', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+      if (p[name] !== undefined) problems.push(`${name} is set but S3_BUCKET is not`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+
+  const dataDir = path.resolve(p.DATA_DIR);
+  const databaseUrlValue = p.DATABASE_URL;
+  let database: DatabaseConfig;
+  if (databaseUrlValue === undefined) {
+    database = { engine: 'sqlite', file: path.join(dataDir, 'servicesystem.db') };
+  } else if (databaseUrlValue.startsWith('sqlite:')) {
+    database = { engine: 'sqlite', file: path.resolve(databaseUrlValue.slice('sqlite:'.length)) };
+  } else {
+    database = { engine: 'postgres', url: databaseUrlValue };
+  }
+
+  const s3: S3Config | undefined =
+    p.S3_BUCKET === undefined
+      ? undefined
+      : {
+          endpoint: p.S3_ENDPOINT,
+          bucket: p.S3_BUCKET,
+          region: p.S3_REGION,
+          accessKeyId: p.S3_ACCESS_KEY_ID,
+          secretAccessKey: p.S3_SECRET_ACCESS_KEY,
+          forcePathStyle: p.S3_FORCE_PATH_STYLE,
+        };
+
+  const localHost = p.HOST === '0.0.0.0' || p.HOST === '::' ? 'localhost' : p.HOST;
+  return {
+    port: p.PORT,
+    host: p.HOST,
+    publicUrl: p.PUBLIC_URL ?? `http://${localHost}:${p.PORT}`,
+    dataDir,
+    database,
+    redisUrl: p.REDIS_URL,
+    s3,
+    ffmpegPath: p.FFMPEG_PATH,
+    ffprobePath: p.FFPROBE_PATH,
+    adminUsername: p.ADMIN_USERNAME,
+    adminPassword: p.ADMIN_PASSWORD,
+    maxUploadMb: p.MAX_UPLOAD_MB,
+    sessionIdleDays: p.SESSION_IDLE_DAYS,
+    loginMaxFailures: p.LOGIN_MAX_FAILURES,
+    loginWindowMinutes: p.LOGIN_WINDOW_MINUTES,
+    trustProxy: p.TRUST_PROXY,
+    logLevel: p.LOG_LEVEL,
+  };
+}

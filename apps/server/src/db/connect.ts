@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseConfig } from '../config.js';
+import type { Database } from './schema.js';
+
+export type Engine = DatabaseConfig['engine'];
+
+export interface Db {
+  engine: Engine;
+  kysely: Kysely<Database>;
+  /** Answers true when the database answers a trivial query in time. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns hold epoch milliseconds and counters well inside 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+export function connectDatabase(config: DatabaseConfig): Db {
+  if (config.engine === 'sqlite') return connectSqlite(config.file);
+  return connectPostgres(config.url);
+}
+
+function connectSqlite(file: string): Db {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const handle = new BetterSqlite3(file);
+  handle.pragma('journal_mode = WAL');
+  // FULL: a commit survives power loss as well as a crash; an acknowledged message is never lost.
+  handle.pragma('synchronous = FULL');
+  handle.pragma('foreign_keys = ON');
+  handle.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  let closed = false;
+  return {
+    engine: 'sqlite',
+    kysely,
+    async ping() {
+      if (closed || !handle.open) return false;
+      try {
+        await sql`select 1`.execute(kysely);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await kysely.destroy();
+    },
+  };
+}
+
+function connectPostgres(url: string): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  // A client that loses its connection (database restart, network cut) must not crash the
+  // process: idle ones report to the pool, checked-out ones to their own listener; the query
+  // in flight fails on its own and the caller answers 503.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  let closed = false;
+  return {
+    engine: 'postgres',
+    kysely,
+    async ping() {
+      if (closed) return false;
+      try {
+        await withTimeout(sql`select 1`.execute(kysely), 3000);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await kysely.destroy();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

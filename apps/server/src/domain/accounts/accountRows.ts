@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely';
+import type { AccountsTable, Database } from '../../db/schema.js';
+import { notFound } from '../errors.js';
+
+export async function findAccountOrThrow(db: Kysely<Database>, id: string): Promise<AccountsTable> {
+  const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('The account');
+  return row;
+}
+
+/** Ends every console session of an account, optionally keeping one (the caller's). */
+export async function revokeSessionsOf(
+  db: Kysely<Database>,
+  accountId: string,
+  keepSessionId?: string,
+): Promise<void> {
+  let query = db.deleteFrom('sessions').where('account_id', '=', accountId);
+  if (keepSessionId !== undefined) query = query.where('id', '!=', keepSessionId);
+  await query.execute();
+}
+
+/** Number of enabled admins other than `exceptId`; locks their rows on PostgreSQL. */
+export async function countOtherEnabledAdmins(
+  db: Kysely<Database>,
+  exceptId: string,
+  lock: boolean,
+): Promise<number> {
+  let query = db
+    .selectFrom('accounts')
+    .select('id')
+    .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
+    .where('id', '!=', exceptId);
+  if (lock) query = query.forUpdate();
+  const rows = await query.execute();
+  return rows.length;
+}

@@ -1,0 +1,27 @@
+import type { ChangePasswordRequest } from '@servicesystem/protocol';
+import { hashPassword, verifyPassword } from '../../auth/passwords.js';
+import type { AccountActor, DomainContext } from '../context.js';
+import { AppError } from '../errors.js';
+import { findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
+
+/** A console user changes their own password; the old one is required. Other sessions end,
+ * the caller's stays. */
+export async function changeOwnPassword(
+  ctx: DomainContext,
+  actor: AccountActor,
+  input: ChangePasswordRequest,
+): Promise<void> {
+  const account = await findAccountOrThrow(ctx.db, actor.accountId);
+  if (!(await verifyPassword(account.password_hash, input.currentPassword))) {
+    throw new AppError('WRONG_PASSWORD', 'The current password is wrong');
+  }
+  const passwordHash = await hashPassword(input.newPassword);
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('accounts')
+      .set({ password_hash: passwordHash, updated_at: ctx.now() })
+      .where('id', '=', actor.accountId)
+      .execute();
+    await revokeSessionsOf(trx, actor.accountId, actor.sessionId);
+  });
+}

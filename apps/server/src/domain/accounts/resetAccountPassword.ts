@@ -1,0 +1,47 @@
+import type { ResetPasswordRequest, ResetPasswordResponse } from '@servicesystem/protocol';
+import { generatePassword, hashPassword } from '../../auth/passwords.js';
+import type { Actor, DomainContext } from '../context.js';
+import { notFound } from '../errors.js';
+import { accountPolicy, authorize } from '../policies.js';
+import { revokeSessionsOf } from './accountRows.js';
+
+/** An admin sets a new password for an account (generated when none is given); every session
+ * of that account ends at once. */
+export async function resetAccountPassword(
+  ctx: DomainContext,
+  actor: Actor,
+  accountId: string,
+  input: ResetPasswordRequest,
+): Promise<ResetPasswordResponse> {
+  authorize(accountPolicy.manage(actor), 'Only administrators can reset passwords');
+  return doResetPassword(ctx, { accountId }, input.password);
+}
+
+/** Without an actor: for the operator's CLI (`npm run admin -- reset-password <username>`). */
+export async function doResetPassword(
+  ctx: DomainContext,
+  who: { accountId: string } | { username: string },
+  password: string | undefined,
+): Promise<ResetPasswordResponse> {
+  const newPassword = password ?? generatePassword();
+  const passwordHash = await hashPassword(newPassword);
+  await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('accounts')
+      .select('id')
+      .where(
+        'accountId' in who ? 'id' : 'username',
+        '=',
+        'accountId' in who ? who.accountId : who.username.toLowerCase(),
+      )
+      .executeTakeFirst();
+    if (!row) throw notFound('The account');
+    await trx
+      .updateTable('accounts')
+      .set({ password_hash: passwordHash, updated_at: ctx.now() })
+      .where('id', '=', row.id)
+      .execute();
+    await revokeSessionsOf(trx, row.id);
+  });
+  return { password: newPassword };
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel, CreateChannelRequest } from '@servicesystem/protocol';
+import type { z } from 'zod';
+import type { Actor, DomainContext } from '../context.js';
+import { authorize, channelPolicy } from '../policies.js';
+import { presentChannel } from '../presenters/channel.js';
+import { newIdentitySecret } from './channelSecrets.js';
+
+type Input = z.output<typeof CreateChannelRequest>;
+
+export const defaultWelcomeMessage = 'Hello! How can we help you today?';
+
+export async function createChannel(
+  ctx: DomainContext,
+  actor: Actor,
+  input: Input,
+): Promise<Channel> {
+  authorize(channelPolicy.manage(actor), 'Only administrators can create channels');
+  return doCreateChannel(ctx, input);
+}
+
+/** Without an actor: for first-run bootstrap. */
+export async function doCreateChannel(ctx: DomainContext, input: Input): Promise<Channel> {
+  const now = ctx.now();
+  const row = {
+    id: randomUUID(),
+    name: input.name,
+    identity_secret: newIdentitySecret(),
+    welcome_message: input.welcomeMessage ?? defaultWelcomeMessage,
+    allowed_origins: JSON.stringify(input.allowedOrigins ?? []),
+    created_at: now,
+    updated_at: now,
+  };
+  await ctx.db.insertInto('channels').values(row).execute();
+  return presentChannel(row, { withSecret: true });
+}
