@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorBody, LoginResponse, MeResponse } from '@servicesystem/protocol';
+import { adminPassword, startTestApp, type TestApp } from '../support/testApp.js';
+
+describe('console login and sessions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('logs in with username and password: token, account, and an httpOnly SameSite=Lax cookie', async () => {
+    const answer = await t.request('POST', '/api/v1/auth/login', {
+      body: { username: 'ADMIN', password: adminPassword },
+    });
+    expect(answer.status).toBe(200);
+    const body = LoginResponse.parse(answer.body);
+    expect(body.account).toMatchObject({ username: 'admin', role: 'admin', enabled: true });
+    expect(JSON.stringify(body)).not.toContain('password');
+    const cookie = answer.cookies.find((c) => c.name === 'ss_session');
+    expect(cookie).toMatchObject({ value: body.token, httpOnly: true, sameSite: 'Lax', path: '/' });
+    expect(cookie?.maxAge).toBe(7 * 24 * 3600);
+    expect(cookie?.secure).toBeFalsy();
+
+    const viaBearer = await t.request('GET', '/api/v1/me', { token: body.token });
+    expect(viaBearer.status).toBe(200);
+    expect(MeResponse.parse(viaBearer.body).account.id).toBe(body.account.id);
+    const viaCookie = await t.request('GET', '/api/v1/me', { cookies: { ss_session: body.token } });
+    expect(viaCookie.status).toBe(200);
+    expect(viaCookie.body.account.username).toBe('admin');
+  });
+
+  it('refuses a wrong password or an unknown user with the same answer', async () => {
+    const wrong = await t.request('POST', '/api/v1/auth/login', {
+      body: { username: 'admin', password: 'not-the-password' },
+      ip: '10.0.0.1',
+    });
+    const unknown = await t.request('POST', '/api/v1/auth/login', {
+      body: { username: 'nobody', password: 'not-the-password' },
+      ip: '10.0.0.1',
+    });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(ErrorBody.parse(wrong.body).error.code).toBe('INVALID_CREDENTIALS');
+    expect(unknown.body).toEqual(wrong.body);
+  });
+
+  it('rejects a malformed login body with a validation error', async () => {
+    const answer = await t.request('POST', '/api/v1/auth/login', { body: { username: 'admin' } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('VALIDATION_FAILED');
+    expect(answer.body.error.issues[0].path).toBe('password');
+  });
+
+  it('logout revokes the session for bearer and cookie alike, and clears the cookie', async () => {
+    const token = await t.login('admin', adminPassword);
+    const out = await t.request('POST', '/api/v1/auth/logout', { token });
+    expect(out.status).toBe(204);
+    expect(out.cookies.find((c) => c.name === 'ss_session')?.value).toBe('');
+    expect((await t.request('GET', '/api/v1/me', { token })).status).toBe(401);
+    expect((await t.request('GET', '/api/v1/me', { cookies: { ss_session: token } })).status).toBe(
+      401,
+    );
+    expect((await t.request('POST', '/api/v1/auth/logout', { token })).status).toBe(401);
+  });
+
+  it('answers 401 with a JSON body for missing, malformed and unknown tokens', async () => {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { authorization: 'Bearer nonsense' },
+      { authorization: `Bearer sst_${'A'.repeat(43)}` },
+      { authorization: 'Basic YWRtaW46eA==' },
+    ]) {
+      const answer = await t.request('GET', '/api/v1/me', { headers });
+      expect(answer.status).toBe(401);
+      expect(answer.body.error.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('refuses a cookie-authenticated change sent from another site', async () => {
+    const token = await t.login('admin', adminPassword);
+    const crossSite = await t.request('PATCH', '/api/v1/me', {
+      cookies: { ss_session: token },
+      headers: { origin: 'https://evil.example' },
+      body: { displayName: 'Hacked' },
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body.error.code).toBe('CROSS_SITE_REQUEST');
+    const me = await t.request('GET', '/api/v1/me', { token });
+    expect(me.body.account.displayName).not.toBe('Hacked');
+
+    const sameSite = await t.request('PATCH', '/api/v1/me', {
+      cookies: { ss_session: token },
+      headers: { origin: 'http://localhost:80', host: 'localhost:80' },
+      body: { displayName: 'Admin Person' },
+    });
+    expect(sameSite.status).toBe(200);
+    expect(sameSite.body.account.displayName).toBe('Admin Person');
+  });
+});
+
+describe('failed-login limit', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_MINUTES: '15' });
+  });
+  afterAll(() => t.close());
+
+  it('limits failures per username, whatever the IP, with 429 and Retry-After', async () => {
+    const { account, password } = await t.createAccount();
+    for (let i = 0; i < 3; i++) {
+      const answer = await t.request('POST', '/api/v1/auth/login', {
+        body: { username: account.username, password: 'wrong-password' },
+        ip: `10.1.0.${i + 1}`,
+      });
+      expect(answer.status).toBe(401);
+    }
+    const limited = await t.request('POST', '/api/v1/auth/login', {
+      body: { username: account.username, password },
+      ip: '10.1.0.99',
+    });
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(14 * 60);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+  });
+
+  it('limits failures per IP, whatever the username', async () => {
+    const { account, password } = await t.createAccount();
+    for (let i = 0; i < 3; i++) {
+      await t.request('POST', '/api/v1/auth/login', {
+        body: { username: `someone${i}`, password: 'wrong-password' },
+        ip: '10.2.0.1',
+      });
+    }
+    const fromThatIp = await t.request('POST', '/api/v1/auth/login', {
+      body: { username: account.username, password },
+      ip: '10.2.0.1',
+    });
+    expect(fromThatIp.status).toBe(429);
+    const fromElsewhere = await t.request('POST', '/api/v1/auth/login', {
+      body: { username: account.username, password },
+      ip: '10.2.0.2',
+    });
+    expect(fromElsewhere.status).toBe(200);
+  });
+});
+
+describe('idle expiry', () => {
+  it('ends a session idle for longer than SESSION_IDLE_DAYS, and keeps an active one alive', async () => {
+    let now = Date.now();
+    const t = await startTestApp({ SESSION_IDLE_DAYS: '2' }, { now: () => now });
+    try {
+      const day = 24 * 3600 * 1000;
+      const active = t.adminToken;
+      const idle = await t.login('admin', adminPassword);
+      // One session is used every 1.5 days, the other not at all.
+      for (let i = 0; i < 3; i++) {
+        now += 1.5 * day;
+        expect((await t.request('GET', '/api/v1/me', { token: active })).status).toBe(200);
+      }
+      expect((await t.request('GET', '/api/v1/me', { token: idle })).status).toBe(401);
+      now += 2 * day + 60_000;
+      expect((await t.request('GET', '/api/v1/me', { token: active })).status).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+});

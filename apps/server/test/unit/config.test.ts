@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('gives the embedded defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      publicUrl: 'http://localhost:3000',
+      dataDir: path.resolve('data'),
+      database: { engine: 'sqlite', file: path.resolve('data', 'servicesystem.db') },
+      redisUrl: undefined,
+      s3: undefined,
+      adminUsername: 'admin',
+      adminPassword: undefined,
+      maxUploadMb: 20,
+      sessionIdleDays: 7,
+      loginMaxFailures: 10,
+      loginWindowMinutes: 15,
+      trustProxy: false,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      PUBLIC_URL: 'https://chat.example.com/',
+      DATA_DIR: '/srv/ss',
+      DATABASE_URL: 'postgres://u:p@db:5432/ss',
+      REDIS_URL: 'redis://cache:6379',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_BUCKET: 'chat',
+      S3_REGION: 'eu-west-1',
+      S3_ACCESS_KEY_ID: 'key',
+      S3_SECRET_ACCESS_KEY: 'secret',
+      FFMPEG_PATH: '/usr/bin/ffmpeg',
+      FFPROBE_PATH: '/usr/bin/ffprobe',
+      ADMIN_USERNAME: 'Root',
+      ADMIN_PASSWORD: 'long-enough',
+      MAX_UPLOAD_MB: '50',
+      SESSION_IDLE_DAYS: '30',
+      TRUST_PROXY: 'true',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      publicUrl: 'https://chat.example.com',
+      dataDir: '/srv/ss',
+      database: { engine: 'postgres', url: 'postgres://u:p@db:5432/ss' },
+      redisUrl: 'redis://cache:6379',
+      s3: {
+        endpoint: 'http://minio:9000',
+        bucket: 'chat',
+        region: 'eu-west-1',
+        accessKeyId: 'key',
+        secretAccessKey: 'secret',
+        forcePathStyle: true,
+      },
+      ffmpegPath: '/usr/bin/ffmpeg',
+      adminUsername: 'root',
+      adminPassword: 'long-enough',
+      maxUploadMb: 50,
+      sessionIdleDays: 30,
+      trustProxy: true,
+      logLevel: 'warn',
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({
+      engine: 'sqlite',
+      file: '/tmp/x.db',
+    });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT must be a whole number from 1 to 65535 (got "abc")'],
+    [{ PORT: '70000' }, 'PORT must be at most 65535 (got "70000")'],
+    [
+      { DATABASE_URL: 'mysql://x' },
+      'DATABASE_URL must be sqlite:<file path> or a postgres:// URL (got "mysql://x")',
+    ],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
+    [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL must be an http:// or https:// URL'],
+    [{ MAX_UPLOAD_MB: '0' }, 'MAX_UPLOAD_MB must be at least 1'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be true or false'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ ADMIN_USERNAME: 'a b' }, 'ADMIN_USERNAME must be 2 to 32 letters'],
+    [{ S3_ENDPOINT: 'http://minio:9000' }, 'S3_ENDPOINT is set but S3_BUCKET is not'],
+  ])('refuses %o with a line naming the variable', (env, expected) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain(expected);
+      expect(message).not.toContain('\n');
+    }
+  });
+
+  it('never repeats a secret in its error', () => {
+    expect(() => loadConfig({ ADMIN_PASSWORD: 'short' })).toThrow(
+      /^Invalid configuration: ADMIN_PASSWORD must be at least 8 characters$/,
+    );
+  });
+
+  it('names every bad variable on the one line', () => {
+    expect(() => loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x' })).toThrow(
+      /PORT must .*; DATABASE_URL must/,
+    );
+  });
+});
