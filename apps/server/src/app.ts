@@ -2,22 +2,29 @@ import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LoginThrottle } from './auth/loginThrottle.js';
+import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { bootstrap, type BootstrapResult } from './domain/bootstrap.js';
 import type { DomainContext } from './domain/context.js';
+import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
 import { installErrorHandling } from './http/errors.js';
 import { agentRoutes } from './http/routes/agents.js';
 import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
+import { conversationRoutes } from './http/routes/conversations.js';
+import type { RouteDeps } from './http/routes/deps.js';
 import { healthRoutes } from './http/routes/health.js';
+import { visitorRoutes } from './http/routes/visitor.js';
+import { createRealtime, type Realtime } from './realtime/socketServer.js';
 
 export interface App {
   http: FastifyInstance;
   db: Db;
   ctx: DomainContext;
+  realtime: Realtime;
   bootstrap: BootstrapResult;
   /** Every route registered, for the permission-matrix test and docs checks. */
   routes: { method: string; url: string }[];
@@ -37,16 +44,25 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     await db.close();
     throw error;
   }
+  const now = options.now ?? Date.now;
+  let visitorTokenSecret: string;
+  try {
+    visitorTokenSecret = await loadOrCreateSecret(db.kysely, 'visitor_token_secret');
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   const ctx: DomainContext = {
     db: db.kysely,
     engine: db.engine,
-    now: options.now ?? Date.now,
+    now,
     sessionIdleMs: config.sessionIdleDays * 24 * 60 * 60 * 1000,
     loginThrottle: new LoginThrottle(
       config.loginMaxFailures,
       config.loginWindowMinutes * 60 * 1000,
       options.now,
     ),
+    visitorTokens: createVisitorTokens(visitorTokenSecret, now),
   };
   return { db, ctx };
 }
@@ -70,6 +86,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+  });
+  const realtime = createRealtime(http.server, ctx, {
+    publicUrl: config.publicUrl,
+    agentOfflineGraceMs: config.agentOfflineGraceSeconds * 1000,
+    log: http.log,
+  });
+  // Live connections first, so the HTTP server can close; the database last.
+  http.addHook('preClose', async () => {
+    await realtime.close();
   });
   http.addHook('onClose', async () => {
     await db.close();
@@ -103,10 +128,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
   });
 
+  const deps: RouteDeps = {
+    ctx,
+    publish: realtime.publish,
+    cookie: cookieOptions,
+    publicUrl: config.publicUrl,
+  };
   healthRoutes(http, db);
-  authRoutes(http, ctx, cookieOptions, config.publicUrl);
-  agentRoutes(http, ctx);
-  channelRoutes(http, ctx);
+  authRoutes(http, deps);
+  agentRoutes(http, deps);
+  channelRoutes(http, deps);
+  visitorRoutes(http, deps);
+  conversationRoutes(http, deps);
 
-  return { http, db, ctx, bootstrap: bootstrapResult, routes };
+  // Agents a previous run left online get the grace period to reconnect, then go offline.
+  const leftOnline = await ctx.db
+    .selectFrom('accounts')
+    .select('id')
+    .where('role', '=', 'agent')
+    .where('status', '!=', 'offline')
+    .execute();
+  realtime.connections.expectReconnect(leftOnline.map((row) => row.id));
+
+  return { http, db, ctx, realtime, bootstrap: bootstrapResult, routes };
 }

@@ -34,6 +34,7 @@ export interface Config {
   sessionIdleDays: number;
   loginMaxFailures: number;
   loginWindowMinutes: number;
+  agentOfflineGraceSeconds: number;
   trustProxy: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -125,6 +126,7 @@ const variables = {
   SESSION_IDLE_DAYS: { schema: integer(1, 365), default: '7' },
   LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
   LOGIN_WINDOW_MINUTES: { schema: integer(1, 1440), default: '15' },
+  AGENT_OFFLINE_GRACE_SECONDS: { schema: integer(0, 3600), default: '30' },
   TRUST_PROXY: { schema: booleanFlag, default: 'false' },
   LOG_LEVEL: { schema: logLevel, default: 'info' },
 } as const;
@@ -214,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleDays: p.SESSION_IDLE_DAYS,
     loginMaxFailures: p.LOGIN_MAX_FAILURES,
     loginWindowMinutes: p.LOGIN_WINDOW_MINUTES,
+    agentOfflineGraceSeconds: p.AGENT_OFFLINE_GRACE_SECONDS,
     trustProxy: p.TRUST_PROXY,
     logLevel: p.LOG_LEVEL,
   };

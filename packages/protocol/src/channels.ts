@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BusinessHours } from './businessHours.js';
 import { stripControlCharacters, Timestamp } from './common.js';
 
 /** A web origin such as `https://shop.example.com` or `http://127.0.0.2:8080` (no path). */
@@ -35,6 +36,10 @@ export const Channel = z.object({
   id: z.string(),
   name: z.string(),
   welcomeMessage: z.string(),
+  /** Sent instead of the welcome message outside business hours. */
+  offHoursMessage: z.string(),
+  /** Null: always open. */
+  businessHours: BusinessHours.nullable(),
   allowedOrigins: z.array(z.string()),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -53,6 +58,8 @@ export const CreateChannelRequest = z
   .object({
     name: ChannelName,
     welcomeMessage: ChannelMessageText.optional(),
+    offHoursMessage: ChannelMessageText.optional(),
+    businessHours: BusinessHours.nullable().optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
   })
   .strict();
@@ -62,6 +69,8 @@ export const UpdateChannelRequest = z
   .object({
     name: ChannelName.optional(),
     welcomeMessage: ChannelMessageText.optional(),
+    offHoursMessage: ChannelMessageText.optional(),
+    businessHours: BusinessHours.nullable().optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
   })
   .strict();

@@ -3,3 +3,8 @@ export * from './common.js';
 export * from './accounts.js';
 export * from './channels.js';
 export * from './health.js';
+export * from './visitors.js';
+export * from './messages.js';
+export * from './conversations.js';
+export * from './events.js';
+export * from './businessHours.js';

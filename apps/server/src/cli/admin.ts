@@ -35,7 +35,9 @@ async function run(args: string[]): Promise<number> {
   const { db, ctx } = await openDomain(config);
   try {
     if (command === 'reset-password') {
-      const { password } = await doResetPassword(ctx, { username: username.data }, undefined);
+      const {
+        value: { password },
+      } = await doResetPassword(ctx, { username: username.data }, undefined);
       process.stdout.write(`New password for ${username.data}: ${password}\n`);
     } else {
       const created = await doCreateAccount(ctx, {

@@ -12,6 +12,9 @@ export interface AccountsTable {
   max_concurrent: number | null;
   password_hash: string;
   disabled_at: number | null;
+  status: 'online' | 'away' | 'offline';
+  /** When this agent was last given a conversation: the routing tie-break. */
+  last_assigned_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -31,14 +34,78 @@ export interface ChannelsTable {
   name: string;
   identity_secret: string;
   welcome_message: string;
+  off_hours_message: string;
+  /** JSON BusinessHours, or null for always open. */
+  business_hours: string | null;
   /** JSON array of origins. */
   allowed_origins: string;
   created_at: number;
   updated_at: number;
 }
 
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface VisitorsTable {
+  id: string;
+  channel_id: string;
+  /** The host app's user id (identity `sub`); null for anonymous visitors. */
+  external_id: string | null;
+  name: string;
+  avatar_url: string | null;
+  /** JSON object from the identity token. */
+  attributes: string;
+  /** The agent of the visitor's last ended conversation, preferred when they come back. */
+  last_agent_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConversationsTable {
+  id: string;
+  channel_id: string;
+  visitor_id: string;
+  agent_id: string | null;
+  state: 'queued' | 'active' | 'ended';
+  /** Arrival order, for first-in first-out queueing. */
+  queue_order: number;
+  /** The seq of the newest message; seqs are 1, 2, 3... with no gaps. */
+  last_seq: number;
+  visitor_read_seq: number;
+  agent_read_seq: number;
+  created_at: number;
+  assigned_at: number | null;
+  first_response_at: number | null;
+  ended_at: number | null;
+  ended_by: string | null;
+  last_activity_at: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_type: 'visitor' | 'agent' | 'system';
+  sender_id: string | null;
+  sender_name: string;
+  sender_avatar_url: string | null;
+  type: 'text' | 'system' | 'image' | 'video';
+  body: string;
+  /** JSON object (system message kind and names), or null. */
+  meta: string | null;
+  attachment_id: string | null;
+  client_msg_id: string | null;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
   channels: ChannelsTable;
+  settings: SettingsTable;
+  visitors: VisitorsTable;
+  conversations: ConversationsTable;
+  messages: MessagesTable;
 }

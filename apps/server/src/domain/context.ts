@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { LoginThrottle } from '../auth/loginThrottle.js';
+import type { VisitorTokens } from '../auth/visitorTokens.js';
 import type { Engine } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
 
@@ -10,9 +11,10 @@ export interface DomainContext {
   now(): number;
   sessionIdleMs: number;
   loginThrottle: LoginThrottle;
+  visitorTokens: VisitorTokens;
 }
 
-/** Who is acting. Visitors join this union with the conversation engine. */
+/** A console user (admin or agent) acting through a session. */
 export interface AccountActor {
   kind: 'account';
   accountId: string;
@@ -20,4 +22,11 @@ export interface AccountActor {
   sessionId: string;
 }
 
-export type Actor = AccountActor;
+/** A visitor acting through a visitor token. */
+export interface VisitorActor {
+  kind: 'visitor';
+  visitorId: string;
+  channelId: string;
+}
+
+export type Actor = AccountActor | VisitorActor;

@@ -1,22 +1,57 @@
+import type { ConversationsTable } from '../db/schema.js';
 import type { Actor } from './context.js';
 import { forbidden } from './errors.js';
 
 /**
- * Who may do what, in one place per resource. Routes call the actions; the actions call these.
- * Each rule answers a boolean so that answers can also tell a UI what the user may do.
+ * Who may do what, in one place per resource. Routes and socket handlers call the actions; the
+ * actions call these. Each rule answers a boolean so that answers can also tell a UI what the
+ * user may do.
  */
+
+const isAdmin = (actor: Actor) => actor.kind === 'account' && actor.role === 'admin';
+const isAgent = (actor: Actor) => actor.kind === 'account' && actor.role === 'agent';
+const isConsoleUser = (actor: Actor) => actor.kind === 'account';
+
 export const accountPolicy = {
   /** List, create, edit, disable and reset the password of any account. */
-  manage: (actor: Actor) => actor.role === 'admin',
+  manage: isAdmin,
   /** Read and edit one's own profile and password. */
-  editSelf: (actor: Actor, accountId: string) => actor.accountId === accountId,
+  editSelf: (actor: Actor, accountId: string) =>
+    actor.kind === 'account' && actor.accountId === accountId,
+  /** Set one's own online / away / offline status: agents only (admins are never routed). */
+  setOwnStatus: isAgent,
+  /** See every agent's status and load (transfer lists, dashboard). */
+  listPresence: isConsoleUser,
 };
 
 export const channelPolicy = {
   /** Names and ids, without secrets: every console user needs them to label conversations. */
-  list: (actor: Actor) => actor.role === 'admin' || actor.role === 'agent',
-  manage: (actor: Actor) => actor.role === 'admin',
-  readSecret: (actor: Actor) => actor.role === 'admin',
+  list: isConsoleUser,
+  manage: isAdmin,
+  readSecret: isAdmin,
+};
+
+type Conv = Pick<ConversationsTable, 'visitor_id' | 'agent_id' | 'state'>;
+
+const ownsAsVisitor = (actor: Actor, c: Conv) =>
+  actor.kind === 'visitor' && actor.visitorId === c.visitor_id;
+const assignedAgent = (actor: Actor, c: Conv) =>
+  isAgent(actor) && actor.kind === 'account' && c.agent_id === actor.accountId;
+
+export const conversationPolicy = {
+  /** Its visitor, its assigned agent (also once ended), and admins. */
+  read: (actor: Actor, c: Conv) =>
+    ownsAsVisitor(actor, c) || assignedAgent(actor, c) || isAdmin(actor),
+  /** Agents write only in their active conversations; admins watch but never serve. */
+  sendAsAgent: (actor: Actor, c: Conv) => assignedAgent(actor, c) && c.state === 'active',
+  /** Read receipts and typing: the two participants. */
+  participate: (actor: Actor, c: Conv) => ownsAsVisitor(actor, c) || assignedAgent(actor, c),
+  end: (actor: Actor, c: Conv) => assignedAgent(actor, c) || isAdmin(actor),
+  transfer: (actor: Actor, c: Conv) => assignedAgent(actor, c) || isAdmin(actor),
+  /** Hand a queued conversation to an agent by hand. */
+  assign: isAdmin,
+  /** Every conversation, the queue, any agent's list. */
+  listAll: isAdmin,
 };
 
 export function authorize(allowed: boolean, message?: string): void {

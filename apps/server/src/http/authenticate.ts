@@ -1,15 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountsTable } from '../db/schema.js';
-import type { AccountActor, DomainContext } from '../domain/context.js';
-import { AppError } from '../domain/errors.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
+import type { AccountActor, Actor, DomainContext, VisitorActor } from '../domain/context.js';
+import { AppError } from '../domain/errors.js';
+import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
 
 export const sessionCookieName = 'ss_session';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    actor: AccountActor | undefined;
+    actor: Actor | undefined;
+    /** The console account, when the actor is one. */
     account: AccountsTable | undefined;
+    /** The raw bearer token, when one was sent. */
+    bearerToken: string | undefined;
   }
 }
 
@@ -36,7 +40,7 @@ export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
   void reply.clearCookie(sessionCookieName, { httpOnly: true, sameSite: 'lax', secure, path: '/' });
 }
 
-function bearerToken(request: FastifyRequest): string | undefined {
+function readBearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -62,8 +66,9 @@ export function assertSameOrigin(request: FastifyRequest, publicUrl: string): vo
 }
 
 /**
- * Reads the console session from `Authorization: Bearer <token>` or the session cookie and sets
- * request.actor. It never refuses: routes say what they require with requireAccount/requireAdmin.
+ * Reads who is calling and sets request.actor: a console session (`Authorization: Bearer sst_...`
+ * or the session cookie) or a visitor (`Authorization: Bearer <visitor token>`). It never
+ * refuses: routes say what they require with requireAccount / requireAdmin / requireVisitor.
  */
 export function installAuthentication(
   app: FastifyInstance,
@@ -73,8 +78,14 @@ export function installAuthentication(
 ): void {
   app.decorateRequest('actor', undefined);
   app.decorateRequest('account', undefined);
+  app.decorateRequest('bearerToken', undefined);
   app.addHook('preHandler', async (request, reply) => {
-    const bearer = bearerToken(request);
+    const bearer = readBearerToken(request);
+    request.bearerToken = bearer;
+    if (bearer !== undefined && !isConsoleToken(bearer)) {
+      request.actor = await resolveVisitor(ctx, bearer);
+      return;
+    }
     const cookieToken = request.cookies[sessionCookieName];
     const token = bearer ?? cookieToken;
     if (token === undefined) return;
@@ -89,9 +100,28 @@ export function installAuthentication(
   });
 }
 
+export function isConsoleToken(token: string): boolean {
+  return token.startsWith('sst_');
+}
+
 export function requireAccount(request: FastifyRequest): AccountActor {
-  if (!request.actor) {
+  if (request.actor?.kind !== 'account') {
     throw new AppError('UNAUTHENTICATED', 'Log in first: this needs a console session');
+  }
+  return request.actor;
+}
+
+export function requireVisitor(request: FastifyRequest): VisitorActor {
+  if (request.actor?.kind !== 'visitor') {
+    throw new AppError('UNAUTHENTICATED', 'This needs a visitor token (POST /api/v1/visitor/session)');
+  }
+  return request.actor;
+}
+
+/** A visitor or a console user. */
+export function requireActor(request: FastifyRequest): Actor {
+  if (!request.actor) {
+    throw new AppError('UNAUTHENTICATED', 'This needs a visitor token or a console session');
   }
   return request.actor;
 }

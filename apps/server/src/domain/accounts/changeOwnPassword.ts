@@ -2,6 +2,7 @@ import type { ChangePasswordRequest } from '@servicesystem/protocol';
 import { hashPassword, verifyPassword } from '../../auth/passwords.js';
 import type { AccountActor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
+import type { Outcome } from '../events.js';
 import { findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
 
 /** A console user changes their own password; the old one is required. Other sessions end,
@@ -10,7 +11,7 @@ export async function changeOwnPassword(
   ctx: DomainContext,
   actor: AccountActor,
   input: ChangePasswordRequest,
-): Promise<void> {
+): Promise<Outcome<null>> {
   const account = await findAccountOrThrow(ctx.db, actor.accountId);
   if (!(await verifyPassword(account.password_hash, input.currentPassword))) {
     throw new AppError('WRONG_PASSWORD', 'The current password is wrong');
@@ -24,4 +25,10 @@ export async function changeOwnPassword(
       .execute();
     await revokeSessionsOf(trx, actor.accountId, actor.sessionId);
   });
+  return {
+    value: null,
+    events: [
+      { type: 'account.sessionsEnded', accountId: actor.accountId, exceptSessionId: actor.sessionId },
+    ],
+  };
 }

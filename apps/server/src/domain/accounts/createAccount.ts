@@ -39,6 +39,8 @@ export async function doCreateAccount(
     max_concurrent: input.maxConcurrent ?? null,
     password_hash: passwordHash,
     disabled_at: null,
+    status: 'offline' as const,
+    last_assigned_at: null,
     created_at: now,
     updated_at: now,
   };

@@ -3,6 +3,7 @@ import { generatePassword, hashPassword } from '../../auth/passwords.js';
 import type { Actor, DomainContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
+import type { Outcome } from '../events.js';
 import { revokeSessionsOf } from './accountRows.js';
 
 /** An admin sets a new password for an account (generated when none is given); every session
@@ -12,7 +13,7 @@ export async function resetAccountPassword(
   actor: Actor,
   accountId: string,
   input: ResetPasswordRequest,
-): Promise<ResetPasswordResponse> {
+): Promise<Outcome<ResetPasswordResponse>> {
   authorize(accountPolicy.manage(actor), 'Only administrators can reset passwords');
   return doResetPassword(ctx, { accountId }, input.password);
 }
@@ -22,10 +23,10 @@ export async function doResetPassword(
   ctx: DomainContext,
   who: { accountId: string } | { username: string },
   password: string | undefined,
-): Promise<ResetPasswordResponse> {
+): Promise<Outcome<ResetPasswordResponse>> {
   const newPassword = password ?? generatePassword();
   const passwordHash = await hashPassword(newPassword);
-  await ctx.db.transaction().execute(async (trx) => {
+  const accountId = await ctx.db.transaction().execute(async (trx) => {
     const row = await trx
       .selectFrom('accounts')
       .select('id')
@@ -42,6 +43,10 @@ export async function doResetPassword(
       .where('id', '=', row.id)
       .execute();
     await revokeSessionsOf(trx, row.id);
+    return row.id;
   });
-  return { password: newPassword };
+  return {
+    value: { password: newPassword },
+    events: [{ type: 'account.sessionsEnded', accountId }],
+  };
 }

@@ -4,21 +4,27 @@ import type { AccountsTable } from '../../db/schema.js';
 import type { Actor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
+import type { DomainEvent, Outcome } from '../events.js';
 import { presentAccount } from '../presenters/account.js';
+import { drainQueue, presenceOf, withRoutingLock } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
 
 /**
  * An admin edits an account: profile, cap, role, enabled. Disabling ends the account's sessions
- * at once. The last enabled admin can be neither disabled nor demoted.
+ * at once. The last enabled admin can be neither disabled nor demoted. A change that can free
+ * routing capacity (a higher cap, enabling, becoming an agent) drains the queue.
  */
 export async function updateAccount(
   ctx: DomainContext,
   actor: Actor,
   accountId: string,
   input: UpdateAgentRequest,
-): Promise<Account> {
+): Promise<Outcome<Account>> {
   authorize(accountPolicy.manage(actor), 'Only administrators can edit accounts');
+  const routingChange =
+    input.maxConcurrent !== undefined || input.enabled !== undefined || input.role !== undefined;
   return ctx.db.transaction().execute(async (trx) => {
+    if (routingChange) await withRoutingLock(trx, ctx);
     const current = await findAccountOrThrow(trx, accountId);
     const disabling = input.enabled === false && current.disabled_at === null;
     const demoting = input.role === 'agent' && current.role === 'admin';
@@ -42,7 +48,18 @@ export async function updateAccount(
       changes.disabled_at = input.enabled ? null : (current.disabled_at ?? now);
     }
     await trx.updateTable('accounts').set(changes).where('id', '=', accountId).execute();
-    if (disabling) await revokeSessionsOf(trx, accountId);
-    return presentAccount(await findAccountOrThrow(trx, accountId));
+    const events: DomainEvent[] = [];
+    if (disabling) {
+      await revokeSessionsOf(trx, accountId);
+      events.push({ type: 'account.sessionsEnded', accountId });
+    }
+    const updated = await findAccountOrThrow(trx, accountId);
+    if (routingChange) {
+      if (updated.role === 'agent' || current.role === 'agent') {
+        events.push({ type: 'agent.status', presence: await presenceOf(trx, accountId) });
+      }
+      await drainQueue(trx, ctx, events);
+    }
+    return { value: presentAccount(updated), events };
   });
 }

@@ -9,6 +9,8 @@ import { newIdentitySecret } from './channelSecrets.js';
 type Input = z.output<typeof CreateChannelRequest>;
 
 export const defaultWelcomeMessage = 'Hello! How can we help you today?';
+export const defaultOffHoursMessage =
+  "We're away right now. Leave a message and we'll reply as soon as we can.";
 
 export async function createChannel(
   ctx: DomainContext,
@@ -27,6 +29,8 @@ export async function doCreateChannel(ctx: DomainContext, input: Input): Promise
     name: input.name,
     identity_secret: newIdentitySecret(),
     welcome_message: input.welcomeMessage ?? defaultWelcomeMessage,
+    off_hours_message: input.offHoursMessage ?? defaultOffHoursMessage,
+    business_hours: input.businessHours ? JSON.stringify(input.businessHours) : null,
     allowed_origins: JSON.stringify(input.allowedOrigins ?? []),
     created_at: now,
     updated_at: now,

@@ -21,6 +21,10 @@ export async function updateChannel(
   const changes: Updateable<ChannelsTable> = { updated_at: ctx.now() };
   if (input.name !== undefined) changes.name = input.name;
   if (input.welcomeMessage !== undefined) changes.welcome_message = input.welcomeMessage;
+  if (input.offHoursMessage !== undefined) changes.off_hours_message = input.offHoursMessage;
+  if (input.businessHours !== undefined) {
+    changes.business_hours = input.businessHours ? JSON.stringify(input.businessHours) : null;
+  }
   if (input.allowedOrigins !== undefined) {
     changes.allowed_origins = JSON.stringify([...new Set(input.allowedOrigins)]);
   }

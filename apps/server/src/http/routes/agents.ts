@@ -9,12 +9,12 @@ import { createAccount } from '../../domain/accounts/createAccount.js';
 import { getAccount, listAccounts } from '../../domain/accounts/listAccounts.js';
 import { resetAccountPassword } from '../../domain/accounts/resetAccountPassword.js';
 import { updateAccount } from '../../domain/accounts/updateAccount.js';
-import type { DomainContext } from '../../domain/context.js';
 import { requireAdmin } from '../authenticate.js';
 import { parseWith } from '../validate.js';
+import type { RouteDeps } from './deps.js';
 
 /** Account management: admins only. "Agents" here means every console account, admins too. */
-export function agentRoutes(app: FastifyInstance, ctx: DomainContext): void {
+export function agentRoutes(app: FastifyInstance, { ctx, publish }: RouteDeps): void {
   app.get('/api/v1/agents', async (request) => {
     const actor = requireAdmin(request);
     return { agents: await listAccounts(ctx, actor) };
@@ -36,13 +36,17 @@ export function agentRoutes(app: FastifyInstance, ctx: DomainContext): void {
     const actor = requireAdmin(request);
     const { id } = parseWith(IdParams, request.params);
     const input = parseWith(UpdateAgentRequest, request.body);
-    return { agent: await updateAccount(ctx, actor, id, input) };
+    const outcome = await updateAccount(ctx, actor, id, input);
+    publish(outcome.events);
+    return { agent: outcome.value };
   });
 
   app.post('/api/v1/agents/:id/password', async (request) => {
     const actor = requireAdmin(request);
     const { id } = parseWith(IdParams, request.params);
     const input = parseWith(ResetPasswordRequest, request.body);
-    return resetAccountPassword(ctx, actor, id, input);
+    const outcome = await resetAccountPassword(ctx, actor, id, input);
+    publish(outcome.events);
+    return outcome.value;
   });
 }

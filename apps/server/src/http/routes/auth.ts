@@ -4,25 +4,22 @@ import { changeOwnPassword } from '../../domain/accounts/changeOwnPassword.js';
 import { login } from '../../domain/accounts/login.js';
 import { logout } from '../../domain/accounts/logout.js';
 import { updateOwnProfile } from '../../domain/accounts/updateOwnProfile.js';
-import type { DomainContext } from '../../domain/context.js';
 import { presentAccount } from '../../domain/presenters/account.js';
 import {
   assertSameOrigin,
   clearSessionCookie,
   requireAccount,
   setSessionCookie,
-  type SessionCookieOptions,
 } from '../authenticate.js';
 import { parseWith } from '../validate.js';
-import { ChangePasswordRequest, UpdateMeRequest } from '@servicesystem/protocol';
+import { ChangePasswordRequest, SetStatusRequest, UpdateMeRequest } from '@servicesystem/protocol';
+import { setAgentStatus } from '../../domain/agents/setAgentStatus.js';
+import { listAgentPresence } from '../../domain/agents/listAgentPresence.js';
+import type { RouteDeps } from './deps.js';
 
 /** Console sessions and the caller's own account. */
-export function authRoutes(
-  app: FastifyInstance,
-  ctx: DomainContext,
-  cookie: SessionCookieOptions,
-  publicUrl: string,
-): void {
+export function authRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { ctx, publish, cookie, publicUrl } = deps;
   app.post('/api/v1/auth/login', async (request, reply) => {
     assertSameOrigin(request, publicUrl);
     const input = parseWith(LoginRequest, request.body);
@@ -37,7 +34,7 @@ export function authRoutes(
 
   app.post('/api/v1/auth/logout', async (request, reply) => {
     const actor = requireAccount(request);
-    await logout(ctx, actor);
+    publish((await logout(ctx, actor)).events);
     clearSessionCookie(reply, cookie.secure);
     return reply.status(204).send();
   });
@@ -56,7 +53,20 @@ export function authRoutes(
   app.post('/api/v1/me/password', async (request, reply) => {
     const actor = requireAccount(request);
     const input = parseWith(ChangePasswordRequest, request.body);
-    await changeOwnPassword(ctx, actor, input);
+    publish((await changeOwnPassword(ctx, actor, input)).events);
     return reply.status(204).send();
+  });
+
+  app.put('/api/v1/me/status', async (request) => {
+    const actor = requireAccount(request);
+    const input = parseWith(SetStatusRequest, request.body);
+    const outcome = await setAgentStatus(ctx, actor, input.status);
+    publish(outcome.events);
+    return { agent: outcome.value };
+  });
+
+  app.get('/api/v1/presence', async (request) => {
+    const actor = requireAccount(request);
+    return { agents: await listAgentPresence(ctx, actor) };
   });
 }

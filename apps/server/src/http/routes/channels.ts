@@ -4,12 +4,12 @@ import { createChannel } from '../../domain/channels/createChannel.js';
 import { deleteChannel } from '../../domain/channels/deleteChannel.js';
 import { getChannel, listChannels } from '../../domain/channels/listChannels.js';
 import { rotateChannelSecret, updateChannel } from '../../domain/channels/updateChannel.js';
-import type { DomainContext } from '../../domain/context.js';
 import { requireAccount, requireAdmin } from '../authenticate.js';
 import { parseWith } from '../validate.js';
+import type { RouteDeps } from './deps.js';
 
 /** Channels: every console user lists them (without secrets); admins manage them. */
-export function channelRoutes(app: FastifyInstance, ctx: DomainContext): void {
+export function channelRoutes(app: FastifyInstance, { ctx }: RouteDeps): void {
   app.get('/api/v1/channels', async (request) => {
     const actor = requireAccount(request);
     return { channels: await listChannels(ctx, actor) };

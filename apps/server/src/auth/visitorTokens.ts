@@ -1,0 +1,49 @@
+import { jwtVerify, SignJWT } from 'jose';
+
+/**
+ * Tokens the server gives visitors (HS256, signed with a server-wide secret kept in the
+ * database, so every node accepts every token). Claims: `sub` visitor id, `ch` channel id.
+ */
+export interface VisitorTokenClaims {
+  visitorId: string;
+  channelId: string;
+}
+
+export interface VisitorTokens {
+  issue(claims: VisitorTokenClaims, expiresAt: number): Promise<string>;
+  /** The claims of a valid, unexpired token, or undefined. */
+  verify(token: string): Promise<VisitorTokenClaims | undefined>;
+}
+
+const issuer = 'servicesystem';
+const audience = 'servicesystem:visitor';
+
+export function createVisitorTokens(secret: string, now: () => number): VisitorTokens {
+  const key = new TextEncoder().encode(secret);
+  return {
+    async issue({ visitorId, channelId }, expiresAt) {
+      return new SignJWT({ ch: channelId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(visitorId)
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt(Math.floor(now() / 1000))
+        .setExpirationTime(Math.floor(expiresAt / 1000))
+        .sign(key);
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer,
+          audience,
+          currentDate: new Date(now()),
+        });
+        if (typeof payload.sub !== 'string' || typeof payload.ch !== 'string') return undefined;
+        return { visitorId: payload.sub, channelId: payload.ch };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type {
+  AccountsTable,
+  ConversationsTable,
+  Database,
+  MessagesTable,
+  VisitorsTable,
+} from '../../db/schema.js';
+import { notFound } from '../errors.js';
+
+/** A conversation with what any presenter needs: its visitor, agent and newest message. */
+export interface ConversationView {
+  conversation: ConversationsTable;
+  visitor: VisitorsTable;
+  agent: Pick<AccountsTable, 'id' | 'display_name' | 'avatar_url'> | null;
+  lastMessage: MessagesTable | null;
+  /** 1-based place in the queue while queued, else null. */
+  queuePosition: number | null;
+}
+
+/** Completes conversation rows into views with four queries in all, whatever their number. */
+export async function viewsOf(
+  db: Kysely<Database>,
+  conversations: ConversationsTable[],
+): Promise<ConversationView[]> {
+  if (conversations.length === 0) return [];
+  const visitorIds = [...new Set(conversations.map((c) => c.visitor_id))];
+  const agentIds = [
+    ...new Set(conversations.map((c) => c.agent_id).filter((id): id is string => id !== null)),
+  ];
+  const [visitors, agents, lastMessages, queued] = await Promise.all([
+    db.selectFrom('visitors').selectAll().where('id', 'in', visitorIds).execute(),
+    agentIds.length === 0
+      ? Promise.resolve([])
+      : db
+          .selectFrom('accounts')
+          .select(['id', 'display_name', 'avatar_url'])
+          .where('id', 'in', agentIds)
+          .execute(),
+    lastMessagesOf(db, conversations),
+    conversations.some((c) => c.state === 'queued')
+      ? db
+          .selectFrom('conversations')
+          .select('id')
+          .where('state', '=', 'queued')
+          .orderBy('queue_order')
+          .execute()
+      : Promise.resolve([]),
+  ]);
+  const visitorById = new Map(visitors.map((v) => [v.id, v]));
+  const agentById = new Map(agents.map((a) => [a.id, a]));
+  const messageByConversation = new Map(lastMessages.map((m) => [m.conversation_id, m]));
+  const positionById = new Map(queued.map((q, index) => [q.id, index + 1]));
+  return conversations.map((conversation) => ({
+    conversation,
+    visitor: visitorById.get(conversation.visitor_id)!,
+    agent: conversation.agent_id ? (agentById.get(conversation.agent_id) ?? null) : null,
+    lastMessage: messageByConversation.get(conversation.id) ?? null,
+    queuePosition: positionById.get(conversation.id) ?? null,
+  }));
+}
+
+async function lastMessagesOf(
+  db: Kysely<Database>,
+  conversations: ConversationsTable[],
+): Promise<MessagesTable[]> {
+  const withMessages = conversations.filter((c) => c.last_seq > 0);
+  if (withMessages.length === 0) return [];
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where((eb) =>
+      eb.or(
+        withMessages.map((c) =>
+          eb.and([eb('conversation_id', '=', c.id), eb('seq', '=', c.last_seq)]),
+        ),
+      ),
+    )
+    .execute();
+}
+
+export async function findConversationOrThrow(
+  db: Kysely<Database>,
+  id: string,
+): Promise<ConversationsTable> {
+  const row = await db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('The conversation');
+  return row;
+}
+
+export async function viewOf(db: Kysely<Database>, id: string): Promise<ConversationView> {
+  const [view] = await viewsOf(db, [await findConversationOrThrow(db, id)]);
+  return view!;
+}

@@ -1,0 +1,68 @@
+import type { Conversation } from '@servicesystem/protocol';
+import { sql } from 'kysely';
+import type { AccountActor, DomainContext } from '../context.js';
+import { authorize, conversationPolicy } from '../policies.js';
+import { presentConversationForConsole } from '../presenters/conversation.js';
+import { findConversationOrThrow, viewOf, viewsOf } from './conversationViews.js';
+
+export interface ConversationFilter {
+  state?: 'queued' | 'active' | 'ended' | undefined;
+  agentId?: string | undefined;
+  channelId?: string | undefined;
+  q?: string | undefined;
+  before?: number | undefined;
+  limit: number;
+}
+
+/**
+ * Conversations, latest activity first (the queue: arrival order). Agents see only their own;
+ * admins see all, filtered by state, agent and channel.
+ */
+export async function listConversations(
+  ctx: DomainContext,
+  actor: AccountActor,
+  filter: ConversationFilter,
+): Promise<Conversation[]> {
+  const all = conversationPolicy.listAll(actor);
+  if (!all) {
+    authorize(
+      filter.agentId === undefined || filter.agentId === actor.accountId,
+      "Agents see only their own conversations",
+    );
+    authorize(filter.state !== 'queued', 'Only administrators see the queue');
+  }
+  let query = ctx.db.selectFrom('conversations').selectAll('conversations');
+  const agentId = all ? filter.agentId : actor.accountId;
+  if (agentId !== undefined) query = query.where('conversations.agent_id', '=', agentId);
+  if (filter.state !== undefined) query = query.where('conversations.state', '=', filter.state);
+  if (filter.channelId !== undefined) {
+    query = query.where('conversations.channel_id', '=', filter.channelId);
+  }
+  if (filter.q !== undefined) {
+    const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query
+      .innerJoin('visitors', 'visitors.id', 'conversations.visitor_id')
+      .where(sql<boolean>`lower(visitors.name) like ${pattern} escape '\\'`);
+  }
+  if (filter.before !== undefined) {
+    query = query.where('conversations.last_activity_at', '<', filter.before);
+  }
+  query =
+    filter.state === 'queued'
+      ? query.orderBy('conversations.queue_order', 'asc')
+      : query
+          .orderBy('conversations.last_activity_at', 'desc')
+          .orderBy('conversations.queue_order', 'desc');
+  const rows = await query.limit(filter.limit).execute();
+  return (await viewsOf(ctx.db, rows)).map(presentConversationForConsole);
+}
+
+export async function getConversation(
+  ctx: DomainContext,
+  actor: AccountActor,
+  conversationId: string,
+): Promise<Conversation> {
+  const conversation = await findConversationOrThrow(ctx.db, conversationId);
+  authorize(conversationPolicy.read(actor, conversation), 'This conversation is not yours');
+  return presentConversationForConsole(await viewOf(ctx.db, conversationId));
+}

@@ -1,0 +1,137 @@
+import type { Conversation } from '@servicesystem/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { AccountActor, DomainContext } from '../context.js';
+import { AppError } from '../errors.js';
+import type { DomainEvent, Outcome } from '../events.js';
+import { authorize, conversationPolicy } from '../policies.js';
+import { presentConversationForConsole } from '../presenters/conversation.js';
+import {
+  announceQueuePositions,
+  assignToAgent,
+  drainQueue,
+  presenceOf,
+  withRoutingLock,
+} from '../routing.js';
+import { appendMessageOrThrow, systemSender } from './appendMessage.js';
+import { findConversationOrThrow, viewOf } from './conversationViews.js';
+
+async function targetAgent(trx: Kysely<Database>, agentId: string) {
+  const agent = await trx
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', '=', agentId)
+    .executeTakeFirst();
+  if (!agent || agent.role !== 'agent' || agent.disabled_at !== null) {
+    throw new AppError('AGENT_UNAVAILABLE', 'That agent does not exist or is disabled');
+  }
+  return agent;
+}
+
+async function activeCount(trx: Kysely<Database>, agentId: string): Promise<number> {
+  const row = await trx
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('agent_id', '=', agentId)
+    .where('state', '=', 'active')
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * The assigned agent or an admin moves an active conversation to another agent. An agent can
+ * hand over only to an agent who is not offline and below their cap; an admin may exceed the
+ * cap. Both agents and the visitor see a system message.
+ */
+export async function transferConversation(
+  ctx: DomainContext,
+  actor: AccountActor,
+  conversationId: string,
+  toAgentId: string,
+): Promise<Outcome<Conversation>> {
+  return ctx.db.transaction().execute(async (trx) => {
+    await withRoutingLock(trx, ctx);
+    const conversation = await findConversationOrThrow(trx, conversationId);
+    authorize(
+      conversationPolicy.transfer(actor, conversation),
+      'Only the assigned agent or an admin can transfer this conversation',
+    );
+    if (conversation.state !== 'active') {
+      throw new AppError('INVALID_STATE', 'Only an active conversation can be transferred');
+    }
+    if (conversation.agent_id === toAgentId) {
+      throw new AppError('INVALID_STATE', 'The conversation is already with that agent');
+    }
+    const target = await targetAgent(trx, toAgentId);
+    if (actor.role !== 'admin') {
+      if (target.status === 'offline') {
+        throw new AppError('AGENT_UNAVAILABLE', `${target.display_name} is offline`);
+      }
+      if (
+        target.max_concurrent !== null &&
+        (await activeCount(trx, target.id)) >= target.max_concurrent
+      ) {
+        throw new AppError('AGENT_UNAVAILABLE', `${target.display_name} is at their limit`);
+      }
+    }
+    const from = conversation.agent_id
+      ? await trx
+          .selectFrom('accounts')
+          .select('display_name')
+          .where('id', '=', conversation.agent_id)
+          .executeTakeFirst()
+      : undefined;
+    const now = ctx.now();
+    await trx
+      .updateTable('conversations')
+      .set({ agent_id: target.id, assigned_at: now })
+      .where('id', '=', conversationId)
+      .execute();
+    const message = await appendMessageOrThrow(trx, now, {
+      conversationId,
+      sender: systemSender(),
+      type: 'system',
+      body: `${from?.display_name ?? 'The conversation'} transferred the conversation to ${target.display_name}.`,
+      meta: { kind: 'transferred', fromName: from?.display_name ?? null, toName: target.display_name },
+    });
+    const view = await viewOf(trx, conversationId);
+    const events: DomainEvent[] = [
+      {
+        type: 'conversation.updated',
+        view,
+        ...(conversation.agent_id ? { previousAgentId: conversation.agent_id } : {}),
+      },
+      { type: 'message.created', view, message },
+      { type: 'agent.status', presence: await presenceOf(trx, target.id) },
+    ];
+    if (conversation.agent_id) {
+      events.push({ type: 'agent.status', presence: await presenceOf(trx, conversation.agent_id) });
+    }
+    await drainQueue(trx, ctx, events);
+    return { value: presentConversationForConsole(view), events };
+  });
+}
+
+/** An admin hands a queued conversation to an agent by hand (the cap may be exceeded). */
+export async function assignConversation(
+  ctx: DomainContext,
+  actor: AccountActor,
+  conversationId: string,
+  toAgentId: string,
+): Promise<Outcome<Conversation>> {
+  authorize(conversationPolicy.assign(actor), 'Only administrators can assign from the queue');
+  return ctx.db.transaction().execute(async (trx) => {
+    await withRoutingLock(trx, ctx);
+    const conversation = await findConversationOrThrow(trx, conversationId);
+    if (conversation.state !== 'queued') {
+      throw new AppError('INVALID_STATE', 'Only a queued conversation can be assigned');
+    }
+    const target = await targetAgent(trx, toAgentId);
+    const events: DomainEvent[] = [];
+    await assignToAgent(trx, ctx, conversation, target.id, events);
+    events.push({ type: 'agent.status', presence: await presenceOf(trx, target.id) });
+    await announceQueuePositions(trx, events);
+    const view = await viewOf(trx, conversationId);
+    return { value: presentConversationForConsole(view), events };
+  });
+}

@@ -1,0 +1,60 @@
+import type { Conversation, VisitorConversation } from '@servicesystem/protocol';
+import type { Actor } from '../context.js';
+import type { ConversationView } from '../conversations/conversationViews.js';
+import { presentMessageForConsole, presentMessageForVisitor } from './message.js';
+
+export function presentConversationForConsole(view: ConversationView): Conversation {
+  const { conversation: c, visitor, agent } = view;
+  return {
+    id: c.id,
+    channelId: c.channel_id,
+    state: c.state,
+    visitor: {
+      id: visitor.id,
+      name: visitor.name,
+      avatarUrl: visitor.avatar_url,
+      externalId: visitor.external_id,
+      attributes: JSON.parse(visitor.attributes) as Record<string, unknown>,
+    },
+    agent: agent
+      ? { id: agent.id, displayName: agent.display_name, avatarUrl: agent.avatar_url }
+      : null,
+    lastSeq: c.last_seq,
+    visitorReadSeq: c.visitor_read_seq,
+    agentReadSeq: c.agent_read_seq,
+    unread: c.last_seq - c.agent_read_seq,
+    queuePosition: c.state === 'queued' ? view.queuePosition : null,
+    lastMessage: view.lastMessage ? presentMessageForConsole(view.lastMessage) : null,
+    createdAt: c.created_at,
+    assignedAt: c.assigned_at,
+    endedAt: c.ended_at,
+    lastActivityAt: c.last_activity_at,
+  };
+}
+
+export function presentConversationForVisitor(view: ConversationView): VisitorConversation {
+  const { conversation: c, agent } = view;
+  return {
+    id: c.id,
+    state: c.state,
+    agent: agent ? { name: agent.display_name, avatarUrl: agent.avatar_url } : null,
+    lastSeq: c.last_seq,
+    visitorReadSeq: c.visitor_read_seq,
+    agentReadSeq: c.agent_read_seq,
+    unread: c.last_seq - c.visitor_read_seq,
+    queuePosition: c.state === 'queued' ? view.queuePosition : null,
+    lastMessage: view.lastMessage ? presentMessageForVisitor(view.lastMessage) : null,
+    createdAt: c.created_at,
+    endedAt: c.ended_at,
+  };
+}
+
+/** The shape for whoever is asking. */
+export function presentConversationFor(
+  actor: Actor,
+  view: ConversationView,
+): Conversation | VisitorConversation {
+  return actor.kind === 'visitor'
+    ? presentConversationForVisitor(view)
+    : presentConversationForConsole(view);
+}

@@ -1,0 +1,194 @@
+import { sql, type Kysely } from 'kysely';
+import type { AgentPresence } from '@servicesystem/protocol';
+import type { ConversationsTable, Database } from '../db/schema.js';
+import { queryPresence } from './agents/agentPresence.js';
+import type { DomainContext } from './context.js';
+import { appendMessageOrThrow, systemSender } from './conversations/appendMessage.js';
+import { viewOf } from './conversations/conversationViews.js';
+import type { DomainEvent } from './events.js';
+
+/**
+ * Routing: who serves a conversation, and the queue. Every change to assignments (a conversation
+ * starts, ends or moves; an agent's status or cap changes) runs inside `withRoutingLock`, so on
+ * PostgreSQL two nodes never hand one conversation to two agents or push an agent past its cap.
+ * On SQLite a single connection serializes transactions already.
+ *
+ * Rules: candidates are enabled agents (never admins) whose status is online and whose active
+ * conversations are below their cap. A returning visitor's previous agent is preferred when they
+ * qualify; otherwise the fewest active conversations wins, then the one assigned least recently.
+ * Nobody qualifies: the conversation waits in the queue, first in first out.
+ */
+
+const routingLockKey = 7_240_311; // any constant shared by all nodes
+
+export async function withRoutingLock(trx: Kysely<Database>, ctx: DomainContext): Promise<void> {
+  if (ctx.engine === 'postgres') {
+    await sql`select pg_advisory_xact_lock(${routingLockKey})`.execute(trx);
+  }
+}
+
+interface Candidate {
+  id: string;
+  active: number;
+  maxConcurrent: number | null;
+  lastAssignedAt: number | null;
+}
+
+async function onlineAgentLoads(trx: Kysely<Database>): Promise<Candidate[]> {
+  const rows = await trx
+    .selectFrom('accounts as a')
+    .leftJoin('conversations as c', (join) =>
+      join.onRef('c.agent_id', '=', 'a.id').on('c.state', '=', 'active'),
+    )
+    .select((eb) => [
+      'a.id',
+      'a.max_concurrent',
+      'a.last_assigned_at',
+      eb.fn.count<number>('c.id').as('active'),
+    ])
+    .where('a.role', '=', 'agent')
+    .where('a.disabled_at', 'is', null)
+    .where('a.status', '=', 'online')
+    .groupBy(['a.id', 'a.max_concurrent', 'a.last_assigned_at'])
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    active: Number(r.active),
+    maxConcurrent: r.max_concurrent,
+    lastAssignedAt: r.last_assigned_at,
+  }));
+}
+
+/** The agent who should take the next conversation, or undefined when nobody can. */
+export async function pickAgent(
+  trx: Kysely<Database>,
+  preferredAgentId: string | null,
+): Promise<string | undefined> {
+  const candidates = (await onlineAgentLoads(trx)).filter(
+    (c) => c.maxConcurrent === null || c.active < c.maxConcurrent,
+  );
+  if (preferredAgentId && candidates.some((c) => c.id === preferredAgentId)) {
+    return preferredAgentId;
+  }
+  candidates.sort(
+    (a, b) =>
+      a.active - b.active ||
+      (a.lastAssignedAt ?? -1) - (b.lastAssignedAt ?? -1) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  return candidates[0]?.id;
+}
+
+/** Hands a conversation to an agent: active, a system message, the agent's tie-break time. */
+export async function assignToAgent(
+  trx: Kysely<Database>,
+  ctx: DomainContext,
+  conversation: ConversationsTable,
+  agentId: string,
+  events: DomainEvent[],
+): Promise<void> {
+  const now = ctx.now();
+  // Strictly increasing, so "assigned least recently" has no ties even within one millisecond.
+  const latest = await trx
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.max('last_assigned_at').as('latest'))
+    .executeTakeFirst();
+  const stamp = Math.max(now, Number(latest?.latest ?? 0) + 1);
+  await trx
+    .updateTable('accounts')
+    .set({ last_assigned_at: stamp })
+    .where('id', '=', agentId)
+    .execute();
+  await trx
+    .updateTable('conversations')
+    .set({ state: 'active', agent_id: agentId, assigned_at: now })
+    .where('id', '=', conversation.id)
+    .execute();
+  const agent = await trx
+    .selectFrom('accounts')
+    .select(['display_name'])
+    .where('id', '=', agentId)
+    .executeTakeFirstOrThrow();
+  const message = await appendMessageOrThrow(trx, now, {
+    conversationId: conversation.id,
+    sender: systemSender(),
+    type: 'system',
+    body: `${agent.display_name} is now serving you.`,
+    meta: { kind: 'assigned', agentName: agent.display_name },
+  });
+  const view = await viewOf(trx, conversation.id);
+  events.push({ type: 'conversation.updated', view });
+  events.push({ type: 'message.created', view, message });
+}
+
+/**
+ * Serves the queue in arrival order while some agent can take the head. When that moved the
+ * queue, tells every visitor still waiting their new place. Call inside withRoutingLock.
+ */
+export async function drainQueue(
+  trx: Kysely<Database>,
+  ctx: DomainContext,
+  events: DomainEvent[],
+): Promise<void> {
+  const assignedAgents = new Set<string>();
+  for (;;) {
+    const head = await trx
+      .selectFrom('conversations')
+      .selectAll()
+      .where('state', '=', 'queued')
+      .orderBy('queue_order')
+      .limit(1)
+      .executeTakeFirst();
+    if (!head) break;
+    const visitor = await trx
+      .selectFrom('visitors')
+      .select('last_agent_id')
+      .where('id', '=', head.visitor_id)
+      .executeTakeFirstOrThrow();
+    const agentId = await pickAgent(trx, visitor.last_agent_id);
+    if (!agentId) break;
+    await assignToAgent(trx, ctx, head, agentId, events);
+    assignedAgents.add(agentId);
+  }
+  if (assignedAgents.size > 0) await announceQueuePositions(trx, events);
+  for (const agentId of assignedAgents) {
+    events.push({ type: 'agent.status', presence: await presenceOf(trx, agentId) });
+  }
+}
+
+/** Every queued conversation's place, as one event (visitors each hear their own). */
+export async function announceQueuePositions(
+  trx: Kysely<Database>,
+  events: DomainEvent[],
+): Promise<void> {
+  const queued = await trx
+    .selectFrom('conversations')
+    .select(['id', 'visitor_id'])
+    .where('state', '=', 'queued')
+    .orderBy('queue_order')
+    .execute();
+  events.push({
+    type: 'queue.positions',
+    entries: queued.map((q, index) => ({
+      conversationId: q.id,
+      visitorId: q.visitor_id,
+      position: index + 1,
+    })),
+  });
+}
+
+/** The next arrival number for the queue. Call inside withRoutingLock. */
+export async function nextQueueOrder(trx: Kysely<Database>): Promise<number> {
+  const row = await trx
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.max('queue_order').as('latest'))
+    .executeTakeFirst();
+  return Number(row?.latest ?? 0) + 1;
+}
+
+/** An agent's status and load, as console users see it. */
+export async function presenceOf(trx: Kysely<Database>, agentId: string): Promise<AgentPresence> {
+  const [presence] = await queryPresence(trx, agentId);
+  if (!presence) throw new Error(`agent ${agentId} not found`);
+  return presence;
+}

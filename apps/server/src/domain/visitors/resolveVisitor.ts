@@ -1,0 +1,18 @@
+import type { DomainContext, VisitorActor } from '../context.js';
+
+/** Turns a visitor token into the acting visitor, or undefined when it is invalid, expired, or
+ * its visitor no longer exists (for example, the channel was deleted). */
+export async function resolveVisitor(
+  ctx: DomainContext,
+  token: string,
+): Promise<VisitorActor | undefined> {
+  const claims = await ctx.visitorTokens.verify(token);
+  if (!claims) return undefined;
+  const visitor = await ctx.db
+    .selectFrom('visitors')
+    .select(['id', 'channel_id'])
+    .where('id', '=', claims.visitorId)
+    .executeTakeFirst();
+  if (!visitor || visitor.channel_id !== claims.channelId) return undefined;
+  return { kind: 'visitor', visitorId: visitor.id, channelId: visitor.channel_id };
+}

@@ -1,0 +1,104 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import {
+  DisplayName,
+  HttpUrl,
+  type VisitorSessionRequest,
+  type VisitorSessionResponse,
+} from '@servicesystem/protocol';
+import { verifyIdentityToken } from '../../auth/identityTokens.js';
+import type { VisitorsTable } from '../../db/schema.js';
+import { findChannelOrThrow } from '../channels/channelRows.js';
+import type { DomainContext } from '../context.js';
+import { presentVisitor } from '../presenters/visitor.js';
+
+const day = 24 * 60 * 60 * 1000;
+/** Anonymous visitors keep their token in localStorage: it lives a year. */
+const anonymousTokenLifetime = 365 * day;
+/** Identified visitors' host apps can sign a new identity any time. */
+const identifiedTokenLifetime = 30 * day;
+
+/**
+ * Opens a visitor session on a channel. With a valid identity token (signed by the host app's
+ * backend with the channel's secret), the visitor is the host's user `sub`, the same one on every
+ * device. Without one, an anonymous visitor: the one `currentToken` names when it is still valid
+ * for this channel, else a new one.
+ */
+export async function startVisitorSession(
+  ctx: DomainContext,
+  input: VisitorSessionRequest,
+  currentToken: string | undefined,
+): Promise<VisitorSessionResponse> {
+  const channel = await findChannelOrThrow(ctx.db, input.channelId);
+  const now = ctx.now();
+  let visitor: VisitorsTable;
+
+  if (input.identity !== undefined) {
+    const claims = await verifyIdentityToken(input.identity, channel.identity_secret, now);
+    const name = DisplayName.safeParse(claims.name ?? '');
+    const avatar = HttpUrl.safeParse(claims.avatar ?? '');
+    const profile = {
+      name: name.success ? name.data : `User ${claims.sub.slice(0, 24)}`,
+      avatar_url: avatar.success ? avatar.data : null,
+      attributes: JSON.stringify(claims.attributes ?? {}),
+      updated_at: now,
+    };
+    visitor = await ctx.db
+      .insertInto('visitors')
+      .values({
+        id: randomUUID(),
+        channel_id: channel.id,
+        external_id: claims.sub,
+        last_agent_id: null,
+        created_at: now,
+        ...profile,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['channel_id', 'external_id'])
+          .where('external_id', 'is not', null)
+          .doUpdateSet(profile),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } else {
+    const claims = currentToken ? await ctx.visitorTokens.verify(currentToken) : undefined;
+    const existing =
+      claims && claims.channelId === channel.id
+        ? await ctx.db
+            .selectFrom('visitors')
+            .selectAll()
+            .where('id', '=', claims.visitorId)
+            .where('external_id', 'is', null)
+            .executeTakeFirst()
+        : undefined;
+    if (existing) {
+      visitor = existing;
+    } else {
+      visitor = {
+        id: randomUUID(),
+        channel_id: channel.id,
+        external_id: null,
+        name: `Visitor ${randomInt(1000, 10000)}`,
+        avatar_url: null,
+        attributes: '{}',
+        last_agent_id: null,
+        created_at: now,
+        updated_at: now,
+      };
+      await ctx.db.insertInto('visitors').values(visitor).execute();
+    }
+  }
+
+  const expiresAt =
+    now + (visitor.external_id === null ? anonymousTokenLifetime : identifiedTokenLifetime);
+  const visitorToken = await ctx.visitorTokens.issue(
+    { visitorId: visitor.id, channelId: channel.id },
+    expiresAt,
+  );
+  return {
+    visitorToken,
+    expiresAt: Math.floor(expiresAt / 1000) * 1000,
+    visitor: presentVisitor(visitor),
+    channel: { id: channel.id, name: channel.name },
+  };
+}

@@ -1,0 +1,43 @@
+import {
+  SendMessageRequest,
+  VisitorSessionRequest,
+  type UnreadResponse,
+} from '@servicesystem/protocol';
+import type { FastifyInstance } from 'fastify';
+import { sendMessage } from '../../domain/conversations/sendMessage.js';
+import { listVisitorConversations } from '../../domain/visitors/listVisitorConversations.js';
+import { startVisitorSession } from '../../domain/visitors/startVisitorSession.js';
+import { visitorUnread } from '../../domain/visitors/visitorUnread.js';
+import { isConsoleToken, requireVisitor } from '../authenticate.js';
+import { parseWith } from '../validate.js';
+import type { RouteDeps } from './deps.js';
+
+/** What the visitor page and host apps call with a visitor token. */
+export function visitorRoutes(app: FastifyInstance, { ctx, publish }: RouteDeps): void {
+  app.post('/api/v1/visitor/session', async (request) => {
+    const input = parseWith(VisitorSessionRequest, request.body);
+    const current =
+      request.bearerToken && !isConsoleToken(request.bearerToken) ? request.bearerToken : undefined;
+    return startVisitorSession(ctx, input, current);
+  });
+
+  app.get('/api/v1/visitor/unread', async (request, reply) => {
+    const actor = requireVisitor(request);
+    const body: UnreadResponse = { unread: await visitorUnread(ctx, actor) };
+    return reply.header('Cache-Control', 'no-store').send(body);
+  });
+
+  app.get('/api/v1/visitor/conversations', async (request) => {
+    const actor = requireVisitor(request);
+    return { conversations: await listVisitorConversations(ctx, actor) };
+  });
+
+  app.post('/api/v1/visitor/messages', async (request, reply) => {
+    const actor = requireVisitor(request);
+    const input = parseWith(SendMessageRequest, request.body);
+    const outcome = await sendMessage(ctx, actor, input);
+    publish(outcome.events);
+    const { message, conversation, created } = outcome.value;
+    return reply.status(created ? 201 : 200).send({ message, conversation });
+  });
+}

@@ -1,0 +1,138 @@
+import {
+  ServerEvent,
+  type AgentStatusPayload,
+  type ConversationReadPayload,
+  type ConversationUpdatedPayload,
+  type MessageCreatedPayload,
+  type QueuePositionPayload,
+  type TypingPayload,
+} from '@servicesystem/protocol';
+import type { ConversationView } from '../domain/conversations/conversationViews.js';
+import type { DomainEvent } from '../domain/events.js';
+import {
+  presentConversationForConsole,
+  presentConversationForVisitor,
+} from '../domain/presenters/conversation.js';
+import {
+  presentMessageForConsole,
+  presentMessageForVisitor,
+} from '../domain/presenters/message.js';
+import { rooms } from './rooms.js';
+
+/**
+ * Who hears what. This is a security decision, so it lives in this one file: visitors get
+ * visitor-shaped payloads in their own room only; the assigned agent and admins get console
+ * payloads. Typing and read receipts go to the other side (and admins, who watch everything).
+ */
+export type Delivery =
+  | { kind: 'emit'; rooms: string[]; except?: string[]; event: ServerEvent; payload: unknown }
+  | { kind: 'disconnect'; rooms: string[]; except?: string[] };
+
+function consoleRooms(view: ConversationView, extraAgentId?: string): string[] {
+  const list: string[] = [rooms.admins];
+  if (view.agent) list.push(rooms.agent(view.agent.id));
+  if (extraAgentId && extraAgentId !== view.agent?.id) list.push(rooms.agent(extraAgentId));
+  return list;
+}
+
+export function fanOut(event: DomainEvent): Delivery[] {
+  switch (event.type) {
+    case 'message.created': {
+      const { view, message } = event;
+      const toVisitor: MessageCreatedPayload = {
+        message: presentMessageForVisitor(message),
+        conversation: presentConversationForVisitor(view),
+      };
+      const toConsole: MessageCreatedPayload = {
+        message: presentMessageForConsole(message),
+        conversation: presentConversationForConsole(view),
+      };
+      return [
+        {
+          kind: 'emit',
+          rooms: [rooms.visitor(view.visitor.id)],
+          event: ServerEvent.MessageCreated,
+          payload: toVisitor,
+        },
+        { kind: 'emit', rooms: consoleRooms(view), event: ServerEvent.MessageCreated, payload: toConsole },
+      ];
+    }
+    case 'conversation.updated': {
+      const { view } = event;
+      const toVisitor: ConversationUpdatedPayload = {
+        conversation: presentConversationForVisitor(view),
+      };
+      const toConsole: ConversationUpdatedPayload = {
+        conversation: presentConversationForConsole(view),
+      };
+      return [
+        {
+          kind: 'emit',
+          rooms: [rooms.visitor(view.visitor.id)],
+          event: ServerEvent.ConversationUpdated,
+          payload: toVisitor,
+        },
+        {
+          kind: 'emit',
+          rooms: consoleRooms(view, event.previousAgentId),
+          event: ServerEvent.ConversationUpdated,
+          payload: toConsole,
+        },
+      ];
+    }
+    case 'conversation.read': {
+      const payload: ConversationReadPayload = {
+        conversationId: event.view.conversation.id,
+        side: event.side,
+        seq: event.seq,
+      };
+      return [
+        {
+          kind: 'emit',
+          rooms: [rooms.visitor(event.view.visitor.id), ...consoleRooms(event.view)],
+          event: ServerEvent.ConversationRead,
+          payload,
+        },
+      ];
+    }
+    case 'typing': {
+      const payload: TypingPayload = {
+        conversationId: event.view.conversation.id,
+        side: event.side,
+        isTyping: event.isTyping,
+      };
+      const target =
+        event.side === 'visitor' ? consoleRooms(event.view) : [rooms.visitor(event.view.visitor.id), rooms.admins];
+      return [{ kind: 'emit', rooms: target, event: ServerEvent.Typing, payload }];
+    }
+    case 'queue.positions':
+      return event.entries.map((entry) => {
+        const payload: QueuePositionPayload = {
+          conversationId: entry.conversationId,
+          position: entry.position,
+        };
+        return {
+          kind: 'emit' as const,
+          rooms: [rooms.visitor(entry.visitorId)],
+          event: ServerEvent.QueuePosition,
+          payload,
+        };
+      });
+    case 'agent.status': {
+      const payload: AgentStatusPayload = event.presence;
+      return [
+        { kind: 'emit', rooms: [rooms.admins, rooms.agents], event: ServerEvent.AgentStatus, payload },
+      ];
+    }
+    case 'account.sessionsEnded':
+      return [
+        {
+          kind: 'disconnect',
+          rooms: [rooms.agent(event.accountId)],
+          ...(event.exceptSessionId ? { except: [rooms.session(event.exceptSessionId)] } : {}),
+        },
+      ];
+    case 'session.ended':
+      return [{ kind: 'disconnect', rooms: [rooms.session(event.sessionId)] }];
+  }
+}

@@ -1,0 +1,181 @@
+import {
+  ClientEvent,
+  SocketConversationRef,
+  SocketListConversations,
+  SocketListMessages,
+  SocketMarkRead,
+  SocketSendMessage,
+  SocketSetStatus,
+  SocketTransfer,
+  SocketTyping,
+  type AckError,
+} from '@servicesystem/protocol';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Socket } from 'socket.io';
+import type { z } from 'zod';
+import { isDatabaseUnavailable } from '../db/errors.js';
+import { listAgentPresence } from '../domain/agents/listAgentPresence.js';
+import { setAgentStatus } from '../domain/agents/setAgentStatus.js';
+import type { AccountActor, Actor, DomainContext } from '../domain/context.js';
+import { endConversation } from '../domain/conversations/endConversation.js';
+import { listConversations } from '../domain/conversations/listConversations.js';
+import { listMessages } from '../domain/conversations/listMessages.js';
+import { markRead } from '../domain/conversations/markRead.js';
+import { notifyTyping } from '../domain/conversations/notifyTyping.js';
+import { sendMessage } from '../domain/conversations/sendMessage.js';
+import {
+  assignConversation,
+  transferConversation,
+} from '../domain/conversations/transferConversation.js';
+import { AppError } from '../domain/errors.js';
+import type { Publish } from './publisher.js';
+
+type Handler<S extends z.ZodType> = (input: z.output<S>, actor: Actor) => Promise<object | null>;
+
+/** Turns any failure into an ack error with a code; nothing escapes to crash the process. */
+function ackError(error: unknown, log: FastifyBaseLogger): AckError {
+  if (error instanceof AppError) {
+    return {
+      ok: false,
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(error.extra.issues ? { issues: error.extra.issues } : {}),
+      },
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      ok: false,
+      error: { code: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable; try again' },
+    };
+  }
+  log.error({ err: error }, 'unhandled error in socket handler');
+  return { ok: false, error: { code: 'INTERNAL', message: 'Something went wrong on our side' } };
+}
+
+function validationError(error: z.ZodError): AckError {
+  const issues = error.issues.slice(0, 20).map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  const first = issues[0];
+  return {
+    ok: false,
+    error: {
+      code: 'VALIDATION_FAILED',
+      message: first
+        ? `${first.path === '' ? 'The payload' : `"${first.path}"`}: ${first.message}`
+        : 'The payload is not valid',
+      issues,
+    },
+  };
+}
+
+function requireConsole(actor: Actor): AccountActor {
+  if (actor.kind !== 'account') {
+    throw new AppError('FORBIDDEN', 'Visitors cannot do this');
+  }
+  return actor;
+}
+
+/** Typing events: at most one "is typing" per conversation per second from one socket. */
+const typingIntervalMs = 1000;
+
+/**
+ * Thin socket handlers: validate the payload with the protocol schema, call one domain action,
+ * publish its events after commit, answer through the ack.
+ */
+export function registerHandlers(
+  socket: Socket,
+  actor: Actor,
+  ctx: DomainContext,
+  publish: Publish,
+  log: FastifyBaseLogger,
+): void {
+  function on<S extends z.ZodType>(event: ClientEvent, schema: S, handle: Handler<S>): void {
+    socket.on(event, async (payload: unknown, ack: unknown) => {
+      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+      const parsed = schema.safeParse(payload ?? {});
+      if (!parsed.success) {
+        reply(validationError(parsed.error));
+        return;
+      }
+      try {
+        const data = await handle(parsed.data, actor);
+        reply({ ok: true, ...(data ?? {}) });
+      } catch (error) {
+        reply(ackError(error, log));
+      }
+    });
+  }
+
+  on(ClientEvent.SendMessage, SocketSendMessage, async (input, who) => {
+    const outcome = await sendMessage(ctx, who, input);
+    publish(outcome.events);
+    return { message: outcome.value.message, conversation: outcome.value.conversation };
+  });
+
+  on(ClientEvent.ListMessages, SocketListMessages, (input, who) =>
+    listMessages(ctx, who, input.conversationId, input),
+  );
+
+  on(ClientEvent.MarkRead, SocketMarkRead, async (input, who) => {
+    const outcome = await markRead(ctx, who, input.conversationId, input.seq);
+    publish(outcome.events);
+    return outcome.value;
+  });
+
+  const lastTyping = new Map<string, number>();
+  on(ClientEvent.Typing, SocketTyping, async (input, who) => {
+    const now = Date.now();
+    if (input.isTyping) {
+      const last = lastTyping.get(input.conversationId) ?? 0;
+      if (now - last < typingIntervalMs) return { throttled: true };
+      lastTyping.set(input.conversationId, now);
+    } else {
+      lastTyping.delete(input.conversationId);
+    }
+    publish((await notifyTyping(ctx, who, input.conversationId, input.isTyping)).events);
+    return null;
+  });
+
+  on(ClientEvent.SetStatus, SocketSetStatus, async (input, who) => {
+    const outcome = await setAgentStatus(ctx, requireConsole(who), input.status);
+    publish(outcome.events);
+    return { agent: outcome.value };
+  });
+
+  on(ClientEvent.ListConversations, SocketListConversations, async (input, who) => ({
+    conversations: await listConversations(ctx, requireConsole(who), input),
+    agents: await listAgentPresence(ctx, requireConsole(who)),
+  }));
+
+  on(ClientEvent.EndConversation, SocketConversationRef, async (input, who) => {
+    const outcome = await endConversation(ctx, requireConsole(who), input.conversationId);
+    publish(outcome.events);
+    return { conversation: outcome.value };
+  });
+
+  on(ClientEvent.TransferConversation, SocketTransfer, async (input, who) => {
+    const outcome = await transferConversation(
+      ctx,
+      requireConsole(who),
+      input.conversationId,
+      input.agentId,
+    );
+    publish(outcome.events);
+    return { conversation: outcome.value };
+  });
+
+  on(ClientEvent.AssignConversation, SocketTransfer, async (input, who) => {
+    const outcome = await assignConversation(
+      ctx,
+      requireConsole(who),
+      input.conversationId,
+      input.agentId,
+    );
+    publish(outcome.events);
+    return { conversation: outcome.value };
+  });
+}

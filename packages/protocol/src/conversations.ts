@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { Timestamp } from './common.js';
+import { Message } from './messages.js';
+
+export const ConversationState = z.enum(['queued', 'active', 'ended']);
+export type ConversationState = z.infer<typeof ConversationState>;
+
+export const AgentStatus = z.enum(['online', 'away', 'offline']);
+export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/** A conversation as an agent or admin sees it. */
+export const Conversation = z.object({
+  id: z.string(),
+  channelId: z.string(),
+  state: ConversationState,
+  visitor: z.object({
+    id: z.string(),
+    name: z.string(),
+    avatarUrl: z.string().nullable(),
+    /** The host app's user id (identity `sub`); null for anonymous visitors. */
+    externalId: z.string().nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+  }),
+  agent: z
+    .object({ id: z.string(), displayName: z.string(), avatarUrl: z.string().nullable() })
+    .nullable(),
+  lastSeq: z.number().int(),
+  visitorReadSeq: z.number().int(),
+  agentReadSeq: z.number().int(),
+  /** Messages the agent side has not read: lastSeq − agentReadSeq. */
+  unread: z.number().int(),
+  /** 1-based place in the queue while queued, else null. */
+  queuePosition: z.number().int().nullable(),
+  lastMessage: Message.nullable(),
+  createdAt: Timestamp,
+  assignedAt: Timestamp.nullable(),
+  endedAt: Timestamp.nullable(),
+  lastActivityAt: Timestamp,
+});
+export type Conversation = z.infer<typeof Conversation>;
+
+/** A conversation as its visitor sees it: no agent ids or usernames, no visitor attributes. */
+export const VisitorConversation = z.object({
+  id: z.string(),
+  state: ConversationState,
+  agent: z.object({ name: z.string(), avatarUrl: z.string().nullable() }).nullable(),
+  lastSeq: z.number().int(),
+  visitorReadSeq: z.number().int(),
+  /** How far the agent side has read: the visitor's messages up to here show as read. */
+  agentReadSeq: z.number().int(),
+  /** Messages the visitor has not read: lastSeq − visitorReadSeq. */
+  unread: z.number().int(),
+  queuePosition: z.number().int().nullable(),
+  lastMessage: Message.nullable(),
+  createdAt: Timestamp,
+  endedAt: Timestamp.nullable(),
+});
+export type VisitorConversation = z.infer<typeof VisitorConversation>;
+
+// ---- GET /api/v1/conversations
+export const ConversationListQuery = z
+  .object({
+    state: ConversationState.optional(),
+    agentId: z.string().min(1).max(64).optional(),
+    channelId: z.string().min(1).max(64).optional(),
+    /** Case-insensitive part of the visitor's name. */
+    q: z.string().trim().min(1).max(64).optional(),
+    /** Page on: conversations whose last activity is older than this. */
+    before: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .strict();
+export type ConversationListQuery = z.input<typeof ConversationListQuery>;
+
+export const ConversationListResponse = z.object({ conversations: z.array(Conversation) });
+export type ConversationListResponse = z.infer<typeof ConversationListResponse>;
+
+export const ConversationResponse = z.object({ conversation: Conversation });
+export type ConversationResponse = z.infer<typeof ConversationResponse>;
+
+export const VisitorConversationListResponse = z.object({
+  conversations: z.array(VisitorConversation),
+});
+export type VisitorConversationListResponse = z.infer<typeof VisitorConversationListResponse>;
+
+// ---- POST /api/v1/conversations/:id/read
+export const MarkReadRequest = z.object({ seq: z.number().int().min(0) }).strict();
+export type MarkReadRequest = z.infer<typeof MarkReadRequest>;
+
+// ---- POST /api/v1/conversations/:id/typing
+export const TypingRequest = z.object({ isTyping: z.boolean() }).strict();
+export type TypingRequest = z.infer<typeof TypingRequest>;
+
+// ---- POST /api/v1/conversations/:id/transfer and /assign
+export const TransferRequest = z.object({ agentId: z.string().min(1).max(64) }).strict();
+export type TransferRequest = z.infer<typeof TransferRequest>;
+
+// ---- PUT /api/v1/me/status
+export const SetStatusRequest = z.object({ status: AgentStatus }).strict();
+export type SetStatusRequest = z.infer<typeof SetStatusRequest>;
+
+/** An agent as other console users see them, for transfer lists and the dashboard. */
+export const AgentPresence = z.object({
+  id: z.string(),
+  displayName: z.string(),
+  avatarUrl: z.string().nullable(),
+  status: AgentStatus,
+  activeConversations: z.number().int(),
+  maxConcurrent: z.number().int().nullable(),
+});
+export type AgentPresence = z.infer<typeof AgentPresence>;
+
+export const AgentPresenceListResponse = z.object({ agents: z.array(AgentPresence) });
+export type AgentPresenceListResponse = z.infer<typeof AgentPresenceListResponse>;

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { ErrorIssue } from './errors.js';
+import {
+  AgentPresence,
+  AgentStatus,
+  Conversation,
+  ConversationListQuery,
+  VisitorConversation,
+} from './conversations.js';
+import { ClientMsgId, Message, MessageText } from './messages.js';
+
+/**
+ * Socket.IO event names. Server → client events carry one payload; client → server events take
+ * one payload and answer through the acknowledgement callback with an `Ack`.
+ */
+export const ServerEvent = {
+  /** A message was stored in a conversation you can see. */
+  MessageCreated: 'message.created',
+  /** A conversation changed state or agent (queued → active → ended, transfer). */
+  ConversationUpdated: 'conversation.updated',
+  /** The other side (or your other tab) read up to `seq`. */
+  ConversationRead: 'conversation.read',
+  /** Someone is typing (not stored). */
+  Typing: 'typing',
+  /** Visitors: your place in the queue changed. */
+  QueuePosition: 'queue.position',
+  /** Console: an agent's status or load changed. */
+  AgentStatus: 'agent.status',
+} as const;
+export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
+
+export const ClientEvent = {
+  SendMessage: 'message.send',
+  ListMessages: 'messages.list',
+  MarkRead: 'conversation.read',
+  Typing: 'typing',
+  SetStatus: 'agent.status.set',
+  ListConversations: 'conversations.list',
+  EndConversation: 'conversation.end',
+  TransferConversation: 'conversation.transfer',
+  AssignConversation: 'conversation.assign',
+} as const;
+export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
+
+// ---- server → client payloads. Console sockets get `Conversation`, visitor sockets get
+// `VisitorConversation`; message senders are shaped per audience too.
+export const MessageCreatedPayload = z.object({
+  message: Message,
+  conversation: z.union([Conversation, VisitorConversation]),
+});
+export type MessageCreatedPayload = z.infer<typeof MessageCreatedPayload>;
+
+export const ConversationUpdatedPayload = z.object({
+  conversation: z.union([Conversation, VisitorConversation]),
+});
+export type ConversationUpdatedPayload = z.infer<typeof ConversationUpdatedPayload>;
+
+export const ReadSide = z.enum(['visitor', 'agent']);
+export type ReadSide = z.infer<typeof ReadSide>;
+
+export const ConversationReadPayload = z.object({
+  conversationId: z.string(),
+  side: ReadSide,
+  seq: z.number().int(),
+});
+export type ConversationReadPayload = z.infer<typeof ConversationReadPayload>;
+
+export const TypingPayload = z.object({
+  conversationId: z.string(),
+  side: ReadSide,
+  isTyping: z.boolean(),
+});
+export type TypingPayload = z.infer<typeof TypingPayload>;
+
+export const QueuePositionPayload = z.object({
+  conversationId: z.string(),
+  position: z.number().int().min(1),
+});
+export type QueuePositionPayload = z.infer<typeof QueuePositionPayload>;
+
+export const AgentStatusPayload = AgentPresence;
+export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;
+
+// ---- client → server payloads
+const ConversationRef = z.string().min(1).max(64);
+
+export const SocketSendMessage = z
+  .object({
+    /** Agents: required. Visitors: ignored (their open conversation, or a new one). */
+    conversationId: ConversationRef.optional(),
+    clientMsgId: ClientMsgId,
+    type: z.literal('text'),
+    body: MessageText,
+  })
+  .strict();
+export type SocketSendMessage = z.input<typeof SocketSendMessage>;
+
+export const SocketListMessages = z
+  .object({
+    conversationId: ConversationRef,
+    before: z.number().int().min(1).optional(),
+    after: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(100).default(50),
+  })
+  .strict()
+  .refine((q) => q.before === undefined || q.after === undefined, {
+    message: 'give either before or after, not both',
+  });
+export type SocketListMessages = z.input<typeof SocketListMessages>;
+
+export const SocketMarkRead = z
+  .object({ conversationId: ConversationRef, seq: z.number().int().min(0) })
+  .strict();
+export type SocketMarkRead = z.infer<typeof SocketMarkRead>;
+
+export const SocketTyping = z
+  .object({ conversationId: ConversationRef, isTyping: z.boolean() })
+  .strict();
+export type SocketTyping = z.infer<typeof SocketTyping>;
+
+export const SocketSetStatus = z.object({ status: AgentStatus }).strict();
+export type SocketSetStatus = z.infer<typeof SocketSetStatus>;
+
+export const SocketConversationRef = z.object({ conversationId: ConversationRef }).strict();
+export type SocketConversationRef = z.infer<typeof SocketConversationRef>;
+
+export const SocketTransfer = z
+  .object({ conversationId: ConversationRef, agentId: z.string().min(1).max(64) })
+  .strict();
+export type SocketTransfer = z.infer<typeof SocketTransfer>;
+
+export const SocketListConversations = ConversationListQuery;
+
+/** Every acknowledgement: `{ok: true, ...data}` or `{ok: false, error}`. */
+export const AckError = z.object({
+  ok: z.literal(false),
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(ErrorIssue).optional(),
+  }),
+});
+export type AckError = z.infer<typeof AckError>;
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;

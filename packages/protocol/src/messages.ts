@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { stripControlCharacters, Timestamp } from './common.js';
+
+export const MessageType = z.enum(['text', 'system', 'image', 'video']);
+export type MessageType = z.infer<typeof MessageType>;
+
+export const SenderType = z.enum(['visitor', 'agent', 'system']);
+export type SenderType = z.infer<typeof SenderType>;
+
+/** Text of a message: control characters removed, trimmed, 1 to 5,000 characters. */
+export const MessageText = z
+  .string()
+  .max(20_000, 'must be at most 5000 characters')
+  .transform((v) => stripControlCharacters(v).trim())
+  .pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .max(5000, 'must be at most 5000 characters'),
+  );
+
+/** Chosen by the sender, unique per sender: a retried send with the same id is stored once. */
+export const ClientMsgId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-"');
+
+export const SendMessageRequest = z
+  .object({
+    clientMsgId: ClientMsgId,
+    type: z.literal('text'),
+    body: MessageText,
+  })
+  .strict();
+export type SendMessageRequest = z.input<typeof SendMessageRequest>;
+
+/** Why the server wrote a system message; clients may show their own words for each kind. */
+export const SystemMessageKind = z.enum([
+  'welcome',
+  'offHours',
+  'queued',
+  'assigned',
+  'transferred',
+  'ended',
+]);
+export type SystemMessageKind = z.infer<typeof SystemMessageKind>;
+
+export const Message = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  seq: z.number().int().min(1),
+  sender: z.object({
+    type: SenderType,
+    /** The visitor's or agent's id; absent for system messages, and for agents when a visitor reads. */
+    id: z.string().optional(),
+    name: z.string(),
+    avatarUrl: z.string().nullable(),
+  }),
+  type: MessageType,
+  body: z.string(),
+  /** For system messages: the kind and the names involved. */
+  meta: z.record(z.string(), z.unknown()).nullable(),
+  clientMsgId: z.string().nullable(),
+  createdAt: Timestamp,
+});
+export type Message = z.infer<typeof Message>;
+
+// ---- GET /api/v1/conversations/:id/messages
+export const MessagePageQuery = z
+  .object({
+    before: z.coerce.number().int().min(1).optional(),
+    after: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .strict()
+  .refine((q) => q.before === undefined || q.after === undefined, {
+    message: 'give either before or after, not both',
+  });
+export type MessagePageQuery = z.input<typeof MessagePageQuery>;
+
+export const MessagePage = z.object({
+  messages: z.array(Message),
+  /** True when more messages exist beyond this page in the direction asked. */
+  hasMore: z.boolean(),
+});
+export type MessagePage = z.infer<typeof MessagePage>;

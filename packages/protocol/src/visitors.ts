@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { Timestamp } from './common.js';
+
+// ---- POST /api/v1/visitor/session
+export const VisitorSessionRequest = z
+  .object({
+    channelId: z.string().min(1).max(64),
+    /** A JWT (HS256) signed by the host app's backend with the channel's identity secret. */
+    identity: z.string().min(1).max(8192).optional(),
+  })
+  .strict();
+export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
+
+/** What a visitor learns about themself. */
+export const Visitor = z.object({
+  id: z.string(),
+  channelId: z.string(),
+  name: z.string(),
+  avatarUrl: z.string().nullable(),
+  /** True when the host app vouched for this visitor with a signed identity. */
+  identified: z.boolean(),
+  createdAt: Timestamp,
+});
+export type Visitor = z.infer<typeof Visitor>;
+
+export const VisitorSessionResponse = z.object({
+  visitorToken: z.string(),
+  /** Epoch ms after which the token stops working; ask for a new session before then. */
+  expiresAt: Timestamp,
+  visitor: Visitor,
+  channel: z.object({ id: z.string(), name: z.string() }),
+});
+export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
+
+// ---- GET /api/v1/visitor/unread
+export const UnreadResponse = z.object({ unread: z.number().int().min(0) });
+export type UnreadResponse = z.infer<typeof UnreadResponse>;
+
+/** Claims of an identity token, as checked by the server. */
+export const IdentityClaims = z.object({
+  sub: z.string().min(1).max(128),
+  name: z.string().max(64).optional(),
+  avatar: z.string().max(2048).optional(),
+  exp: z.number(),
+  attributes: z
+    .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
+    .optional(),
+});
+export type IdentityClaims = z.infer<typeof IdentityClaims>;
