@@ -12,12 +12,7 @@ export const MessageText = z
   .string()
   .max(20_000, 'must be at most 5000 characters')
   .transform((v) => stripControlCharacters(v).trim())
-  .pipe(
-    z
-      .string()
-      .min(1, 'must not be empty')
-      .max(5000, 'must be at most 5000 characters'),
-  );
+  .pipe(z.string().min(1, 'must not be empty').max(5000, 'must be at most 5000 characters'));
 
 /** Chosen by the sender, unique per sender: a retried send with the same id is stored once. */
 export const ClientMsgId = z

@@ -26,7 +26,10 @@ export async function verifyIdentityToken(
       throw new AppError('IDENTITY_EXPIRED', 'The identity token has expired; sign a new one');
     }
     if (error instanceof errors.JWTClaimValidationFailed) {
-      throw new AppError('IDENTITY_INVALID', `The identity token is missing a claim: ${error.claim}`);
+      throw new AppError(
+        'IDENTITY_INVALID',
+        `The identity token is missing a claim: ${error.claim}`,
+      );
     }
     if (error instanceof errors.JWSSignatureVerificationFailed) {
       throw new AppError(

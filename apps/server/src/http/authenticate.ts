@@ -113,7 +113,10 @@ export function requireAccount(request: FastifyRequest): AccountActor {
 
 export function requireVisitor(request: FastifyRequest): VisitorActor {
   if (request.actor?.kind !== 'visitor') {
-    throw new AppError('UNAUTHENTICATED', 'This needs a visitor token (POST /api/v1/visitor/session)');
+    throw new AppError(
+      'UNAUTHENTICATED',
+      'This needs a visitor token (POST /api/v1/visitor/session)',
+    );
   }
   return request.actor;
 }

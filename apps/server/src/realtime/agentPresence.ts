@@ -32,7 +32,8 @@ export class AgentConnections {
 
   /** Agents a previous run left online get the same grace to reconnect after a restart. */
   expectReconnect(agentIds: string[]): void {
-    for (const id of agentIds) if (!this.counts.has(id) && !this.timers.has(id)) this.startGrace(id);
+    for (const id of agentIds)
+      if (!this.counts.has(id) && !this.timers.has(id)) this.startGrace(id);
   }
 
   isConnected(agentId: string): boolean {

@@ -54,7 +54,12 @@ export function fanOut(event: DomainEvent): Delivery[] {
           event: ServerEvent.MessageCreated,
           payload: toVisitor,
         },
-        { kind: 'emit', rooms: consoleRooms(view), event: ServerEvent.MessageCreated, payload: toConsole },
+        {
+          kind: 'emit',
+          rooms: consoleRooms(view),
+          event: ServerEvent.MessageCreated,
+          payload: toConsole,
+        },
       ];
     }
     case 'conversation.updated': {
@@ -102,7 +107,9 @@ export function fanOut(event: DomainEvent): Delivery[] {
         isTyping: event.isTyping,
       };
       const target =
-        event.side === 'visitor' ? consoleRooms(event.view) : [rooms.visitor(event.view.visitor.id), rooms.admins];
+        event.side === 'visitor'
+          ? consoleRooms(event.view)
+          : [rooms.visitor(event.view.visitor.id), rooms.admins];
       return [{ kind: 'emit', rooms: target, event: ServerEvent.Typing, payload }];
     }
     case 'queue.positions':
@@ -121,7 +128,12 @@ export function fanOut(event: DomainEvent): Delivery[] {
     case 'agent.status': {
       const payload: AgentStatusPayload = event.presence;
       return [
-        { kind: 'emit', rooms: [rooms.admins, rooms.agents], event: ServerEvent.AgentStatus, payload },
+        {
+          kind: 'emit',
+          rooms: [rooms.admins, rooms.agents],
+          event: ServerEvent.AgentStatus,
+          payload,
+        },
       ];
     }
     case 'account.sessionsEnded':

@@ -47,7 +47,10 @@ function ackError(error: unknown, log: FastifyBaseLogger): AckError {
   if (isDatabaseUnavailable(error)) {
     return {
       ok: false,
-      error: { code: 'SERVICE_UNAVAILABLE', message: 'The service is temporarily unavailable; try again' },
+      error: {
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'The service is temporarily unavailable; try again',
+      },
     };
   }
   log.error({ err: error }, 'unhandled error in socket handler');
@@ -95,7 +98,8 @@ export function registerHandlers(
 ): void {
   function on<S extends z.ZodType>(event: ClientEvent, schema: S, handle: Handler<S>): void {
     socket.on(event, async (payload: unknown, ack: unknown) => {
-      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+      const reply =
+        typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
       const parsed = schema.safeParse(payload ?? {});
       if (!parsed.success) {
         reply(validationError(parsed.error));

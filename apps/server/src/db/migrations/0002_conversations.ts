@@ -20,7 +20,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .alterTable('channels')
     .addColumn('off_hours_message', 'text', (c) =>
-      c.notNull().defaultTo("We're away right now. Leave a message and we'll reply as soon as we can."),
+      c
+        .notNull()
+        .defaultTo("We're away right now. Leave a message and we'll reply as soon as we can."),
     )
     .execute();
   await db.schema.alterTable('channels').addColumn('business_hours', 'text').execute();

@@ -28,7 +28,11 @@ export async function changeOwnPassword(
   return {
     value: null,
     events: [
-      { type: 'account.sessionsEnded', accountId: actor.accountId, exceptSessionId: actor.sessionId },
+      {
+        type: 'account.sessionsEnded',
+        accountId: actor.accountId,
+        exceptSessionId: actor.sessionId,
+      },
     ],
   };
 }

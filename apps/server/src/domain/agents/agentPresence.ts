@@ -24,7 +24,9 @@ export async function queryPresence(
     .groupBy(['a.id', 'a.display_name', 'a.avatar_url', 'a.status', 'a.max_concurrent'])
     .orderBy('a.display_name');
   query =
-    agentId === undefined ? query.where('a.disabled_at', 'is', null) : query.where('a.id', '=', agentId);
+    agentId === undefined
+      ? query.where('a.disabled_at', 'is', null)
+      : query.where('a.id', '=', agentId);
   const rows = await query.execute();
   return rows.map((row) => ({
     id: row.id,

@@ -21,7 +21,10 @@ export async function endConversation(
   return ctx.db.transaction().execute(async (trx) => {
     await withRoutingLock(trx, ctx);
     const conversation = await findConversationOrThrow(trx, conversationId);
-    authorize(conversationPolicy.end(actor, conversation), 'Only the assigned agent or an admin can end this conversation');
+    authorize(
+      conversationPolicy.end(actor, conversation),
+      'Only the assigned agent or an admin can end this conversation',
+    );
     if (conversation.state === 'ended') {
       throw new AppError('CONVERSATION_ENDED', 'This conversation has already ended');
     }

@@ -27,7 +27,7 @@ export async function listConversations(
   if (!all) {
     authorize(
       filter.agentId === undefined || filter.agentId === actor.accountId,
-      "Agents see only their own conversations",
+      'Agents see only their own conversations',
     );
     authorize(filter.state !== 'queued', 'Only administrators see the queue');
   }

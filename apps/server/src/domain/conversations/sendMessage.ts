@@ -180,7 +180,10 @@ async function sendAsVisitor(
     const now = ctx.now();
     const stillOpen = await openConversationOf(trx, actor.visitorId);
     if (stillOpen) {
-      const row = await appendMessageOrThrow(trx, now, { ...message, conversationId: stillOpen.id });
+      const row = await appendMessageOrThrow(trx, now, {
+        ...message,
+        conversationId: stillOpen.id,
+      });
       events.push({ type: 'message.created', view: await viewOf(trx, stillOpen.id), message: row });
       return { message: row, events };
     }
@@ -231,7 +234,8 @@ async function sendAsVisitor(
     written.push(own);
     const created = await viewOf(trx, conversationId);
     events.push({ type: 'conversation.updated', view: created });
-    for (const row of written) events.push({ type: 'message.created', view: created, message: row });
+    for (const row of written)
+      events.push({ type: 'message.created', view: created, message: row });
 
     await drainQueue(trx, ctx, events);
 
@@ -246,7 +250,11 @@ async function sendAsVisitor(
         body: `All our agents are busy. You are number ${position} in the queue; please wait.`,
         meta: { kind: 'queued', position },
       });
-      events.push({ type: 'message.created', view: await viewOf(trx, conversationId), message: queued });
+      events.push({
+        type: 'message.created',
+        view: await viewOf(trx, conversationId),
+        message: queued,
+      });
     }
     return { message: own, events };
   });

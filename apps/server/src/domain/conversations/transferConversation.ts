@@ -92,7 +92,11 @@ export async function transferConversation(
       sender: systemSender(),
       type: 'system',
       body: `${from?.display_name ?? 'The conversation'} transferred the conversation to ${target.display_name}.`,
-      meta: { kind: 'transferred', fromName: from?.display_name ?? null, toName: target.display_name },
+      meta: {
+        kind: 'transferred',
+        fromName: from?.display_name ?? null,
+        toName: target.display_name,
+      },
     });
     const view = await viewOf(trx, conversationId);
     const events: DomainEvent[] = [

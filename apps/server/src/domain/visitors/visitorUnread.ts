@@ -5,7 +5,9 @@ export async function visitorUnread(ctx: DomainContext, actor: VisitorActor): Pr
   const row = await ctx.db
     .selectFrom('conversations')
     .select((eb) =>
-      eb.fn.coalesce(eb.fn.sum<number>(eb('last_seq', '-', eb.ref('visitor_read_seq'))), eb.val(0)).as('unread'),
+      eb.fn
+        .coalesce(eb.fn.sum<number>(eb('last_seq', '-', eb.ref('visitor_read_seq'))), eb.val(0))
+        .as('unread'),
     )
     .where('visitor_id', '=', actor.visitorId)
     .executeTakeFirst();
