@@ -129,6 +129,36 @@ export function requireActor(request: FastifyRequest): Actor {
   return request.actor;
 }
 
+/**
+ * Route-level guard for routes only some roles may call, checked before the body is read so a
+ * refused caller learns nothing from validation. The domain's policies still decide per object.
+ */
+export function requireRole(
+  request: FastifyRequest,
+  roles: ('visitor' | 'agent' | 'admin')[],
+): Actor {
+  const actor = requireActor(request);
+  const role = actor.kind === 'visitor' ? 'visitor' : actor.role;
+  if (!roles.includes(role)) {
+    if (actor.kind === 'visitor') {
+      throw new AppError('UNAUTHENTICATED', 'Log in first: this needs a console session');
+    }
+    throw new AppError(
+      'FORBIDDEN',
+      role === 'admin'
+        ? 'Administrators watch conversations but do not serve visitors'
+        : 'Only administrators can do this',
+    );
+  }
+  return actor;
+}
+
+/** Route-level guard for agent-only routes (admins are never routed and never serve). */
+export function requireAgent(request: FastifyRequest): AccountActor {
+  const actor = requireRole(request, ['agent']);
+  return actor as AccountActor;
+}
+
 /** Route-level guard for admin-only routes, so that an agent learns nothing from a 404 first. */
 export function requireAdmin(request: FastifyRequest): AccountActor {
   const actor = requireAccount(request);

@@ -9,6 +9,7 @@ import {
   assertSameOrigin,
   clearSessionCookie,
   requireAccount,
+  requireAgent,
   setSessionCookie,
 } from '../authenticate.js';
 import { parseWith } from '../validate.js';
@@ -58,7 +59,7 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   app.put('/api/v1/me/status', async (request) => {
-    const actor = requireAccount(request);
+    const actor = requireAgent(request);
     const input = parseWith(SetStatusRequest, request.body);
     const outcome = await setAgentStatus(ctx, actor, input.status);
     publish(outcome.events);

@@ -21,7 +21,7 @@ import {
   assignConversation,
   transferConversation,
 } from '../../domain/conversations/transferConversation.js';
-import { requireAccount, requireActor } from '../authenticate.js';
+import { requireAccount, requireActor, requireAdmin, requireRole } from '../authenticate.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
 
@@ -47,7 +47,7 @@ export function conversationRoutes(app: FastifyInstance, { ctx, publish }: Route
   });
 
   app.post('/api/v1/conversations/:id/messages', async (request, reply) => {
-    const actor = requireAccount(request);
+    const actor = requireRole(request, ['agent']);
     const { id } = parseWith(IdParams, request.params);
     const input = parseWith(SendMessageRequest, request.body);
     const outcome = await sendMessage(ctx, actor, { ...input, conversationId: id });
@@ -57,7 +57,7 @@ export function conversationRoutes(app: FastifyInstance, { ctx, publish }: Route
   });
 
   app.post('/api/v1/conversations/:id/read', async (request) => {
-    const actor = requireActor(request);
+    const actor = requireRole(request, ['visitor', 'agent']);
     const { id } = parseWith(IdParams, request.params);
     const { seq } = parseWith(MarkReadRequest, request.body);
     const outcome = await markRead(ctx, actor, id, seq);
@@ -66,7 +66,7 @@ export function conversationRoutes(app: FastifyInstance, { ctx, publish }: Route
   });
 
   app.post('/api/v1/conversations/:id/typing', async (request, reply) => {
-    const actor = requireActor(request);
+    const actor = requireRole(request, ['visitor', 'agent']);
     const { id } = parseWith(IdParams, request.params);
     const { isTyping } = parseWith(TypingRequest, request.body);
     publish((await notifyTyping(ctx, actor, id, isTyping)).events);
@@ -91,7 +91,7 @@ export function conversationRoutes(app: FastifyInstance, { ctx, publish }: Route
   });
 
   app.post('/api/v1/conversations/:id/assign', async (request) => {
-    const actor = requireAccount(request);
+    const actor = requireAdmin(request);
     const { id } = parseWith(IdParams, request.params);
     const { agentId } = parseWith(TransferRequest, request.body);
     const outcome = await assignConversation(ctx, actor, id, agentId);
