@@ -4,7 +4,7 @@ import {
   AgentPresence,
   AgentStatus,
   Conversation,
-  ConversationListQuery,
+  ConversationState,
   VisitorConversation,
 } from './conversations.js';
 import { ClientMsgId, Message, MessageText } from './messages.js';
@@ -129,7 +129,18 @@ export const SocketTransfer = z
   .strict();
 export type SocketTransfer = z.infer<typeof SocketTransfer>;
 
-export const SocketListConversations = ConversationListQuery;
+/** The query of GET /api/v1/conversations, with real numbers (no string coercion on sockets). */
+export const SocketListConversations = z
+  .object({
+    state: ConversationState.optional(),
+    agentId: z.string().min(1).max(64).optional(),
+    channelId: z.string().min(1).max(64).optional(),
+    q: z.string().trim().min(1).max(64).optional(),
+    before: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(100).default(50),
+  })
+  .strict();
+export type SocketListConversations = z.input<typeof SocketListConversations>;
 
 /** Every acknowledgement: `{ok: true, ...data}` or `{ok: false, error}`. */
 export const AckError = z.object({

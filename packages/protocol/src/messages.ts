@@ -30,6 +30,9 @@ export const SendMessageRequest = z
   .strict();
 export type SendMessageRequest = z.input<typeof SendMessageRequest>;
 
+/** Seqs fit a 4-byte integer column on every engine; larger asks are clamped to it. */
+export const maxSeq = 2_147_483_647;
+
 /** Why the server wrote a system message; clients may show their own words for each kind. */
 export const SystemMessageKind = z.enum([
   'welcome',

@@ -133,14 +133,13 @@ export function registerHandlers(
   const lastTyping = new Map<string, number>();
   on(ClientEvent.Typing, SocketTyping, async (input, who) => {
     const now = Date.now();
-    if (input.isTyping) {
-      const last = lastTyping.get(input.conversationId) ?? 0;
-      if (now - last < typingIntervalMs) return { throttled: true };
-      lastTyping.set(input.conversationId, now);
-    } else {
-      lastTyping.delete(input.conversationId);
+    if (input.isTyping && now - (lastTyping.get(input.conversationId) ?? 0) < typingIntervalMs) {
+      return { throttled: true };
     }
+    // Only an accepted event starts the throttle window: a refused one is refused again.
     publish((await notifyTyping(ctx, who, input.conversationId, input.isTyping)).events);
+    if (input.isTyping) lastTyping.set(input.conversationId, now);
+    else lastTyping.delete(input.conversationId);
     return null;
   });
 

@@ -1,4 +1,4 @@
-import type { MessagePage } from '@servicesystem/protocol';
+import { maxSeq, type MessagePage } from '@servicesystem/protocol';
 import type { Actor, DomainContext } from '../context.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentMessageFor } from '../presenters/message.js';
@@ -27,10 +27,11 @@ export async function listMessages(
     .selectAll()
     .where('conversation_id', '=', conversationId)
     .limit(page.limit + 1);
+  // Clamped: a seq past the column's range matches nothing rather than failing the query.
   if (page.after !== undefined) {
-    query = query.where('seq', '>', page.after).orderBy('seq', 'asc');
+    query = query.where('seq', '>', Math.min(page.after, maxSeq)).orderBy('seq', 'asc');
   } else {
-    if (page.before !== undefined) query = query.where('seq', '<', page.before);
+    if (page.before !== undefined) query = query.where('seq', '<', Math.min(page.before, maxSeq));
     query = query.orderBy('seq', 'desc');
   }
   const rows = await query.execute();

@@ -68,6 +68,9 @@ async function answer(
   created: boolean,
 ): Promise<Sent> {
   const view = await viewOf(ctx.db, message.conversation_id);
+  // A retry after the conversation moved on (transferred away) shows nothing the sender may
+  // no longer read.
+  authorize(conversationPolicy.read(actor, view.conversation), 'This conversation is not yours');
   return {
     message: presentMessageFor(actor, message),
     conversation: presentConversationFor(actor, view),
