@@ -8,6 +8,7 @@ import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { bootstrap, type BootstrapResult } from './domain/bootstrap.js';
 import type { DomainContext } from './domain/context.js';
+import { SerialGate } from './domain/serialGate.js';
 import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
 import { installErrorHandling } from './http/errors.js';
@@ -63,6 +64,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
       options.now,
     ),
     visitorTokens: createVisitorTokens(visitorTokenSecret, now),
+    routingGate: new SerialGate(),
   };
   return { db, ctx };
 }

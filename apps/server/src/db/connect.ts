@@ -50,7 +50,7 @@ function connectPostgres(url: string): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
-    connectionTimeoutMillis: 3000,
+    connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
   // A client that loses its connection (database restart, network cut) must not crash the

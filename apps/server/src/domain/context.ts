@@ -3,6 +3,7 @@ import type { LoginThrottle } from '../auth/loginThrottle.js';
 import type { VisitorTokens } from '../auth/visitorTokens.js';
 import type { Engine } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
+import type { SerialGate } from './serialGate.js';
 
 /** What every domain action may use. No transport in here. */
 export interface DomainContext {
@@ -12,6 +13,8 @@ export interface DomainContext {
   sessionIdleMs: number;
   loginThrottle: LoginThrottle;
   visitorTokens: VisitorTokens;
+  /** Orders this process's routing transactions before they take a database connection. */
+  routingGate: SerialGate;
 }
 
 /** A console user (admin or agent) acting through a session. */

@@ -9,7 +9,7 @@ import type { DomainEvent } from './events.js';
 
 /**
  * Routing: who serves a conversation, and the queue. Every change to assignments (a conversation
- * starts, ends or moves; an agent's status or cap changes) runs inside `withRoutingLock`, so on
+ * starts, ends or moves; an agent's status or cap changes) runs in `inRoutingTransaction`, so on
  * PostgreSQL two nodes never hand one conversation to two agents or push an agent past its cap.
  * On SQLite a single connection serializes transactions already.
  *
@@ -21,10 +21,25 @@ import type { DomainEvent } from './events.js';
 
 const routingLockKey = 7_240_311; // any constant shared by all nodes
 
-export async function withRoutingLock(trx: Kysely<Database>, ctx: DomainContext): Promise<void> {
-  if (ctx.engine === 'postgres') {
-    await sql`select pg_advisory_xact_lock(${routingLockKey})`.execute(trx);
-  }
+/**
+ * Runs `work` in a transaction that holds the routing lock. Within one process, routing work
+ * first waits its turn in `ctx.routingGate` without holding a database connection, so a burst of
+ * new conversations queues in memory instead of taking every pooled connection to wait on the
+ * database lock (which would starve other requests). Across processes, PostgreSQL's advisory
+ * lock orders them; SQLite has one connection and serializes transactions already.
+ */
+export function inRoutingTransaction<T>(
+  ctx: DomainContext,
+  work: (trx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return ctx.routingGate.run(() =>
+    ctx.db.transaction().execute(async (trx) => {
+      if (ctx.engine === 'postgres') {
+        await sql`select pg_advisory_xact_lock(${routingLockKey})`.execute(trx);
+      }
+      return work(trx);
+    }),
+  );
 }
 
 interface Candidate {
@@ -123,7 +138,7 @@ export async function assignToAgent(
 
 /**
  * Serves the queue in arrival order while some agent can take the head. When that moved the
- * queue, tells every visitor still waiting their new place. Call inside withRoutingLock.
+ * queue, tells every visitor still waiting their new place. Call inside inRoutingTransaction.
  */
 export async function drainQueue(
   trx: Kysely<Database>,
@@ -177,7 +192,7 @@ export async function announceQueuePositions(
   });
 }
 
-/** The next arrival number for the queue. Call inside withRoutingLock. */
+/** The next arrival number for the queue. Call inside inRoutingTransaction. */
 export async function nextQueueOrder(trx: Kysely<Database>): Promise<number> {
   const row = await trx
     .selectFrom('conversations')

@@ -56,7 +56,13 @@ export async function startTestApp(
     ADMIN_PASSWORD: adminPassword,
     ...env,
   });
-  const app = await createApp(config, options.now ? { now: options.now } : {});
+  let app: App;
+  try {
+    app = await createApp(config, options.now ? { now: options.now } : {});
+  } catch (error) {
+    if (!options.db) await db.drop();
+    throw error;
+  }
 
   async function request(method: string, url: string, opts: RequestOptions = {}): Promise<Answer> {
     const headers: Record<string, string> = { ...opts.headers };

@@ -1,12 +1,12 @@
 import type { Account, UpdateAgentRequest } from '@servicesystem/protocol';
-import type { Updateable } from 'kysely';
-import type { AccountsTable } from '../../db/schema.js';
+import type { Kysely, Updateable } from 'kysely';
+import type { AccountsTable, Database } from '../../db/schema.js';
 import type { Actor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { presentAccount } from '../presenters/account.js';
-import { drainQueue, presenceOf, withRoutingLock } from '../routing.js';
+import { drainQueue, inRoutingTransaction, presenceOf } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
 
 /**
@@ -23,8 +23,7 @@ export async function updateAccount(
   authorize(accountPolicy.manage(actor), 'Only administrators can edit accounts');
   const routingChange =
     input.maxConcurrent !== undefined || input.enabled !== undefined || input.role !== undefined;
-  return ctx.db.transaction().execute(async (trx) => {
-    if (routingChange) await withRoutingLock(trx, ctx);
+  const work = async (trx: Kysely<Database>): Promise<Outcome<Account>> => {
     const current = await findAccountOrThrow(trx, accountId);
     const disabling = input.enabled === false && current.disabled_at === null;
     const demoting = input.role === 'agent' && current.role === 'admin';
@@ -44,6 +43,8 @@ export async function updateAccount(
     if (input.avatarUrl !== undefined) changes.avatar_url = input.avatarUrl;
     if (input.maxConcurrent !== undefined) changes.max_concurrent = input.maxConcurrent;
     if (input.role !== undefined) changes.role = input.role;
+    // Admins are never routed: a promoted agent leaves routing at once.
+    if (input.role === 'admin' && current.role === 'agent') changes.status = 'offline';
     if (input.enabled !== undefined) {
       changes.disabled_at = input.enabled ? null : (current.disabled_at ?? now);
     }
@@ -55,11 +56,12 @@ export async function updateAccount(
     }
     const updated = await findAccountOrThrow(trx, accountId);
     if (routingChange) {
-      if (updated.role === 'agent' || current.role === 'agent') {
+      if (updated.role === 'agent') {
         events.push({ type: 'agent.status', presence: await presenceOf(trx, accountId) });
       }
       await drainQueue(trx, ctx, events);
     }
     return { value: presentAccount(updated), events };
-  });
+  };
+  return routingChange ? inRoutingTransaction(ctx, work) : ctx.db.transaction().execute(work);
 }

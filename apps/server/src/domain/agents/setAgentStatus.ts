@@ -2,7 +2,7 @@ import type { AgentPresence, AgentStatus } from '@servicesystem/protocol';
 import type { AccountActor, DomainContext } from '../context.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { accountPolicy, authorize } from '../policies.js';
-import { drainQueue, presenceOf, withRoutingLock } from '../routing.js';
+import { drainQueue, inRoutingTransaction, presenceOf } from '../routing.js';
 
 /**
  * An agent sets their status. `away` keeps current conversations and takes no new ones;
@@ -24,8 +24,7 @@ export async function applyAgentStatus(
   status: AgentStatus,
   onlyIf?: { currentIn: AgentStatus[] },
 ): Promise<Outcome<AgentPresence>> {
-  return ctx.db.transaction().execute(async (trx) => {
-    await withRoutingLock(trx, ctx);
+  return inRoutingTransaction(ctx, async (trx) => {
     let update = trx.updateTable('accounts').set({ status }).where('id', '=', agentId);
     if (onlyIf) update = update.where('status', 'in', onlyIf.currentIn);
     const changed = Number((await update.executeTakeFirst()).numUpdatedRows) > 0;

@@ -4,7 +4,12 @@ import { AppError } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
-import { announceQueuePositions, drainQueue, presenceOf, withRoutingLock } from '../routing.js';
+import {
+  announceQueuePositions,
+  drainQueue,
+  inRoutingTransaction,
+  presenceOf,
+} from '../routing.js';
 import { appendMessageOrThrow, systemSender } from './appendMessage.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
 
@@ -18,8 +23,7 @@ export async function endConversation(
   actor: AccountActor,
   conversationId: string,
 ): Promise<Outcome<Conversation>> {
-  return ctx.db.transaction().execute(async (trx) => {
-    await withRoutingLock(trx, ctx);
+  return inRoutingTransaction(ctx, async (trx) => {
     const conversation = await findConversationOrThrow(trx, conversationId);
     authorize(
       conversationPolicy.end(actor, conversation),

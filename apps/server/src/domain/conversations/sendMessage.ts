@@ -15,9 +15,9 @@ import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
-import { drainQueue, nextQueueOrder, withRoutingLock } from '../routing.js';
+import { drainQueue, inRoutingTransaction, nextQueueOrder } from '../routing.js';
 import { appendMessage, appendMessageOrThrow, systemSender } from './appendMessage.js';
-import { findConversationOrThrow, viewOf } from './conversationViews.js';
+import { findConversationOrThrow, viewOf, type ConversationView } from './conversationViews.js';
 
 export interface SendMessageInput {
   conversationId?: string | undefined;
@@ -45,37 +45,53 @@ export async function sendMessage(
 ): Promise<Outcome<Sent>> {
   const senderId = actor.kind === 'visitor' ? actor.visitorId : actor.accountId;
   const stored = await findBySenderAndClientId(ctx.db, senderId, input.clientMsgId);
-  if (stored) return { value: await answer(ctx, actor, stored, false), events: [] };
+  if (stored) return { value: await answerRetry(ctx, actor, stored), events: [] };
   try {
-    const { message, events } =
+    const written =
       actor.kind === 'visitor'
         ? await sendAsVisitor(ctx, actor, input)
         : await sendAsAgent(ctx, actor, input);
-    return { value: await answer(ctx, actor, message, true), events };
+    return { value: answer(actor, written.message, written.view, true), events: written.events };
   } catch (error) {
     // Two copies of one send raced: the other committed first. Answer its message.
     if (!isUniqueViolation(error)) throw error;
     const winner = await findBySenderAndClientId(ctx.db, senderId, input.clientMsgId);
     if (!winner) throw error;
-    return { value: await answer(ctx, actor, winner, false), events: [] };
+    return { value: await answerRetry(ctx, actor, winner), events: [] };
   }
 }
 
-async function answer(
-  ctx: DomainContext,
+/** What a send did, with the conversation as it stood at commit (loaded in the transaction, so
+ * the answer needs no query after commit and acks leave in commit order). */
+interface Written {
+  message: MessagesTable;
+  view: ConversationView;
+  events: DomainEvent[];
+}
+
+function answer(
   actor: Actor,
   message: MessagesTable,
+  view: ConversationView,
   created: boolean,
-): Promise<Sent> {
-  const view = await viewOf(ctx.db, message.conversation_id);
-  // A retry after the conversation moved on (transferred away) shows nothing the sender may
-  // no longer read.
-  authorize(conversationPolicy.read(actor, view.conversation), 'This conversation is not yours');
+): Sent {
   return {
     message: presentMessageFor(actor, message),
     conversation: presentConversationFor(actor, view),
     created,
   };
+}
+
+async function answerRetry(
+  ctx: DomainContext,
+  actor: Actor,
+  message: MessagesTable,
+): Promise<Sent> {
+  const view = await viewOf(ctx.db, message.conversation_id);
+  // A retry after the conversation moved on (transferred away) shows nothing the sender may
+  // no longer read.
+  authorize(conversationPolicy.read(actor, view.conversation), 'This conversation is not yours');
+  return answer(actor, message, view, false);
 }
 
 function findBySenderAndClientId(db: Kysely<Database>, senderId: string, clientMsgId: string) {
@@ -91,7 +107,7 @@ async function sendAsAgent(
   ctx: DomainContext,
   actor: AccountActor,
   input: SendMessageInput,
-): Promise<{ message: MessagesTable; events: DomainEvent[] }> {
+): Promise<Written> {
   if (!input.conversationId) {
     throw new AppError('VALIDATION_FAILED', '"conversationId": required for agents', {
       issues: [{ path: 'conversationId', message: 'required for agents' }],
@@ -131,7 +147,7 @@ async function sendAsAgent(
       throw new AppError('CONVERSATION_ENDED', 'This conversation has ended or was transferred');
     }
     const view = await viewOf(trx, conversation.id);
-    return { message, events: [{ type: 'message.created', view, message }] };
+    return { message, view, events: [{ type: 'message.created', view, message }] };
   });
 }
 
@@ -139,7 +155,7 @@ async function sendAsVisitor(
   ctx: DomainContext,
   actor: VisitorActor,
   input: SendMessageInput,
-): Promise<{ message: MessagesTable; events: DomainEvent[] }> {
+): Promise<Written> {
   const visitor = await ctx.db
     .selectFrom('visitors')
     .selectAll()
@@ -170,15 +186,12 @@ async function sendAsVisitor(
       return row ? { message: row, view: await viewOf(trx, open.id) } : undefined;
     });
     if (appended) {
-      const events: DomainEvent[] = [
-        { type: 'message.created', view: appended.view, message: appended.message },
-      ];
-      return { message: appended.message, events };
+      const { message: row, view } = appended;
+      return { message: row, view, events: [{ type: 'message.created', view, message: row }] };
     }
   }
 
-  return ctx.db.transaction().execute(async (trx) => {
-    await withRoutingLock(trx, ctx);
+  return inRoutingTransaction(ctx, async (trx): Promise<Written> => {
     const events: DomainEvent[] = [];
     const now = ctx.now();
     const stillOpen = await openConversationOf(trx, actor.visitorId);
@@ -187,8 +200,9 @@ async function sendAsVisitor(
         ...message,
         conversationId: stillOpen.id,
       });
-      events.push({ type: 'message.created', view: await viewOf(trx, stillOpen.id), message: row });
-      return { message: row, events };
+      const view = await viewOf(trx, stillOpen.id);
+      events.push({ type: 'message.created', view, message: row });
+      return { message: row, view, events };
     }
 
     const conversationId = randomUUID();
@@ -242,10 +256,9 @@ async function sendAsVisitor(
 
     await drainQueue(trx, ctx, events);
 
-    const after = await findConversationOrThrow(trx, conversationId);
-    if (after.state === 'queued') {
-      const view = await viewOf(trx, conversationId);
-      const position = view.queuePosition ?? 1;
+    let final = await viewOf(trx, conversationId);
+    if (final.conversation.state === 'queued') {
+      const position = final.queuePosition ?? 1;
       const queued = await appendMessageOrThrow(trx, now, {
         conversationId,
         sender: systemSender(),
@@ -253,13 +266,10 @@ async function sendAsVisitor(
         body: `All our agents are busy. You are number ${position} in the queue; please wait.`,
         meta: { kind: 'queued', position },
       });
-      events.push({
-        type: 'message.created',
-        view: await viewOf(trx, conversationId),
-        message: queued,
-      });
+      final = await viewOf(trx, conversationId);
+      events.push({ type: 'message.created', view: final, message: queued });
     }
-    return { message: own, events };
+    return { message: own, view: final, events };
   });
 }
 

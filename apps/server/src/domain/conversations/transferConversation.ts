@@ -11,7 +11,7 @@ import {
   assignToAgent,
   drainQueue,
   presenceOf,
-  withRoutingLock,
+  inRoutingTransaction,
 } from '../routing.js';
 import { appendMessageOrThrow, systemSender } from './appendMessage.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
@@ -49,8 +49,7 @@ export async function transferConversation(
   conversationId: string,
   toAgentId: string,
 ): Promise<Outcome<Conversation>> {
-  return ctx.db.transaction().execute(async (trx) => {
-    await withRoutingLock(trx, ctx);
+  return inRoutingTransaction(ctx, async (trx) => {
     const conversation = await findConversationOrThrow(trx, conversationId);
     authorize(
       conversationPolicy.transfer(actor, conversation),
@@ -124,8 +123,7 @@ export async function assignConversation(
   toAgentId: string,
 ): Promise<Outcome<Conversation>> {
   authorize(conversationPolicy.assign(actor), 'Only administrators can assign from the queue');
-  return ctx.db.transaction().execute(async (trx) => {
-    await withRoutingLock(trx, ctx);
+  return inRoutingTransaction(ctx, async (trx) => {
     const conversation = await findConversationOrThrow(trx, conversationId);
     if (conversation.state !== 'queued') {
       throw new AppError('INVALID_STATE', 'Only a queued conversation can be assigned');
