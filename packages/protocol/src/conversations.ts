@@ -57,19 +57,24 @@ export const VisitorConversation = z.object({
 });
 export type VisitorConversation = z.infer<typeof VisitorConversation>;
 
-// ---- GET /api/v1/conversations
-export const ConversationListQuery = z
-  .object({
-    state: ConversationState.optional(),
-    agentId: z.string().min(1).max(64).optional(),
-    channelId: z.string().min(1).max(64).optional(),
-    /** Case-insensitive part of the visitor's name. */
-    q: z.string().trim().min(1).max(64).optional(),
-    /** Page on: conversations whose last activity is older than this. */
-    before: z.coerce.number().int().min(0).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
-  })
-  .strict();
+// ---- GET /api/v1/conversations (and the socket's conversations.list)
+/** The filter's fields; `number` is how its numbers are read (query strings coerce, sockets not). */
+export function conversationFilter(number: () => z.ZodNumber | z.ZodCoercedNumber) {
+  return z
+    .object({
+      state: ConversationState.optional(),
+      agentId: z.string().min(1).max(64).optional(),
+      channelId: z.string().min(1).max(64).optional(),
+      /** Case-insensitive part of the visitor's name. */
+      q: z.string().trim().min(1).max(64).optional(),
+      /** Page on: conversations whose last activity is older than this. */
+      before: number().int().min(0).optional(),
+      limit: number().int().min(1).max(100).default(50),
+    })
+    .strict();
+}
+
+export const ConversationListQuery = conversationFilter(() => z.coerce.number());
 export type ConversationListQuery = z.input<typeof ConversationListQuery>;
 
 export const ConversationListResponse = z.object({ conversations: z.array(Conversation) });

@@ -4,7 +4,7 @@ import {
   AgentPresence,
   AgentStatus,
   Conversation,
-  ConversationState,
+  conversationFilter,
   VisitorConversation,
 } from './conversations.js';
 import { ClientMsgId, Message, MessageText } from './messages.js';
@@ -130,16 +130,7 @@ export const SocketTransfer = z
 export type SocketTransfer = z.infer<typeof SocketTransfer>;
 
 /** The query of GET /api/v1/conversations, with real numbers (no string coercion on sockets). */
-export const SocketListConversations = z
-  .object({
-    state: ConversationState.optional(),
-    agentId: z.string().min(1).max(64).optional(),
-    channelId: z.string().min(1).max(64).optional(),
-    q: z.string().trim().min(1).max(64).optional(),
-    before: z.number().int().min(0).optional(),
-    limit: z.number().int().min(1).max(100).default(50),
-  })
-  .strict();
+export const SocketListConversations = conversationFilter(() => z.number());
 export type SocketListConversations = z.input<typeof SocketListConversations>;
 
 /** Every acknowledgement: `{ok: true, ...data}` or `{ok: false, error}`. */

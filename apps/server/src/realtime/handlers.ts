@@ -160,25 +160,14 @@ export function registerHandlers(
     return { conversation: outcome.value };
   });
 
-  on(ClientEvent.TransferConversation, SocketTransfer, async (input, who) => {
-    const outcome = await transferConversation(
-      ctx,
-      requireConsole(who),
-      input.conversationId,
-      input.agentId,
-    );
-    publish(outcome.events);
-    return { conversation: outcome.value };
-  });
-
-  on(ClientEvent.AssignConversation, SocketTransfer, async (input, who) => {
-    const outcome = await assignConversation(
-      ctx,
-      requireConsole(who),
-      input.conversationId,
-      input.agentId,
-    );
-    publish(outcome.events);
-    return { conversation: outcome.value };
-  });
+  for (const [event, move] of [
+    [ClientEvent.TransferConversation, transferConversation],
+    [ClientEvent.AssignConversation, assignConversation],
+  ] as const) {
+    on(event, SocketTransfer, async (input, who) => {
+      const outcome = await move(ctx, requireConsole(who), input.conversationId, input.agentId);
+      publish(outcome.events);
+      return { conversation: outcome.value };
+    });
+  }
 }
