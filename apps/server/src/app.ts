@@ -1,13 +1,21 @@
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createFileUrls } from './auth/fileUrls.js';
+import { resolveFfmpegTools } from './media/ffmpegTools.js';
+import { createFileStore } from './storage/createFileStore.js';
+import type { FileStore } from './storage/fileStore.js';
+import { fileRoutes } from './http/routes/files.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { bootstrap, type BootstrapResult } from './domain/bootstrap.js';
-import type { DomainContext } from './domain/context.js';
+import type { DomainContext, MediaSettings } from './domain/context.js';
 import { SerialGate } from './domain/serialGate.js';
 import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
@@ -47,8 +55,28 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
   }
   const now = options.now ?? Date.now;
   let visitorTokenSecret: string;
+  let fileUrlSecret: string;
+  let files: FileStore;
+  let media: MediaSettings;
   try {
     visitorTokenSecret = await loadOrCreateSecret(db.kysely, 'visitor_token_secret');
+    fileUrlSecret = await loadOrCreateSecret(db.kysely, 'file_url_secret');
+    files = createFileStore({ dataDir: config.dataDir, s3: config.s3 });
+    await files.check();
+    // Uploads in progress live here; whatever a crash left behind is cleared at start.
+    const workDir = path.join(config.dataDir, 'tmp');
+    await fs.rm(workDir, { recursive: true, force: true });
+    await fs.mkdir(workDir, { recursive: true });
+    media = {
+      tools: resolveFfmpegTools({
+        ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
+        ...(config.ffprobePath ? { ffprobePath: config.ffprobePath } : {}),
+        pathEnv: config.searchPath,
+      }),
+      maxImagePixels: config.maxImageMegapixels * 1_000_000,
+      maxVideoSeconds: config.maxVideoSeconds,
+      workDir,
+    };
   } catch (error) {
     await db.close();
     throw error;
@@ -65,6 +93,9 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     ),
     visitorTokens: createVisitorTokens(visitorTokenSecret, now),
     routingGate: new SerialGate(),
+    fileUrls: createFileUrls(fileUrlSecret, now),
+    files,
+    media,
   };
   return { db, ctx };
 }
@@ -115,6 +146,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   await http.register(helmet, { global: true });
   await http.register(cookie);
+  await http.register(multipart);
+  http.log.info(
+    {
+      storage: ctx.files.kind,
+      ffmpeg: `${ctx.media.tools.ffmpeg} (from ${ctx.media.tools.source.ffmpeg})`,
+      ffprobe: `${ctx.media.tools.ffprobe} (from ${ctx.media.tools.source.ffprobe})`,
+    },
+    'media tools',
+  );
   installErrorHandling(http);
 
   const cookieOptions: SessionCookieOptions = {
@@ -142,6 +182,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   channelRoutes(http, deps);
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);
+  fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
 
   // Agents a previous run left online get the grace period to reconnect, then go offline.
   const leftOnline = await ctx.db

@@ -31,11 +31,15 @@ export interface Config {
   adminUsername: string;
   adminPassword: string | undefined;
   maxUploadMb: number;
+  maxVideoSeconds: number;
+  maxImageMegapixels: number;
   sessionIdleDays: number;
   loginMaxFailures: number;
   loginWindowMinutes: number;
   agentOfflineGraceSeconds: number;
   trustProxy: boolean;
+  /** The PATH to look for ffmpeg and ffprobe on. */
+  searchPath: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -123,6 +127,8 @@ const variables = {
     default: undefined,
   },
   MAX_UPLOAD_MB: { schema: integer(1, 2048), default: '20' },
+  MAX_VIDEO_SECONDS: { schema: integer(1, 86400), default: '600' },
+  MAX_IMAGE_MEGAPIXELS: { schema: integer(1, 1000), default: '50' },
   SESSION_IDLE_DAYS: { schema: integer(1, 365), default: '7' },
   LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
   LOGIN_WINDOW_MINUTES: { schema: integer(1, 1440), default: '15' },
@@ -213,11 +219,14 @@ export function loadConfig(env: Env = process.env): Config {
     adminUsername: p.ADMIN_USERNAME,
     adminPassword: p.ADMIN_PASSWORD,
     maxUploadMb: p.MAX_UPLOAD_MB,
+    maxVideoSeconds: p.MAX_VIDEO_SECONDS,
+    maxImageMegapixels: p.MAX_IMAGE_MEGAPIXELS,
     sessionIdleDays: p.SESSION_IDLE_DAYS,
     loginMaxFailures: p.LOGIN_MAX_FAILURES,
     loginWindowMinutes: p.LOGIN_WINDOW_MINUTES,
     agentOfflineGraceSeconds: p.AGENT_OFFLINE_GRACE_SECONDS,
     trustProxy: p.TRUST_PROXY,
+    searchPath: env.PATH ?? '',
     logLevel: p.LOG_LEVEL,
   };
 }

@@ -49,12 +49,20 @@ export type LoginResponse = z.infer<typeof LoginResponse>;
 export const MeResponse = z.object({ account: Account });
 export type MeResponse = z.infer<typeof MeResponse>;
 
+/** An uploaded image (POST /api/v1/uploads) to use as the avatar; it becomes public. */
+const AvatarFileId = z.string().min(1).max(64);
+const oneAvatar = (v: { avatarUrl?: unknown; avatarFileId?: unknown }) =>
+  v.avatarUrl === undefined || v.avatarFileId === undefined;
+const oneAvatarMessage = { message: 'give avatarUrl or avatarFileId, not both' };
+
 export const UpdateMeRequest = z
   .object({
     displayName: DisplayName.optional(),
     avatarUrl: HttpUrl.nullable().optional(),
+    avatarFileId: AvatarFileId.optional(),
   })
-  .strict();
+  .strict()
+  .refine(oneAvatar, oneAvatarMessage);
 export type UpdateMeRequest = z.infer<typeof UpdateMeRequest>;
 
 // ---- POST /api/v1/me/password
@@ -97,11 +105,13 @@ export const UpdateAgentRequest = z
   .object({
     displayName: DisplayName.optional(),
     avatarUrl: HttpUrl.nullable().optional(),
+    avatarFileId: AvatarFileId.optional(),
     maxConcurrent: MaxConcurrent.optional(),
     role: Role.optional(),
     enabled: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine(oneAvatar, oneAvatarMessage);
 export type UpdateAgentRequest = z.infer<typeof UpdateAgentRequest>;
 
 // ---- POST /api/v1/agents/:id/password

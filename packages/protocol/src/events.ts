@@ -7,7 +7,7 @@ import {
   conversationFilter,
   VisitorConversation,
 } from './conversations.js';
-import { ClientMsgId, Message, MessageText } from './messages.js';
+import { MediaMessageInput, Message, TextMessageInput } from './messages.js';
 
 /**
  * Socket.IO event names. Server → client events carry one payload; client → server events take
@@ -84,15 +84,13 @@ export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;
 // ---- client → server payloads
 const ConversationRef = z.string().min(1).max(64);
 
-export const SocketSendMessage = z
-  .object({
-    /** Agents: required. Visitors: ignored (their open conversation, or a new one). */
-    conversationId: ConversationRef.optional(),
-    clientMsgId: ClientMsgId,
-    type: z.literal('text'),
-    body: MessageText,
-  })
-  .strict();
+/** Agents must name the conversation; visitors' messages go to their open conversation (or
+ * start one) and any conversationId they send is ignored. */
+const Target = { conversationId: ConversationRef.optional() };
+export const SocketSendMessage = z.discriminatedUnion('type', [
+  TextMessageInput.extend(Target),
+  MediaMessageInput.extend(Target),
+]);
 export type SocketSendMessage = z.input<typeof SocketSendMessage>;
 
 export const SocketListMessages = z

@@ -8,3 +8,4 @@ export * from './messages.js';
 export * from './conversations.js';
 export * from './events.js';
 export * from './businessHours.js';
+export * from './files.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { stripControlCharacters, Timestamp } from './common.js';
+import { FileInfo } from './files.js';
 
 export const MessageType = z.enum(['text', 'system', 'image', 'video']);
 export type MessageType = z.infer<typeof MessageType>;
@@ -21,13 +22,31 @@ export const ClientMsgId = z
   .max(64)
   .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, "_" or "-"');
 
-export const SendMessageRequest = z
+/** A caption under an image or video: like text, but may be empty. */
+export const Caption = z
+  .string()
+  .max(20_000, 'must be at most 5000 characters')
+  .transform((v) => stripControlCharacters(v).trim())
+  .pipe(z.string().max(5000, 'must be at most 5000 characters'));
+
+export const TextMessageInput = z
+  .object({ clientMsgId: ClientMsgId, type: z.literal('text'), body: MessageText })
+  .strict();
+
+/** An uploaded file (POST /api/v1/uploads) sent as a message, by its uploader only. */
+export const MediaMessageInput = z
   .object({
     clientMsgId: ClientMsgId,
-    type: z.literal('text'),
-    body: MessageText,
+    type: z.enum(['image', 'video']),
+    fileId: z.string().min(1).max(64),
+    body: Caption.default(''),
   })
   .strict();
+
+export const SendMessageRequest = z.discriminatedUnion('type', [
+  TextMessageInput,
+  MediaMessageInput,
+]);
 export type SendMessageRequest = z.input<typeof SendMessageRequest>;
 
 /** Seqs fit a 4-byte integer column on every engine; larger asks are clamped to it. */
@@ -56,7 +75,10 @@ export const Message = z.object({
     avatarUrl: z.string().nullable(),
   }),
   type: MessageType,
+  /** Text, or an image's or video's caption (may be empty). */
   body: z.string(),
+  /** Images and videos: the file. */
+  attachment: FileInfo.nullable(),
   /** For system messages: the kind and the names involved. */
   meta: z.record(z.string(), z.unknown()).nullable(),
   clientMsgId: z.string().nullable(),

@@ -2,11 +2,13 @@ import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './connect.js';
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_conversations.js';
+import * as m0003 from './migrations/0003_files.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_conversations': m0002,
+  '0003_files': m0003,
 };
 
 const provider: MigrationProvider = {

@@ -96,7 +96,32 @@ export interface MessagesTable {
   /** JSON object (system message kind and names), or null. */
   meta: string | null;
   attachment_id: string | null;
+  /** JSON AttachmentSnapshot of the file, so a message renders without a join. */
+  attachment: string | null;
   client_msg_id: string | null;
+  created_at: number;
+}
+
+export interface FilesTable {
+  id: string;
+  owner_type: 'visitor' | 'account';
+  owner_id: string;
+  kind: 'image' | 'video';
+  mime: string;
+  size: number;
+  width: number;
+  height: number;
+  duration_ms: number | null;
+  /** The uploader's file name, kept as metadata only: never part of a storage key. */
+  original_name: string;
+  storage_key: string;
+  /** The image's thumbnail, or the video's cover frame. */
+  preview_key: string;
+  preview_mime: string;
+  preview_size: number;
+  preview_width: number;
+  preview_height: number;
+  published_at: number | null;
   created_at: number;
 }
 
@@ -108,4 +133,5 @@ export interface Database {
   visitors: VisitorsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
+  files: FilesTable;
 }

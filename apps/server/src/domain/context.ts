@@ -1,5 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { FileUrls } from '../auth/fileUrls.js';
 import type { LoginThrottle } from '../auth/loginThrottle.js';
+import type { FfmpegTools } from '../media/mediaTypes.js';
+import type { FileStore } from '../storage/fileStore.js';
 import type { VisitorTokens } from '../auth/visitorTokens.js';
 import type { Engine } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
@@ -15,6 +18,18 @@ export interface DomainContext {
   visitorTokens: VisitorTokens;
   /** Orders this process's routing transactions before they take a database connection. */
   routingGate: SerialGate;
+  /** Signs the file URLs that presenters put in messages. */
+  fileUrls: FileUrls;
+  files: FileStore;
+  media: MediaSettings;
+}
+
+export interface MediaSettings {
+  tools: FfmpegTools;
+  maxImagePixels: number;
+  maxVideoSeconds: number;
+  /** Where uploads and their derived files wait while they are processed. */
+  workDir: string;
 }
 
 /** A console user (admin or agent) acting through a session. */

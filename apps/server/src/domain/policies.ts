@@ -1,4 +1,4 @@
-import type { ConversationsTable } from '../db/schema.js';
+import type { ConversationsTable, FilesTable } from '../db/schema.js';
 import type { Actor } from './context.js';
 import { forbidden } from './errors.js';
 
@@ -52,6 +52,25 @@ export const conversationPolicy = {
   assign: isAdmin,
   /** Every conversation, the queue, any agent's list. */
   listAll: isAdmin,
+};
+
+type FileOwner = Pick<FilesTable, 'owner_type' | 'owner_id' | 'published_at'>;
+
+const uploaded = (actor: Actor, f: FileOwner) =>
+  actor.kind === 'visitor'
+    ? f.owner_type === 'visitor' && f.owner_id === actor.visitorId
+    : f.owner_type === 'account' && f.owner_id === actor.accountId;
+
+export const filePolicy = {
+  /** Upload: any visitor or console user; anonymous callers never. */
+  upload: (actor: Actor | undefined) => actor !== undefined,
+  /** Only the uploader attaches a file to a message or makes it their avatar. */
+  attach: uploaded,
+  /** Read without a signed URL: the uploader, admins, anyone for a published avatar's thumbnail.
+   * Participants of a conversation the file was sent in also may: the caller checks that. */
+  readDirectly: (actor: Actor | undefined, f: FileOwner, variant: 'original' | 'preview') =>
+    (f.published_at !== null && variant === 'preview') ||
+    (actor !== undefined && (uploaded(actor, f) || isAdmin(actor))),
 };
 
 export function authorize(allowed: boolean, message?: string): void {

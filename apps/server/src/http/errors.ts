@@ -26,6 +26,11 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   CONVERSATION_ENDED: 409,
   INVALID_STATE: 409,
   AGENT_UNAVAILABLE: 409,
+  INVALID_MEDIA: 422,
+  IMAGE_TOO_LARGE: 422,
+  VIDEO_TOO_LONG: 422,
+  RANGE_NOT_SATISFIABLE: 416,
+  STORAGE_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
@@ -61,6 +66,9 @@ function fromFrameworkError(error: FastifyError): AppError | undefined {
     return new AppError('INVALID_JSON', 'The request body is not valid JSON');
   }
   if (status === 413) return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large');
+  if (error.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the file as multipart/form-data');
+  }
   if (status === 415)
     return new AppError('UNSUPPORTED_MEDIA_TYPE', 'This content type is not accepted here');
   return new AppError('BAD_REQUEST', 'The request could not be understood');

@@ -7,6 +7,7 @@ import {
   type QueuePositionPayload,
   type TypingPayload,
 } from '@servicesystem/protocol';
+import type { FileUrls } from '../auth/fileUrls.js';
 import type { ConversationView } from '../domain/conversations/conversationViews.js';
 import type { DomainEvent } from '../domain/events.js';
 import {
@@ -35,17 +36,17 @@ function consoleRooms(view: ConversationView, extraAgentId?: string): string[] {
   return list;
 }
 
-export function fanOut(event: DomainEvent): Delivery[] {
+export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
   switch (event.type) {
     case 'message.created': {
       const { view, message } = event;
       const toVisitor: MessageCreatedPayload = {
-        message: presentMessageForVisitor(message),
-        conversation: presentConversationForVisitor(view),
+        message: presentMessageForVisitor(message, urls),
+        conversation: presentConversationForVisitor(view, urls),
       };
       const toConsole: MessageCreatedPayload = {
-        message: presentMessageForConsole(message),
-        conversation: presentConversationForConsole(view),
+        message: presentMessageForConsole(message, urls),
+        conversation: presentConversationForConsole(view, urls),
       };
       return [
         {
@@ -65,10 +66,10 @@ export function fanOut(event: DomainEvent): Delivery[] {
     case 'conversation.updated': {
       const { view } = event;
       const toVisitor: ConversationUpdatedPayload = {
-        conversation: presentConversationForVisitor(view),
+        conversation: presentConversationForVisitor(view, urls),
       };
       const toConsole: ConversationUpdatedPayload = {
-        conversation: presentConversationForConsole(view),
+        conversation: presentConversationForConsole(view, urls),
       };
       return [
         {

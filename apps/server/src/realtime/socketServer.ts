@@ -54,7 +54,7 @@ export function createRealtime(
     cors: { origin: true, credentials: false },
     maxHttpBufferSize: 1_000_000,
   });
-  const publish = createPublisher(io);
+  const publish = createPublisher(io, ctx.fileUrls);
   const { log } = options;
 
   const connections = new AgentConnections(options.agentOfflineGraceMs, (agentId) => {

@@ -175,14 +175,21 @@ describe('a new conversation', () => {
     }
     expect(adminSaw[1]!.sender.id).toBe(visitor.id);
 
-    // The agent was not assigned while seq 1 and 2 were written: they hear the assignment
-    // (conversation.updated), then seq 3, and read 1..3 from the history.
-    await eventually(() => expect(toAgent).toHaveLength(2));
-    expect(toAgent.map(([event]) => event)).toEqual(['conversation.updated', 'message.created']);
+    // Routing happens before the first messages are announced, so the agent who takes the
+    // conversation hears it, then seq 1 and 2, then the assignment and seq 3, all live.
+    await eventually(() => expect(toAgent).toHaveLength(5));
+    expect(toAgent.map(([event]) => event)).toEqual([
+      'conversation.updated',
+      'message.created',
+      'message.created',
+      'conversation.updated',
+      'message.created',
+    ]);
     const assigned = Conversation.strict().parse(toAgent[0]![1].conversation);
     expect(assigned).toMatchObject({ id: own.conversationId, state: 'active', lastSeq: 3 });
     expect(assigned.agent?.id).toBe(agent.id);
-    expect(created(toAgent[1]![1], 'console')).toMatchObject({ seq: 3, id: adminSaw[2]!.id });
+    const agentSaw = [1, 2, 4].map((i) => created(toAgent[i]![1], 'console'));
+    expect(agentSaw).toEqual(adminSaw);
     const stored = await history(agent.token, own.conversationId);
     expect(stored.messages).toEqual(adminSaw);
     expect(stored.hasMore).toBe(false);

@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminPassword } from '../support/testApp.js';
 import { newClientMsgId, startLiveApp, type LiveApp } from '../support/liveApp.js';
@@ -74,6 +76,10 @@ const matrix: Record<string, Record<Who, Cell>> = {
     agent: 403,
     admin: 'ok',
   },
+  'POST /api/v1/uploads': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
+  'GET /api/v1/files/:id': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
+  'GET /api/v1/files/:id/thumbnail': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
+  'GET /api/v1/files/:id/cover': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
 };
 
 /** Routes whose allowed call changes something even with an empty body: each gets a fresh
@@ -86,6 +92,7 @@ describe('permission matrix', () => {
   let visitorToken: string;
   let conversationId: string;
   let channelId: string;
+  let fileId: string;
 
   async function startConversation(): Promise<{ visitorToken: string; conversationId: string }> {
     const visitor = await t.visitor();
@@ -100,6 +107,27 @@ describe('permission matrix', () => {
     t = await startLiveApp();
     agent = await t.agent({ status: 'online' });
     ({ visitorToken, conversationId } = await startConversation());
+    // A file the visitor sent in the conversation: its agent and admins may read it too.
+    const form = new FormData();
+    form.append(
+      'file',
+      new Blob([
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer(),
+      ]),
+      'dot.png',
+    );
+    const uploaded = await fetch(`${t.url}/api/v1/uploads`, {
+      method: 'POST',
+      body: form,
+      headers: { authorization: `Bearer ${visitorToken}` },
+    });
+    fileId = ((await uploaded.json()) as { file: { id: string } }).file.id;
+    await t.request('POST', '/api/v1/visitor/messages', {
+      token: visitorToken,
+      body: { clientMsgId: newClientMsgId(), type: 'image', fileId },
+    });
     const channel = await t.request('POST', '/api/v1/channels', {
       token: t.adminToken,
       body: { name: 'Matrix' },
@@ -107,6 +135,12 @@ describe('permission matrix', () => {
     channelId = channel.body.channel.id;
   });
   afterAll(() => t.close());
+
+  it('documents every registered route in docs/PROTOCOL.md', async () => {
+    const doc = await fs.readFile(new URL('../../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+    const missing = t.app.routes.filter((r) => r.url !== '/healthz' && !doc.includes(r.url));
+    expect(missing).toEqual([]);
+  });
 
   it('has a row for every registered route', () => {
     const registered = t.app.routes.map((r) => `${r.method} ${r.url}`).sort();
@@ -135,11 +169,13 @@ describe('permission matrix', () => {
             : { visitorToken, conversationId };
         const id = pattern.includes('/agents/')
           ? agent.id
-          : pattern.includes('/conversations/')
-            ? fixture.conversationId
-            : method === 'DELETE'
-              ? 'no-such-channel'
-              : channelId;
+          : pattern.includes('/files/')
+            ? fileId
+            : pattern.includes('/conversations/')
+              ? fixture.conversationId
+              : method === 'DELETE'
+                ? 'no-such-channel'
+                : channelId;
         // A body that fails validation: an allowed caller gets past authorization and is told
         // about the body (400), so nothing changes; a refused caller is stopped first.
         const body = method === 'GET' || method === 'DELETE' ? undefined : { '': 'invalid' };
@@ -171,7 +207,7 @@ describe('permission matrix', () => {
     });
     expect(conversation.body.conversation).toMatchObject({
       state: 'active',
-      lastSeq: 3,
+      lastSeq: 4,
       agent: { id: agent.id },
     });
   });

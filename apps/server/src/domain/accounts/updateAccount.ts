@@ -5,6 +5,7 @@ import type { Actor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
 import type { DomainEvent, Outcome } from '../events.js';
+import { useAsAvatar } from '../files/useAsAvatar.js';
 import { presentAccount } from '../presenters/account.js';
 import { drainQueue, inRoutingTransaction, presenceOf } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
@@ -41,6 +42,10 @@ export async function updateAccount(
     const changes: Updateable<AccountsTable> = { updated_at: now };
     if (input.displayName !== undefined) changes.display_name = input.displayName;
     if (input.avatarUrl !== undefined) changes.avatar_url = input.avatarUrl;
+    // The admin uploads the image, then sets it as the agent's avatar.
+    if (input.avatarFileId !== undefined) {
+      changes.avatar_url = await useAsAvatar(trx, actor, input.avatarFileId, now);
+    }
     if (input.maxConcurrent !== undefined) changes.max_concurrent = input.maxConcurrent;
     if (input.role !== undefined) changes.role = input.role;
     // Admins are never routed: a promoted agent leaves routing at once.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ConversationsTable, Database, MessagesTable } from '../../db/schema.js';
+import type { AttachmentSnapshot } from '../presenters/file.js';
 
 export interface NewMessage {
   conversationId: string;
@@ -13,6 +14,8 @@ export interface NewMessage {
   type: MessagesTable['type'];
   body: string;
   meta?: Record<string, unknown>;
+  /** Images and videos: the uploaded file. */
+  attachment?: AttachmentSnapshot;
   clientMsgId?: string;
   /** Write only if the conversation is still in this state (and, for agents, still theirs). */
   guard?: { states: ConversationsTable['state'][]; agentId?: string };
@@ -59,7 +62,8 @@ export async function appendMessage(
     type: input.type,
     body: input.body,
     meta: input.meta ? JSON.stringify(input.meta) : null,
-    attachment_id: null,
+    attachment_id: input.attachment?.id ?? null,
+    attachment: input.attachment ? JSON.stringify(input.attachment) : null,
     client_msg_id: input.clientMsgId ?? null,
     created_at: now,
   };

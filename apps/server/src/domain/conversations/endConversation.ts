@@ -62,6 +62,6 @@ export async function endConversation(
       events.push({ type: 'agent.status', presence: await presenceOf(trx, conversation.agent_id) });
       await drainQueue(trx, ctx, events);
     }
-    return { value: presentConversationForConsole(view), events };
+    return { value: presentConversationForConsole(view, ctx.fileUrls), events };
   });
 }

@@ -54,7 +54,9 @@ export async function listConversations(
           .orderBy('conversations.last_activity_at', 'desc')
           .orderBy('conversations.queue_order', 'desc');
   const rows = await query.limit(filter.limit).execute();
-  return (await viewsOf(ctx.db, rows)).map(presentConversationForConsole);
+  return (await viewsOf(ctx.db, rows)).map((view) =>
+    presentConversationForConsole(view, ctx.fileUrls),
+  );
 }
 
 export async function getConversation(
@@ -64,5 +66,5 @@ export async function getConversation(
 ): Promise<Conversation> {
   const conversation = await findConversationOrThrow(ctx.db, conversationId);
   authorize(conversationPolicy.read(actor, conversation), 'This conversation is not yours');
-  return presentConversationForConsole(await viewOf(ctx.db, conversationId));
+  return presentConversationForConsole(await viewOf(ctx.db, conversationId), ctx.fileUrls);
 }

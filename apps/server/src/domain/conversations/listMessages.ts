@@ -38,5 +38,5 @@ export async function listMessages(
   const hasMore = rows.length > page.limit;
   const kept = rows.slice(0, page.limit);
   if (page.after === undefined) kept.reverse();
-  return { messages: kept.map((row) => presentMessageFor(actor, row)), hasMore };
+  return { messages: kept.map((row) => presentMessageFor(actor, row, ctx.fileUrls)), hasMore };
 }

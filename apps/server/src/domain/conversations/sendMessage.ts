@@ -8,7 +8,9 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/errors.js';
+import type { FileUrls } from '../../auth/fileUrls.js';
 import type { Database, MessagesTable } from '../../db/schema.js';
+import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
 import { AppError } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
@@ -19,12 +21,9 @@ import { drainQueue, inRoutingTransaction, nextQueueOrder } from '../routing.js'
 import { appendMessage, appendMessageOrThrow, systemSender } from './appendMessage.js';
 import { findConversationOrThrow, viewOf, type ConversationView } from './conversationViews.js';
 
-export interface SendMessageInput {
-  conversationId?: string | undefined;
-  clientMsgId: string;
-  type: 'text';
-  body: string;
-}
+export type SendMessageInput = { conversationId?: string | undefined; clientMsgId: string } & (
+  { type: 'text'; body: string } | { type: 'image' | 'video'; fileId: string; body: string }
+);
 
 export interface Sent {
   message: Message;
@@ -51,7 +50,10 @@ export async function sendMessage(
       actor.kind === 'visitor'
         ? await sendAsVisitor(ctx, actor, input)
         : await sendAsAgent(ctx, actor, input);
-    return { value: answer(actor, written.message, written.view, true), events: written.events };
+    return {
+      value: answer(actor, written.message, written.view, true, ctx.fileUrls),
+      events: written.events,
+    };
   } catch (error) {
     // Two copies of one send raced: the other committed first. Answer its message.
     if (!isUniqueViolation(error)) throw error;
@@ -74,10 +76,11 @@ function answer(
   message: MessagesTable,
   view: ConversationView,
   created: boolean,
+  urls: FileUrls,
 ): Sent {
   return {
-    message: presentMessageFor(actor, message),
-    conversation: presentConversationFor(actor, view),
+    message: presentMessageFor(actor, message, urls),
+    conversation: presentConversationFor(actor, view, urls),
     created,
   };
 }
@@ -91,7 +94,7 @@ async function answerRetry(
   // A retry after the conversation moved on (transferred away) shows nothing the sender may
   // no longer read.
   authorize(conversationPolicy.read(actor, view.conversation), 'This conversation is not yours');
-  return answer(actor, message, view, false);
+  return answer(actor, message, view, false, ctx.fileUrls);
 }
 
 function findBySenderAndClientId(db: Kysely<Database>, senderId: string, clientMsgId: string) {
@@ -129,6 +132,8 @@ async function sendAsAgent(
     .select(['display_name', 'avatar_url'])
     .where('id', '=', actor.accountId)
     .executeTakeFirstOrThrow();
+  // Checked before the transaction: on SQLite a query outside it would wait for it forever.
+  const content = await contentOf(ctx, actor, input);
   return ctx.db.transaction().execute(async (trx) => {
     const message = await appendMessage(trx, ctx.now(), {
       conversationId: conversation.id,
@@ -138,8 +143,7 @@ async function sendAsAgent(
         name: agent.display_name,
         avatarUrl: agent.avatar_url,
       },
-      type: input.type,
-      body: input.body,
+      ...content,
       clientMsgId: input.clientMsgId,
       guard: { states: ['active'], agentId: actor.accountId },
     });
@@ -169,8 +173,7 @@ async function sendAsVisitor(
   };
   const message = {
     sender,
-    type: input.type,
-    body: input.body,
+    ...(await contentOf(ctx, actor, input)),
     clientMsgId: input.clientMsgId,
   };
 
@@ -249,14 +252,16 @@ async function sendAsVisitor(
     }
     const own = await appendMessageOrThrow(trx, now, { ...message, conversationId });
     written.push(own);
-    const created = await viewOf(trx, conversationId);
-    events.push({ type: 'conversation.updated', view: created });
-    for (const row of written)
-      events.push({ type: 'message.created', view: created, message: row });
+    // Route first, then announce the greeting and the message with the conversation as routed:
+    // the agent who takes it hears them live, not only what comes after.
+    const routing: DomainEvent[] = [];
+    await drainQueue(trx, ctx, routing);
+    const routed = await viewOf(trx, conversationId);
+    events.push({ type: 'conversation.updated', view: routed });
+    for (const row of written) events.push({ type: 'message.created', view: routed, message: row });
+    events.push(...routing);
 
-    await drainQueue(trx, ctx, events);
-
-    let final = await viewOf(trx, conversationId);
+    let final = routed;
     if (final.conversation.state === 'queued') {
       const position = final.queuePosition ?? 1;
       const queued = await appendMessageOrThrow(trx, now, {
@@ -271,6 +276,17 @@ async function sendAsVisitor(
     }
     return { message: own, view: final, events };
   });
+}
+
+/** The type, body and (for images and videos) the attachment, checked: only the uploader may
+ * send a file, and as its own kind. */
+async function contentOf(ctx: DomainContext, actor: Actor, input: SendMessageInput) {
+  if (input.type === 'text') return { type: input.type, body: input.body };
+  return {
+    type: input.type,
+    body: input.body,
+    attachment: await attachmentFor(ctx, actor, input.fileId, input.type),
+  };
 }
 
 function openConversationOf(db: Kysely<Database>, visitorId: string) {

@@ -111,7 +111,7 @@ export async function transferConversation(
       events.push({ type: 'agent.status', presence: await presenceOf(trx, conversation.agent_id) });
     }
     await drainQueue(trx, ctx, events);
-    return { value: presentConversationForConsole(view), events };
+    return { value: presentConversationForConsole(view, ctx.fileUrls), events };
   });
 }
 
@@ -134,6 +134,6 @@ export async function assignConversation(
     events.push({ type: 'agent.status', presence: await presenceOf(trx, target.id) });
     await announceQueuePositions(trx, events);
     const view = await viewOf(trx, conversationId);
-    return { value: presentConversationForConsole(view), events };
+    return { value: presentConversationForConsole(view, ctx.fileUrls), events };
   });
 }

@@ -1,9 +1,13 @@
 import type { Conversation, VisitorConversation } from '@servicesystem/protocol';
+import type { FileUrls } from '../../auth/fileUrls.js';
 import type { Actor } from '../context.js';
 import type { ConversationView } from '../conversations/conversationViews.js';
 import { presentMessageForConsole, presentMessageForVisitor } from './message.js';
 
-export function presentConversationForConsole(view: ConversationView): Conversation {
+export function presentConversationForConsole(
+  view: ConversationView,
+  urls: FileUrls,
+): Conversation {
   const { conversation: c, visitor, agent } = view;
   return {
     id: c.id,
@@ -24,7 +28,7 @@ export function presentConversationForConsole(view: ConversationView): Conversat
     agentReadSeq: c.agent_read_seq,
     unread: c.last_seq - c.agent_read_seq,
     queuePosition: c.state === 'queued' ? view.queuePosition : null,
-    lastMessage: view.lastMessage ? presentMessageForConsole(view.lastMessage) : null,
+    lastMessage: view.lastMessage ? presentMessageForConsole(view.lastMessage, urls) : null,
     createdAt: c.created_at,
     assignedAt: c.assigned_at,
     endedAt: c.ended_at,
@@ -32,7 +36,10 @@ export function presentConversationForConsole(view: ConversationView): Conversat
   };
 }
 
-export function presentConversationForVisitor(view: ConversationView): VisitorConversation {
+export function presentConversationForVisitor(
+  view: ConversationView,
+  urls: FileUrls,
+): VisitorConversation {
   const { conversation: c, agent } = view;
   return {
     id: c.id,
@@ -43,7 +50,7 @@ export function presentConversationForVisitor(view: ConversationView): VisitorCo
     agentReadSeq: c.agent_read_seq,
     unread: c.last_seq - c.visitor_read_seq,
     queuePosition: c.state === 'queued' ? view.queuePosition : null,
-    lastMessage: view.lastMessage ? presentMessageForVisitor(view.lastMessage) : null,
+    lastMessage: view.lastMessage ? presentMessageForVisitor(view.lastMessage, urls) : null,
     createdAt: c.created_at,
     endedAt: c.ended_at,
   };
@@ -53,8 +60,9 @@ export function presentConversationForVisitor(view: ConversationView): VisitorCo
 export function presentConversationFor(
   actor: Actor,
   view: ConversationView,
+  urls: FileUrls,
 ): Conversation | VisitorConversation {
   return actor.kind === 'visitor'
-    ? presentConversationForVisitor(view)
-    : presentConversationForConsole(view);
+    ? presentConversationForVisitor(view, urls)
+    : presentConversationForConsole(view, urls);
 }

@@ -1,13 +1,21 @@
 import type { Message } from '@servicesystem/protocol';
+import type { FileUrls } from '../../auth/fileUrls.js';
 import type { MessagesTable } from '../../db/schema.js';
 import type { Actor } from '../context.js';
+import { presentFile, type AttachmentSnapshot } from './file.js';
 
 function meta(row: MessagesTable): Record<string, unknown> | null {
   return row.meta ? (JSON.parse(row.meta) as Record<string, unknown>) : null;
 }
 
+function attachment(row: MessagesTable, urls: FileUrls) {
+  return row.attachment
+    ? presentFile(JSON.parse(row.attachment) as AttachmentSnapshot, urls)
+    : null;
+}
+
 /** A message as console users see it: sender ids included. */
-export function presentMessageForConsole(row: MessagesTable): Message {
+export function presentMessageForConsole(row: MessagesTable, urls: FileUrls): Message {
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -20,6 +28,7 @@ export function presentMessageForConsole(row: MessagesTable): Message {
     },
     type: row.type,
     body: row.body,
+    attachment: attachment(row, urls),
     meta: meta(row),
     clientMsgId: row.client_msg_id,
     createdAt: row.created_at,
@@ -27,7 +36,7 @@ export function presentMessageForConsole(row: MessagesTable): Message {
 }
 
 /** A message as its visitor sees it: an agent is a display name and an avatar, nothing more. */
-export function presentMessageForVisitor(row: MessagesTable): Message {
+export function presentMessageForVisitor(row: MessagesTable, urls: FileUrls): Message {
   return {
     id: row.id,
     conversationId: row.conversation_id,
@@ -40,6 +49,7 @@ export function presentMessageForVisitor(row: MessagesTable): Message {
     },
     type: row.type,
     body: row.body,
+    attachment: attachment(row, urls),
     meta: meta(row),
     // Only the visitor's own ids echo back; an agent's client ids are theirs.
     clientMsgId: row.sender_type === 'visitor' ? row.client_msg_id : null,
@@ -48,6 +58,8 @@ export function presentMessageForVisitor(row: MessagesTable): Message {
 }
 
 /** The shape for whoever is asking. */
-export function presentMessageFor(actor: Actor, row: MessagesTable): Message {
-  return actor.kind === 'visitor' ? presentMessageForVisitor(row) : presentMessageForConsole(row);
+export function presentMessageFor(actor: Actor, row: MessagesTable, urls: FileUrls): Message {
+  return actor.kind === 'visitor'
+    ? presentMessageForVisitor(row, urls)
+    : presentMessageForConsole(row, urls);
 }

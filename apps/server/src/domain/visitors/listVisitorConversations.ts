@@ -17,5 +17,7 @@ export async function listVisitorConversations(
     .orderBy('queue_order', 'desc')
     .limit(limit)
     .execute();
-  return (await viewsOf(ctx.db, rows)).map(presentConversationForVisitor);
+  return (await viewsOf(ctx.db, rows)).map((view) =>
+    presentConversationForVisitor(view, ctx.fileUrls),
+  );
 }

@@ -1,0 +1,41 @@
+import type { FileInfo } from '@servicesystem/protocol';
+import type { FileUrls } from '../../auth/fileUrls.js';
+import type { FilesTable } from '../../db/schema.js';
+
+/** What a message keeps of its file, so it renders without a join. */
+export interface AttachmentSnapshot {
+  id: string;
+  kind: 'image' | 'video';
+  mime: string;
+  size: number;
+  width: number;
+  height: number;
+  durationMs: number | null;
+  name: string;
+  previewWidth: number;
+  previewHeight: number;
+}
+
+export function snapshotOf(row: FilesTable): AttachmentSnapshot {
+  return {
+    id: row.id,
+    kind: row.kind,
+    mime: row.mime,
+    size: row.size,
+    width: row.width,
+    height: row.height,
+    durationMs: row.duration_ms,
+    name: row.original_name,
+    previewWidth: row.preview_width,
+    previewHeight: row.preview_height,
+  };
+}
+
+/** A file with freshly signed URLs, for someone allowed to see it. */
+export function presentFile(file: AttachmentSnapshot, urls: FileUrls): FileInfo {
+  return {
+    ...file,
+    url: urls.urlFor(file.id, 'original', file.kind),
+    previewUrl: urls.urlFor(file.id, 'preview', file.kind),
+  };
+}

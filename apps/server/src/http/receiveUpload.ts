@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../domain/errors.js';
+import type { ReceivedUpload } from '../domain/files/uploadFile.js';
+
+/**
+ * Streams the one file of a multipart request to a temporary file (never into memory), hands it
+ * to `use`, and removes it afterwards on every path. Over the size limit: 413 and nothing kept.
+ */
+export async function receiveUpload<T>(
+  request: FastifyRequest,
+  workDir: string,
+  maxBytes: number,
+  use: (upload: ReceivedUpload) => Promise<T>,
+): Promise<T> {
+  if (!request.isMultipart()) {
+    throw new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      'Send the file as multipart/form-data with one file field',
+    );
+  }
+  const part = await request.file({
+    limits: { fileSize: maxBytes, files: 1, fields: 5, parts: 6 },
+  });
+  if (!part) {
+    throw new AppError('VALIDATION_FAILED', 'The request has no file: add one file field', {
+      issues: [{ path: 'file', message: 'required' }],
+    });
+  }
+  const tmp = path.join(workDir, `upload-${randomUUID()}`);
+  try {
+    try {
+      await pipeline(part.file, fs.createWriteStream(tmp, { flags: 'wx' }));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+        throw tooLarge(maxBytes);
+      }
+      throw error;
+    }
+    if (part.file.truncated) throw tooLarge(maxBytes);
+    return await use({ path: tmp, filename: part.filename, mimetype: part.mimetype });
+  } finally {
+    await fs.promises.rm(tmp, { force: true });
+  }
+}
+
+function tooLarge(maxBytes: number): AppError {
+  const mb = Math.round(maxBytes / (1024 * 1024));
+  return new AppError('PAYLOAD_TOO_LARGE', `The file is larger than the ${mb} MB limit`);
+}

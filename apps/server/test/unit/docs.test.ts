@@ -1,0 +1,32 @@
+import fs from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { ClientEvent, ErrorCode, ServerEvent } from '@servicesystem/protocol';
+
+const read = (name: string) =>
+  fs.readFile(new URL(`../../../../docs/${name}`, import.meta.url), 'utf8');
+
+/** The docs an integrator works from must name everything the protocol package defines. */
+describe('docs/PROTOCOL.md', () => {
+  it('documents every error code', async () => {
+    const doc = await read('PROTOCOL.md');
+    expect(Object.values(ErrorCode).filter((code) => !doc.includes(`\`${code}\``))).toEqual([]);
+  });
+
+  it('documents every Socket.IO event, both ways', async () => {
+    const doc = await read('PROTOCOL.md');
+    const events = [...Object.values(ClientEvent), ...Object.values(ServerEvent)];
+    expect(events.filter((name) => !doc.includes(`\`${name}\``))).toEqual([]);
+  });
+});
+
+describe('docs/CONFIG.md', () => {
+  it('documents every variable config.ts reads', async () => {
+    const [doc, source] = await Promise.all([
+      read('CONFIG.md'),
+      fs.readFile(new URL('../../src/config.ts', import.meta.url), 'utf8'),
+    ]);
+    const names = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]+): \{ schema/gm)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThan(15);
+    expect(names.filter((name) => !doc.includes(`\`${name}\``))).toEqual([]);
+  });
+});
