@@ -9,6 +9,7 @@ import { resolveFfmpegTools } from './media/ffmpegTools.js';
 import { createFileStore } from './storage/createFileStore.js';
 import type { FileStore } from './storage/fileStore.js';
 import { fileRoutes } from './http/routes/files.js';
+import { pageRoutes } from './http/routes/pages.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
@@ -144,7 +145,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     jsonParser(request, body.toString(), done);
   });
 
-  await http.register(helmet, { global: true });
+  await http.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      directives: {
+        // No inline script anywhere; Element Plus and Vant set inline styles.
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:', 'blob:', 'https:'],
+        'media-src': ["'self'", 'blob:'],
+        'connect-src': ["'self'"],
+      },
+    },
+  });
   await http.register(cookie);
   await http.register(multipart);
   http.log.info(
@@ -183,6 +196,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
+  await pageRoutes(http);
 
   // Agents a previous run left online get the grace period to reconnect, then go offline.
   const leftOnline = await ctx.db

@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError } from '../../domain/errors.js';
+
+/** The repository root, from apps/server/{src,dist}/http/routes/. */
+const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
+
+export const pageRoots = {
+  console: path.join(repoRoot, 'apps/console/dist'),
+  widget: path.join(repoRoot, 'apps/widget/dist'),
+};
+
+/**
+ * Sends `relative` from `root` when it is a file inside it; else the app's index.html (the
+ * browser app routes by itself). Built assets have hashed names and are cached for a year;
+ * index.html is revalidated every time so a new release shows at once.
+ */
+function sendPage(reply: FastifyReply, root: string, relative: string) {
+  const index = path.join(root, 'index.html');
+  if (!fs.existsSync(index)) {
+    throw new AppError(
+      'NOT_FOUND',
+      'This page has not been built: run `npm run build` (npm start does it for you)',
+    );
+  }
+  const target = path.resolve(root, relative);
+  const inside = target.startsWith(root + path.sep);
+  if (inside && relative !== '' && fs.existsSync(target) && fs.statSync(target).isFile()) {
+    const immutable = relative.startsWith('assets/');
+    return reply
+      .header('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+      .sendFile(relative, root, { cacheControl: false });
+  }
+  return reply.header('Cache-Control', 'no-cache').sendFile('index.html', root, {
+    cacheControl: false,
+  });
+}
+
+/** The console at /console/, the visitor page at /chat/, the embed loader at /embed.js. */
+export async function pageRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(fastifyStatic, { root: pageRoots.console, serve: false });
+
+  app.get('/console', (_request, reply) => reply.redirect('/console/'));
+  app.get('/console/*', (request, reply) =>
+    sendPage(reply, pageRoots.console, (request.params as { '*': string })['*']),
+  );
+
+  app.get('/chat', (request, reply) => {
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
+    return reply.redirect(`/chat/${query}`);
+  });
+  app.get('/chat/*', (request, reply) =>
+    sendPage(reply, pageRoots.widget, (request.params as { '*': string })['*']),
+  );
+
+  app.get('/embed.js', (_request, reply) => {
+    const file = path.join(pageRoots.widget, 'embed.js');
+    if (!fs.existsSync(file)) {
+      throw new AppError('NOT_FOUND', 'embed.js has not been built: run `npm run build`');
+    }
+    return reply
+      .header('Cache-Control', 'public, max-age=300')
+      .header('Access-Control-Allow-Origin', '*')
+      .header('Cross-Origin-Resource-Policy', 'cross-origin')
+      .sendFile('embed.js', pageRoots.widget, { cacheControl: false });
+  });
+}

@@ -1,0 +1,38 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+/** Debian's Chromium, headless, with nothing that reaches for the network by itself. */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
+  });
+}
+
+/**
+ * Saves a screenshot under e2e/screenshots/ when SCREENSHOTS=1 (for a person to look at; the
+ * folder is ignored by git).
+ */
+export async function screenshot(
+  page: { screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown> },
+  name: string,
+): Promise<void> {
+  if (process.env.SCREENSHOTS !== '1') return;
+  const dir = path.join(process.cwd(), 'e2e', 'screenshots');
+  await fs.mkdir(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`) });
+}
+
+export const tmpDir = () => fs.mkdtemp(path.join(os.tmpdir(), 'ss-e2e-files-'));
