@@ -83,16 +83,16 @@ export async function startE2eServer(
       },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
-    return (await response.json()) as any;
+    return (await response.json()) as Record<string, any>;
   };
+  const adminToken = async () =>
+    (await api('POST', '/api/v1/auth/login', undefined, e2eAdmin)).token as string;
   return {
     url,
     dataDir,
-    async adminToken() {
-      return (await api('POST', '/api/v1/auth/login', undefined, e2eAdmin)).token as string;
-    },
+    adminToken,
     async channelId() {
-      const token = await this.adminToken();
+      const token = await adminToken();
       return (await api('GET', '/api/v1/channels', token)).channels[0].id as string;
     },
     async stop() {
