@@ -29,6 +29,20 @@ function inputArgs(input: string): string[] {
   ];
 }
 
+/** Runs ffmpeg quietly on one upload (read through inputArgs), never asking anything. */
+function ffmpeg(tools: FfmpegTools, before: string[], input: string, after: string[]) {
+  return run(
+    tools.ffmpeg,
+    ['-v', 'error', '-nostdin', '-n', ...before, ...inputArgs(input), ...after],
+    {
+      timeout: COVER_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+      maxBuffer: MAX_OUTPUT_BYTES,
+      windowsHide: true,
+    },
+  );
+}
+
 /** Fit in COVER_BOX×COVER_BOX keeping the aspect, never enlarge, even width and height. */
 const coverScale =
   `scale='trunc(min(1,min(${COVER_BOX}/iw,${COVER_BOX}/ih))*iw/2)*2'` +
@@ -116,39 +130,23 @@ export async function processVideo(
   const coverAt = (streamDuration ?? duration) > 1 ? 1 : 0;
   const coverPath = path.join(workDir, `${randomUUID()}-cover.jpg`);
   try {
-    await run(
-      tools.ffmpeg,
-      [
-        '-v',
-        'error',
-        '-nostdin',
-        '-n',
-        '-ss',
-        String(coverAt),
-        ...inputArgs(input),
-        '-map',
-        `0:${video.index ?? 'v:0'}`,
-        '-frames:v',
-        '1',
-        '-vf',
-        coverScale,
-        '-q:v',
-        '3',
-        '-an',
-        '-sn',
-        '-dn',
-        // One JPEG in a plain file (the image2 muxer would read "%" in the path as a pattern).
-        '-f',
-        'mjpeg',
-        `file:${path.resolve(coverPath)}`,
-      ],
-      {
-        timeout: COVER_TIMEOUT_MS,
-        killSignal: 'SIGKILL',
-        maxBuffer: MAX_OUTPUT_BYTES,
-        windowsHide: true,
-      },
-    );
+    await ffmpeg(tools, ['-ss', String(coverAt)], input, [
+      '-map',
+      `0:${video.index ?? 'v:0'}`,
+      '-frames:v',
+      '1',
+      '-vf',
+      coverScale,
+      '-q:v',
+      '3',
+      '-an',
+      '-sn',
+      '-dn',
+      // One JPEG in a plain file (the image2 muxer would read "%" in the path as a pattern).
+      '-f',
+      'mjpeg',
+      `file:${path.resolve(coverPath)}`,
+    ]);
     // A truncated file can make ffmpeg exit 0 without writing a frame.
     const { size } = await fs.stat(coverPath).catch(() => ({ size: 0 }));
     if (size === 0) {
@@ -192,31 +190,22 @@ async function withoutMetadata(
 ): Promise<{ path: string; size: number }> {
   const output = path.join(workDir, `${randomUUID()}-stored.${container}`);
   try {
-    await run(
-      tools.ffmpeg,
-      [
-        '-v',
-        'error',
-        '-nostdin',
-        '-n',
-        ...inputArgs(input),
-        '-map',
-        '0:v',
-        '-map',
-        '0:a?',
-        '-c',
-        'copy',
-        '-map_metadata',
-        '-1',
-        '-map_chapters',
-        '-1',
-        ...(container === 'webm' ? [] : ['-movflags', '+faststart']),
-        '-f',
-        container,
-        `file:${path.resolve(output)}`,
-      ],
-      { timeout: COVER_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT_BYTES },
-    );
+    await ffmpeg(tools, [], input, [
+      '-map',
+      '0:v',
+      '-map',
+      '0:a?',
+      '-c',
+      'copy',
+      '-map_metadata',
+      '-1',
+      '-map_chapters',
+      '-1',
+      ...(container === 'webm' ? [] : ['-movflags', '+faststart']),
+      '-f',
+      container,
+      `file:${path.resolve(output)}`,
+    ]);
     const { size } = await fs.stat(output);
     if (size === 0) throw new Error('ffmpeg wrote an empty file');
     return { path: output, size };

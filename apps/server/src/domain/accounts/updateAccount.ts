@@ -1,14 +1,14 @@
 import type { Account, UpdateAgentRequest } from '@servicesystem/protocol';
-import type { Kysely, Updateable } from 'kysely';
-import type { AccountsTable, Database } from '../../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
 import type { Actor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
 import type { DomainEvent, Outcome } from '../events.js';
-import { useAsAvatar } from '../files/useAsAvatar.js';
 import { presentAccount } from '../presenters/account.js';
 import { drainQueue, inRoutingTransaction, presenceOf } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
+import { profileChanges } from './profileChanges.js';
 
 /**
  * An admin edits an account: profile, cap, role, enabled. Disabling ends the account's sessions
@@ -39,13 +39,8 @@ export async function updateAccount(
     }
 
     const now = ctx.now();
-    const changes: Updateable<AccountsTable> = { updated_at: now };
-    if (input.displayName !== undefined) changes.display_name = input.displayName;
-    if (input.avatarUrl !== undefined) changes.avatar_url = input.avatarUrl;
-    // The admin uploads the image, then sets it as the agent's avatar.
-    if (input.avatarFileId !== undefined) {
-      changes.avatar_url = await useAsAvatar(trx, actor, input.avatarFileId, now);
-    }
+    // An uploaded avatar is the admin's own upload, set on the agent.
+    const changes = await profileChanges(trx, actor, input, now);
     if (input.maxConcurrent !== undefined) changes.max_concurrent = input.maxConcurrent;
     if (input.role !== undefined) changes.role = input.role;
     // Admins are never routed: a promoted agent leaves routing at once.
