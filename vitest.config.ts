@@ -31,6 +31,14 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'scaleout',
+          include: ['apps/server/test/scaleout/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
           testTimeout: 60_000,

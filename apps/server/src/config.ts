@@ -25,6 +25,8 @@ export interface Config {
   dataDir: string;
   database: DatabaseConfig;
   redisUrl: string | undefined;
+  /** Prefix of every Redis key and stream, so deployments can share a Redis. */
+  redisPrefix: string;
   s3: S3Config | undefined;
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
@@ -113,6 +115,13 @@ const variables = {
   DATA_DIR: { schema: z.string().trim().min(1, 'must not be empty'), default: './data' },
   DATABASE_URL: { schema: databaseUrl.optional(), default: undefined },
   REDIS_URL: { schema: redisUrl.optional(), default: undefined },
+  REDIS_PREFIX: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1 to 64 letters, digits, "_", ".", ":" or "-"'),
+    default: 'servicesystem',
+  },
   S3_ENDPOINT: { schema: httpUrl.optional(), default: undefined },
   S3_BUCKET: { schema: optionalText, default: undefined },
   S3_REGION: { schema: z.string().trim().min(1), default: 'us-east-1' },
@@ -213,6 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     database,
     redisUrl: p.REDIS_URL,
+    redisPrefix: p.REDIS_PREFIX,
     s3,
     ffmpegPath: p.FFMPEG_PATH,
     ffprobePath: p.FFPROBE_PATH,

@@ -11,23 +11,28 @@ export class AgentConnections {
     private readonly onGone: (agentId: string) => void,
   ) {}
 
-  connected(agentId: string): void {
-    this.counts.set(agentId, (this.counts.get(agentId) ?? 0) + 1);
+  /** Answers true for the agent's first connection on this node. */
+  connected(agentId: string): boolean {
+    const count = (this.counts.get(agentId) ?? 0) + 1;
+    this.counts.set(agentId, count);
     const timer = this.timers.get(agentId);
     if (timer) {
       clearTimeout(timer);
       this.timers.delete(agentId);
     }
+    return count === 1;
   }
 
-  disconnected(agentId: string): void {
+  /** Answers true when that was the agent's last connection on this node. */
+  disconnected(agentId: string): boolean {
     const left = (this.counts.get(agentId) ?? 1) - 1;
     if (left > 0) {
       this.counts.set(agentId, left);
-      return;
+      return false;
     }
     this.counts.delete(agentId);
     this.startGrace(agentId);
+    return true;
   }
 
   /** Agents a previous run left online get the same grace to reconnect after a restart. */

@@ -10,7 +10,10 @@ import { sessionCookieName } from '../http/authenticate.js';
 import { AgentConnections } from './agentPresence.js';
 import { registerHandlers } from './handlers.js';
 import { createPublisher, type Publish } from './publisher.js';
+import { RedisPresence } from './redisPresence.js';
 import { rooms } from './rooms.js';
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import type { Redis } from 'ioredis';
 
 export interface Realtime {
   io: Server;
@@ -45,24 +48,75 @@ function sameOrigin(origin: string | undefined, host: string | undefined, public
 export function createRealtime(
   server: HttpServer,
   ctx: DomainContext,
-  options: { publicUrl: string; agentOfflineGraceMs: number; log: FastifyBaseLogger },
+  options: {
+    publicUrl: string;
+    agentOfflineGraceMs: number;
+    log: FastifyBaseLogger;
+    /** Several nodes: events cross them through Redis streams; presence lives in Redis. */
+    redis?: { client: Redis; prefix: string } | undefined;
+  },
 ): Realtime {
+  const { log, redis } = options;
   const io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
     // Visitors connect from the pages that embed the chat, with a token, never a cookie.
     cors: { origin: true, credentials: false },
     maxHttpBufferSize: 1_000_000,
+    ...(redis
+      ? {
+          adapter: createAdapter(redis.client, {
+            streamName: `${redis.prefix}:socket.io`,
+            channelPrefix: `${redis.prefix}:socket.io`,
+            sessionKeyPrefix: `${redis.prefix}:socket.io:session:`,
+          }),
+        }
+      : {}),
   });
   const publish = createPublisher(io, ctx.fileUrls);
-  const { log } = options;
+  const graceMs = options.agentOfflineGraceMs;
+  const presence = redis
+    ? new RedisPresence(redis.client, redis.prefix, Math.max(5000, graceMs))
+    : undefined;
 
-  const connections = new AgentConnections(options.agentOfflineGraceMs, (agentId) => {
+  const markOffline = (agentId: string) =>
     applyAgentStatus(ctx, agentId, 'offline', { currentIn: ['online', 'away'] }).then(
       (outcome) => publish(outcome.events),
       (error: unknown) => log.warn({ err: error, agentId }, 'could not mark agent offline'),
     );
+
+  const connections = new AgentConnections(graceMs, (agentId) => {
+    if (!presence) return void markOffline(agentId);
+    // Another node may serve the agent now.
+    presence.connectedAnywhere(agentId).then(
+      (elsewhere) => (elsewhere ? undefined : markOffline(agentId)),
+      (error: unknown) => log.warn({ err: error, agentId }, 'presence check failed'),
+    );
   });
+
+  // With several nodes, a node that crashed cannot mark its agents offline: every node sweeps
+  // for agents no node has renewed, once their entries have expired.
+  let sweeper: NodeJS.Timeout | undefined;
+  if (presence) {
+    presence.start();
+    sweeper = setInterval(
+      () => {
+        void (async () => {
+          const online = await ctx.db
+            .selectFrom('accounts')
+            .select('id')
+            .where('role', '=', 'agent')
+            .where('status', '!=', 'offline')
+            .execute();
+          for (const { id } of online) {
+            if (await presence.lapsed(id)) await markOffline(id);
+          }
+        })().catch((error: unknown) => log.warn({ err: error }, 'presence sweep failed'));
+      },
+      Math.max(1000, Math.floor(graceMs / 2)),
+    );
+    sweeper.unref();
+  }
 
   io.use((socket, next) => {
     authenticate(socket).then(
@@ -101,8 +155,17 @@ export function createRealtime(
       void socket.join([rooms.agent(actor.accountId), rooms.session(actor.sessionId)]);
       void socket.join(actor.role === 'admin' ? rooms.admins : rooms.agents);
       if (actor.role === 'agent') {
-        connections.connected(actor.accountId);
-        socket.on('disconnect', () => connections.disconnected(actor.accountId));
+        const agentId = actor.accountId;
+        if (connections.connected(agentId)) {
+          presence?.here(agentId).catch((error: unknown) => log.warn({ err: error }, 'presence'));
+        }
+        socket.on('disconnect', () => {
+          if (connections.disconnected(agentId)) {
+            presence
+              ?.gone(agentId, graceMs)
+              .catch((error: unknown) => log.warn({ err: error }, 'presence'));
+          }
+        });
       }
     }
     registerHandlers(socket, actor, ctx, publish, log);
@@ -114,6 +177,8 @@ export function createRealtime(
     connections,
     async close() {
       connections.stop();
+      if (sweeper) clearInterval(sweeper);
+      await presence?.stop();
       io.disconnectSockets(true);
       io.engine.close();
     },
