@@ -1,0 +1,556 @@
+/**
+ * `npm run bench`: the real server against a bare Socket.IO relay on the same machine, in the
+ * same run, on SQLite and on PostgreSQL + Redis. Prints a table of figures with their ratio to
+ * the baseline and writes bench/results/<date>.json. Load comes from separate processes over
+ * loopback; every loop is bounded in count and time. `--quick` runs a small version (a smoke
+ * test of the benchmark itself), `--engine=sqlite|postgres` runs one engine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const quick = process.argv.includes('--quick');
+const onlyEngine = process.argv.find((a) => a.startsWith('--engine='))?.split('=')[1];
+const pgUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const size = quick
+  ? {
+      throughputVisitors: 40,
+      agents: 8,
+      latencyVisitors: 200,
+      rates: [200],
+      idle: [500, 1000],
+      history: 20_000,
+      seconds: 3,
+      historyRequests: 200,
+    }
+  : {
+      throughputVisitors: 200,
+      agents: 20,
+      latencyVisitors: 2000,
+      rates: [500, 2000],
+      idle: [5000, 20000],
+      history: 1_000_000,
+      seconds: 10,
+      historyRequests: 1000,
+    };
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function spawnNode(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, args, {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+async function waitHealthy(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return performance.now() - start;
+    } catch {
+      // not yet
+    }
+    if (child.exitCode !== null) throw new Error('process exited before it was healthy');
+    if (performance.now() - start > timeoutMs) throw new Error('not healthy in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const stopper = (child: ChildProcess) => async () => {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+};
+
+async function startRelay(): Promise<Proc & { coldStartMs: number }> {
+  const port = await freePort();
+  const start = performance.now();
+  const child = spawnNode(['--import', 'tsx', path.join(root, 'bench/relay.ts')], {
+    PORT: String(port),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url, child);
+  return {
+    child,
+    url,
+    pid: child.pid!,
+    stop: stopper(child),
+    coldStartMs: performance.now() - start,
+  };
+}
+
+async function startApp(
+  engine: 'sqlite' | 'postgres',
+): Promise<Proc & { coldStartMs: number; dataDir: string; databaseUrl: string }> {
+  const port = await freePort();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ss-bench-'));
+  let databaseUrl = `sqlite:${path.join(dataDir, 'bench.db')}`;
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'error',
+    ADMIN_PASSWORD: 'bench-admin-password',
+  };
+  if (engine === 'postgres') {
+    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    await client.query(`create schema ${schema}`);
+    await client.end();
+    const url = new URL(pgUrl);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    databaseUrl = url.toString();
+    Object.assign(env, { REDIS_URL: redisUrl, REDIS_PREFIX: schema });
+  }
+  env.DATABASE_URL = databaseUrl;
+  const start = performance.now();
+  const child = spawnNode([path.join(root, 'apps/server/dist/main.js')], env);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url, child);
+  return {
+    child,
+    url,
+    pid: child.pid!,
+    stop: stopper(child),
+    coldStartMs: performance.now() - start,
+    dataDir,
+    databaseUrl,
+  };
+}
+
+async function rssKb(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+async function api(url: string, method: string, route: string, token?: string, body?: unknown) {
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return (await response.json()) as any;
+}
+
+async function inBatches<T, R>(
+  items: T[],
+  batch: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += batch) {
+    out.push(...(await Promise.all(items.slice(i, i + batch).map((item, j) => work(item, i + j)))));
+  }
+  return out;
+}
+
+/** Agents (online, no cap) and visitors with an open conversation each, on the real server. */
+async function population(url: string, agents: number, visitors: number) {
+  const admin = (
+    await api(url, 'POST', '/api/v1/auth/login', undefined, {
+      username: 'admin',
+      password: 'bench-admin-password',
+    })
+  ).token;
+  const channelId = (await api(url, 'GET', '/api/v1/channels', admin)).channels[0].id;
+  const agentList = await inBatches(Array.from({ length: agents }), 10, async (_, i) => {
+    const username = `bench${randomBytes(3).toString('hex')}${i}`;
+    await api(url, 'POST', '/api/v1/agents', admin, {
+      username,
+      displayName: `Agent ${i}`,
+      password: 'bench-password',
+    });
+    const token = (
+      await api(url, 'POST', '/api/v1/auth/login', undefined, {
+        username,
+        password: 'bench-password',
+      })
+    ).token;
+    const me = await api(url, 'PUT', '/api/v1/me/status', token, { status: 'online' });
+    return { token: token as string, id: me.agent.id as string };
+  });
+  const visitorList = await inBatches(Array.from({ length: visitors }), 50, async () => {
+    const token = (await api(url, 'POST', '/api/v1/visitor/session', undefined, { channelId }))
+      .visitorToken as string;
+    const sent = await api(url, 'POST', '/api/v1/visitor/messages', token, {
+      clientMsgId: randomBytes(8).toString('hex'),
+      type: 'text',
+      body: 'hello',
+    });
+    return { token, conversationId: sent.conversation.id as string, agent: '' };
+  });
+  return { admin, channelId, agents: agentList, visitors: visitorList };
+}
+
+let taskCounter = 0;
+function runWorker(task: object, keepOpen = false): { result: Promise<any>; child: ChildProcess } {
+  // The task goes through a file: thousands of tokens do not fit in argv.
+  const file = path.join(os.tmpdir(), `ss-bench-task-${process.pid}-${taskCounter++}.json`);
+  writeFileSync(file, JSON.stringify(task));
+  const child = spawnNode(['--import', 'tsx', path.join(root, 'bench/load.ts'), file], {});
+  child.once('exit', () => rmSync(file, { force: true }));
+  const result = new Promise<any>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.on('exit', (code) =>
+      code === 0 || keepOpen ? undefined : reject(new Error(`worker exited ${code}: ${out}`)),
+    );
+  });
+  return { result, child };
+}
+
+/** Relay stand-ins for agents and visitors (the relay routes by agent id). */
+function relayPopulation(agents: number, visitors: number) {
+  const agentList = Array.from({ length: agents }, (_, i) => ({ token: '', id: `a${i}` }));
+  const visitorList = Array.from({ length: visitors }, (_, i) => ({
+    token: '',
+    agent: `a${i % agents}`,
+  }));
+  return { agents: agentList, visitors: visitorList };
+}
+
+async function throughput(url: string, mode: 'app' | 'relay', agents: any[], visitors: any[]) {
+  const half = Math.ceil(visitors.length / 2);
+  const workers = [
+    runWorker({
+      kind: 'throughput',
+      url,
+      mode,
+      visitors: visitors.slice(0, half),
+      agents,
+      durationMs: size.seconds * 1000,
+    }),
+    runWorker({
+      kind: 'throughput',
+      url,
+      mode,
+      visitors: visitors.slice(half),
+      agents: [],
+      durationMs: size.seconds * 1000,
+    }),
+  ];
+  const results = await Promise.all(workers.map((w) => w.result));
+  const acked = results.reduce((sum, r) => sum + r.acked, 0);
+  return {
+    perSecond: acked / size.seconds,
+    acked,
+    received: results[0].received,
+    failed: results.reduce((s, r) => s + r.failed, 0),
+  };
+}
+
+async function latency(
+  url: string,
+  mode: 'app' | 'relay',
+  agents: any[],
+  visitors: any[],
+  rate: number,
+) {
+  const { result } = runWorker({
+    kind: 'latency',
+    url,
+    mode,
+    visitors,
+    agents,
+    durationMs: size.seconds * 1000,
+    rate,
+  });
+  return result;
+}
+
+async function idleMemory(proc: Proc, mode: 'app' | 'relay', tokens: string[], count: number) {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const before = await rssKb(proc.pid);
+  const perWorker = 5000;
+  const workers = [];
+  for (let i = 0; i < count; i += perWorker) {
+    const visitors = Array.from({ length: Math.min(perWorker, count - i) }, (_, j) => ({
+      token: tokens[(i + j) % tokens.length] ?? '',
+      agent: 'a0',
+    }));
+    workers.push(
+      runWorker({ kind: 'idle', url: proc.url, mode, visitors, agents: [], durationMs: 0 }, true),
+    );
+  }
+  await Promise.all(workers.map((w) => w.result));
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const after = await rssKb(proc.pid);
+  for (const w of workers) w.child.stdin!.end();
+  await Promise.all(workers.map((w) => new Promise((resolve) => w.child.once('exit', resolve))));
+  return {
+    connections: count,
+    rssGrowthKb: after - before,
+    perConnectionKb: (after - before) / count,
+  };
+}
+
+async function seedHistory(
+  engine: 'sqlite' | 'postgres',
+  databaseUrl: string,
+  conversationId: string,
+  total: number,
+) {
+  const perConversation = 1000;
+  if (engine === 'sqlite') {
+    const db = new Database(databaseUrl.slice('sqlite:'.length));
+    db.pragma('busy_timeout = 10000');
+    const conv = db.prepare('select * from conversations where id = ?').get(conversationId) as any;
+    const insertConversation =
+      db.prepare(`insert into conversations (id, channel_id, visitor_id, agent_id, state, queue_order, last_seq, visitor_read_seq, agent_read_seq, created_at, last_activity_at)
+      values (?, ?, ?, ?, 'ended', ?, ?, 0, 0, ?, ?)`);
+    const insertMessage = db.prepare(
+      `insert into messages (id, conversation_id, seq, sender_type, sender_id, sender_name, type, body, created_at) values (?, ?, ?, 'visitor', ?, 'Bench', 'text', ?, ?)`,
+    );
+    const now = Date.now();
+    db.transaction(() => {
+      for (let c = 0; c < total / perConversation; c++) {
+        const id = c === 0 ? conversationId : `bench-${c}`;
+        if (c > 0)
+          insertConversation.run(
+            id,
+            conv.channel_id,
+            conv.visitor_id,
+            conv.agent_id,
+            1_000_000 + c,
+            perConversation,
+            now,
+            now,
+          );
+        const start = c === 0 ? conv.last_seq + 1 : 1;
+        for (let s = start; s < start + perConversation; s++)
+          insertMessage.run(`m-${c}-${s}`, id, s, conv.visitor_id, `history ${s}`, now);
+      }
+      db.prepare('update conversations set last_seq = ? where id = ?').run(
+        conv.last_seq + perConversation,
+        conversationId,
+      );
+    })();
+    db.close();
+    return;
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const conv = (await client.query('select * from conversations where id = $1', [conversationId]))
+    .rows[0];
+  const conversations = total / perConversation;
+  await client.query(
+    `insert into conversations (id, channel_id, visitor_id, agent_id, state, queue_order, last_seq, visitor_read_seq, agent_read_seq, created_at, last_activity_at)
+    select 'bench-' || c, $1, $2, $3, 'ended', 1000000 + c, ${perConversation}, 0, 0, 0, 0 from generate_series(1, ${conversations - 1}) c`,
+    [conv.channel_id, conv.visitor_id, conv.agent_id],
+  );
+  await client.query(
+    `insert into messages (id, conversation_id, seq, sender_type, sender_id, sender_name, type, body, created_at)
+    select 'm-' || c || '-' || s, 'bench-' || c, s, 'visitor', $1, 'Bench', 'text', 'history ' || s, 0
+    from generate_series(1, ${conversations - 1}) c, generate_series(1, ${perConversation}) s`,
+    [conv.visitor_id],
+  );
+  await client.query(
+    `insert into messages (id, conversation_id, seq, sender_type, sender_id, sender_name, type, body, created_at)
+    select 'm-0-' || s, $1, s, 'visitor', $2, 'Bench', 'text', 'history ' || s, 0
+    from generate_series(${Number(conv.last_seq) + 1}, ${Number(conv.last_seq) + perConversation}) s`,
+    [conversationId, conv.visitor_id],
+  );
+  await client.query('update conversations set last_seq = last_seq + $1 where id = $2', [
+    perConversation,
+    conversationId,
+  ]);
+  await client.query('analyze messages');
+  await client.end();
+}
+
+async function historyLatency(url: string, route: string, token: string | undefined) {
+  const times: number[] = [];
+  for (let i = 0; i < size.historyRequests; i++) {
+    const start = performance.now();
+    const response = await fetch(
+      `${url}${route}`,
+      token ? { headers: { authorization: `Bearer ${token}` } } : {},
+    );
+    await response.arrayBuffer();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    p50: times[Math.floor(times.length * 0.5)]!,
+    p99: times[Math.floor(times.length * 0.99)]!,
+  };
+}
+
+async function benchEngine(engine: 'sqlite' | 'postgres') {
+  const label = engine === 'sqlite' ? 'SQLite' : 'PostgreSQL + Redis';
+  console.error(`\n[${label}] starting`);
+  const relay = await startRelay();
+  const app = await startApp(engine);
+  const results: Record<
+    string,
+    { app: number; relay: number; unit: string; target?: string; pass?: boolean }
+  > = {};
+  results['(e) cold start to healthy'] = {
+    app: app.coldStartMs,
+    relay: relay.coldStartMs,
+    unit: 'ms',
+  };
+
+  console.error(`[${label}] (a) throughput`);
+  const pop = await population(app.url, size.agents, size.throughputVisitors);
+  const relayPop = relayPopulation(size.agents, size.throughputVisitors);
+  const appT = await throughput(app.url, 'app', pop.agents, pop.visitors);
+  const relayT = await throughput(relay.url, 'relay', relayPop.agents, relayPop.visitors);
+  const ratio = appT.perSecond / relayT.perSecond;
+  const target = engine === 'sqlite' ? 0.5 : 0.3;
+  results['(a) throughput, acked msg/s'] = {
+    app: appT.perSecond,
+    relay: relayT.perSecond,
+    unit: 'msg/s',
+    target: `≥ ${target}× relay`,
+    pass: ratio >= target,
+  };
+
+  console.error(`[${label}] (b) latency`);
+  const more = await population(app.url, 0, size.latencyVisitors - size.throughputVisitors);
+  const latencyVisitors = [...pop.visitors, ...more.visitors];
+  const relayLatency = relayPopulation(size.agents, size.latencyVisitors);
+  for (const rate of size.rates) {
+    const appL = await latency(app.url, 'app', pop.agents, latencyVisitors, rate);
+    const relayL = await latency(
+      relay.url,
+      'relay',
+      relayLatency.agents,
+      relayLatency.visitors,
+      rate,
+    );
+    results[`(b) p50 at ${rate} msg/s`] = { app: appL.p50, relay: relayL.p50, unit: 'ms' };
+    results[`(b) p99 at ${rate} msg/s`] = {
+      app: appL.p99,
+      relay: relayL.p99,
+      unit: 'ms',
+      ...(rate === 2000 ? { target: '≤ 20 ms', pass: appL.p99 <= 20 } : {}),
+    };
+  }
+
+  console.error(`[${label}] (c) memory`);
+  for (const count of size.idle) {
+    const appM = await idleMemory(
+      app,
+      'app',
+      latencyVisitors.map((v) => v.token),
+      count,
+    );
+    const relayM = await idleMemory(relay, 'relay', [], count);
+    results[`(c) RSS per idle visitor at ${count}`] = {
+      app: appM.perConnectionKb,
+      relay: relayM.perConnectionKb,
+      unit: 'KB',
+      target: '≤ 40 KB',
+      pass: appM.perConnectionKb <= 40,
+    };
+  }
+
+  console.error(`[${label}] (d) history`);
+  const conversationId = pop.visitors[0]!.conversationId!;
+  await seedHistory(engine, app.databaseUrl, conversationId, size.history);
+  const appH = await historyLatency(
+    app.url,
+    `/api/v1/conversations/${conversationId}/messages?limit=50`,
+    pop.visitors[0]!.token,
+  );
+  const relayH = await historyLatency(relay.url, '/history', undefined);
+  results[`(d) last 50 of ${size.history.toLocaleString('en')} messages, p50`] = {
+    app: appH.p50,
+    relay: relayH.p50,
+    unit: 'ms',
+  };
+  results[`(d) last 50 of ${size.history.toLocaleString('en')} messages, p99`] = {
+    app: appH.p99,
+    relay: relayH.p99,
+    unit: 'ms',
+    target: '≤ 5 ms',
+    pass: appH.p99 <= 5,
+  };
+
+  await app.stop();
+  await relay.stop();
+  await fs.rm(app.dataDir, { recursive: true, force: true });
+  return { label, results };
+}
+
+async function main() {
+  const engines = (['sqlite', 'postgres'] as const).filter((e) => !onlyEngine || e === onlyEngine);
+  const report = [];
+  for (const engine of engines) report.push(await benchEngine(engine));
+  const lines = [
+    '',
+    `ServiceSystem benchmark ${quick ? '(quick) ' : ''}— ${new Date().toISOString()}, ${os.cpus().length} cores`,
+  ];
+  for (const { label, results } of report) {
+    lines.push(
+      '',
+      `## ${label}`,
+      '',
+      '| figure | server | bare relay | ratio | target |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const [name, r] of Object.entries(results)) {
+      const fmt = (v: number) =>
+        Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(2)) : 'n/a';
+      lines.push(
+        `| ${name} | ${fmt(r.app)} ${r.unit} | ${fmt(r.relay)} ${r.unit} | ${fmt(r.app / r.relay)}× | ${r.target ? `${r.target} ${r.pass ? 'PASS' : 'FAIL'}` : ''} |`,
+      );
+    }
+  }
+  const text = lines.join('\n');
+  process.stdout.write(`${text}\n`);
+  const dir = path.join(root, 'bench/results');
+  await fs.mkdir(dir, { recursive: true });
+  const file = path.join(
+    dir,
+    `${new Date().toISOString().replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`,
+  );
+  await fs.writeFile(
+    file,
+    JSON.stringify(
+      { quick, date: new Date().toISOString(), cores: os.cpus().length, report },
+      null,
+      2,
+    ),
+  );
+  process.stdout.write(`\nwritten: ${path.relative(root, file)}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
