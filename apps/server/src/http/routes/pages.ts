@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../domain/errors.js';
+import { frameAncestorsOfChannel } from '../../domain/channels/frameAncestors.js';
+import type { RouteDeps } from './deps.js';
 
 /** The repository root, from apps/server/{src,dist}/http/routes/. */
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
@@ -40,7 +42,7 @@ function sendPage(reply: FastifyReply, root: string, relative: string) {
 }
 
 /** The console at /console/, the visitor page at /chat/, the embed loader at /embed.js. */
-export async function pageRoutes(app: FastifyInstance): Promise<void> {
+export async function pageRoutes(app: FastifyInstance, deps?: RouteDeps): Promise<void> {
   await app.register(fastifyStatic, { root: pageRoots.console, serve: false });
 
   app.get('/console', (_request, reply) => reply.redirect('/console/'));
@@ -52,9 +54,28 @@ export async function pageRoutes(app: FastifyInstance): Promise<void> {
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     return reply.redirect(`/chat/${query}`);
   });
-  app.get('/chat/*', (request, reply) =>
-    sendPage(reply, pageRoots.widget, (request.params as { '*': string })['*']),
-  );
+  // The visitor page may be framed only by the channel's allowed origins (and our own origin):
+  // the browser enforces `frame-ancestors`, so a site not in the list shows nothing.
+  app.get('/chat/*', async (request, reply) => {
+    const relative = (request.params as { '*': string })['*'];
+    if (!relative.startsWith('assets/')) {
+      const channel = (request.query as Record<string, unknown>).channel;
+      const origins = deps
+        ? await frameAncestorsOfChannel(
+            deps.ctx.db,
+            typeof channel === 'string' ? channel : undefined,
+          )
+        : [];
+      const csp = String(reply.getHeader('content-security-policy') ?? '')
+        .split(';')
+        .map((d) => d.trim())
+        .filter((d) => d !== '' && !d.startsWith('frame-ancestors'));
+      csp.push(`frame-ancestors ${["'self'", ...origins].join(' ')}`);
+      reply.header('Content-Security-Policy', csp.join(';'));
+      reply.removeHeader('X-Frame-Options');
+    }
+    return sendPage(reply, pageRoots.widget, relative);
+  });
 
   app.get('/embed.js', (_request, reply) => {
     const file = path.join(pageRoots.widget, 'embed.js');

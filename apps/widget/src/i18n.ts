@@ -1,0 +1,123 @@
+import { createI18n } from 'vue-i18n';
+
+const zhCN = {
+  title: '在线客服',
+  noChannel: '链接不完整：缺少 channel 参数。请从网站或应用里的“联系客服”入口打开。',
+  loadFailed: '无法连接客服，请检查网络后重试。',
+  identityFailed: '登录信息已失效，请重新打开客服窗口。',
+  channelMissing: '该客服渠道不存在或已停用。',
+  retry: '重试',
+  loading: '正在连接…',
+  offline: '网络已断开，消息将在恢复后自动发送',
+  reconnecting: '正在重新连接…',
+  online: '在线',
+  queuePosition: '排队中，第 {n} 位',
+  waiting: '正在为您接入客服…',
+  ended: '会话已结束',
+  offHours: '当前为非工作时间，留言后我们会尽快回复',
+  typing: '对方正在输入…',
+  placeholder: '输入消息…',
+  send: '发送',
+  emoji: '表情',
+  more: '更多',
+  album: '图片/视频',
+  camera: '拍照',
+  read: '已读',
+  unreadMark: '未读',
+  sending: '发送中',
+  pending: '等待网络',
+  failed: '发送失败',
+  tapRetry: '点击重试',
+  discard: '删除',
+  pullToLoad: '下拉加载更早的消息',
+  releaseToLoad: '释放加载',
+  uploading: '上传中 {p}%',
+  close: '关闭',
+  newConversation: '发送消息即可开始新的会话',
+  system: {
+    assigned: '{name} 为您服务',
+    transferred: '已转接给 {name}',
+    queued: '客服繁忙，您已进入排队',
+    ended: '本次会话已结束',
+  },
+  errors: {
+    PAYLOAD_TOO_LARGE: '文件太大',
+    UNSUPPORTED_MEDIA_TYPE: '不支持的文件类型',
+    IMAGE_TOO_LARGE: '图片尺寸过大',
+    VIDEO_TOO_LONG: '视频太长',
+    INVALID_MEDIA: '文件已损坏',
+    default: '发送失败',
+  },
+  emptyTitle: '您好，有什么可以帮您？',
+  emptyText: '发送消息即可开始咨询，客服会尽快回复您。',
+  imageLabel: '图片',
+};
+
+const en: typeof zhCN = {
+  title: 'Customer service',
+  noChannel:
+    'This link is incomplete: the channel parameter is missing. Open the chat from the website or app.',
+  loadFailed: 'Could not reach customer service. Check your connection and try again.',
+  identityFailed: 'Your sign-in has expired. Please open the chat again.',
+  channelMissing: 'This chat channel does not exist or has been removed.',
+  retry: 'Retry',
+  loading: 'Connecting…',
+  offline: 'You are offline. Messages will be sent when the connection returns.',
+  reconnecting: 'Reconnecting…',
+  online: 'Online',
+  queuePosition: 'In queue, position {n}',
+  waiting: 'Connecting you to an agent…',
+  ended: 'Conversation ended',
+  offHours: 'We are closed right now. Leave a message and we will reply soon.',
+  typing: 'Typing…',
+  placeholder: 'Type a message…',
+  send: 'Send',
+  emoji: 'Emoji',
+  more: 'More',
+  album: 'Photo / video',
+  camera: 'Camera',
+  read: 'Read',
+  unreadMark: 'Sent',
+  sending: 'Sending',
+  pending: 'Waiting for network',
+  failed: 'Not sent',
+  tapRetry: 'Tap to retry',
+  discard: 'Delete',
+  pullToLoad: 'Pull to load earlier messages',
+  releaseToLoad: 'Release to load',
+  uploading: 'Uploading {p}%',
+  close: 'Close',
+  newConversation: 'Send a message to start a new conversation',
+  system: {
+    assigned: '{name} is now serving you',
+    transferred: 'Transferred to {name}',
+    queued: 'All agents are busy; you are in the queue',
+    ended: 'This conversation has ended',
+  },
+  errors: {
+    PAYLOAD_TOO_LARGE: 'File too large',
+    UNSUPPORTED_MEDIA_TYPE: 'File type not supported',
+    IMAGE_TOO_LARGE: 'Image too large',
+    VIDEO_TOO_LONG: 'Video too long',
+    INVALID_MEDIA: 'File is damaged',
+    default: 'Not sent',
+  },
+  emptyTitle: 'Hi there! How can we help?',
+  emptyText: 'Send us a message and an agent will reply shortly.',
+  imageLabel: 'Photo',
+};
+
+export type Locale = 'zh-CN' | 'en';
+
+export function pickLocale(value: string | null): Locale {
+  return value && value.toLowerCase().startsWith('en') ? 'en' : 'zh-CN';
+}
+
+export function createWidgetI18n(locale: Locale) {
+  return createI18n({
+    legacy: false,
+    locale,
+    fallbackLocale: 'zh-CN',
+    messages: { 'zh-CN': zhCN, en },
+  });
+}
