@@ -25,10 +25,13 @@ import { agentRoutes } from './http/routes/agents.js';
 import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
+import { statsRoutes } from './http/routes/stats.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { healthRoutes } from './http/routes/health.js';
 import { visitorRoutes } from './http/routes/visitor.js';
+import { connectRedis } from './realtime/redisConnection.js';
 import { createRealtime, type Realtime } from './realtime/socketServer.js';
+import type { Redis } from 'ioredis';
 
 export interface App {
   http: FastifyInstance;
@@ -121,14 +124,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
   });
+  let redis: Redis | undefined;
+  if (config.redisUrl) {
+    try {
+      redis = await connectRedis(config.redisUrl);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
   const realtime = createRealtime(http.server, ctx, {
     publicUrl: config.publicUrl,
     agentOfflineGraceMs: config.agentOfflineGraceSeconds * 1000,
     log: http.log,
+    redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
   });
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
     await realtime.close();
+    await redis?.quit().catch(() => undefined);
   });
   http.addHook('onClose', async () => {
     await db.close();
@@ -195,17 +209,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   channelRoutes(http, deps);
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);
+  statsRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
-  await pageRoutes(http);
+  await pageRoutes(http, deps);
 
   // Agents a previous run left online get the grace period to reconnect, then go offline.
+  // (With Redis, every node's presence sweep does this across nodes.)
   const leftOnline = await ctx.db
     .selectFrom('accounts')
     .select('id')
     .where('role', '=', 'agent')
     .where('status', '!=', 'offline')
     .execute();
-  realtime.connections.expectReconnect(leftOnline.map((row) => row.id));
+  if (!redis) realtime.connections.expectReconnect(leftOnline.map((row) => row.id));
 
   return { http, db, ctx, realtime, bootstrap: bootstrapResult, routes };
 }

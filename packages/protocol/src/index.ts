@@ -9,3 +9,4 @@ export * from './conversations.js';
 export * from './events.js';
 export * from './businessHours.js';
 export * from './files.js';
+export * from './stats.js';

@@ -76,6 +76,7 @@ const matrix: Record<string, Record<Who, Cell>> = {
     agent: 403,
     admin: 'ok',
   },
+  'GET /api/v1/stats': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
   'GET /console': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
   'GET /console/*': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
   'GET /chat': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },

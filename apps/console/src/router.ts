@@ -1,0 +1,51 @@
+import { createRouter, createWebHistory } from 'vue-router';
+import { useSessionStore } from './stores/session';
+
+export const router = createRouter({
+  history: createWebHistory('/console/'),
+  routes: [
+    { path: '/login', name: 'login', component: () => import('./views/LoginView.vue') },
+    {
+      path: '/',
+      component: () => import('./views/ConsoleLayout.vue'),
+      children: [
+        { path: '', name: 'workspace', component: () => import('./views/WorkspaceView.vue') },
+        {
+          path: 'dashboard',
+          name: 'dashboard',
+          meta: { admin: true },
+          component: () => import('./views/admin/DashboardView.vue'),
+        },
+        {
+          path: 'conversations',
+          name: 'monitor',
+          meta: { admin: true },
+          component: () => import('./views/admin/MonitorView.vue'),
+        },
+        {
+          path: 'agents',
+          name: 'agents',
+          meta: { admin: true },
+          component: () => import('./views/admin/AgentsView.vue'),
+        },
+        {
+          path: 'channels',
+          name: 'channels',
+          meta: { admin: true },
+          component: () => import('./views/admin/ChannelsView.vue'),
+        },
+      ],
+    },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+});
+
+router.beforeEach(async (to) => {
+  const session = useSessionStore();
+  await session.restore();
+  if (to.name === 'login') return session.account ? { path: '/' } : true;
+  if (!session.account) return { name: 'login', query: { next: to.fullPath } };
+  if (to.name === 'workspace' && session.isAdmin) return { name: 'dashboard' };
+  if (to.meta.admin && !session.isAdmin) return { name: 'workspace' };
+  return true;
+});

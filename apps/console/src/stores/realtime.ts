@@ -1,0 +1,117 @@
+import { watch } from 'vue';
+import { api } from '../api/http';
+import { connect, disconnect, on, resume, suspend } from '../api/socket';
+import { chime, notify } from '../lib/alerts';
+import { previewOf } from '../lib/format';
+import { i18n } from '../i18n';
+import { router } from '../router';
+import { useConversationsStore } from './conversations';
+import { useMessagesStore } from './messages';
+import { useSessionStore } from './session';
+
+const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+let started = false;
+const goOffline = () => suspend();
+const goOnline = () => resume();
+
+function signedOut(): void {
+  stopRealtime();
+  useSessionStore().account = null;
+  void router.replace({ name: 'login' });
+}
+
+/** Connects the socket and routes its events into the stores; resyncs after every reconnect. */
+export function startRealtime(): void {
+  if (started) return;
+  started = true;
+  const session = useSessionStore();
+  const conversations = useConversationsStore();
+  const messages = useMessagesStore();
+
+  connect({
+    onConnect(first) {
+      session.connected = true;
+      session.everConnected = true;
+      void (async () => {
+        if (session.isAdmin) await conversations.loadMonitor().catch(() => undefined);
+        else await conversations.loadMine().catch(() => undefined);
+        if (!first) await messages.resyncAll();
+        const open = conversations.selectedId;
+        if (open && document.visibilityState === 'visible') void conversations.markRead(open);
+      })();
+    },
+    onDisconnect(reason) {
+      session.connected = false;
+      // The server closed it: the session ended, or the server restarts. Check which.
+      if (reason === 'io server disconnect') {
+        api.me().then(
+          () => resume(),
+          () => signedOut(),
+        );
+      }
+    },
+    onUnauthenticated: () => signedOut(),
+  });
+  window.addEventListener('offline', goOffline);
+  window.addEventListener('online', goOnline);
+
+  on('message.created', ({ message, conversation }) => {
+    messages.add(conversation.id, [message]);
+    conversations.upsert(conversation);
+    if (message.sender.type === 'visitor') {
+      conversations.visitorTyping[conversation.id] = false;
+    }
+    const mine = conversation.agent?.id === session.account?.id && !session.isAdmin;
+    if (!mine || message.sender.type !== 'visitor') return;
+    const looking =
+      conversations.selectedId === conversation.id && document.visibilityState === 'visible';
+    if (looking) {
+      void conversations.markRead(conversation.id);
+      return;
+    }
+    chime();
+    notify(conversation.visitor.name, previewOf(message, i18n.global.t), () => {
+      void router.push({ name: 'workspace' });
+      void conversations.open(conversation.id);
+    });
+  });
+  on('conversation.updated', ({ conversation }) => conversations.upsert(conversation));
+  on('conversation.read', ({ conversationId, side, seq }) =>
+    conversations.applyRead(conversationId, side, seq),
+  );
+  on('typing', ({ conversationId, side, isTyping }) => {
+    if (side !== 'visitor') return;
+    conversations.visitorTyping[conversationId] = isTyping;
+    clearTimeout(typingTimers.get(conversationId));
+    if (isTyping) {
+      typingTimers.set(
+        conversationId,
+        setTimeout(() => (conversations.visitorTyping[conversationId] = false), 6000),
+      );
+    }
+  });
+  on('agent.status', (p) => session.updatePresence(p));
+
+  document.addEventListener('visibilitychange', () => {
+    const open = conversations.selectedId;
+    if (open && document.visibilityState === 'visible') void conversations.markRead(open);
+  });
+
+  watch(
+    () => conversations.unreadTotal,
+    (n) => {
+      document.title = (n > 0 ? `(${n}) ` : '') + i18n.global.t('app.name');
+    },
+    { immediate: true },
+  );
+}
+
+export function stopRealtime(): void {
+  started = false;
+  window.removeEventListener('offline', goOffline);
+  window.removeEventListener('online', goOnline);
+  disconnect();
+  useConversationsStore().reset();
+  useMessagesStore().reset();
+  useSessionStore().connected = false;
+}
