@@ -518,6 +518,8 @@ describe('visitor page and website embed', () => {
       const loggedOut = readyAgain();
       await host.evaluate(() => (globalThis as any).ServiceSystem.logout());
       await loggedOut;
+      // The anonymous visitor sees none of Han Meimei's history, even from answers in flight.
+      await chat.getByText('Hello as Han Meimei').waitFor({ state: 'detached' });
       expect(await chat.getByText('Hello as Han Meimei').count()).toBe(0);
       await chat.getByRole('textbox').fill('Hello again, anonymously');
       await chat.getByRole('textbox').press('Enter');

@@ -59,6 +59,9 @@ export function createChatStore(options: ChatOptions) {
   let identity = options.identity;
   let outboxKey = '';
   let flushing = false;
+  /** Bumped when the visitor changes (setUser, logout): answers that arrive for the previous
+   * visitor are dropped instead of showing up in the new one's chat. */
+  let generation = 0;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let lastTypingSent = 0;
   let selfTypingStop: ReturnType<typeof setTimeout> | undefined;
@@ -127,12 +130,14 @@ export function createChatStore(options: ChatOptions) {
 
   async function fetchAfter(conversationId: string, after: number) {
     if (!session) return;
+    const gen = generation;
     let cursor = after;
     for (let i = 0; i < 20; i++) {
       const page = await listMessages(session.visitorToken, conversationId, {
         after: cursor,
         limit: 100,
       });
+      if (gen !== generation) return;
       addMessages(page.messages);
       const last = page.messages[page.messages.length - 1];
       if (!page.hasMore || !last) break;
@@ -142,7 +147,9 @@ export function createChatStore(options: ChatOptions) {
 
   async function loadNewest(conversationId: string) {
     if (!session) return;
+    const gen = generation;
     const page = await listMessages(session.visitorToken, conversationId, { limit: 30 });
+    if (gen !== generation) return;
     loaded.set(conversationId, { hasMore: page.hasMore });
     addMessages(page.messages);
   }
@@ -157,10 +164,12 @@ export function createChatStore(options: ChatOptions) {
       const info = loaded.get(oldest.id)!;
       if (info.hasMore) {
         const first = state.messages.find((m) => m.conversationId === oldest.id);
+        const gen = generation;
         const page = await listMessages(session.visitorToken, oldest.id, {
           before: first?.seq ?? oldest.lastSeq + 1,
           limit: 30,
         });
+        if (gen !== generation) return;
         info.hasMore = page.hasMore;
         addMessages(page.messages);
       } else {
@@ -302,6 +311,7 @@ export function createChatStore(options: ChatOptions) {
 
   async function restart(newIdentity?: string | null) {
     if (newIdentity !== undefined) identity = newIdentity;
+    generation += 1;
     socket.value?.close();
     socket.value = null;
     session = null;
@@ -397,6 +407,7 @@ export function createChatStore(options: ChatOptions) {
     item: OutboxItem,
   ): Promise<'next' | 'stop'> {
     const id = item.clientMsgId;
+    const gen = generation;
     patchItem(id, { state: 'sending', errorCode: undefined });
     try {
       let input: SendInput;
@@ -413,6 +424,8 @@ export function createChatStore(options: ChatOptions) {
         input = { clientMsgId: id, type: item.type, fileId: file.id };
       }
       const answer = await sock.send(input);
+      // The visitor changed meanwhile: this answer belongs to the previous one.
+      if (gen !== generation) return 'stop';
       upsertConversation(answer.conversation);
       addMessages([answer.message]);
       return 'next';
