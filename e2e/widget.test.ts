@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
@@ -10,6 +10,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { video as makeVideo } from '../apps/server/test/support/mediaFactory.js';
+import { startTcpProxy } from '../apps/server/test/support/tcpProxy.js';
 import { launchBrowser, screenshot, tmpDir } from './support/browser.js';
 import { startE2eServer, type E2eServer } from './support/server.js';
 
@@ -29,41 +30,10 @@ async function waitFor<T>(
   }
 }
 
-/** A TCP proxy in front of the server that can really cut every connection (and refuse new ones). */
+/** The shared TCP proxy (it really cuts every connection), addressed by URL. */
 async function startProxy(target: URL) {
-  const sockets = new Set<net.Socket>();
-  let up = true;
-  const server = net.createServer((client) => {
-    if (!up) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(target.port), target.hostname);
-    sockets.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    cut() {
-      up = false;
-      for (const socket of sockets) socket.destroy();
-      sockets.clear();
-    },
-    restore() {
-      up = true;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const proxy = await startTcpProxy(target.hostname, Number(target.port));
+  return { ...proxy, url: `http://127.0.0.1:${proxy.port}` };
 }
 
 /** A tiny website on another origin that embeds the chat with the one-line snippet. */
