@@ -345,6 +345,22 @@ describe('visitor page and website embed', () => {
     await page.close();
   });
 
+  it('says the team is away before the first message, outside business hours', async () => {
+    const closed = await api('POST', '/api/v1/channels', adminToken, {
+      name: 'Night desk',
+      offHoursMessage: 'We are closed; leave a message.',
+      businessHours: { timezone: 'UTC', weekly: {} },
+    });
+    const page = await browser.newPage({ viewport: { width: 360, height: 640 } });
+    expect(closed.status).toBe(201);
+    await page.goto(`${server.url}/chat/?channel=${closed.body.channel.id}&locale=en`);
+    await page.getByRole('textbox').waitFor();
+    await expect
+      .poll(() => page.locator('header').first().textContent())
+      .toContain('We are closed right now');
+    await page.close();
+  });
+
   it('embeds on an allowed website: bubble, panel, JS API and unread events', async () => {
     const site = await startHostSite(server.url, channelId);
     try {

@@ -65,6 +65,8 @@ export function conversationFilter(number: () => z.ZodNumber | z.ZodCoercedNumbe
       state: ConversationState.optional(),
       agentId: z.string().min(1).max(64).optional(),
       channelId: z.string().min(1).max(64).optional(),
+      /** One visitor's conversations (the visitor panel's history). */
+      visitorId: z.string().min(1).max(64).optional(),
       /** Case-insensitive part of the visitor's name. */
       q: z.string().trim().min(1).max(64).optional(),
       /** Page on: conversations whose last activity is older than this. */

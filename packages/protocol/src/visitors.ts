@@ -28,7 +28,14 @@ export const VisitorSessionResponse = z.object({
   /** Epoch ms after which the token stops working; ask for a new session before then. */
   expiresAt: Timestamp,
   visitor: Visitor,
-  channel: z.object({ id: z.string(), name: z.string() }),
+  channel: z.object({
+    id: z.string(),
+    name: z.string(),
+    /** False outside the channel's business hours: show `offHoursMessage` before the first
+     * message (an agent may still answer later). */
+    open: z.boolean(),
+    offHoursMessage: z.string(),
+  }),
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 

@@ -62,6 +62,7 @@ export interface ConversationQuery {
   state?: 'queued' | 'active' | 'ended';
   agentId?: string;
   channelId?: string;
+  visitorId?: string;
   q?: string;
   before?: number;
   limit?: number;

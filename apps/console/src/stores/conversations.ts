@@ -160,9 +160,10 @@ export const useConversationsStore = defineStore('conversations', () => {
     upsert((await live.assign(id, agentId)).conversation);
   }
 
-  async function visitorHistory(visitorId: string, name: string): Promise<Conversation[]> {
-    const { conversations } = await api.conversations({ q: name.slice(0, 64), limit: 50 });
-    return conversations.filter((c) => c.visitor.id === visitorId);
+  /** The visitor's conversations this console user may see (agents: their own). */
+  async function visitorHistory(visitorId: string): Promise<Conversation[]> {
+    const { conversations } = await api.conversations({ visitorId, limit: 50 });
+    return conversations;
   }
 
   function reset(): void {

@@ -170,10 +170,54 @@ describe('visitor sessions and identity', () => {
     expect(elsewhere.body.visitor.id).not.toBe(first.body.visitor.id);
   });
 
+  it('tells whether the channel is open now, so the page can say so before the first message', async () => {
+    const open = await session({ channelId: t.channelId });
+    expect(open.body.channel).toMatchObject({ open: true });
+    const night = await t.request('POST', '/api/v1/channels', {
+      token: t.adminToken,
+      body: {
+        name: 'Night',
+        offHoursMessage: 'Closed for the night.',
+        businessHours: { timezone: 'UTC', weekly: {} },
+      },
+    });
+    const closed = await session({ channelId: night.body.channel.id });
+    expect(closed.body.channel).toEqual({
+      id: night.body.channel.id,
+      name: 'Night',
+      open: false,
+      offHoursMessage: 'Closed for the night.',
+    });
+  });
+
   it('unknown channel → 404, bad body → 400', async () => {
     expect((await session({ channelId: 'nope' })).body.error.code).toBe('NOT_FOUND');
     expect((await session({})).body.error.code).toBe('VALIDATION_FAILED');
     expect((await session({ channelId: t.channelId, extra: 1 })).status).toBe(400);
+  });
+
+  it("lists one visitor's conversations for the visitor panel (visitorId filter)", async () => {
+    const agent = await t.agent({ status: 'online' });
+    const visitor = await t.visitor();
+    const other = await t.visitor();
+    const send = (token: string) =>
+      t.request('POST', '/api/v1/visitor/messages', {
+        token,
+        body: { clientMsgId: newClientMsgId(), type: 'text', body: 'hi' },
+      });
+    const first = (await send(visitor.token)).body.conversation.id;
+    await t.request('POST', `/api/v1/conversations/${first}/end`, { token: agent.token });
+    const second = (await send(visitor.token)).body.conversation.id;
+    await send(other.token);
+    const ids = async (token: string) =>
+      (
+        await t.request('GET', `/api/v1/conversations?visitorId=${visitor.id}`, { token })
+      ).body.conversations.map((c: { id: string }) => c.id);
+    expect((await ids(t.adminToken)).sort()).toEqual([first, second].sort());
+    expect((await ids(agent.token)).sort()).toEqual([first, second].sort());
+    const stranger = await t.agent();
+    expect(await ids(stranger.token)).toEqual([]);
+    await t.setStatus(agent.token, 'offline');
   });
 
   it('GET /api/v1/visitor/unread answers the unread count for host apps', async () => {

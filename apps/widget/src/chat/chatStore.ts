@@ -39,6 +39,9 @@ export function createChatStore(options: ChatOptions) {
   const state = reactive({
     load: { kind: 'loading' } as LoadState,
     channelName: '',
+    /** False outside the channel's business hours (from the session). */
+    channelOpen: true,
+    offHoursMessage: '',
     visitorId: '',
     /** The visitor's conversations, newest first. */
     conversations: [] as VisitorConversation[],
@@ -220,6 +223,8 @@ export function createChatStore(options: ChatOptions) {
       return;
     }
     state.channelName = session.channel.name;
+    state.channelOpen = session.channel.open;
+    state.offHoursMessage = session.channel.offHoursMessage;
     state.visitorId = session.visitor.id;
     outboxKey = `servicesystem.outbox.${channelId}.${session.visitor.id}`;
     state.outbox = loadOutbox(outboxKey);

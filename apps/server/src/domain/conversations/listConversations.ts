@@ -9,6 +9,7 @@ export interface ConversationFilter {
   state?: 'queued' | 'active' | 'ended' | undefined;
   agentId?: string | undefined;
   channelId?: string | undefined;
+  visitorId?: string | undefined;
   q?: string | undefined;
   before?: number | undefined;
   limit: number;
@@ -37,6 +38,9 @@ export async function listConversations(
   if (filter.state !== undefined) query = query.where('conversations.state', '=', filter.state);
   if (filter.channelId !== undefined) {
     query = query.where('conversations.channel_id', '=', filter.channelId);
+  }
+  if (filter.visitorId !== undefined) {
+    query = query.where('conversations.visitor_id', '=', filter.visitorId);
   }
   if (filter.q !== undefined) {
     const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

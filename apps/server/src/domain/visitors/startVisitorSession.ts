@@ -2,6 +2,8 @@ import { randomInt, randomUUID } from 'node:crypto';
 import {
   DisplayName,
   HttpUrl,
+  isWithinBusinessHours,
+  type BusinessHours,
   type VisitorSessionRequest,
   type VisitorSessionResponse,
 } from '@servicesystem/protocol';
@@ -99,6 +101,13 @@ export async function startVisitorSession(
     visitorToken,
     expiresAt: Math.floor(expiresAt / 1000) * 1000,
     visitor: presentVisitor(visitor),
-    channel: { id: channel.id, name: channel.name },
+    channel: {
+      id: channel.id,
+      name: channel.name,
+      open:
+        channel.business_hours === null ||
+        isWithinBusinessHours(JSON.parse(channel.business_hours) as BusinessHours, new Date(now)),
+      offHoursMessage: channel.off_hours_message,
+    },
   };
 }
