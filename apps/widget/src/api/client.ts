@@ -14,6 +14,7 @@ import type {
   TypingPayload,
   UploadResponse,
   VisitorConversation,
+  VisitorSessionResponse,
 } from '@servicesystem/protocol';
 
 // The protocol's event names, checked against its types; imported as types only so the page does
@@ -32,18 +33,8 @@ const ClientEvent = {
   Typing: 'typing',
 } as const satisfies Record<string, ClientEventName>;
 
-export interface VisitorSession {
-  visitorToken: string;
-  expiresAt: number;
-  visitor: {
-    id: string;
-    channelId: string;
-    name: string;
-    avatarUrl: string | null;
-    identified: boolean;
-  };
-  channel: { id: string; name: string };
-}
+/** The answer of POST /api/v1/visitor/session, as the protocol package defines it. */
+export type VisitorSession = VisitorSessionResponse;
 
 /** An error the server answered (`code` from the protocol) or a network failure (`NETWORK`). */
 export class ApiError extends Error {
