@@ -1,10 +1,4 @@
-import {
-  isWithinBusinessHours,
-  type BusinessHours,
-  type Conversation,
-  type Message,
-  type VisitorConversation,
-} from '@servicesystem/protocol';
+import { type Conversation, type Message, type VisitorConversation } from '@servicesystem/protocol';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -19,6 +13,7 @@ import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
 import { drainQueue, inRoutingTransaction, nextQueueOrder } from '../routing.js';
 import { appendMessage, appendMessageOrThrow, systemSender } from './appendMessage.js';
+import { isChannelOpen } from '../channels/channelOpen.js';
 import { findConversationOrThrow, viewOf, type ConversationView } from './conversationViews.js';
 
 export type SendMessageInput = { conversationId?: string | undefined; clientMsgId: string } & (
@@ -234,9 +229,7 @@ async function sendAsVisitor(
       .select(['welcome_message', 'off_hours_message', 'business_hours'])
       .where('id', '=', visitor.channel_id)
       .executeTakeFirstOrThrow();
-    const open =
-      channel.business_hours === null ||
-      isWithinBusinessHours(JSON.parse(channel.business_hours) as BusinessHours, new Date(now));
+    const open = isChannelOpen(channel.business_hours, now);
     const greetingText = open ? channel.welcome_message : channel.off_hours_message;
     const written: MessagesTable[] = [];
     if (greetingText !== '') {

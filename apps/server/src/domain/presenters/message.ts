@@ -14,15 +14,19 @@ function attachment(row: MessagesTable, urls: FileUrls) {
     : null;
 }
 
-/** A message as console users see it: sender ids included. */
-export function presentMessageForConsole(row: MessagesTable, urls: FileUrls): Message {
+/**
+ * A message for one audience. Console users see every sender id and client id; a visitor sees
+ * an agent as a display name and an avatar, nothing more, and only their own client ids.
+ */
+function presentMessage(row: MessagesTable, urls: FileUrls, forVisitor: boolean): Message {
+  const showIds = !forVisitor || row.sender_type === 'visitor';
   return {
     id: row.id,
     conversationId: row.conversation_id,
     seq: row.seq,
     sender: {
       type: row.sender_type,
-      ...(row.sender_id ? { id: row.sender_id } : {}),
+      ...(showIds && row.sender_id ? { id: row.sender_id } : {}),
       name: row.sender_name,
       avatarUrl: row.sender_avatar_url,
     },
@@ -30,32 +34,16 @@ export function presentMessageForConsole(row: MessagesTable, urls: FileUrls): Me
     body: row.body,
     attachment: attachment(row, urls),
     meta: meta(row),
-    clientMsgId: row.client_msg_id,
+    clientMsgId: showIds ? row.client_msg_id : null,
     createdAt: row.created_at,
   };
 }
 
-/** A message as its visitor sees it: an agent is a display name and an avatar, nothing more. */
-export function presentMessageForVisitor(row: MessagesTable, urls: FileUrls): Message {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    seq: row.seq,
-    sender: {
-      type: row.sender_type,
-      ...(row.sender_type === 'visitor' && row.sender_id ? { id: row.sender_id } : {}),
-      name: row.sender_name,
-      avatarUrl: row.sender_avatar_url,
-    },
-    type: row.type,
-    body: row.body,
-    attachment: attachment(row, urls),
-    meta: meta(row),
-    // Only the visitor's own ids echo back; an agent's client ids are theirs.
-    clientMsgId: row.sender_type === 'visitor' ? row.client_msg_id : null,
-    createdAt: row.created_at,
-  };
-}
+export const presentMessageForConsole = (row: MessagesTable, urls: FileUrls): Message =>
+  presentMessage(row, urls, false);
+
+export const presentMessageForVisitor = (row: MessagesTable, urls: FileUrls): Message =>
+  presentMessage(row, urls, true);
 
 /** The shape for whoever is asking. */
 export function presentMessageFor(actor: Actor, row: MessagesTable, urls: FileUrls): Message {

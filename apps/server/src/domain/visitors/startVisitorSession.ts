@@ -2,14 +2,13 @@ import { randomInt, randomUUID } from 'node:crypto';
 import {
   DisplayName,
   HttpUrl,
-  isWithinBusinessHours,
-  type BusinessHours,
   type VisitorSessionRequest,
   type VisitorSessionResponse,
 } from '@servicesystem/protocol';
 import { verifyIdentityToken } from '../../auth/identityTokens.js';
 import type { VisitorsTable } from '../../db/schema.js';
 import { findChannelOrThrow } from '../channels/channelRows.js';
+import { isChannelOpen } from '../channels/channelOpen.js';
 import type { DomainContext } from '../context.js';
 import { presentVisitor } from '../presenters/visitor.js';
 
@@ -104,9 +103,7 @@ export async function startVisitorSession(
     channel: {
       id: channel.id,
       name: channel.name,
-      open:
-        channel.business_hours === null ||
-        isWithinBusinessHours(JSON.parse(channel.business_hours) as BusinessHours, new Date(now)),
+      open: isChannelOpen(channel.business_hours, now),
       offHoursMessage: channel.off_hours_message,
     },
   };
