@@ -66,11 +66,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     visitorTokenSecret = await loadOrCreateSecret(db.kysely, 'visitor_token_secret');
     fileUrlSecret = await loadOrCreateSecret(db.kysely, 'file_url_secret');
     files = createFileStore({ dataDir: config.dataDir, s3: config.s3 });
-    await files.check();
-    // Uploads in progress live here; whatever a crash left behind is cleared at start.
     const workDir = path.join(config.dataDir, 'tmp');
-    await fs.rm(workDir, { recursive: true, force: true });
-    await fs.mkdir(workDir, { recursive: true });
     media = {
       tools: resolveFfmpegTools({
         ...(config.ffmpegPath ? { ffmpegPath: config.ffmpegPath } : {}),
@@ -109,6 +105,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const { db, ctx } = await openDomain(config, options);
   let bootstrapResult: BootstrapResult;
   try {
+    // Only the server (not the operator's CLI, which may run beside it) checks the store and
+    // clears what a crash left in the uploads' work folder.
+    await ctx.files.check();
+    await fs.rm(ctx.media.workDir, { recursive: true, force: true });
+    await fs.mkdir(ctx.media.workDir, { recursive: true });
     bootstrapResult = await bootstrap(ctx, {
       adminUsername: config.adminUsername,
       adminPassword: config.adminPassword,
