@@ -19,6 +19,14 @@ import pg from 'pg';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const quick = process.argv.includes('--quick');
 const onlyEngine = process.argv.find((a) => a.startsWith('--engine='))?.split('=')[1];
+/** `--only=a,d`: run only these scenarios (for profiling one of them). */
+const onlyScenarios = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.split('=')[1]
+  ?.split(',');
+const runs = (scenario: string) => !onlyScenarios || onlyScenarios.includes(scenario);
+/** `--profile`: the server writes a V8 CPU profile to bench/profiles/ when it stops. */
+const profile = process.argv.includes('--profile');
 const pgUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -130,7 +138,10 @@ async function startApp(
   }
   env.DATABASE_URL = databaseUrl;
   const start = performance.now();
-  const child = spawnNode([path.join(root, 'apps/server/dist/main.js')], env);
+  const profileArgs = profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench/profiles')}`]
+    : [];
+  const child = spawnNode([...profileArgs, path.join(root, 'apps/server/dist/main.js')], env);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, child);
   return {
@@ -424,26 +435,31 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     unit: 'ms',
   };
 
-  console.error(`[${label}] (a) throughput`);
   const pop = await population(app.url, size.agents, size.throughputVisitors);
   const relayPop = relayPopulation(size.agents, size.throughputVisitors);
-  const appT = await throughput(app.url, 'app', pop.agents, pop.visitors);
-  const relayT = await throughput(relay.url, 'relay', relayPop.agents, relayPop.visitors);
-  const ratio = appT.perSecond / relayT.perSecond;
-  const target = engine === 'sqlite' ? 0.5 : 0.3;
-  results['(a) throughput, acked msg/s'] = {
-    app: appT.perSecond,
-    relay: relayT.perSecond,
-    unit: 'msg/s',
-    target: `≥ ${target}× relay`,
-    pass: ratio >= target,
-  };
+  if (runs('a')) {
+    console.error(`[${label}] (a) throughput`);
+    const appT = await throughput(app.url, 'app', pop.agents, pop.visitors);
+    const relayT = await throughput(relay.url, 'relay', relayPop.agents, relayPop.visitors);
+    const ratio = appT.perSecond / relayT.perSecond;
+    const target = engine === 'sqlite' ? 0.5 : 0.3;
+    results['(a) throughput, acked msg/s'] = {
+      app: appT.perSecond,
+      relay: relayT.perSecond,
+      unit: 'msg/s',
+      target: `≥ ${target}× relay`,
+      pass: ratio >= target,
+    };
+  }
 
-  console.error(`[${label}] (b) latency`);
-  const more = await population(app.url, 0, size.latencyVisitors - size.throughputVisitors);
+  const more =
+    runs('b') || runs('c')
+      ? await population(app.url, 0, size.latencyVisitors - size.throughputVisitors)
+      : { visitors: [] };
   const latencyVisitors = [...pop.visitors, ...more.visitors];
   const relayLatency = relayPopulation(size.agents, size.latencyVisitors);
-  for (const rate of size.rates) {
+  if (runs('b')) console.error(`[${label}] (b) latency`);
+  for (const rate of runs('b') ? size.rates : []) {
     const appL = await latency(app.url, 'app', pop.agents, latencyVisitors, rate);
     const relayL = await latency(
       relay.url,
@@ -461,8 +477,8 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     };
   }
 
-  console.error(`[${label}] (c) memory`);
-  for (const count of size.idle) {
+  if (runs('c')) console.error(`[${label}] (c) memory`);
+  for (const count of runs('c') ? size.idle : []) {
     const appM = await idleMemory(
       app,
       'app',
@@ -479,27 +495,29 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     };
   }
 
-  console.error(`[${label}] (d) history`);
-  const conversationId = pop.visitors[0]!.conversationId!;
-  await seedHistory(engine, app.databaseUrl, conversationId, size.history);
-  const appH = await historyLatency(
-    app.url,
-    `/api/v1/conversations/${conversationId}/messages?limit=50`,
-    pop.visitors[0]!.token,
-  );
-  const relayH = await historyLatency(relay.url, '/history', undefined);
-  results[`(d) last 50 of ${size.history.toLocaleString('en')} messages, p50`] = {
-    app: appH.p50,
-    relay: relayH.p50,
-    unit: 'ms',
-  };
-  results[`(d) last 50 of ${size.history.toLocaleString('en')} messages, p99`] = {
-    app: appH.p99,
-    relay: relayH.p99,
-    unit: 'ms',
-    target: '≤ 5 ms',
-    pass: appH.p99 <= 5,
-  };
+  if (runs('d')) {
+    console.error(`[${label}] (d) history`);
+    const conversationId = pop.visitors[0]!.conversationId!;
+    await seedHistory(engine, app.databaseUrl, conversationId, size.history);
+    const appH = await historyLatency(
+      app.url,
+      `/api/v1/conversations/${conversationId}/messages?limit=50`,
+      pop.visitors[0]!.token,
+    );
+    const relayH = await historyLatency(relay.url, '/history', undefined);
+    results[`(d) last 50 of ${size.history.toLocaleString('en')} messages, p50`] = {
+      app: appH.p50,
+      relay: relayH.p50,
+      unit: 'ms',
+    };
+    results[`(d) last 50 of ${size.history.toLocaleString('en')} messages, p99`] = {
+      app: appH.p99,
+      relay: relayH.p99,
+      unit: 'ms',
+      target: '≤ 5 ms',
+      pass: appH.p99 <= 5,
+    };
+  }
 
   await app.stop();
   await relay.stop();
