@@ -15,6 +15,7 @@ import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { createWrites } from './db/writes.js';
 import { bootstrap, type BootstrapResult } from './domain/bootstrap.js';
 import type { DomainContext, MediaSettings } from './domain/context.js';
 import { SerialGate } from './domain/serialGate.js';
@@ -84,6 +85,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
   const ctx: DomainContext = {
     db: db.kysely,
     engine: db.engine,
+    write: createWrites(db.kysely, db.engine),
     now,
     sessionIdleMs: config.sessionIdleDays * 24 * 60 * 60 * 1000,
     loginThrottle: new LoginThrottle(

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { Database } from './schema.js';
@@ -32,7 +32,9 @@ function connectSqlite(file: string): Db {
   handle.pragma('synchronous = FULL');
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  const kysely = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(handle) }),
+  });
   let closed = false;
   return {
     engine: 'sqlite',
@@ -42,6 +44,32 @@ function connectSqlite(file: string): Db {
       if (closed) return;
       closed = true;
       await kysely.destroy();
+    },
+  };
+}
+
+/** Statements the SQLite connection keeps compiled. Queries are built from a fixed set of shapes
+ * (an `in` list of a new length is a new shape), so the most recent few hundred cover them. */
+const statementCacheSize = 500;
+
+/**
+ * Kysely prepares every query afresh; compiling SQL costs more than running these small queries.
+ * Keeps the compiled statements by their SQL text, dropping the least recently used.
+ */
+function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => handle.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (statement) {
+        cache.delete(text);
+      } else {
+        statement = handle.prepare(text);
+        if (cache.size >= statementCacheSize) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, statement);
+      return statement;
     },
   };
 }

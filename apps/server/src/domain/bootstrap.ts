@@ -22,7 +22,8 @@ export async function bootstrap(
     if (ctx.engine === 'postgres') {
       await sql`select pg_advisory_xact_lock(hashtext('servicesystem.bootstrap'))`.execute(trx);
     }
-    const tx: DomainContext = { ...ctx, db: trx };
+    // Writes made through tx join this transaction.
+    const tx: DomainContext = { ...ctx, db: trx, write: (work) => work(trx) };
     const result: BootstrapResult = {};
     const anyAccount = await trx.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
     if (!anyAccount) {

@@ -6,12 +6,15 @@ import type { FileStore } from '../storage/fileStore.js';
 import type { VisitorTokens } from '../auth/visitorTokens.js';
 import type { Engine } from '../db/connect.js';
 import type { Database } from '../db/schema.js';
+import type { RunWrite } from '../db/writes.js';
 import type { SerialGate } from './serialGate.js';
 
 /** What every domain action may use. No transport in here. */
 export interface DomainContext {
   db: Kysely<Database>;
   engine: Engine;
+  /** Runs a write in a transaction, answering after commit (grouped commits on SQLite). */
+  write: RunWrite;
   now(): number;
   sessionIdleMs: number;
   loginThrottle: LoginThrottle;

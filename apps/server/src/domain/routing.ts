@@ -33,7 +33,7 @@ export function inRoutingTransaction<T>(
   work: (trx: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   return ctx.routingGate.run(() =>
-    ctx.db.transaction().execute(async (trx) => {
+    ctx.write(async (trx) => {
       if (ctx.engine === 'postgres') {
         await sql`select pg_advisory_xact_lock(${routingLockKey})`.execute(trx);
       }

@@ -32,6 +32,15 @@ export async function appendMessage(
   now: number,
   input: NewMessage,
 ): Promise<MessagesTable | undefined> {
+  return (await appendToConversation(trx, now, input))?.message;
+}
+
+/** appendMessage, also answering the conversation row as the append left it. */
+export async function appendToConversation(
+  trx: Kysely<Database>,
+  now: number,
+  input: NewMessage,
+): Promise<{ message: MessagesTable; conversation: ConversationsTable } | undefined> {
   const { sender, guard } = input;
   let update = trx
     .updateTable('conversations')
@@ -49,7 +58,7 @@ export async function appendMessage(
     .where('id', '=', input.conversationId);
   if (guard) update = update.where('state', 'in', guard.states);
   if (guard?.agentId) update = update.where('agent_id', '=', guard.agentId);
-  const advanced = await update.returning('last_seq').executeTakeFirst();
+  const advanced = await update.returningAll().executeTakeFirst();
   if (!advanced) return undefined;
   const row: MessagesTable = {
     id: randomUUID(),
@@ -68,7 +77,7 @@ export async function appendMessage(
     created_at: now,
   };
   await trx.insertInto('messages').values(row).execute();
-  return row;
+  return { message: row, conversation: advanced };
 }
 
 export function systemSender() {

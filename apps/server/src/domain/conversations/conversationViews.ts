@@ -96,3 +96,52 @@ export async function viewOf(db: Kysely<Database>, id: string): Promise<Conversa
   const [view] = await viewsOf(db, [await findConversationOrThrow(db, id)]);
   return view!;
 }
+
+/**
+ * The view of a conversation whose row the caller holds already, with what else it holds (the
+ * visitor, the agent, the newest message): asks the database only for the rest.
+ */
+export async function completeView(
+  db: Kysely<Database>,
+  conversation: ConversationsTable,
+  known: {
+    visitor?: VisitorsTable;
+    agent?: ConversationView['agent'];
+    lastMessage?: MessagesTable;
+  },
+): Promise<ConversationView> {
+  const agentId = conversation.agent_id;
+  const [visitor, agent, lastMessage, queuePosition] = await Promise.all([
+    known.visitor?.id === conversation.visitor_id
+      ? known.visitor
+      : db
+          .selectFrom('visitors')
+          .selectAll()
+          .where('id', '=', conversation.visitor_id)
+          .executeTakeFirstOrThrow(),
+    agentId === null
+      ? null
+      : known.agent?.id === agentId
+        ? known.agent
+        : db
+            .selectFrom('accounts')
+            .select(['id', 'display_name', 'avatar_url'])
+            .where('id', '=', agentId)
+            .executeTakeFirst()
+            .then((row) => row ?? null),
+    known.lastMessage?.conversation_id === conversation.id &&
+    known.lastMessage.seq === conversation.last_seq
+      ? known.lastMessage
+      : lastMessagesOf(db, [conversation]).then((rows) => rows[0] ?? null),
+    conversation.state === 'queued'
+      ? db
+          .selectFrom('conversations')
+          .select((eb) => eb.fn.countAll<number>().as('ahead'))
+          .where('state', '=', 'queued')
+          .where('queue_order', '<=', conversation.queue_order)
+          .executeTakeFirstOrThrow()
+          .then((row) => Number(row.ahead))
+      : null,
+  ]);
+  return { conversation, visitor, agent, lastMessage, queuePosition };
+}

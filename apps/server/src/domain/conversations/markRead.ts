@@ -1,7 +1,7 @@
 import type { Actor, DomainContext } from '../context.js';
 import type { Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
-import { findConversationOrThrow, viewOf } from './conversationViews.js';
+import { completeView, findConversationOrThrow } from './conversationViews.js';
 
 /**
  * A participant has read up to `seq`. Read positions only move forward and never past the last
@@ -21,17 +21,20 @@ export async function markRead(
   const side = actor.kind === 'visitor' ? 'visitor' : 'agent';
   const column = side === 'visitor' ? 'visitor_read_seq' : 'agent_read_seq';
   const target = Math.min(seq, conversation.last_seq);
-  const moved = await ctx.db
-    .updateTable('conversations')
-    .set({ [column]: target })
-    .where('id', '=', conversationId)
-    .where(column, '<', target)
-    .executeTakeFirst();
-  if (Number(moved.numUpdatedRows) === 0) {
+  const view = await ctx.write(async (trx) => {
+    const row = await trx
+      .updateTable('conversations')
+      .set({ [column]: target })
+      .where('id', '=', conversationId)
+      .where(column, '<', target)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? completeView(trx, row, {}) : undefined;
+  });
+  if (!view) {
     const current = await findConversationOrThrow(ctx.db, conversationId);
     return { value: { seq: current[column] }, events: [] };
   }
-  const view = await viewOf(ctx.db, conversationId);
   return {
     value: { seq: target },
     events: [{ type: 'conversation.read', view, side, seq: target }],

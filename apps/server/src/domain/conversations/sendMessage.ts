@@ -1,9 +1,9 @@
 import { type Conversation, type Message, type VisitorConversation } from '@servicesystem/protocol';
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { FileUrls } from '../../auth/fileUrls.js';
-import type { Database, MessagesTable } from '../../db/schema.js';
+import type { Database, MessagesTable, VisitorsTable } from '../../db/schema.js';
 import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
 import { AppError } from '../errors.js';
@@ -12,9 +12,14 @@ import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
 import { drainQueue, inRoutingTransaction, nextQueueOrder } from '../routing.js';
-import { appendMessage, appendMessageOrThrow, systemSender } from './appendMessage.js';
+import { appendMessageOrThrow, appendToConversation, systemSender } from './appendMessage.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
-import { findConversationOrThrow, viewOf, type ConversationView } from './conversationViews.js';
+import {
+  completeView,
+  findConversationOrThrow,
+  viewOf,
+  type ConversationView,
+} from './conversationViews.js';
 
 export type SendMessageInput = { conversationId?: string | undefined; clientMsgId: string } & (
   { type: 'text'; body: string } | { type: 'image' | 'video'; fileId: string; body: string }
@@ -38,13 +43,16 @@ export async function sendMessage(
   input: SendMessageInput,
 ): Promise<Outcome<Sent>> {
   const senderId = actor.kind === 'visitor' ? actor.visitorId : actor.accountId;
-  const stored = await findBySenderAndClientId(ctx.db, senderId, input.clientMsgId);
-  if (stored) return { value: await answerRetry(ctx, actor, stored), events: [] };
   try {
+    // Checked before the transaction: on SQLite a query outside it would wait for it forever.
+    const content = await contentOf(ctx, actor, input);
     const written =
       actor.kind === 'visitor'
-        ? await sendAsVisitor(ctx, actor, input)
-        : await sendAsAgent(ctx, actor, input);
+        ? await sendAsVisitor(ctx, actor, input, content)
+        : await sendAsAgent(ctx, actor, input, content);
+    if ('retryOf' in written) {
+      return { value: await answerRetry(ctx, actor, written.retryOf), events: [] };
+    }
     return {
       value: answer(actor, written.message, written.view, true, ctx.fileUrls),
       events: written.events,
@@ -59,12 +67,13 @@ export async function sendMessage(
 }
 
 /** What a send did, with the conversation as it stood at commit (loaded in the transaction, so
- * the answer needs no query after commit and acks leave in commit order). */
-interface Written {
-  message: MessagesTable;
-  view: ConversationView;
-  events: DomainEvent[];
-}
+ * the answer needs no query after commit and acks leave in commit order); or, for a retry of a
+ * send already stored, that message. */
+type Written =
+  | { message: MessagesTable; view: ConversationView; events: DomainEvent[] }
+  | { retryOf: MessagesTable };
+
+type Content = Awaited<ReturnType<typeof contentOf>>;
 
 function answer(
   actor: Actor,
@@ -101,37 +110,41 @@ function findBySenderAndClientId(db: Kysely<Database>, senderId: string, clientM
     .executeTakeFirst();
 }
 
-async function sendAsAgent(
+/** An agent writes in the conversation they serve. One transaction reads and writes, so the
+ * checks hold at commit. */
+function sendAsAgent(
   ctx: DomainContext,
   actor: AccountActor,
   input: SendMessageInput,
+  content: Content,
 ): Promise<Written> {
-  if (!input.conversationId) {
+  const conversationId = input.conversationId;
+  if (!conversationId) {
     throw new AppError('VALIDATION_FAILED', '"conversationId": required for agents', {
       issues: [{ path: 'conversationId', message: 'required for agents' }],
     });
   }
-  const conversation = await findConversationOrThrow(ctx.db, input.conversationId);
-  authorize(conversationPolicy.read(actor, conversation), 'This conversation is not yours');
-  if (conversation.state === 'ended') {
-    throw new AppError('CONVERSATION_ENDED', 'This conversation has ended');
-  }
-  authorize(
-    conversationPolicy.sendAsAgent(actor, conversation),
-    actor.role === 'admin'
-      ? 'Administrators watch conversations but do not write in them'
-      : 'Only the assigned agent can write in this conversation',
-  );
-  const agent = await ctx.db
-    .selectFrom('accounts')
-    .select(['display_name', 'avatar_url'])
-    .where('id', '=', actor.accountId)
-    .executeTakeFirstOrThrow();
-  // Checked before the transaction: on SQLite a query outside it would wait for it forever.
-  const content = await contentOf(ctx, actor, input);
-  return ctx.db.transaction().execute(async (trx) => {
-    const message = await appendMessage(trx, ctx.now(), {
-      conversationId: conversation.id,
+  return ctx.write(async (trx): Promise<Written> => {
+    const stored = await findBySenderAndClientId(trx, actor.accountId, input.clientMsgId);
+    if (stored) return { retryOf: stored };
+    const conversation = await findConversationOrThrow(trx, conversationId);
+    authorize(conversationPolicy.read(actor, conversation), 'This conversation is not yours');
+    if (conversation.state === 'ended') {
+      throw new AppError('CONVERSATION_ENDED', 'This conversation has ended');
+    }
+    authorize(
+      conversationPolicy.sendAsAgent(actor, conversation),
+      actor.role === 'admin'
+        ? 'Administrators watch conversations but do not write in them'
+        : 'Only the assigned agent can write in this conversation',
+    );
+    const agent = await trx
+      .selectFrom('accounts')
+      .select(['id', 'display_name', 'avatar_url'])
+      .where('id', '=', actor.accountId)
+      .executeTakeFirstOrThrow();
+    const appended = await appendToConversation(trx, ctx.now(), {
+      conversationId,
       sender: {
         type: 'agent',
         id: actor.accountId,
@@ -142,10 +155,11 @@ async function sendAsAgent(
       clientMsgId: input.clientMsgId,
       guard: { states: ['active'], agentId: actor.accountId },
     });
-    if (!message) {
+    if (!appended) {
       throw new AppError('CONVERSATION_ENDED', 'This conversation has ended or was transferred');
     }
-    const view = await viewOf(trx, conversation.id);
+    const { message } = appended;
+    const view = await completeView(trx, appended.conversation, { agent, lastMessage: message });
     return { message, view, events: [{ type: 'message.created', view, message }] };
   });
 }
@@ -154,40 +168,37 @@ async function sendAsVisitor(
   ctx: DomainContext,
   actor: VisitorActor,
   input: SendMessageInput,
+  content: Content,
 ): Promise<Written> {
-  const visitor = await ctx.db
-    .selectFrom('visitors')
-    .selectAll()
-    .where('id', '=', actor.visitorId)
-    .executeTakeFirstOrThrow();
-  const sender = {
-    type: 'visitor' as const,
-    id: visitor.id,
-    name: visitor.name,
-    avatarUrl: visitor.avatar_url,
-  };
-  const message = {
-    sender,
-    ...(await contentOf(ctx, actor, input)),
-    clientMsgId: input.clientMsgId,
-  };
-
-  const open = await openConversationOf(ctx.db, actor.visitorId);
-  if (open) {
-    // Fast path: no routing lock. The guard catches an end that lands meanwhile.
-    const appended = await ctx.db.transaction().execute(async (trx) => {
-      const row = await appendMessage(trx, ctx.now(), {
-        ...message,
-        conversationId: open.id,
-        guard: { states: ['queued', 'active'] },
-      });
-      return row ? { message: row, view: await viewOf(trx, open.id) } : undefined;
+  // Fast path, no routing lock: the visitor has an open conversation. The guard catches an end
+  // that lands meanwhile on another node.
+  const fast = await ctx.write(async (trx) => {
+    const stored = await findBySenderAndClientId(trx, actor.visitorId, input.clientMsgId);
+    if (stored) return { written: { retryOf: stored } };
+    const visitor = await trx
+      .selectFrom('visitors')
+      .selectAll()
+      .where('id', '=', actor.visitorId)
+      .executeTakeFirstOrThrow();
+    const message = { sender: visitorSender(visitor), ...content, clientMsgId: input.clientMsgId };
+    const open = await openConversationOf(trx, actor.visitorId);
+    if (!open) return { visitor, message };
+    const done = await appendToConversation(trx, ctx.now(), {
+      ...message,
+      conversationId: open.id,
+      guard: { states: ['queued', 'active'] },
     });
-    if (appended) {
-      const { message: row, view } = appended;
-      return { message: row, view, events: [{ type: 'message.created', view, message: row }] };
-    }
-  }
+    if (!done) return { visitor, message };
+    const view = await completeView(trx, done.conversation, { visitor, lastMessage: done.message });
+    const written: Written = {
+      message: done.message,
+      view,
+      events: [{ type: 'message.created', view, message: done.message }],
+    };
+    return { written };
+  });
+  if (fast.written !== undefined) return fast.written;
+  const { visitor, message } = fast;
 
   return inRoutingTransaction(ctx, async (trx): Promise<Written> => {
     const events: DomainEvent[] = [];
@@ -271,6 +282,15 @@ async function sendAsVisitor(
   });
 }
 
+function visitorSender(visitor: VisitorsTable) {
+  return {
+    type: 'visitor' as const,
+    id: visitor.id,
+    name: visitor.name,
+    avatarUrl: visitor.avatar_url,
+  };
+}
+
 /** The type, body and (for images and videos) the attachment, checked: only the uploader may
  * send a file, and as its own kind. */
 async function contentOf(ctx: DomainContext, actor: Actor, input: SendMessageInput) {
@@ -287,6 +307,7 @@ function openConversationOf(db: Kysely<Database>, visitorId: string) {
     .selectFrom('conversations')
     .selectAll()
     .where('visitor_id', '=', visitorId)
-    .where('state', '!=', 'ended')
+    // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
+    .where('state', '!=', sql.lit('ended'))
     .executeTakeFirst();
 }
