@@ -173,15 +173,16 @@ async function sendAsVisitor(
   // Fast path, no routing lock: the visitor has an open conversation. The guard catches an end
   // that lands meanwhile on another node.
   const fast = await ctx.write(async (trx) => {
-    const stored = await findBySenderAndClientId(trx, actor.visitorId, input.clientMsgId);
-    if (stored) return { written: { retryOf: stored } };
-    const visitor = await trx
-      .selectFrom('visitors')
-      .selectAll()
-      .where('id', '=', actor.visitorId)
-      .executeTakeFirstOrThrow();
+    const { visitor, open, storedId } = await visitorSendState(trx, actor.visitorId, input);
+    if (storedId !== null) {
+      const stored = await trx
+        .selectFrom('messages')
+        .selectAll()
+        .where('id', '=', storedId)
+        .executeTakeFirstOrThrow();
+      return { written: { retryOf: stored } };
+    }
     const message = { sender: visitorSender(visitor), ...content, clientMsgId: input.clientMsgId };
-    const open = await openConversationOf(trx, actor.visitorId);
     if (!open) return { visitor, message };
     const done = await appendToConversation(trx, ctx.now(), {
       ...message,
@@ -189,7 +190,8 @@ async function sendAsVisitor(
       guard: { states: ['queued', 'active'] },
     });
     if (!done) return { visitor, message };
-    const view = await completeView(trx, done.conversation, { visitor, lastMessage: done.message });
+    const known = { visitor, agent: open.agent, lastMessage: done.message };
+    const view = await completeView(trx, done.conversation, known);
     const written: Written = {
       message: done.message,
       view,
@@ -282,6 +284,48 @@ async function sendAsVisitor(
   });
 }
 
+/**
+ * In one query (one round trip on PostgreSQL): the visitor, their open conversation and its agent,
+ * and the message this send already stored, if it is a retry.
+ */
+async function visitorSendState(trx: Kysely<Database>, visitorId: string, input: SendMessageInput) {
+  const row = await trx
+    .selectFrom('visitors as v')
+    .leftJoin('conversations as c', (join) =>
+      // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
+      join.onRef('c.visitor_id', '=', 'v.id').on('c.state', '!=', sql.lit('ended')),
+    )
+    .leftJoin('accounts as a', 'a.id', 'c.agent_id')
+    .leftJoin('messages as m', (join) =>
+      join.on('m.sender_id', '=', visitorId).on('m.client_msg_id', '=', input.clientMsgId),
+    )
+    .selectAll('v')
+    .select([
+      'c.id as open_id',
+      'a.id as open_agent_id',
+      'a.display_name as open_agent_name',
+      'a.avatar_url as open_agent_avatar_url',
+      'm.id as stored_id',
+    ])
+    .where('v.id', '=', visitorId)
+    .executeTakeFirstOrThrow();
+  const {
+    open_id: openId,
+    open_agent_id: agentId,
+    open_agent_name: agentName,
+    open_agent_avatar_url: agentAvatarUrl,
+    stored_id: storedId,
+    ...visitor
+  } = row;
+  const agent =
+    agentId === null ? null : { id: agentId, display_name: agentName!, avatar_url: agentAvatarUrl };
+  return {
+    visitor: visitor satisfies VisitorsTable,
+    open: openId === null ? null : { id: openId, agent },
+    storedId,
+  };
+}
+
 function visitorSender(visitor: VisitorsTable) {
   return {
     type: 'visitor' as const,
@@ -303,11 +347,13 @@ async function contentOf(ctx: DomainContext, actor: Actor, input: SendMessageInp
 }
 
 function openConversationOf(db: Kysely<Database>, visitorId: string) {
-  return db
-    .selectFrom('conversations')
-    .selectAll()
-    .where('visitor_id', '=', visitorId)
-    // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
-    .where('state', '!=', sql.lit('ended'))
-    .executeTakeFirst();
+  return (
+    db
+      .selectFrom('conversations')
+      .selectAll()
+      .where('visitor_id', '=', visitorId)
+      // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
+      .where('state', '!=', sql.lit('ended'))
+      .executeTakeFirst()
+  );
 }
