@@ -11,6 +11,7 @@ import type { FileStore } from './storage/fileStore.js';
 import { fileRoutes } from './http/routes/files.js';
 import { pageRoutes } from './http/routes/pages.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
+import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
@@ -91,7 +92,12 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     loginThrottle: new LoginThrottle(
       config.loginMaxFailures,
       config.loginWindowMinutes * 60 * 1000,
-      options.now,
+      now,
+    ),
+    visitorMessages: new MessageRateLimit(
+      config.visitorMessageBurst,
+      config.visitorMessagesPerMinute,
+      now,
     ),
     visitorTokens: createVisitorTokens(visitorTokenSecret, now),
     routingGate: new SerialGate(),

@@ -37,6 +37,9 @@ export interface Config {
   maxImageMegapixels: number;
   sessionIdleDays: number;
   loginMaxFailures: number;
+  /** Per visitor: messages at once, then per minute (0: no limit). */
+  visitorMessageBurst: number;
+  visitorMessagesPerMinute: number;
   loginWindowMinutes: number;
   agentOfflineGraceSeconds: number;
   trustProxy: boolean;
@@ -141,6 +144,8 @@ const variables = {
   SESSION_IDLE_DAYS: { schema: integer(1, 365), default: '7' },
   LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
   LOGIN_WINDOW_MINUTES: { schema: integer(1, 1440), default: '15' },
+  VISITOR_MESSAGE_BURST: { schema: integer(1, 10000), default: '20' },
+  VISITOR_MESSAGES_PER_MINUTE: { schema: integer(0, 100000), default: '60' },
   AGENT_OFFLINE_GRACE_SECONDS: { schema: integer(0, 3600), default: '30' },
   TRUST_PROXY: { schema: booleanFlag, default: 'false' },
   LOG_LEVEL: { schema: logLevel, default: 'info' },
@@ -233,6 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxImageMegapixels: p.MAX_IMAGE_MEGAPIXELS,
     sessionIdleDays: p.SESSION_IDLE_DAYS,
     loginMaxFailures: p.LOGIN_MAX_FAILURES,
+    visitorMessageBurst: p.VISITOR_MESSAGE_BURST,
+    visitorMessagesPerMinute: p.VISITOR_MESSAGES_PER_MINUTE,
     loginWindowMinutes: p.LOGIN_WINDOW_MINUTES,
     agentOfflineGraceSeconds: p.AGENT_OFFLINE_GRACE_SECONDS,
     trustProxy: p.TRUST_PROXY,

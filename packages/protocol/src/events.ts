@@ -138,6 +138,8 @@ export const AckError = z.object({
     code: z.string(),
     message: z.string(),
     issues: z.array(ErrorIssue).optional(),
+    /** With RATE_LIMITED: how long to wait before sending again. */
+    retryAfterSeconds: z.number().optional(),
   }),
 });
 export type AckError = z.infer<typeof AckError>;

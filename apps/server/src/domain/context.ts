@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { FileUrls } from '../auth/fileUrls.js';
 import type { LoginThrottle } from '../auth/loginThrottle.js';
+import type { MessageRateLimit } from '../auth/messageRateLimit.js';
 import type { FfmpegTools } from '../media/mediaTypes.js';
 import type { FileStore } from '../storage/fileStore.js';
 import type { VisitorTokens } from '../auth/visitorTokens.js';
@@ -18,6 +19,8 @@ export interface DomainContext {
   now(): number;
   sessionIdleMs: number;
   loginThrottle: LoginThrottle;
+  /** How fast one visitor may send messages. */
+  visitorMessages: MessageRateLimit;
   visitorTokens: VisitorTokens;
   /** Orders this process's routing transactions before they take a database connection. */
   routingGate: SerialGate;

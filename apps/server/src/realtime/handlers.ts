@@ -41,6 +41,9 @@ function ackError(error: unknown, log: FastifyBaseLogger): AckError {
         code: error.code,
         message: error.message,
         ...(error.extra.issues ? { issues: error.extra.issues } : {}),
+        ...(error.extra.retryAfterSeconds !== undefined
+          ? { retryAfterSeconds: error.extra.retryAfterSeconds }
+          : {}),
       },
     };
   }

@@ -33,7 +33,8 @@ let fenceAgent: Agent;
 let fenceState: 'away' | 'offline' = 'offline';
 
 beforeAll(async () => {
-  t = await startLiveApp();
+  // Some tests send bursts from one visitor; the rate limit has its own test (rateLimit.test.ts).
+  t = await startLiveApp({ VISITOR_MESSAGES_PER_MINUTE: '0' });
   fenceAgent = await t.agent();
 });
 afterAll(() => t.close());

@@ -42,6 +42,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly status = 0,
+    /** RATE_LIMITED: seconds to wait before sending again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -217,7 +219,10 @@ export class VisitorSocket {
     } catch {
       throw new ApiError('TIMEOUT', 'no answer');
     }
-    if (!answer.ok) throw new ApiError(answer.error.code, answer.error.message);
+    if (!answer.ok) {
+      const { code, message, retryAfterSeconds } = answer.error;
+      throw new ApiError(code, message, 0, retryAfterSeconds);
+    }
     return answer;
   }
 

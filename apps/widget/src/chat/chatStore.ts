@@ -440,6 +440,12 @@ export function createChatStore(options: ChatOptions) {
         patchItem(id, { state: 'waiting' });
         return 'stop';
       }
+      if (apiError.code === 'RATE_LIMITED') {
+        // Sending too fast: the message waits its turn and goes out by itself.
+        patchItem(id, { state: 'waiting' });
+        setTimeout(() => void flush(), (apiError.retryAfterSeconds ?? 2) * 1000);
+        return 'stop';
+      }
       patchItem(id, { state: 'failed', errorCode: apiError.code });
       return 'next';
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ConversationsTable, Database, MessagesTable } from '../../db/schema.js';
 import type { AttachmentSnapshot } from '../presenters/file.js';
 
@@ -40,9 +40,53 @@ export async function appendToConversation(
   trx: Kysely<Database>,
   now: number,
   input: NewMessage,
-): Promise<{ message: MessagesTable; conversation: ConversationsTable } | undefined> {
+): Promise<Appended | undefined> {
+  const advanced = await advance(trx, now, input).executeTakeFirst();
+  if (!advanced) return undefined;
+  const message = messageRow(input, advanced.last_seq, now);
+  await trx.insertInto('messages').values(message).execute();
+  return { message, conversation: advanced };
+}
+
+/**
+ * PostgreSQL: the same append as one statement (the insert reads the seq from the update in a
+ * data-modifying CTE), atomic by itself: no transaction, so one round trip instead of four.
+ */
+export async function appendInOneStatement(
+  db: Kysely<Database>,
+  now: number,
+  input: NewMessage,
+): Promise<Appended | undefined> {
+  const message = messageRow(input, 0, now);
+  const columns = Object.keys(message) as (keyof MessagesTable)[];
+  const values = columns.map((column) =>
+    column === 'seq'
+      ? sql.ref('c.last_seq')
+      : column === 'created_at'
+        ? sql`cast(${now} as bigint)`
+        : sql`${message[column]}`,
+  );
+  const { rows } = await sql<ConversationsTable>`
+    with c as (${advance(db, now, input)}),
+    m as (
+      insert into messages (${sql.join(columns.map((column) => sql.ref(column)))})
+      select ${sql.join(values)} from c
+    )
+    select * from c`.execute(db);
+  const advanced = rows[0];
+  if (!advanced) return undefined;
+  return { message: { ...message, seq: Number(advanced.last_seq) }, conversation: advanced };
+}
+
+export interface Appended {
+  message: MessagesTable;
+  conversation: ConversationsTable;
+}
+
+/** Takes the conversation's next seq, if the guard holds; answers the updated row. */
+function advance(db: Kysely<Database>, now: number, input: NewMessage) {
   const { sender, guard } = input;
-  let update = trx
+  let update = db
     .updateTable('conversations')
     .set((eb) => ({
       last_seq: eb('last_seq', '+', 1),
@@ -58,12 +102,15 @@ export async function appendToConversation(
     .where('id', '=', input.conversationId);
   if (guard) update = update.where('state', 'in', guard.states);
   if (guard?.agentId) update = update.where('agent_id', '=', guard.agentId);
-  const advanced = await update.returningAll().executeTakeFirst();
-  if (!advanced) return undefined;
-  const row: MessagesTable = {
+  return update.returningAll();
+}
+
+function messageRow(input: NewMessage, seq: number, now: number): MessagesTable {
+  const { sender } = input;
+  return {
     id: randomUUID(),
     conversation_id: input.conversationId,
-    seq: advanced.last_seq,
+    seq,
     sender_type: sender.type,
     sender_id: sender.id,
     sender_name: sender.name,
@@ -76,8 +123,6 @@ export async function appendToConversation(
     client_msg_id: input.clientMsgId ?? null,
     created_at: now,
   };
-  await trx.insertInto('messages').values(row).execute();
-  return { message: row, conversation: advanced };
 }
 
 export function systemSender() {

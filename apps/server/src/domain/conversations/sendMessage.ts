@@ -12,7 +12,13 @@ import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
 import { drainQueue, inRoutingTransaction, nextQueueOrder } from '../routing.js';
-import { appendMessageOrThrow, appendToConversation, systemSender } from './appendMessage.js';
+import {
+  appendInOneStatement,
+  appendMessageOrThrow,
+  appendToConversation,
+  systemSender,
+} from './appendMessage.js';
+import type { RunWrite } from '../../db/writes.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import {
   completeView,
@@ -43,6 +49,7 @@ export async function sendMessage(
   input: SendMessageInput,
 ): Promise<Outcome<Sent>> {
   const senderId = actor.kind === 'visitor' ? actor.visitorId : actor.accountId;
+  if (actor.kind === 'visitor') refuseFlood(ctx, actor.visitorId);
   try {
     // Checked before the transaction: on SQLite a query outside it would wait for it forever.
     const content = await contentOf(ctx, actor, input);
@@ -64,6 +71,32 @@ export async function sendMessage(
     if (!winner) throw error;
     return { value: await answerRetry(ctx, actor, winner), events: [] };
   }
+}
+
+/**
+ * How a send runs. On SQLite: in the group commit, reads and write in one transaction. On
+ * PostgreSQL: without a transaction, because its one write is a single atomic statement whose
+ * guard re-checks what the reads saw; this saves the BEGIN and COMMIT round trips.
+ */
+function sendSteps(ctx: DomainContext): {
+  run: RunWrite;
+  append: typeof appendToConversation;
+} {
+  return ctx.engine === 'postgres'
+    ? { run: (work) => work(ctx.db), append: appendInOneStatement }
+    : { run: ctx.write, append: appendToConversation };
+}
+
+/** One visitor cannot flood an agent: past their allowance, a send is refused before any work. */
+function refuseFlood(ctx: DomainContext, visitorId: string): void {
+  const waitMs = ctx.visitorMessages.take(visitorId);
+  if (waitMs === 0) return;
+  const retryAfterSeconds = Math.ceil(waitMs / 1000);
+  throw new AppError(
+    'RATE_LIMITED',
+    `You are sending messages too fast. Try again in ${retryAfterSeconds} s.`,
+    { retryAfterSeconds },
+  );
 }
 
 /** What a send did, with the conversation as it stood at commit (loaded in the transaction, so
@@ -124,7 +157,8 @@ function sendAsAgent(
       issues: [{ path: 'conversationId', message: 'required for agents' }],
     });
   }
-  return ctx.write(async (trx): Promise<Written> => {
+  const { run, append } = sendSteps(ctx);
+  return run(async (trx): Promise<Written> => {
     const stored = await findBySenderAndClientId(trx, actor.accountId, input.clientMsgId);
     if (stored) return { retryOf: stored };
     const conversation = await findConversationOrThrow(trx, conversationId);
@@ -143,7 +177,7 @@ function sendAsAgent(
       .select(['id', 'display_name', 'avatar_url'])
       .where('id', '=', actor.accountId)
       .executeTakeFirstOrThrow();
-    const appended = await appendToConversation(trx, ctx.now(), {
+    const appended = await append(trx, ctx.now(), {
       conversationId,
       sender: {
         type: 'agent',
@@ -172,7 +206,8 @@ async function sendAsVisitor(
 ): Promise<Written> {
   // Fast path, no routing lock: the visitor has an open conversation. The guard catches an end
   // that lands meanwhile on another node.
-  const fast = await ctx.write(async (trx) => {
+  const { run, append } = sendSteps(ctx);
+  const fast = await run(async (trx) => {
     const { visitor, open, storedId } = await visitorSendState(trx, actor.visitorId, input);
     if (storedId !== null) {
       const stored = await trx
@@ -184,7 +219,7 @@ async function sendAsVisitor(
     }
     const message = { sender: visitorSender(visitor), ...content, clientMsgId: input.clientMsgId };
     if (!open) return { visitor, message };
-    const done = await appendToConversation(trx, ctx.now(), {
+    const done = await append(trx, ctx.now(), {
       ...message,
       conversationId: open.id,
       guard: { states: ['queued', 'active'] },
