@@ -39,6 +39,14 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'faults',
+          include: ['apps/server/test/faults/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           include: ['e2e/**/*.test.ts'],
           testTimeout: 60_000,

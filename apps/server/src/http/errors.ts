@@ -21,6 +21,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   USERNAME_TAKEN: 409,
   LAST_ADMIN: 409,
   TOO_MANY_LOGIN_ATTEMPTS: 429,
+  RATE_LIMITED: 429,
   IDENTITY_INVALID: 401,
   IDENTITY_EXPIRED: 401,
   CONVERSATION_ENDED: 409,
@@ -77,7 +78,13 @@ function fromFrameworkError(error: FastifyError): AppError | undefined {
 /** Every error leaves as `{"error":{"code","message"}}`; nothing internal leaks. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof AppError) return sendError(reply, error);
+    if (error instanceof AppError) {
+      // The client learns only the code; the operator needs what broke (S3 down, disk full).
+      if (httpStatusOf[error.code] >= 500) {
+        request.log.error({ err: error.cause ?? error, code: error.code }, error.message);
+      }
+      return sendError(reply, error);
+    }
     const framework = fromFrameworkError(error);
     if (framework) return sendError(reply, framework);
     if (isDatabaseUnavailable(error)) {

@@ -5,10 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../domain/errors.js';
 import type { ReceivedUpload } from '../domain/files/uploadFile.js';
+import { isDiskError } from '../storage/fileStore.js';
 
 /**
  * Streams the one file of a multipart request to a temporary file (never into memory), hands it
- * to `use`, and removes it afterwards on every path. Over the size limit: 413 and nothing kept.
+ * to `use`, and removes it afterwards on every path. Over the size limit: 413 and nothing kept;
+ * no room left on the work folder's disk: 503 STORAGE_UNAVAILABLE and nothing kept.
  */
 export async function receiveUpload<T>(
   request: FastifyRequest,
@@ -38,6 +40,8 @@ export async function receiveUpload<T>(
       if ((error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
         throw tooLarge(maxBytes);
       }
+      // The work folder's disk is full (or read-only): the server's problem, not the client's.
+      if (isDiskError(error)) throw storageUnavailable(error);
       throw error;
     }
     if (part.file.truncated) throw tooLarge(maxBytes);
@@ -45,6 +49,15 @@ export async function receiveUpload<T>(
   } finally {
     await fs.promises.rm(tmp, { force: true });
   }
+}
+
+function storageUnavailable(cause: unknown): AppError {
+  const error = new AppError(
+    'STORAGE_UNAVAILABLE',
+    'File storage is unavailable right now; try again',
+  );
+  error.cause = cause;
+  return error;
 }
 
 function tooLarge(maxBytes: number): AppError {

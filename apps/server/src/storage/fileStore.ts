@@ -31,3 +31,38 @@ export class FileNotFoundError extends Error {
 export class StorageUnavailableError extends Error {
   override name = 'StorageUnavailableError';
 }
+
+/** Error codes that mean the disk, not the request, is the problem (full, read-only, failing). */
+export const diskErrorCodes: ReadonlySet<string> = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'EIO',
+  'ENOTDIR',
+]);
+
+/** The same problems as reported in words, by sharp (libvips) and FFmpeg, which give no code. */
+const diskErrorText = /No space left on device|Disk quota exceeded|Read-only file system/i;
+
+/**
+ * True when `error`, or an error it was caused by, says that a local disk cannot take a write:
+ * a Node error with one of `diskErrorCodes`, or a media tool's message naming the same problem.
+ */
+export function isDiskError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const { code, message, stderr } = current as {
+      code?: unknown;
+      message?: unknown;
+      stderr?: unknown;
+    };
+    if (typeof code === 'string' && diskErrorCodes.has(code)) return true;
+    for (const text of [message, stderr]) {
+      if (typeof text === 'string' && diskErrorText.test(text)) return true;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

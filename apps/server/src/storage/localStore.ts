@@ -4,6 +4,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import {
+  diskErrorCodes,
   FileNotFoundError,
   StorageUnavailableError,
   type ByteRange,
@@ -42,17 +43,6 @@ export function assertValidRange(range: ByteRange): void {
     throw new RangeError(`Invalid byte range ${start}-${end}`);
   }
 }
-
-/** Errors that mean the disk, not the request, is the problem. */
-const unavailableCodes = new Set([
-  'ENOSPC',
-  'EDQUOT',
-  'EACCES',
-  'EPERM',
-  'EROFS',
-  'EIO',
-  'ENOTDIR',
-]);
 
 function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -99,7 +89,7 @@ export function createLocalStore(rootDir: string): FileStore {
   /** The error to throw for `err`: StorageUnavailableError when the disk is at fault. */
   function unavailable(action: string, err: unknown): unknown {
     const code = errorCode(err);
-    if (code === undefined || !unavailableCodes.has(code)) return err;
+    if (code === undefined || !diskErrorCodes.has(code)) return err;
     return new StorageUnavailableError(
       `Local file storage at ${root} cannot ${action}: ${describeCode(code)} (${code})`,
       { cause: err },

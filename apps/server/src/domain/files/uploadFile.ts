@@ -7,7 +7,7 @@ import { MediaError, type MediaFailure } from '../../media/mediaTypes.js';
 import { processImage } from '../../media/processImage.js';
 import { processVideo } from '../../media/processVideo.js';
 import { sniffUpload } from '../../media/sniffUpload.js';
-import { StorageUnavailableError } from '../../storage/fileStore.js';
+import { isDiskError, StorageUnavailableError } from '../../storage/fileStore.js';
 import type { FilesTable } from '../../db/schema.js';
 import type { Actor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
@@ -30,6 +30,16 @@ const failureCodes: Record<MediaFailure, AppError['code']> = {
   too_long: 'VIDEO_TOO_LONG',
 };
 
+/** A 503 that keeps what went wrong (S3 unreachable, disk full) for the server log. */
+function storageUnavailable(cause: unknown): AppError {
+  const error = new AppError(
+    'STORAGE_UNAVAILABLE',
+    'File storage is unavailable right now; try again',
+  );
+  error.cause = cause;
+  return error;
+}
+
 /** The uploader's file name as metadata: no folders, no control characters, 255 at most. */
 function cleanName(filename: string | undefined, ext: string): string {
   const base = stripControlCharacters(filename ?? '')
@@ -44,7 +54,8 @@ function cleanName(filename: string | undefined, ext: string): string {
  * A visitor or console user uploads an image or a video. The type comes from the content; images
  * are re-encoded without metadata and get a thumbnail; videos are probed and get a cover frame.
  * Files are stored under fresh keys (never the uploader's name); a failure at any step leaves
- * nothing behind: no stored object, no row, no temporary file.
+ * nothing behind: no stored object, no row, no temporary file. A store or a work disk that
+ * cannot be written (S3 unreachable, disk full) answers STORAGE_UNAVAILABLE.
  */
 export async function uploadFile(
   ctx: DomainContext,
@@ -53,7 +64,12 @@ export async function uploadFile(
 ): Promise<FileInfo> {
   authorize(filePolicy.upload(actor), 'Sign in or open a visitor session to upload');
   const owner = actor!;
-  const workDir = await fs.mkdtemp(path.join(ctx.media.workDir, 'work-'));
+  let workDir: string;
+  try {
+    workDir = await fs.mkdtemp(path.join(ctx.media.workDir, 'work-'));
+  } catch (error) {
+    throw isDiskError(error) ? storageUnavailable(error) : error;
+  }
   const stored: string[] = [];
   try {
     const sniffed = await sniffUpload(upload.path, {
@@ -128,11 +144,13 @@ export async function uploadFile(
     stored.length = 0;
     return presentFile(snapshotOf(row), ctx.fileUrls);
   } catch (error) {
+    // Before the media checks: a full work disk makes sharp and FFmpeg fail as if the file
+    // were broken, and the uploader must not be told their file is damaged.
+    if (error instanceof StorageUnavailableError || isDiskError(error)) {
+      throw storageUnavailable(error);
+    }
     if (error instanceof MediaError) {
       throw new AppError(failureCodes[error.failure], error.message);
-    }
-    if (error instanceof StorageUnavailableError) {
-      throw new AppError('STORAGE_UNAVAILABLE', 'File storage is unavailable right now; try again');
     }
     throw error;
   } finally {
