@@ -5,7 +5,7 @@
  * loopback; every loop is bounded in count and time. `--quick` runs a small version (a smoke
  * test of the benchmark itself), `--engine=sqlite|postgres` runs one engine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -155,6 +155,20 @@ async function startApp(
     dataDir,
     databaseUrl,
   };
+}
+
+/** The open-file limit this benchmark and the processes it starts run under (`ulimit -n`). */
+const openFileLimit = ((text) => (text === 'unlimited' ? Infinity : Number(text) || 1024))(
+  execFileSync('sh', ['-c', 'ulimit -n']).toString().trim(),
+);
+
+/** CPU time (user + system) the process has used so far, in milliseconds. */
+async function cpuMs(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
 async function rssKb(pid: number): Promise<number> {
@@ -441,8 +455,12 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
   const relayPop = relayPopulation(size.agents, size.throughputVisitors);
   if (runs('a')) {
     console.error(`[${label}] (a) throughput`);
+    const appCpu = await cpuMs(app.pid);
     const appT = await throughput(app.url, 'app', pop.agents, pop.visitors);
+    const appCpuPerMessage = ((await cpuMs(app.pid)) - appCpu) / appT.acked;
+    const relayCpu = await cpuMs(relay.pid);
     const relayT = await throughput(relay.url, 'relay', relayPop.agents, relayPop.visitors);
+    const relayCpuPerMessage = ((await cpuMs(relay.pid)) - relayCpu) / relayT.acked;
     const ratio = appT.perSecond / relayT.perSecond;
     const target = engine === 'sqlite' ? 0.5 : 0.3;
     results['(a) throughput, acked msg/s'] = {
@@ -451,6 +469,12 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
       unit: 'msg/s',
       target: `≥ ${target}× relay`,
       pass: ratio >= target,
+    };
+    // The server's own CPU per message: steadier than throughput when the machine is busy.
+    results['(a) server CPU per acked message'] = {
+      app: appCpuPerMessage * 1000,
+      relay: relayCpuPerMessage * 1000,
+      unit: 'µs',
     };
   }
 
@@ -480,7 +504,11 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
   }
 
   if (runs('c')) console.error(`[${label}] (c) memory`);
-  for (const count of runs('c') ? size.idle : []) {
+  for (const wanted of runs('c') ? size.idle : []) {
+    // Each connection is a file descriptor of the server; stay under the process limit.
+    const count = Math.min(wanted, openFileLimit - 500);
+    if (count < wanted)
+      console.error(`[${label}] (c) ${count} connections, not ${wanted}: ulimit -n`);
     const appM = await idleMemory(
       app,
       'app',
