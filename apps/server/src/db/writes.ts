@@ -86,7 +86,10 @@ class GroupCommit {
       await trx.commit().execute();
       return results;
     } catch (error) {
-      await trx.rollback().execute().catch(() => undefined);
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => undefined);
       return group.map(() => ({ ok: false, error }));
     }
   }

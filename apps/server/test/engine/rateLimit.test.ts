@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AckError, MessagePage } from '@servicesystem/protocol';
+import { AckError, type MessagePage } from '@servicesystem/protocol';
 import { newClientMsgId, request, startLiveApp, type LiveApp } from '../support/liveApp.js';
 
 /**

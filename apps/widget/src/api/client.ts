@@ -4,6 +4,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import type {
+  AckError,
   ClientEvent as ClientEventName,
   ServerEvent as ServerEventName,
   ConversationReadPayload,
@@ -179,7 +180,7 @@ export interface VisitorSocketEvents {
   onQueuePosition(payload: QueuePositionPayload): void;
 }
 
-type Ack<T> = ({ ok: true } & T) | { ok: false; error: { code: string; message: string } };
+type Ack<T> = ({ ok: true } & T) | AckError;
 
 /** The visitor's live connection. */
 export class VisitorSocket {

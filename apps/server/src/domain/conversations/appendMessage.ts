@@ -105,7 +105,7 @@ function advance(db: Kysely<Database>, now: number, input: NewMessage) {
   return update.returningAll();
 }
 
-function messageRow(input: NewMessage, seq: number, now: number): MessagesTable {
+export function messageRow(input: NewMessage, seq: number, now: number): MessagesTable {
   const { sender } = input;
   return {
     id: randomUUID(),

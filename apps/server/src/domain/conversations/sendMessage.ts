@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { FileUrls } from '../../auth/fileUrls.js';
-import type { Database, MessagesTable, VisitorsTable } from '../../db/schema.js';
+import type {
+  ConversationsTable,
+  Database,
+  MessagesTable,
+  VisitorsTable,
+} from '../../db/schema.js';
 import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
 import { AppError } from '../errors.js';
@@ -16,6 +21,7 @@ import {
   appendInOneStatement,
   appendMessageOrThrow,
   appendToConversation,
+  messageRow,
   systemSender,
 } from './appendMessage.js';
 import type { RunWrite } from '../../db/writes.js';
@@ -206,6 +212,10 @@ async function sendAsVisitor(
 ): Promise<Written> {
   // Fast path, no routing lock: the visitor has an open conversation. The guard catches an end
   // that lands meanwhile on another node.
+  if (ctx.engine === 'postgres') {
+    const appended = await appendForVisitorOnPostgres(ctx, actor.visitorId, input, content);
+    if (appended) return appended;
+  }
   const { run, append } = sendSteps(ctx);
   const fast = await run(async (trx) => {
     const { visitor, open, storedId } = await visitorSendState(trx, actor.visitorId, input);
@@ -317,6 +327,70 @@ async function sendAsVisitor(
     }
     return { message: own, view: final, events };
   });
+}
+
+/**
+ * PostgreSQL: a visitor's message to their open conversation in one statement, one round trip.
+ * The update finds the open conversation by visitor and takes its next seq (and its row lock);
+ * the insert takes the seq and the visitor's name from it; the select answers the conversation,
+ * the visitor and the agent. A retry of a stored send fails on the unique (sender, clientMsgId)
+ * index, which undoes the whole statement; sendMessage then answers the stored message.
+ * Undefined when the visitor has no open conversation.
+ */
+async function appendForVisitorOnPostgres(
+  ctx: DomainContext,
+  visitorId: string,
+  input: SendMessageInput,
+  content: Content,
+): Promise<Written | undefined> {
+  const now = ctx.now();
+  const sender = { type: 'visitor' as const, id: visitorId, name: '', avatarUrl: null };
+  const row = messageRow(
+    { conversationId: '', sender, ...content, clientMsgId: input.clientMsgId },
+    0,
+    now,
+  );
+  const { rows } = await sql<{
+    conversation: ConversationsTable;
+    visitor: VisitorsTable;
+    agent_id: string | null;
+    agent_name: string | null;
+    agent_avatar_url: string | null;
+  }>`
+    with c as (
+      update conversations
+      set last_seq = last_seq + 1, last_activity_at = ${now}, visitor_read_seq = last_seq + 1
+      where visitor_id = ${visitorId} and state in ('queued', 'active')
+      returning *
+    ),
+    v as (select * from visitors where id = ${visitorId}),
+    m as (
+      insert into messages (id, conversation_id, seq, sender_type, sender_id, sender_name,
+        sender_avatar_url, type, body, meta, attachment_id, attachment, client_msg_id, created_at)
+      select ${row.id}, c.id, c.last_seq, 'visitor', v.id, v.name, v.avatar_url, ${row.type},
+        ${row.body}, ${row.meta}, ${row.attachment_id}, ${row.attachment}, ${row.client_msg_id},
+        cast(${now} as bigint)
+      from c cross join v
+    )
+    select row_to_json(c) as conversation, row_to_json(v) as visitor, a.id as agent_id,
+      a.display_name as agent_name, a.avatar_url as agent_avatar_url
+    from c cross join v left join accounts a on a.id = c.agent_id`.execute(ctx.db);
+  const found = rows[0];
+  if (!found) return undefined;
+  const { conversation, visitor } = found;
+  const message: MessagesTable = {
+    ...row,
+    conversation_id: conversation.id,
+    seq: conversation.last_seq,
+    sender_name: visitor.name,
+    sender_avatar_url: visitor.avatar_url,
+  };
+  const agent =
+    found.agent_id === null
+      ? null
+      : { id: found.agent_id, display_name: found.agent_name!, avatar_url: found.agent_avatar_url };
+  const view = await completeView(ctx.db, conversation, { visitor, agent, lastMessage: message });
+  return { message, view, events: [{ type: 'message.created', view, message }] };
 }
 
 /**
