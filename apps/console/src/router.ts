@@ -34,6 +34,12 @@ export const router = createRouter({
           meta: { admin: true },
           component: () => import('./views/admin/ChannelsView.vue'),
         },
+        {
+          path: 'audit',
+          name: 'audit',
+          meta: { admin: true },
+          component: () => import('./views/admin/AuditView.vue'),
+        },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },

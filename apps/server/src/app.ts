@@ -24,6 +24,7 @@ import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
 import { installErrorHandling } from './http/errors.js';
 import { agentRoutes } from './http/routes/agents.js';
+import { auditRoutes } from './http/routes/audit.js';
 import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
@@ -172,12 +173,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     global: true,
     contentSecurityPolicy: {
       directives: {
-        // No inline script anywhere; Element Plus and Vant set inline styles.
+        // No inline script anywhere, no eval, no handler attributes; only our own files.
         'script-src': ["'self'"],
+        'script-src-attr': ["'none'"],
+        // Element Plus and Vant set inline styles: allowed for styles only.
         'style-src': ["'self'", "'unsafe-inline'"],
+        // Avatars may be any https image; uploads are shown through blob: previews.
         'img-src': ["'self'", 'data:', 'blob:', 'https:'],
         'media-src': ["'self'", 'blob:'],
         'connect-src': ["'self'"],
+        // Our own files and inlined fonts only: no third-party font hosts.
+        'font-src': ["'self'", 'data:'],
+        'object-src': ["'none'"],
+        'base-uri': ["'self'"],
+        'form-action': ["'self'"],
+        // Over plain http (a LAN install) upgrading would break every asset.
+        'upgrade-insecure-requests': config.publicUrl.startsWith('https:') ? [] : null,
       },
     },
   });
@@ -219,6 +230,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);
   statsRoutes(http, deps);
+  auditRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   await pageRoutes(http, deps);
 

@@ -10,3 +10,4 @@ export * from './events.js';
 export * from './businessHours.js';
 export * from './files.js';
 export * from './stats.js';
+export * from './audit.js';

@@ -1,6 +1,8 @@
 import type {
   Account,
   AgentPresence,
+  AuditAction,
+  AuditListResponse,
   Channel,
   Conversation,
   CreateAgentRequest,
@@ -68,6 +70,15 @@ export interface ConversationQuery {
   limit?: number;
 }
 
+/** GET /api/v1/audit's query (the protocol's AuditListQuery, as the console sends it). */
+export interface AuditQuery {
+  before?: string;
+  limit?: number;
+  action?: AuditAction;
+  actorId?: string;
+  targetId?: string;
+}
+
 export const api = {
   login: (username: string, password: string) =>
     request<{ token: string; account: Account }>('POST', '/auth/login', { username, password }),
@@ -110,6 +121,7 @@ export const api = {
     request<{ channel: Channel }>('POST', `/channels/${encodeURIComponent(id)}/rotate-secret`, {}),
 
   stats: (tz: string) => request<DashboardStats>('GET', '/stats' + query({ tz })),
+  audit: (q: AuditQuery) => request<AuditListResponse>('GET', '/audit' + query({ ...q })),
 };
 
 export interface UploadHandle {

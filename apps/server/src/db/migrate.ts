@@ -3,12 +3,14 @@ import type { Db } from './connect.js';
 import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_conversations.js';
 import * as m0003 from './migrations/0003_files.js';
+import * as m0004 from './migrations/0004_audit_log.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_conversations': m0002,
   '0003_files': m0003,
+  '0004_audit_log': m0004,
 };
 
 const provider: MigrationProvider = {

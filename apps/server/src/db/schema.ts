@@ -125,6 +125,22 @@ export interface FilesTable {
   created_at: number;
 }
 
+/** One administrator action (domain/audit). */
+export interface AuditLogTable {
+  id: string;
+  created_at: number;
+  /** Null for the operator (CLI, first-run setup). */
+  actor_id: string | null;
+  actor_username: string | null;
+  action: string;
+  target_type: 'account' | 'channel';
+  target_id: string;
+  /** The target's username or channel name at the time. */
+  target_label: string;
+  /** JSON array of AuditChange. */
+  changes: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -134,4 +150,5 @@ export interface Database {
   conversations: ConversationsTable;
   messages: MessagesTable;
   files: FilesTable;
+  audit_log: AuditLogTable;
 }

@@ -31,6 +31,11 @@ export const channelPolicy = {
   readSecret: isAdmin,
 };
 
+export const auditPolicy = {
+  /** The log of administrators' actions. */
+  read: isAdmin,
+};
+
 type Conv = Pick<ConversationsTable, 'visitor_id' | 'agent_id' | 'state'>;
 
 const ownsAsVisitor = (actor: Actor, c: Conv) =>

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { comesFromOwnSite } from '../auth/requestOrigin.js';
 import type { AccountsTable } from '../db/schema.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
 import type { AccountActor, Actor, DomainContext, VisitorActor } from '../domain/context.js';
@@ -48,19 +49,13 @@ function readBearerToken(request: FastifyRequest): string | undefined {
 }
 
 /**
- * A browser that sends our cookie on a state-changing request must be on our own origin.
- * SameSite=Lax already keeps the cookie off cross-site POSTs; this is the second lock.
+ * A browser that sends our cookie on a state-changing request (or a login) must be on one of our
+ * own pages (see comesFromOwnSite for requests without an Origin header). SameSite=Lax already
+ * keeps the cookie off cross-site POSTs; this is the second lock, and the one that also stops
+ * sibling subdomains, to which Lax cookies do go.
  */
 export function assertSameOrigin(request: FastifyRequest, publicUrl: string): void {
-  const origin = request.headers.origin;
-  if (origin === undefined) return;
-  const allowed = new Set([new URL(publicUrl).origin]);
-  const host = request.headers.host;
-  if (host) {
-    allowed.add(`http://${host}`);
-    allowed.add(`https://${host}`);
-  }
-  if (!allowed.has(origin)) {
+  if (!comesFromOwnSite(request.headers, publicUrl)) {
     throw new AppError('CROSS_SITE_REQUEST', 'This request came from another site and was refused');
   }
 }

@@ -2,7 +2,9 @@ import type { Server as HttpServer } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { Server, type Socket } from 'socket.io';
 import { fastifyCookie } from '@fastify/cookie';
+import { comesFromOwnSite, isOwnOrigin } from '../auth/requestOrigin.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
+import { channelOrigins, frameAncestorsOfChannel } from '../domain/channels/frameAncestors.js';
 import { applyAgentStatus } from '../domain/agents/setAgentStatus.js';
 import type { Actor, DomainContext } from '../domain/context.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
@@ -32,14 +34,6 @@ function unauthenticated(message: string): AuthError {
   return error;
 }
 
-function sameOrigin(origin: string | undefined, host: string | undefined, publicUrl: string) {
-  if (origin === undefined) return true;
-  return (
-    origin === new URL(publicUrl).origin ||
-    (host !== undefined && (origin === `http://${host}` || origin === `https://${host}`))
-  );
-}
-
 /**
  * Socket.IO at /socket.io. The handshake carries `auth: {token}`: a console session token or a
  * visitor token; a browser on our own origin may use the session cookie instead. Each socket
@@ -57,11 +51,41 @@ export function createRealtime(
   },
 ): Realtime {
   const { log, redis } = options;
+  const publicOrigin = new URL(options.publicUrl).origin;
   const io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
-    // Visitors connect from the pages that embed the chat, with a token, never a cookie.
-    cors: { origin: true, credentials: false },
+    // Browsers may connect from our own pages and from the websites listed on a channel; those
+    // connect with a visitor token, never a cookie (no credentials). Same-origin pages need no
+    // CORS header; a channel's website gets one; any other site gets none.
+    cors: {
+      origin: (origin, callback) => {
+        if (origin === undefined || origin === publicOrigin) {
+          return callback(null, origin !== undefined);
+        }
+        channelOrigins(ctx.db).then(
+          (allowed) => callback(null, allowed.has(origin)),
+          (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+        );
+      },
+      credentials: false,
+    },
+    // The handshake (polling or WebSocket; WebSockets know no CORS) is refused outright from a
+    // browser page on any other site.
+    allowRequest: (request, callback) => {
+      const origin = request.headers.origin;
+      if (origin === undefined || isOwnOrigin(origin, request.headers.host, options.publicUrl)) {
+        return callback(null, true);
+      }
+      channelOrigins(ctx.db).then(
+        (allowed) =>
+          callback(allowed.has(origin) ? null : 'origin not allowed', allowed.has(origin)),
+        (error: unknown) => {
+          log.warn({ err: error }, 'socket origin check failed');
+          callback('origin check failed', false);
+        },
+      );
+    },
     maxHttpBufferSize: 1_000_000,
     ...(redis
       ? {
@@ -135,14 +159,29 @@ export function createRealtime(
   async function authenticate(socket: Socket): Promise<Actor | undefined> {
     const auth = socket.handshake.auth as Record<string, unknown> | undefined;
     const token = typeof auth?.token === 'string' ? auth.token : undefined;
-    if (token !== undefined) {
-      if (token.startsWith('sst_')) return (await resolveSession(ctx, token))?.actor;
-      return resolveVisitor(ctx, token);
-    }
-    const cookieHeader = socket.handshake.headers.cookie;
-    if (!cookieHeader) return undefined;
     const headers = socket.handshake.headers;
-    if (!sameOrigin(headers.origin, headers.host, options.publicUrl)) return undefined;
+    const origin = headers.origin;
+    const foreignOrigin =
+      origin !== undefined && !isOwnOrigin(origin, headers.host, options.publicUrl)
+        ? origin
+        : undefined;
+    if (token !== undefined) {
+      if (token.startsWith('sst_')) {
+        // The console lives on our own origin; another site has no business with its sessions.
+        if (foreignOrigin !== undefined) return undefined;
+        return (await resolveSession(ctx, token))?.actor;
+      }
+      const visitor = await resolveVisitor(ctx, token);
+      // A website connects only for visitors of a channel that lists it.
+      if (visitor && foreignOrigin !== undefined) {
+        const allowed = await frameAncestorsOfChannel(ctx.db, visitor.channelId);
+        if (!allowed.includes(foreignOrigin)) return undefined;
+      }
+      return visitor;
+    }
+    const cookieHeader = headers.cookie;
+    if (!cookieHeader) return undefined;
+    if (!comesFromOwnSite(headers, options.publicUrl)) return undefined;
     const cookieToken = fastifyCookie.parse(cookieHeader)[sessionCookieName];
     return cookieToken ? (await resolveSession(ctx, cookieToken))?.actor : undefined;
   }

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateAgentRequest } from '@servicesystem/protocol';
 import { type CreateAgentResponse } from '@servicesystem/protocol';
+import type { Kysely } from 'kysely';
 import type { z } from 'zod';
 import { generatePassword, hashPassword } from '../../auth/passwords.js';
 import { isUniqueViolation } from '../../db/errors.js';
+import type { Database } from '../../db/schema.js';
+import { changedField, recordAudit, type AuditBy } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
@@ -19,13 +22,14 @@ export async function createAccount(
   input: Input,
 ): Promise<CreateAgentResponse> {
   authorize(accountPolicy.manage(actor), 'Only administrators can create accounts');
-  return doCreateAccount(ctx, input);
+  return doCreateAccount(ctx, input, actor);
 }
 
-/** Creates an account without an actor: for first-run bootstrap and the operator's CLI. */
+/** Creates an account and its audit entry. `operator`: first-run bootstrap and the CLI. */
 export async function doCreateAccount(
   ctx: DomainContext,
   input: Input,
+  by: AuditBy = 'operator',
 ): Promise<CreateAgentResponse> {
   const generated = input.password === undefined ? generatePassword() : undefined;
   const passwordHash = await hashPassword(input.password ?? generated!);
@@ -44,8 +48,29 @@ export async function doCreateAccount(
     created_at: now,
     updated_at: now,
   };
+  const write = async (trx: Kysely<Database>) => {
+    await trx.insertInto('accounts').values(row).execute();
+    await recordAudit(
+      trx,
+      by,
+      {
+        action: 'account.create',
+        target: { type: 'account', id: row.id, label: row.username },
+        changes: [
+          { field: 'username', to: row.username },
+          { field: 'displayName', to: row.display_name },
+          { field: 'role', to: row.role },
+          { field: 'maxConcurrent', to: row.max_concurrent },
+          ...(row.avatar_url !== null ? [changedField('avatarUrl')] : []),
+          changedField('password'),
+        ],
+      },
+      now,
+    );
+  };
   try {
-    await ctx.db.insertInto('accounts').values(row).execute();
+    // Bootstrap calls this inside its own transaction.
+    await (ctx.db.isTransaction ? write(ctx.db) : ctx.db.transaction().execute(write));
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new AppError('USERNAME_TAKEN', `The username "${input.username}" is already taken`);

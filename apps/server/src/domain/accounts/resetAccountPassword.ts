@@ -1,5 +1,6 @@
 import type { ResetPasswordRequest, ResetPasswordResponse } from '@servicesystem/protocol';
 import { generatePassword, hashPassword } from '../../auth/passwords.js';
+import { changedField, recordAudit, type AuditBy } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { notFound } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
@@ -15,21 +16,23 @@ export async function resetAccountPassword(
   input: ResetPasswordRequest,
 ): Promise<Outcome<ResetPasswordResponse>> {
   authorize(accountPolicy.manage(actor), 'Only administrators can reset passwords');
-  return doResetPassword(ctx, { accountId }, input.password);
+  return doResetPassword(ctx, { accountId }, input.password, actor);
 }
 
-/** Without an actor: for the operator's CLI (`npm run admin -- reset-password <username>`). */
+/** `operator`: the operator's CLI (`npm run admin -- reset-password <username>`). */
 export async function doResetPassword(
   ctx: DomainContext,
   who: { accountId: string } | { username: string },
   password: string | undefined,
+  by: AuditBy = 'operator',
 ): Promise<Outcome<ResetPasswordResponse>> {
   const newPassword = password ?? generatePassword();
   const passwordHash = await hashPassword(newPassword);
   const accountId = await ctx.db.transaction().execute(async (trx) => {
+    const now = ctx.now();
     const row = await trx
       .selectFrom('accounts')
-      .select('id')
+      .select(['id', 'username'])
       .where(
         'accountId' in who ? 'id' : 'username',
         '=',
@@ -39,10 +42,20 @@ export async function doResetPassword(
     if (!row) throw notFound('The account');
     await trx
       .updateTable('accounts')
-      .set({ password_hash: passwordHash, updated_at: ctx.now() })
+      .set({ password_hash: passwordHash, updated_at: now })
       .where('id', '=', row.id)
       .execute();
     await revokeSessionsOf(trx, row.id);
+    await recordAudit(
+      trx,
+      by,
+      {
+        action: 'account.resetPassword',
+        target: { type: 'account', id: row.id, label: row.username },
+        changes: [changedField('password')],
+      },
+      now,
+    );
     return row.id;
   });
   return {

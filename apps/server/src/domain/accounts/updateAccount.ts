@@ -1,6 +1,7 @@
 import type { Account, UpdateAgentRequest } from '@servicesystem/protocol';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { AccountsTable, Database } from '../../db/schema.js';
+import { changedField, fieldChange, recordAudit } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
@@ -55,6 +56,7 @@ export async function updateAccount(
       events.push({ type: 'account.sessionsEnded', accountId });
     }
     const updated = await findAccountOrThrow(trx, accountId);
+    await auditAccountUpdate(trx, actor, current, updated, now);
     if (routingChange) {
       if (updated.role === 'agent') {
         events.push({ type: 'agent.status', presence: await presenceOf(trx, accountId) });
@@ -64,4 +66,39 @@ export async function updateAccount(
     return { value: presentAccount(updated), events };
   };
   return routingChange ? inRoutingTransaction(ctx, work) : ctx.db.transaction().execute(work);
+}
+
+/** The audit entry of an edit: only what changed; nothing at all for an edit that changed nothing. */
+async function auditAccountUpdate(
+  trx: Kysely<Database>,
+  actor: Actor,
+  before: AccountsTable,
+  after: AccountsTable,
+  now: number,
+): Promise<void> {
+  const wasEnabled = before.disabled_at === null;
+  const isEnabled = after.disabled_at === null;
+  const changes = [
+    ...fieldChange('displayName', before.display_name, after.display_name),
+    ...(before.avatar_url !== after.avatar_url ? [changedField('avatarUrl')] : []),
+    ...fieldChange('role', before.role, after.role),
+    ...fieldChange('maxConcurrent', before.max_concurrent, after.max_concurrent),
+    ...fieldChange('enabled', wasEnabled, isEnabled),
+  ];
+  if (changes.length === 0) return;
+  await recordAudit(
+    trx,
+    actor,
+    {
+      action:
+        wasEnabled && !isEnabled
+          ? 'account.disable'
+          : !wasEnabled && isEnabled
+            ? 'account.enable'
+            : 'account.update',
+      target: { type: 'account', id: after.id, label: after.username },
+      changes,
+    },
+    now,
+  );
 }

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, CreateChannelRequest } from '@servicesystem/protocol';
+import type { Kysely } from 'kysely';
 import type { z } from 'zod';
+import type { Database } from '../../db/schema.js';
+import { changedField, recordAudit, type AuditBy } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
@@ -18,11 +21,15 @@ export async function createChannel(
   input: Input,
 ): Promise<Channel> {
   authorize(channelPolicy.manage(actor), 'Only administrators can create channels');
-  return doCreateChannel(ctx, input);
+  return doCreateChannel(ctx, input, actor);
 }
 
-/** Without an actor: for first-run bootstrap. */
-export async function doCreateChannel(ctx: DomainContext, input: Input): Promise<Channel> {
+/** Creates a channel and its audit entry. `operator`: first-run bootstrap. */
+export async function doCreateChannel(
+  ctx: DomainContext,
+  input: Input,
+  by: AuditBy = 'operator',
+): Promise<Channel> {
   const now = ctx.now();
   const row = {
     id: randomUUID(),
@@ -35,6 +42,26 @@ export async function doCreateChannel(ctx: DomainContext, input: Input): Promise
     created_at: now,
     updated_at: now,
   };
-  await ctx.db.insertInto('channels').values(row).execute();
+  const write = async (trx: Kysely<Database>) => {
+    await trx.insertInto('channels').values(row).execute();
+    await recordAudit(
+      trx,
+      by,
+      {
+        action: 'channel.create',
+        target: { type: 'channel', id: row.id, label: row.name },
+        changes: [
+          { field: 'name', to: row.name },
+          { field: 'allowedOrigins', to: input.allowedOrigins ?? [] },
+          ...(input.welcomeMessage !== undefined ? [changedField('welcomeMessage')] : []),
+          ...(input.offHoursMessage !== undefined ? [changedField('offHoursMessage')] : []),
+          ...(input.businessHours ? [changedField('businessHours')] : []),
+        ],
+      },
+      now,
+    );
+  };
+  // Bootstrap calls this inside its own transaction.
+  await (ctx.db.isTransaction ? write(ctx.db) : ctx.db.transaction().execute(write));
   return presentChannel(row, { withSecret: true });
 }

@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { findChannelOrThrow } from './channelRows.js';
@@ -8,6 +9,18 @@ export async function deleteChannel(
   channelId: string,
 ): Promise<void> {
   authorize(channelPolicy.manage(actor), 'Only administrators can delete channels');
-  await findChannelOrThrow(ctx.db, channelId);
-  await ctx.db.deleteFrom('channels').where('id', '=', channelId).execute();
+  await ctx.db.transaction().execute(async (trx) => {
+    const channel = await findChannelOrThrow(trx, channelId);
+    await trx.deleteFrom('channels').where('id', '=', channelId).execute();
+    await recordAudit(
+      trx,
+      actor,
+      {
+        action: 'channel.delete',
+        target: { type: 'channel', id: channel.id, label: channel.name },
+        changes: [],
+      },
+      ctx.now(),
+    );
+  });
 }

@@ -1,7 +1,8 @@
 import type { Channel, UpdateChannelRequest } from '@servicesystem/protocol';
-import type { Updateable } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import type { z } from 'zod';
-import type { ChannelsTable } from '../../db/schema.js';
+import type { ChannelsTable, Database } from '../../db/schema.js';
+import { changedField, fieldChange, recordAudit } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
@@ -17,19 +18,56 @@ export async function updateChannel(
   input: Input,
 ): Promise<Channel> {
   authorize(channelPolicy.manage(actor), 'Only administrators can edit channels');
-  await findChannelOrThrow(ctx.db, channelId);
-  const changes: Updateable<ChannelsTable> = { updated_at: ctx.now() };
-  if (input.name !== undefined) changes.name = input.name;
-  if (input.welcomeMessage !== undefined) changes.welcome_message = input.welcomeMessage;
-  if (input.offHoursMessage !== undefined) changes.off_hours_message = input.offHoursMessage;
-  if (input.businessHours !== undefined) {
-    changes.business_hours = input.businessHours ? JSON.stringify(input.businessHours) : null;
-  }
-  if (input.allowedOrigins !== undefined) {
-    changes.allowed_origins = JSON.stringify([...new Set(input.allowedOrigins)]);
-  }
-  await ctx.db.updateTable('channels').set(changes).where('id', '=', channelId).execute();
-  return presentChannel(await findChannelOrThrow(ctx.db, channelId), { withSecret: true });
+  return ctx.db.transaction().execute(async (trx) => {
+    const before = await findChannelOrThrow(trx, channelId);
+    const changes: Updateable<ChannelsTable> = { updated_at: ctx.now() };
+    if (input.name !== undefined) changes.name = input.name;
+    if (input.welcomeMessage !== undefined) changes.welcome_message = input.welcomeMessage;
+    if (input.offHoursMessage !== undefined) changes.off_hours_message = input.offHoursMessage;
+    if (input.businessHours !== undefined) {
+      changes.business_hours = input.businessHours ? JSON.stringify(input.businessHours) : null;
+    }
+    if (input.allowedOrigins !== undefined) {
+      changes.allowed_origins = JSON.stringify([...new Set(input.allowedOrigins)]);
+    }
+    await trx.updateTable('channels').set(changes).where('id', '=', channelId).execute();
+    const after = await findChannelOrThrow(trx, channelId);
+    await auditChannelUpdate(trx, actor, before, after);
+    return presentChannel(after, { withSecret: true });
+  });
+}
+
+/** The audit entry of an edit: only what changed; nothing for an edit that changed nothing. */
+async function auditChannelUpdate(
+  trx: Kysely<Database>,
+  actor: Actor,
+  before: ChannelsTable,
+  after: ChannelsTable,
+): Promise<void> {
+  const named = (field: string, from: string | null, to: string | null) =>
+    from === to ? [] : [changedField(field)];
+  const changes = [
+    ...fieldChange('name', before.name, after.name),
+    ...fieldChange(
+      'allowedOrigins',
+      JSON.parse(before.allowed_origins) as string[],
+      JSON.parse(after.allowed_origins) as string[],
+    ),
+    ...named('welcomeMessage', before.welcome_message, after.welcome_message),
+    ...named('offHoursMessage', before.off_hours_message, after.off_hours_message),
+    ...named('businessHours', before.business_hours, after.business_hours),
+  ];
+  if (changes.length === 0) return;
+  await recordAudit(
+    trx,
+    actor,
+    {
+      action: 'channel.update',
+      target: { type: 'channel', id: after.id, label: after.name },
+      changes,
+    },
+    after.updated_at,
+  );
 }
 
 /** Replaces the identity secret: identity tokens signed with the old one stop working at once. */
@@ -39,11 +77,24 @@ export async function rotateChannelSecret(
   channelId: string,
 ): Promise<Channel> {
   authorize(channelPolicy.manage(actor), 'Only administrators can rotate channel secrets');
-  await findChannelOrThrow(ctx.db, channelId);
-  await ctx.db
-    .updateTable('channels')
-    .set({ identity_secret: newIdentitySecret(), updated_at: ctx.now() })
-    .where('id', '=', channelId)
-    .execute();
-  return presentChannel(await findChannelOrThrow(ctx.db, channelId), { withSecret: true });
+  return ctx.db.transaction().execute(async (trx) => {
+    const channel = await findChannelOrThrow(trx, channelId);
+    const now = ctx.now();
+    await trx
+      .updateTable('channels')
+      .set({ identity_secret: newIdentitySecret(), updated_at: now })
+      .where('id', '=', channelId)
+      .execute();
+    await recordAudit(
+      trx,
+      actor,
+      {
+        action: 'channel.rotateSecret',
+        target: { type: 'channel', id: channel.id, label: channel.name },
+        changes: [changedField('identitySecret')],
+      },
+      now,
+    );
+    return presentChannel(await findChannelOrThrow(trx, channelId), { withSecret: true });
+  });
 }

@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  AuditAction,
+  AuditChange,
+  AuditTargetType,
+  AuditValue,
+} from '@servicesystem/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { Actor } from '../context.js';
+
+/** Who did it: a console user, or `operator` (the CLI on the server, first-run setup). */
+export type AuditBy = Actor | 'operator';
+
+export interface AuditRecord {
+  action: AuditAction;
+  target: { type: AuditTargetType; id: string; label: string };
+  changes: AuditChange[];
+}
+
+/**
+ * Writes one audit entry with `trx`, the transaction of the change it records: the entry exists
+ * exactly when the change does. Callers list only the fields that changed and never put a secret
+ * in `from`/`to` (use `changedField` for those).
+ */
+export async function recordAudit(
+  trx: Kysely<Database>,
+  by: AuditBy,
+  record: AuditRecord,
+  now: number,
+): Promise<void> {
+  let actorId: string | null = null;
+  let actorUsername: string | null = null;
+  if (by !== 'operator') {
+    if (by.kind !== 'account') throw new Error('only console users are audited');
+    const row = await trx
+      .selectFrom('accounts')
+      .select('username')
+      .where('id', '=', by.accountId)
+      .executeTakeFirst();
+    actorId = by.accountId;
+    actorUsername = row?.username ?? null;
+  }
+  await trx
+    .insertInto('audit_log')
+    .values({
+      id: randomUUID(),
+      created_at: now,
+      actor_id: actorId,
+      actor_username: actorUsername,
+      action: record.action,
+      target_type: record.target.type,
+      target_id: record.target.id,
+      target_label: record.target.label,
+      changes: JSON.stringify(record.changes),
+    })
+    .execute();
+}
+
+/** A field whose value the log names but never keeps (a password, a secret, a long text). */
+export function changedField(field: string): AuditChange {
+  return { field };
+}
+
+/** A short, non-secret field with its values; nothing when it did not change. */
+export function fieldChange(field: string, from: AuditValue, to: AuditValue): AuditChange[] {
+  return JSON.stringify(from) === JSON.stringify(to) ? [] : [{ field, from, to }];
+}
