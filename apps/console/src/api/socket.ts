@@ -30,6 +30,8 @@ export interface ConnectionHooks {
 }
 
 let socket: Socket | null = null;
+/** How long to wait before connecting again after the server refused for a passing reason. */
+const retryRefusedMs = 3000;
 let connectedOnce = false;
 
 /** Opens the console socket; the session cookie authenticates it on this origin. */
@@ -44,7 +46,14 @@ export function connect(hooks: ConnectionHooks): Socket {
   s.on('disconnect', (reason) => hooks.onDisconnect(reason));
   s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     hooks.onDisconnect();
-    if (err.data?.code === 'UNAUTHENTICATED') hooks.onUnauthenticated();
+    if (err.data?.code === 'UNAUTHENTICATED') return hooks.onUnauthenticated();
+    // Refused for another reason (the server could not check the session just now): the client
+    // does not retry that by itself; network failures it does retry (it stays active).
+    if (!s.active) {
+      setTimeout(() => {
+        if (socket === s && !s.connected) s.connect();
+      }, retryRefusedMs);
+    }
   });
   socket = s;
   return s;

@@ -28,9 +28,9 @@ interface AuthError extends Error {
   data?: { code: string; message: string };
 }
 
-function unauthenticated(message: string): AuthError {
+function refusal(code: 'UNAUTHENTICATED' | 'SERVICE_UNAVAILABLE', message: string): AuthError {
   const error: AuthError = new Error(message);
-  error.data = { code: 'UNAUTHENTICATED', message };
+  error.data = { code, message };
   return error;
 }
 
@@ -142,16 +142,33 @@ export function createRealtime(
     sweeper.unref();
   }
 
+  // Events other nodes published while Redis was unreachable never reached this node's clients,
+  // and nothing else tells them so. Once Redis is back, close their connections: they reconnect
+  // and resync (missed messages by seq, conversations afresh), as after any network gap.
+  if (redis) {
+    let lost = false;
+    redis.client.on('close', () => (lost = true));
+    redis.client.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      log.warn("Redis is back: closing this node's connections so that clients resync");
+      // Closing the transport, not disconnecting the socket: a client treats the latter as "the
+      // server sent you away" and stays away; after a lost transport it reconnects by itself.
+      for (const socket of io.of('/').sockets.values()) socket.conn.close();
+    });
+  }
+
   io.use((socket, next) => {
     authenticate(socket).then(
       (actor) => {
-        if (!actor) return next(unauthenticated('A valid token is required to connect'));
+        if (!actor) return next(refusal('UNAUTHENTICATED', 'A valid token is required to connect'));
         socket.data.actor = actor;
         next();
       },
       (error: unknown) => {
+        // Not the client's fault (the database is down, say): it must not sign out, but retry.
         log.warn({ err: error }, 'socket authentication failed');
-        next(unauthenticated('Authentication could not be checked; try again'));
+        next(refusal('SERVICE_UNAVAILABLE', 'Authentication could not be checked; try again'));
       },
     );
   });

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Socket } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../support/databaseRows.js';
 import { eventually, newClientMsgId, request } from '../support/liveApp.js';
@@ -84,6 +84,20 @@ describe('PostgreSQL restarted under a running server', () => {
       expect(health.body).toEqual({ status: 'unavailable' });
       expect(health.ms).toBeLessThan(fastMs);
     }
+    // A new connection is refused as unavailable, not unauthenticated: a client must retry it,
+    // not sign its user out.
+    const newcomer = io(url, {
+      auth: { token: adminToken },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    const handshake = await new Promise<{ data?: unknown }>((resolve) => {
+      newcomer.once('connect_error', (error) => resolve(error as { data?: unknown }));
+      newcomer.once('connect', () => resolve({}));
+    });
+    newcomer.close();
+    expect(handshake.data).toEqual({ code: 'SERVICE_UNAVAILABLE', message: expect.any(String) });
+
     // The live connection stays; a send over it is refused the same way, at once.
     const started = Date.now();
     const refused = await request(visitorSocket, 'message.send', unsent);

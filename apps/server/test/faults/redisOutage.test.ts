@@ -134,7 +134,26 @@ describe('Redis stopped and restarted under two nodes', () => {
     // Across nodes: stored and acknowledged, though Y cannot hear it live now.
     acknowledged.push((await say(v2, 'V2 while down')).message.id);
 
+    // Once Redis is back each node closes its connections, so that every client reconnects and
+    // resyncs what other nodes published meanwhile.
+    const everySocket = [xSocket, v1, v1Again, ySocket, v2];
+    const reconnected = everySocket.map(
+      (socket) =>
+        new Promise<void>((resolve) =>
+          socket.once('disconnect', () => socket.once('connect', () => resolve())),
+        ),
+    );
     await redis!.start();
+    await Promise.race([
+      Promise.all(reconnected),
+      new Promise((_, reject) =>
+        setTimeout(
+          () => reject(new Error('clients were not reconnected after Redis came back')),
+          20_000,
+        ),
+      ),
+    ]);
+    expect(everySocket.every((socket) => socket.connected)).toBe(true);
 
     // Across nodes again once Redis is back (the nodes reconnect by themselves).
     const deadline = Date.now() + 20_000;

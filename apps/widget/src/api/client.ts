@@ -182,10 +182,14 @@ export interface VisitorSocketEvents {
 
 type Ack<T> = ({ ok: true } & T) | AckError;
 
+/** How long to wait before connecting again after the server refused for a passing reason. */
+const retryRefusedMs = 3000;
+
 /** The visitor's live connection. */
 export class VisitorSocket {
   private readonly socket: Socket;
   private connectedBefore = false;
+  private closed = false;
 
   constructor(token: string, events: VisitorSocketEvents) {
     this.socket = io({ path: '/socket.io', auth: { token }, transports: ['websocket'] });
@@ -195,7 +199,10 @@ export class VisitorSocket {
     });
     this.socket.on('disconnect', () => events.onDisconnect());
     this.socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
-      if (error.data?.code === 'UNAUTHENTICATED') events.onAuthFailed();
+      if (error.data?.code === 'UNAUTHENTICATED') return events.onAuthFailed();
+      // Refused for another reason (the server could not check the token just now): the client
+      // does not retry that by itself; network failures it does retry (it stays active).
+      if (!this.socket.active) this.retryLater();
     });
     this.socket.on(ServerEvent.MessageCreated, (p: MessageCreatedPayload) => events.onMessage(p));
     this.socket.on(ServerEvent.ConversationUpdated, (p: { conversation: VisitorConversation }) =>
@@ -247,7 +254,14 @@ export class VisitorSocket {
       this.socket.emit(ClientEvent.Typing, { conversationId, isTyping }, () => {});
   }
 
+  private retryLater(): void {
+    setTimeout(() => {
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, retryRefusedMs);
+  }
+
   close(): void {
+    this.closed = true;
     this.socket.removeAllListeners();
     this.socket.disconnect();
   }
