@@ -99,19 +99,37 @@ export const useMessagesStore = defineStore('messages', () => {
     }
   }
 
-  /** After a reconnect: everything after the last seq shown, page by page. */
-  async function catchUp(id: string): Promise<void> {
-    const t = threads.value[id];
-    if (!t?.loaded) return;
+  /**
+   * The last seq shown in each loaded thread: where a resync starts. Read it at `connect`, before
+   * any await: a live event arriving meanwhile moves lastSeq past the messages that were missed.
+   */
+  function resyncPoints(): Record<string, number> {
+    const points: Record<string, number> = {};
+    for (const [id, t] of Object.entries(threads.value)) if (t.loaded) points[id] = lastSeq(id);
+    return points;
+  }
+
+  /**
+   * Everything after `after`, page by page, each page from the previous one's last seq (not from
+   * lastSeq, which live events move while we page).
+   */
+  async function catchUp(id: string, after = lastSeq(id)): Promise<void> {
+    if (!threads.value[id]?.loaded) return;
+    let cursor = after;
     for (let guard = 0; guard < 100; guard++) {
-      const page = await live.list({ conversationId: id, after: lastSeq(id), limit: 100 });
+      const page = await live.list({ conversationId: id, after: cursor, limit: 100 });
       add(id, page.messages);
-      if (!page.hasMore || !page.messages.length) break;
+      const last = page.messages.at(-1);
+      if (!page.hasMore || !last) break;
+      cursor = last.seq;
     }
   }
 
-  async function resyncAll(): Promise<void> {
-    await Promise.all(Object.keys(threads.value).map((id) => catchUp(id).catch(() => undefined)));
+  /** After a reconnect: catches up each thread from its point in `resyncPoints()`, then resends. */
+  async function resyncAll(points: Record<string, number>): Promise<void> {
+    await Promise.all(
+      Object.entries(points).map(([id, after]) => catchUp(id, after).catch(() => undefined)),
+    );
     for (const list of Object.values(pending.value)) {
       for (const p of list) if (p.status === 'sending' || p.status === 'failed') void deliver(p);
     }
@@ -231,6 +249,7 @@ export const useMessagesStore = defineStore('messages', () => {
     loadLatest,
     loadOlder,
     catchUp,
+    resyncPoints,
     resyncAll,
     pendingList,
     sendText,

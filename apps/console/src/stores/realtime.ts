@@ -32,10 +32,13 @@ export function startRealtime(): void {
     onConnect(first) {
       session.connected = true;
       session.everConnected = true;
+      // Where each thread's catch-up starts, read now: live events that arrive while the list
+      // loads would move it past what was missed while away.
+      const resyncFrom = first ? null : messages.resyncPoints();
       void (async () => {
         if (session.isAdmin) await conversations.loadMonitor().catch(() => undefined);
         else await conversations.loadMine().catch(() => undefined);
-        if (!first) await messages.resyncAll();
+        if (resyncFrom) await messages.resyncAll(resyncFrom);
         const open = conversations.selectedId;
         if (open && document.visibilityState === 'visible') void conversations.markRead(open);
       })();

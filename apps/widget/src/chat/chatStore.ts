@@ -247,6 +247,10 @@ export function createChatStore(options: ChatOptions) {
     socket.value = new VisitorSocket(token, {
       onConnect: (first) => {
         state.connected = true;
+        // Where each conversation's catch-up starts, read now: a live message that arrives while
+        // the list loads would move lastSeqShown past what was missed while away.
+        const shownAtConnect = new Map([...loaded.keys()].map((id) => [id, lastSeqShown(id)]));
+        const resumeFrom = (id: string) => shownAtConnect.get(id) ?? 0;
         void (async () => {
           if (!first && session) {
             try {
@@ -255,10 +259,10 @@ export function createChatStore(options: ChatOptions) {
               for (const c of conversations) upsertConversation(c);
               for (const c of state.conversations) {
                 if (loaded.has(c.id) && c.state !== 'ended')
-                  await fetchAfter(c.id, lastSeqShown(c.id));
+                  await fetchAfter(c.id, resumeFrom(c.id));
               }
               const newest = state.conversations[0];
-              if (newest) await fetchAfter(newest.id, lastSeqShown(newest.id));
+              if (newest) await fetchAfter(newest.id, resumeFrom(newest.id));
             } catch {
               // the next reconnect tries again
             }
