@@ -10,7 +10,7 @@ import { sniffUpload } from '../../media/sniffUpload.js';
 import { isDiskError, StorageUnavailableError } from '../../storage/fileStore.js';
 import type { FilesTable } from '../../db/schema.js';
 import type { Actor, DomainContext } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError, storageUnavailable } from '../errors.js';
 import { authorize, filePolicy } from '../policies.js';
 import { presentFile, snapshotOf } from '../presenters/file.js';
 
@@ -29,16 +29,6 @@ const failureCodes: Record<MediaFailure, AppError['code']> = {
   broken_media: 'INVALID_MEDIA',
   too_long: 'VIDEO_TOO_LONG',
 };
-
-/** A 503 that keeps what went wrong (S3 unreachable, disk full) for the server log. */
-function storageUnavailable(cause: unknown): AppError {
-  const error = new AppError(
-    'STORAGE_UNAVAILABLE',
-    'File storage is unavailable right now; try again',
-  );
-  error.cause = cause;
-  return error;
-}
 
 /** The uploader's file name as metadata: no folders, no control characters, 255 at most. */
 function cleanName(filename: string | undefined, ext: string): string {
