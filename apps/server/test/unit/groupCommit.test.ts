@@ -1,0 +1,95 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectDatabase, type Db } from '../../src/db/connect.js';
+import type { Database } from '../../src/db/schema.js';
+import { createWrites, type RunWrite } from '../../src/db/writes.js';
+
+/**
+ * Group commit on SQLite: writes started together share one transaction, yet each succeeds or
+ * fails alone, and nobody is answered before the commit is on disk. A second connection to the
+ * same file is the witness of what was committed.
+ */
+let dir: string;
+let db: Db;
+let write: RunWrite;
+let witness: BetterSqlite3.Database;
+
+type Raw = Kysely<Database>;
+const insert = (trx: Raw, n: number) => sql`insert into t (n) values (${n})`.execute(trx);
+const committed = () =>
+  (witness.prepare('select n from t order by id').all() as { n: number }[]).map((r) => r.n);
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'group-commit-'));
+  const file = path.join(dir, 'test.db');
+  db = connectDatabase({ engine: 'sqlite', file });
+  await sql`create table t (id integer primary key autoincrement, n integer not null unique)`.execute(
+    db.kysely,
+  );
+  // Checked only at COMMIT: a way to make one commit fail.
+  await sql`create table child (parent integer references t (n) deferrable initially deferred)`.execute(
+    db.kysely,
+  );
+  write = createWrites(db.kysely, 'sqlite');
+  witness = new BetterSqlite3(file, { readonly: true });
+});
+
+afterAll(async () => {
+  witness.close();
+  await db.close();
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+it('answers each write after its commit, in the order they came, one failing alone', async () => {
+  /** What another connection could read when each caller was answered. */
+  const seenAtAnswer = new Map<number, number[]>();
+  const answers = await Promise.allSettled(
+    Array.from({ length: 50 }, (_, n) =>
+      write(async (trx) => {
+        await insert(trx, n);
+        // Write 7 wrote a row, then failed: its row must go, the others' stay.
+        if (n === 7) throw new Error('write 7 fails');
+        return n;
+      }).then((value) => {
+        seenAtAnswer.set(value, committed());
+        return value;
+      }),
+    ),
+  );
+  const expected = Array.from({ length: 50 }, (_, n) => n).filter((n) => n !== 7);
+  expect(answers.map((a) => (a.status === 'fulfilled' ? a.value : String(a.reason)))).toEqual(
+    Array.from({ length: 50 }, (_, n) => (n === 7 ? 'Error: write 7 fails' : n)),
+  );
+  expect(committed()).toEqual(expected);
+  // Every caller, when answered, could already read its row from another connection: the
+  // answer came after the commit. They were written together: one commit made all of them.
+  for (const n of expected) expect(seenAtAnswer.get(n)).toEqual(expected);
+});
+
+it('a duplicate in a group fails alone and leaves the others committed', async () => {
+  const answers = await Promise.allSettled(
+    [100, 101, 100, 102].map((n) => write((trx) => insert(trx, n).then(() => n))),
+  );
+  expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  expect(committed().slice(-3)).toEqual([100, 101, 102]);
+});
+
+it('a failed commit fails every write of its group, keeps none, and the next group works', async () => {
+  const before = committed();
+  const group = await Promise.allSettled([
+    write((trx) => insert(trx, 200)),
+    // Passes its own savepoint (the check is deferred), then breaks the commit.
+    write((trx) => sql`insert into child (parent) values (${-1})`.execute(trx)),
+    write((trx) => insert(trx, 201)),
+  ]);
+  expect(group.map((a) => a.status)).toEqual(['rejected', 'rejected', 'rejected']);
+  expect(String((group[0] as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+  expect(committed()).toEqual(before);
+
+  await write((trx) => insert(trx, 202));
+  expect(committed()).toEqual([...before, 202]);
+});
