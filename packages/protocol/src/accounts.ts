@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DisplayName, HttpUrl, Timestamp } from './common.js';
+import { DisplayName, HttpUrl, Id, LookupText, Timestamp } from './common.js';
 
 export const Role = z.enum(['admin', 'agent']);
 export type Role = z.infer<typeof Role>;
@@ -34,7 +34,7 @@ export type Account = z.infer<typeof Account>;
 
 // ---- POST /api/v1/auth/login
 export const LoginRequest = z.object({
-  username: z.string().trim().min(1).max(64),
+  username: LookupText.trim().min(1).max(64),
   password: z.string().min(1).max(256),
 });
 export type LoginRequest = z.infer<typeof LoginRequest>;
@@ -50,7 +50,7 @@ export const MeResponse = z.object({ account: Account });
 export type MeResponse = z.infer<typeof MeResponse>;
 
 /** An uploaded image (POST /api/v1/uploads) to use as the avatar; it becomes public. */
-const AvatarFileId = z.string().min(1).max(64);
+const AvatarFileId = Id;
 const oneAvatar = (v: { avatarUrl?: unknown; avatarFileId?: unknown }) =>
   v.avatarUrl === undefined || v.avatarFileId === undefined;
 const oneAvatarMessage = { message: 'give avatarUrl or avatarFileId, not both' };
@@ -126,5 +126,5 @@ export type ResetPasswordRequest = z.infer<typeof ResetPasswordRequest>;
 export const ResetPasswordResponse = z.object({ password: z.string() });
 export type ResetPasswordResponse = z.infer<typeof ResetPasswordResponse>;
 
-export const IdParams = z.object({ id: z.string().min(1).max(64) });
+export const IdParams = z.object({ id: Id });
 export type IdParams = z.infer<typeof IdParams>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from './common.js';
+import { Id, LookupText, Timestamp } from './common.js';
 import { Message } from './messages.js';
 
 export const ConversationState = z.enum(['queued', 'active', 'ended']);
@@ -63,12 +63,12 @@ export function conversationFilter(number: () => z.ZodNumber | z.ZodCoercedNumbe
   return z
     .object({
       state: ConversationState.optional(),
-      agentId: z.string().min(1).max(64).optional(),
-      channelId: z.string().min(1).max(64).optional(),
+      agentId: Id.optional(),
+      channelId: Id.optional(),
       /** One visitor's conversations (the visitor panel's history). */
-      visitorId: z.string().min(1).max(64).optional(),
+      visitorId: Id.optional(),
       /** Case-insensitive part of the visitor's name. */
-      q: z.string().trim().min(1).max(64).optional(),
+      q: LookupText.trim().min(1).max(64).optional(),
       /** Page on: conversations whose last activity is older than this. */
       before: number().int().min(0).optional(),
       limit: number().int().min(1).max(100).default(50),
@@ -99,7 +99,7 @@ export const TypingRequest = z.object({ isTyping: z.boolean() }).strict();
 export type TypingRequest = z.infer<typeof TypingRequest>;
 
 // ---- POST /api/v1/conversations/:id/transfer and /assign
-export const TransferRequest = z.object({ agentId: z.string().min(1).max(64) }).strict();
+export const TransferRequest = z.object({ agentId: Id }).strict();
 export type TransferRequest = z.infer<typeof TransferRequest>;
 
 // ---- PUT /api/v1/me/status

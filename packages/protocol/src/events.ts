@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from './common.js';
 import { ErrorIssue } from './errors.js';
 import {
   AgentPresence,
@@ -82,7 +83,7 @@ export const AgentStatusPayload = AgentPresence;
 export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;
 
 // ---- client → server payloads
-const ConversationRef = z.string().min(1).max(64);
+const ConversationRef = Id;
 
 /** Agents must name the conversation; visitors' messages go to their open conversation (or
  * start one) and any conversationId they send is ignored. */
@@ -122,9 +123,7 @@ export type SocketSetStatus = z.infer<typeof SocketSetStatus>;
 export const SocketConversationRef = z.object({ conversationId: ConversationRef }).strict();
 export type SocketConversationRef = z.infer<typeof SocketConversationRef>;
 
-export const SocketTransfer = z
-  .object({ conversationId: ConversationRef, agentId: z.string().min(1).max(64) })
-  .strict();
+export const SocketTransfer = z.object({ conversationId: ConversationRef, agentId: Id }).strict();
 export type SocketTransfer = z.infer<typeof SocketTransfer>;
 
 /** The query of GET /api/v1/conversations, with real numbers (no string coercion on sockets). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Id } from './common.js';
 
 /** An uploaded image or video, with what a client needs to render it without another request.
  * URLs are paths on the server (prefix them with its origin) and carry a signature that lets an
@@ -26,7 +27,7 @@ export type FileInfo = z.infer<typeof FileInfo>;
 export const UploadResponse = z.object({ file: FileInfo });
 export type UploadResponse = z.infer<typeof UploadResponse>;
 
-export const FileParams = z.object({ id: z.string().min(1).max(64) });
+export const FileParams = z.object({ id: Id });
 
 /** Query of GET /api/v1/files/:id[/thumbnail|/cover]: a signature from a FileInfo URL. */
 export const FileQuery = z

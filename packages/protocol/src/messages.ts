@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { stripControlCharacters, Timestamp } from './common.js';
+import { Id, stripControlCharacters, Timestamp } from './common.js';
 import { FileInfo } from './files.js';
 
 export const MessageType = z.enum(['text', 'system', 'image', 'video']);
@@ -38,7 +38,7 @@ export const MediaMessageInput = z
   .object({
     clientMsgId: ClientMsgId,
     type: z.enum(['image', 'video']),
-    fileId: z.string().min(1).max(64),
+    fileId: Id,
     body: Caption.default(''),
   })
   .strict();

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Timestamp } from './common.js';
+import { Id, LookupText, Timestamp } from './common.js';
 
 // ---- POST /api/v1/visitor/session
 export const VisitorSessionRequest = z
   .object({
-    channelId: z.string().min(1).max(64),
+    channelId: Id,
     /** A JWT (HS256) signed by the host app's backend with the channel's identity secret. */
     identity: z.string().min(1).max(8192).optional(),
   })
@@ -45,7 +45,8 @@ export type UnreadResponse = z.infer<typeof UnreadResponse>;
 
 /** Claims of an identity token, as checked by the server. */
 export const IdentityClaims = z.object({
-  sub: z.string().min(1).max(128),
+  // Stored as the visitor's external id: no control characters, as for ids.
+  sub: LookupText.min(1).max(128),
   name: z.string().max(64).optional(),
   avatar: z.string().max(2048).optional(),
   exp: z.number(),

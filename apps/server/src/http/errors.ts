@@ -1,5 +1,5 @@
 import type { ErrorBody, ErrorCode } from '@servicesystem/protocol';
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { AppError } from '../domain/errors.js';
 
@@ -73,6 +73,29 @@ function fromFrameworkError(error: FastifyError): AppError | undefined {
   if (status === 415)
     return new AppError('UNSUPPORTED_MEDIA_TYPE', 'This content type is not accepted here');
   return new AppError('BAD_REQUEST', 'The request could not be understood');
+}
+
+/**
+ * For Fastify's `frameworkErrors` option: what the router refuses before any hook or error
+ * handler runs (a path whose percent-encoding is not UTF-8, a path parameter over the length
+ * limit) leaves in our error shape too, instead of Fastify's own `{"error":"Bad Request"}`.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  switch (error.code) {
+    case 'FST_ERR_BAD_URL':
+      return sendError(reply, new AppError('BAD_REQUEST', 'The request path is not valid'));
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return sendError(
+        reply,
+        new AppError('BAD_REQUEST', 'A part of the request path is too long'),
+      );
+    default:
+      return sendError(reply, new AppError('INTERNAL', 'Something went wrong on our side'));
+  }
 }
 
 /** Every error leaves as `{"error":{"code","message"}}`; nothing internal leaks. */

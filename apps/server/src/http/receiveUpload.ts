@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
-import { AppError } from '../domain/errors.js';
+import { AppError, storageUnavailable } from '../domain/errors.js';
 import type { ReceivedUpload } from '../domain/files/uploadFile.js';
 import { isDiskError } from '../storage/fileStore.js';
 
@@ -24,9 +24,14 @@ export async function receiveUpload<T>(
       'Send the file as multipart/form-data with one file field',
     );
   }
-  const part = await request.file({
-    limits: { fileSize: maxBytes, files: 1, fields: 5, parts: 6 },
-  });
+  let part;
+  try {
+    part = await request.file({
+      limits: { fileSize: maxBytes, files: 1, fields: 5, parts: 6 },
+    });
+  } catch (error) {
+    throw asMalformed(error);
+  }
   if (!part) {
     throw new AppError('VALIDATION_FAILED', 'The request has no file: add one file field', {
       issues: [{ path: 'file', message: 'required' }],
@@ -42,7 +47,7 @@ export async function receiveUpload<T>(
       }
       // The work folder's disk is full (or read-only): the server's problem, not the client's.
       if (isDiskError(error)) throw storageUnavailable(error);
-      throw error;
+      throw asMalformed(error);
     }
     if (part.file.truncated) throw tooLarge(maxBytes);
     return await use({ path: tmp, filename: part.filename, mimetype: part.mimetype });
@@ -51,12 +56,20 @@ export async function receiveUpload<T>(
   }
 }
 
-function storageUnavailable(cause: unknown): AppError {
-  const error = new AppError(
-    'STORAGE_UNAVAILABLE',
-    'File storage is unavailable right now; try again',
-  );
-  error.cause = cause;
+/**
+ * The multipart parser reports a broken body (cut short, no boundary, an empty or over-long
+ * boundary) with plain errors that carry no code: those are the client's, a 400. Errors with a
+ * code are left as they are: the plugin's own (its limits: 413) and the file system's.
+ */
+function asMalformed(error: unknown): unknown {
+  if (
+    error instanceof Error &&
+    !(error instanceof AppError) &&
+    (error as { code?: unknown }).code === undefined &&
+    (error as { statusCode?: unknown }).statusCode === undefined
+  ) {
+    return new AppError('BAD_REQUEST', 'The multipart body is malformed');
+  }
   return error;
 }
 

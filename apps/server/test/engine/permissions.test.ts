@@ -1,220 +1,562 @@
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
+import { Manager, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AckError, ClientEvent, ErrorBody, type ErrorCode } from '@servicesystem/protocol';
+import { pageRoots } from '../../src/http/routes/pages.js';
 import { adminPassword } from '../support/testApp.js';
-import { newClientMsgId, startLiveApp, type LiveApp } from '../support/liveApp.js';
-
-type Who = 'anonymous' | 'visitor' | 'agent' | 'admin';
-/** 'ok': allowed (any answer but 401/403); a number: refused with that status. */
-type Cell = 'ok' | 401 | 403;
+import {
+  newClientMsgId,
+  nextEvent,
+  record,
+  request,
+  startLiveApp,
+  type LiveApp,
+} from '../support/liveApp.js';
 
 /**
- * Every route, by who may call it. The visitor and the agent are the two participants of the
- * conversation the routes are called on (other visitors and agents: conversationAccess.test.ts).
- * A route missing from this table fails the test, so a new route cannot ship without a decision.
+ * The authorization matrix: every REST route and every client → server socket event, called by
+ * every kind of caller, with the exact answer each one gets.
+ *
+ * The world: visitor A's conversation CA is served by agent X (so is A's earlier, ended one,
+ * CE); visitor B's conversation CB is served by agent Y. B and Y are outsiders to CA. The
+ * disabled agent logged in (and connected a socket) before an admin disabled the account: its
+ * old token must be refused everywhere and its socket dropped.
+ *
+ * A route or client event without a row fails the test, so nothing ships without a decision.
  */
-const matrix: Record<string, Record<Who, Cell>> = {
-  'GET /healthz': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'POST /api/v1/auth/login': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'POST /api/v1/auth/logout': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'GET /api/v1/me': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'PATCH /api/v1/me': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'POST /api/v1/me/password': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'PUT /api/v1/me/status': { anonymous: 401, visitor: 401, agent: 'ok', admin: 403 },
-  'GET /api/v1/presence': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'GET /api/v1/agents': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'POST /api/v1/agents': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'GET /api/v1/agents/:id': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'PATCH /api/v1/agents/:id': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'POST /api/v1/agents/:id/password': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'GET /api/v1/channels': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'GET /api/v1/channels/:id': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'POST /api/v1/channels': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'PATCH /api/v1/channels/:id': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'POST /api/v1/channels/:id/rotate-secret': {
-    anonymous: 401,
-    visitor: 401,
-    agent: 403,
-    admin: 'ok',
-  },
-  'DELETE /api/v1/channels/:id': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'POST /api/v1/visitor/session': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /api/v1/visitor/unread': { anonymous: 401, visitor: 'ok', agent: 401, admin: 401 },
-  'GET /api/v1/visitor/conversations': { anonymous: 401, visitor: 'ok', agent: 401, admin: 401 },
-  'POST /api/v1/visitor/messages': { anonymous: 401, visitor: 'ok', agent: 401, admin: 401 },
-  'GET /api/v1/conversations': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'GET /api/v1/conversations/:id': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'GET /api/v1/conversations/:id/messages': {
-    anonymous: 401,
-    visitor: 'ok',
-    agent: 'ok',
-    admin: 'ok',
-  },
-  'POST /api/v1/conversations/:id/messages': {
-    anonymous: 401,
-    visitor: 401,
-    agent: 'ok',
-    admin: 403,
-  },
-  'POST /api/v1/conversations/:id/read': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 403 },
-  'POST /api/v1/conversations/:id/typing': {
-    anonymous: 401,
-    visitor: 'ok',
-    agent: 'ok',
-    admin: 403,
-  },
-  'POST /api/v1/conversations/:id/end': { anonymous: 401, visitor: 401, agent: 'ok', admin: 'ok' },
-  'POST /api/v1/conversations/:id/transfer': {
-    anonymous: 401,
-    visitor: 401,
-    agent: 'ok',
-    admin: 'ok',
-  },
-  'POST /api/v1/conversations/:id/assign': {
-    anonymous: 401,
-    visitor: 401,
-    agent: 403,
-    admin: 'ok',
-  },
-  'GET /api/v1/stats': { anonymous: 401, visitor: 401, agent: 403, admin: 'ok' },
-  'GET /console': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /console/*': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /chat': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /chat/*': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /embed.js': { anonymous: 'ok', visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'POST /api/v1/uploads': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /api/v1/files/:id': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /api/v1/files/:id/thumbnail': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
-  'GET /api/v1/files/:id/cover': { anonymous: 401, visitor: 'ok', agent: 'ok', admin: 'ok' },
+const actors = [
+  'anonymous',
+  'visitorA',
+  'visitorB',
+  'agentX',
+  'agentY',
+  'disabledAgent',
+  'admin',
+] as const;
+type Who = (typeof actors)[number];
+
+/**
+ * One cell: `401` and `403` are refusals (UNAUTHENTICATED, FORBIDDEN). Anything else is the
+ * answer of an allowed call: its status, and its error code when the call was allowed past
+ * authorization and then failed on purpose (an invalid body, a conversation already ended...),
+ * which is how most allowed cells avoid changing anything.
+ */
+type Cell = 200 | 201 | 204 | 302 | 401 | 403 | `${400 | 404 | 409 | 415} ${ErrorCode}`;
+/** Cells in the order of `actors`. */
+type Row = [Cell, Cell, Cell, Cell, Cell, Cell, Cell];
+
+interface Fixtures {
+  CA: string;
+  CB: string;
+  CE: string;
+  X: { id: string };
+  Y: { id: string };
+  channelId: string;
+  fileId: string;
+}
+
+interface RestRow {
+  cells: Row;
+  /** The `:id` of the route. */
+  id?: (fx: Fixtures) => string;
+  query?: (fx: Fixtures) => string;
+  /** Default for POST/PATCH/PUT: an invalid body, which an allowed caller hears about (400). */
+  body?: (fx: Fixtures) => unknown;
+  /** Console callers use a session made for this call (logout ends it). */
+  freshSession?: true;
+}
+
+const invalidBody = { '': 'invalid' };
+const V400 = '400 VALIDATION_FAILED';
+/** Pages answer 404 until the browser apps are built. */
+const built = (root: string, file: string): Cell =>
+  fs.existsSync(path.join(root, file)) ? 200 : '404 NOT_FOUND';
+const consolePage = built(pageRoots.console, 'index.html');
+const chatPage = built(pageRoots.widget, 'index.html');
+const embed = built(pageRoots.widget, 'embed.js');
+const text = (body: string) => ({ clientMsgId: newClientMsgId(), type: 'text', body });
+
+// prettier-ignore
+const restMatrix: Record<string, RestRow> = {
+  //                                             anonymous visitorA visitorB agentX agentY disabled admin
+  'GET /healthz':                           { cells: [200, 200, 200, 200, 200, 200, 200] },
+  'POST /api/v1/auth/login':                { cells: [V400, V400, V400, V400, V400, V400, V400] },
+  'POST /api/v1/auth/logout':               { cells: [401, 401, 401, 204, 204, 401, 204], freshSession: true },
+  'GET /api/v1/me':                         { cells: [401, 401, 401, 200, 200, 401, 200] },
+  'PATCH /api/v1/me':                       { cells: [401, 401, 401, V400, V400, 401, V400] },
+  'POST /api/v1/me/password':               { cells: [401, 401, 401, V400, V400, 401, V400] },
+  'PUT /api/v1/me/status':                  { cells: [401, 401, 401, V400, V400, 401, 403] },
+  'GET /api/v1/presence':                   { cells: [401, 401, 401, 200, 200, 401, 200] },
+  'GET /api/v1/agents':                     { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'POST /api/v1/agents':                    { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'GET /api/v1/agents/:id':                 { cells: [401, 401, 401, 403, 403, 401, 200], id: (fx) => fx.X.id },
+  'PATCH /api/v1/agents/:id':               { cells: [401, 401, 401, 403, 403, 401, V400], id: (fx) => fx.X.id },
+  'POST /api/v1/agents/:id/password':       { cells: [401, 401, 401, 403, 403, 401, V400], id: (fx) => fx.X.id },
+  'GET /api/v1/channels':                   { cells: [401, 401, 401, 200, 200, 401, 200] },
+  'GET /api/v1/channels/:id':               { cells: [401, 401, 401, 200, 200, 401, 200] },
+  'POST /api/v1/channels':                  { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'PATCH /api/v1/channels/:id':             { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'POST /api/v1/channels/:id/rotate-secret':{ cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-channel' },
+  'DELETE /api/v1/channels/:id':            { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-channel' },
+  'POST /api/v1/visitor/session':           { cells: [V400, V400, V400, V400, V400, V400, V400] },
+  'GET /api/v1/visitor/unread':             { cells: [401, 200, 200, 401, 401, 401, 401] },
+  'GET /api/v1/visitor/conversations':      { cells: [401, 200, 200, 401, 401, 401, 401] },
+  'POST /api/v1/visitor/messages':          { cells: [401, V400, V400, 401, 401, 401, 401] },
+  'GET /api/v1/conversations':              { cells: [401, 401, 401, 200, 403, 401, 200], query: (fx) => `?agentId=${fx.X.id}` },
+  'GET /api/v1/conversations/:id':          { cells: [401, 401, 401, 200, 403, 401, 200] },
+  'GET /api/v1/conversations/:id/messages': { cells: [401, 200, 403, 200, 403, 401, 200] },
+  'POST /api/v1/conversations/:id/messages':{ cells: [401, 401, 401, 201, 403, 401, 403], body: () => text('from the matrix') },
+  'POST /api/v1/conversations/:id/read':    { cells: [401, 200, 403, 200, 403, 401, 403], body: () => ({ seq: 0 }) },
+  'POST /api/v1/conversations/:id/typing':  { cells: [401, 204, 403, 204, 403, 401, 403], body: () => ({ isTyping: false }) },
+  'POST /api/v1/conversations/:id/end':     { cells: [401, 401, 401, '409 CONVERSATION_ENDED', 403, 401, '409 CONVERSATION_ENDED'], id: (fx) => fx.CE },
+  'POST /api/v1/conversations/:id/transfer':{ cells: [401, 401, 401, '409 AGENT_UNAVAILABLE', 403, 401, '409 AGENT_UNAVAILABLE'], body: () => ({ agentId: 'no-such-agent' }) },
+  'POST /api/v1/conversations/:id/assign':  { cells: [401, 401, 401, 403, 403, 401, '409 INVALID_STATE'], body: (fx) => ({ agentId: fx.Y.id }) },
+  'GET /api/v1/stats':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'GET /api/v1/audit':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'GET /console':                           { cells: [302, 302, 302, 302, 302, 302, 302] },
+  'GET /console/*':                         { cells: [consolePage, consolePage, consolePage, consolePage, consolePage, consolePage, consolePage] },
+  'GET /chat':                              { cells: [302, 302, 302, 302, 302, 302, 302] },
+  'GET /chat/*':                            { cells: [chatPage, chatPage, chatPage, chatPage, chatPage, chatPage, chatPage] },
+  'GET /embed.js':                          { cells: [embed, embed, embed, embed, embed, embed, embed] },
+  'POST /api/v1/uploads':                   { cells: [401, '415 UNSUPPORTED_MEDIA_TYPE', '415 UNSUPPORTED_MEDIA_TYPE', '415 UNSUPPORTED_MEDIA_TYPE', '415 UNSUPPORTED_MEDIA_TYPE', 401, '415 UNSUPPORTED_MEDIA_TYPE'] },
+  'GET /api/v1/files/:id':                  { cells: [401, 200, 403, 200, 403, 401, 200] },
+  'GET /api/v1/files/:id/thumbnail':        { cells: [401, 200, 403, 200, 403, 401, 200] },
+  'GET /api/v1/files/:id/cover':            { cells: [401, '404 NOT_FOUND', 403, '404 NOT_FOUND', 403, 401, '404 NOT_FOUND'] },
 };
 
-/** Routes whose allowed call changes something even with an empty body: each gets a fresh
- * fixture so the other rows still see the original. */
-const consumesFixture = new Set(['POST /api/v1/conversations/:id/end', 'POST /api/v1/auth/logout']);
+/**
+ * A socket cell: `ok` (the ack is `{ok: true}`), or the ack's error code. The anonymous caller
+ * and the disabled agent cannot connect: their cells are UNAUTHENTICATED at the handshake, and
+ * the event sent anyway on that connection must be neither handled nor answered.
+ */
+type SocketCell = 'ok' | ErrorCode;
+interface SocketRow {
+  cells: [SocketCell, SocketCell, SocketCell, SocketCell, SocketCell, SocketCell, SocketCell];
+  payload: (fx: Fixtures) => unknown;
+  /** More checks on an allowed answer. */
+  check?: (ack: any, who: Who, fx: Fixtures) => void;
+}
 
-describe('permission matrix', () => {
+const U = 'UNAUTHENTICATED';
+const F = 'FORBIDDEN';
+
+// prettier-ignore
+const socketMatrix: Record<string, SocketRow> = {
+  //                          anonymous visitorA visitorB agentX agentY disabled admin
+  'message.send':          { cells: [U, 'ok', 'ok', 'ok', F, U, F],
+    payload: (fx) => ({ conversationId: fx.CA, ...text('over the socket') }),
+    // A visitor names no conversation: B's message lands in B's own, whatever B sent.
+    check: (ack, who, fx) => expect(ack.message.conversationId).toBe(who === 'visitorB' ? fx.CB : fx.CA) },
+  'messages.list':         { cells: [U, 'ok', F, 'ok', F, U, 'ok'], payload: (fx) => ({ conversationId: fx.CA }),
+    check: (ack, _who, fx) => expect(ack.messages[0].conversationId).toBe(fx.CA) },
+  'conversation.read':     { cells: [U, 'ok', F, 'ok', F, U, F], payload: (fx) => ({ conversationId: fx.CA, seq: 0 }) },
+  typing:                  { cells: [U, 'ok', F, 'ok', F, U, F], payload: (fx) => ({ conversationId: fx.CA, isTyping: false }) },
+  'agent.status.set':      { cells: [U, F, F, 'ok', 'ok', U, F], payload: () => ({ status: 'away' }) },
+  'conversations.list':    { cells: [U, F, F, 'ok', F, U, 'ok'], payload: (fx) => ({ agentId: fx.X.id }),
+    check: (ack, _who, fx) => expect(ack.conversations.map((c: { id: string }) => c.id)).toContain(fx.CA) },
+  'conversation.end':      { cells: [U, F, F, 'CONVERSATION_ENDED', F, U, 'CONVERSATION_ENDED'], payload: (fx) => ({ conversationId: fx.CE }) },
+  'conversation.transfer': { cells: [U, F, F, 'AGENT_UNAVAILABLE', F, U, 'AGENT_UNAVAILABLE'],
+    payload: (fx) => ({ conversationId: fx.CA, agentId: 'no-such-agent' }) },
+  'conversation.assign':   { cells: [U, F, F, F, F, U, 'INVALID_STATE'], payload: (fx) => ({ conversationId: fx.CA, agentId: fx.Y.id }) },
+};
+
+/** What A wrote in CA: no refused answer may contain it. */
+const secretText = 'only for X and the admins';
+
+/** Socket.IO's own events (it listens to `error` itself), not client events. */
+const reservedSocketEvents = new Set([
+  'connect',
+  'connect_error',
+  'disconnect',
+  'disconnecting',
+  'error',
+]);
+
+describe('authorization matrix', () => {
   let t: LiveApp;
-  let agent: { id: string; token: string; username: string; password: string };
-  let visitorToken: string;
-  let conversationId: string;
-  let channelId: string;
-  let fileId: string;
+  type Agent = Awaited<ReturnType<LiveApp['agent']>>;
+  let X: Agent;
+  let Y: Agent;
+  let D: Agent;
+  let A: { token: string; id: string };
+  let B: { token: string; id: string };
+  let fx: Fixtures;
+  const sockets = {} as Record<Exclude<Who, 'anonymous' | 'disabledAgent'>, Socket>;
+  let disabledSocket: Socket;
+  let disabledSocketDropped: Promise<string>;
+  let disabledSocketWorkedBefore: unknown;
+  /** What an outsider must not have changed; read from the database. */
+  let before: Awaited<ReturnType<typeof snapshot>>;
+  /** Allowed calls that write: their messages are expected. */
+  const expectedNewMessages = { CA: 0, CB: 0 };
 
-  async function startConversation(): Promise<{ visitorToken: string; conversationId: string }> {
-    const visitor = await t.visitor();
-    const sent = await t.request('POST', '/api/v1/visitor/messages', {
-      token: visitor.token,
-      body: { clientMsgId: newClientMsgId(), type: 'text', body: 'hello' },
+  async function sendAsVisitor(token: string, body: string): Promise<string> {
+    const answer = await t.request('POST', '/api/v1/visitor/messages', {
+      token,
+      body: text(body),
     });
-    return { visitorToken: visitor.token, conversationId: sent.body.conversation.id };
+    expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+    return answer.body.conversation.id as string;
+  }
+
+  /** Read positions are left out: an allowed sender reads up to their own message. */
+  async function snapshot() {
+    const db = t.app.ctx.db;
+    const conversations = await db
+      .selectFrom('conversations')
+      .select(['id', 'state', 'agent_id', 'last_seq', 'ended_at'])
+      .orderBy('id')
+      .execute();
+    const accounts = await db
+      .selectFrom('accounts')
+      .select(['id', 'username', 'display_name', 'role', 'password_hash', 'disabled_at', 'status'])
+      .orderBy('id')
+      .execute();
+    const channels = await db.selectFrom('channels').selectAll().orderBy('id').execute();
+    const count = async (table: 'visitors' | 'files' | 'messages') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    return {
+      conversations,
+      accounts,
+      channels,
+      visitors: await count('visitors'),
+      files: await count('files'),
+      messages: await count('messages'),
+    };
   }
 
   beforeAll(async () => {
     t = await startLiveApp();
-    agent = await t.agent({ status: 'online' });
-    ({ visitorToken, conversationId } = await startConversation());
-    // A file the visitor sent in the conversation: its agent and admins may read it too.
+    X = await t.agent({ status: 'online', displayName: 'Xavier' });
+    A = await t.visitor();
+    const CE = await sendAsVisitor(A.token, 'first visit');
+    const ended = await t.request('POST', `/api/v1/conversations/${CE}/end`, { token: X.token });
+    expect(ended.status).toBe(200);
+    // A comes back: to X again.
+    const CA = await sendAsVisitor(A.token, secretText);
+    expect(CA).not.toBe(CE);
+
+    // A file A sent in CA: X and admins may read it too, outsiders not.
     const form = new FormData();
-    form.append(
-      'file',
-      new Blob([
-        await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
-          .png()
-          .toBuffer(),
-      ]),
-      'dot.png',
-    );
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    form.append('file', new Blob([new Uint8Array(png)]), 'dot.png');
     const uploaded = await fetch(`${t.url}/api/v1/uploads`, {
       method: 'POST',
       body: form,
-      headers: { authorization: `Bearer ${visitorToken}` },
+      headers: { authorization: `Bearer ${A.token}` },
     });
-    fileId = ((await uploaded.json()) as { file: { id: string } }).file.id;
-    await t.request('POST', '/api/v1/visitor/messages', {
-      token: visitorToken,
+    expect(uploaded.status).toBe(201);
+    const fileId = ((await uploaded.json()) as { file: { id: string } }).file.id;
+    const sentFile = await t.request('POST', '/api/v1/visitor/messages', {
+      token: A.token,
       body: { clientMsgId: newClientMsgId(), type: 'image', fileId },
     });
-    const channel = await t.request('POST', '/api/v1/channels', {
+    expect(sentFile.status).toBe(201);
+    await t.setStatus(X.token, 'away');
+
+    Y = await t.agent({ status: 'online', displayName: 'Yolanda' });
+    B = await t.visitor();
+    const CB = await sendAsVisitor(B.token, 'hello from B');
+    await t.setStatus(Y.token, 'away');
+
+    fx = { CA, CB, CE, X, Y, channelId: t.channelId, fileId };
+    for (const [id, agent] of [
+      [CA, X],
+      [CE, X],
+      [CB, Y],
+    ] as const) {
+      const read = await t.request('GET', `/api/v1/conversations/${id}`, { token: t.adminToken });
+      expect(read.body.conversation.agent.id).toBe(agent.id);
+    }
+
+    // The disabled agent: logged in and connected, then disabled by an admin.
+    D = await t.agent({ displayName: 'Dana' });
+    disabledSocket = await t.connect(D.token);
+    disabledSocketWorkedBefore = await request(disabledSocket, 'conversations.list', {});
+    disabledSocketDropped = nextEvent<string>(disabledSocket, 'disconnect');
+    disabledSocket.io.reconnection(false);
+    const off = await t.request('PATCH', `/api/v1/agents/${D.id}`, {
       token: t.adminToken,
-      body: { name: 'Matrix' },
+      body: { enabled: false },
     });
-    channelId = channel.body.channel.id;
+    expect(off.status).toBe(200);
+
+    sockets.visitorA = await t.connect(A.token);
+    sockets.visitorB = await t.connect(B.token);
+    sockets.agentX = await t.connect(X.token);
+    sockets.agentY = await t.connect(Y.token);
+    sockets.admin = await t.connect(t.adminToken);
+    before = await snapshot();
   });
   afterAll(() => t.close());
 
-  it('documents every registered route in docs/PROTOCOL.md', async () => {
-    const doc = await fs.readFile(new URL('../../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
-    const missing = t.app.routes.filter((r) => r.url !== '/healthz' && !doc.includes(r.url));
-    expect(missing).toEqual([]);
+  describe('coverage', () => {
+    it('has a row for every registered route, and every row is a route', () => {
+      const registered = t.app.routes.map((r) => `${r.method} ${r.url}`).sort();
+      expect(registered).toEqual(Object.keys(restMatrix).sort());
+    });
+
+    it('documents every registered route in docs/PROTOCOL.md', () => {
+      const doc = fs.readFileSync(new URL('../../../../docs/PROTOCOL.md', import.meta.url), 'utf8');
+      const missing = t.app.routes.filter((r) => r.url !== '/healthz' && !doc.includes(r.url));
+      expect(missing).toEqual([]);
+      const undocumented = Object.values(ClientEvent).filter((e) => !doc.includes(`\`${e}\``));
+      expect(undocumented).toEqual([]);
+    });
+
+    it('has a row for every client event in the protocol and every handler the server registers', () => {
+      expect(Object.keys(socketMatrix).sort()).toEqual(Object.values(ClientEvent).sort());
+      // What the server really listens to, on a visitor's and a console user's socket.
+      for (const [who, token] of [
+        ['visitor', A.token],
+        ['admin', t.adminToken],
+      ] as const) {
+        const serverSockets = [...t.app.realtime.io.of('/').sockets.values()].filter(
+          (s) => s.handshake.auth.token === token,
+        );
+        expect(serverSockets.length, who).toBeGreaterThan(0);
+        for (const s of serverSockets) {
+          const handled = s
+            .eventNames()
+            .map(String)
+            .filter((e) => !reservedSocketEvents.has(e));
+          expect(handled.sort(), who).toEqual(Object.keys(socketMatrix).sort());
+        }
+      }
+    });
   });
 
-  it('has a row for every registered route', () => {
-    const registered = t.app.routes.map((r) => `${r.method} ${r.url}`).sort();
-    expect(registered).toEqual(Object.keys(matrix).sort());
+  describe('the disabled agent', () => {
+    it('lost the live socket it had before being disabled, and cannot reconnect', async () => {
+      expect(disabledSocketWorkedBefore).toMatchObject({ ok: true });
+      expect(await disabledSocketDropped).toBe('io server disconnect');
+      expect(disabledSocket.connected).toBe(false);
+      const refused = nextEvent<Error & { data?: { code: string } }>(
+        disabledSocket,
+        'connect_error',
+      );
+      disabledSocket.connect();
+      expect((await refused).data?.code).toBe('UNAUTHENTICATED');
+      // No server-side socket of that account survived.
+      const left = [...t.app.realtime.io.of('/').sockets.values()].filter(
+        (s) => s.data.actor?.accountId === D.id,
+      );
+      expect(left).toEqual([]);
+    });
+
+    it('cannot log in again', async () => {
+      const answer = await t.request('POST', '/api/v1/auth/login', {
+        body: { username: D.username, password: D.password },
+      });
+      expect([answer.status, answer.body.error.code]).toEqual([403, 'ACCOUNT_DISABLED']);
+    });
   });
 
-  async function tokenFor(who: Who, route: string, fresh: { visitorToken: string }) {
-    if (who === 'anonymous') return undefined;
-    if (who === 'visitor') return fresh.visitorToken;
-    if (route === 'POST /api/v1/auth/logout') {
-      return who === 'admin'
-        ? t.login('admin', adminPassword)
-        : t.login(agent.username, agent.password);
+  async function tokenFor(who: Who, row: RestRow): Promise<string | undefined> {
+    switch (who) {
+      case 'anonymous':
+        return undefined;
+      case 'visitorA':
+        return A.token;
+      case 'visitorB':
+        return B.token;
+      case 'disabledAgent':
+        return D.token;
+      case 'agentX':
+        return row.freshSession ? t.login(X.username, X.password) : X.token;
+      case 'agentY':
+        return row.freshSession ? t.login(Y.username, Y.password) : Y.token;
+      case 'admin':
+        return row.freshSession ? t.login('admin', adminPassword) : t.adminToken;
     }
-    return who === 'admin' ? t.adminToken : agent.token;
   }
 
-  for (const [route, cells] of Object.entries(matrix)) {
-    for (const who of ['anonymous', 'visitor', 'agent', 'admin'] as const) {
-      const expected = cells[who];
-      it(`${route}: ${who} → ${expected === 'ok' ? 'allowed' : expected}`, async () => {
-        const [method, pattern] = route.split(' ') as [string, string];
-        const fixture =
-          consumesFixture.has(route) && expected === 'ok' && route.includes('/conversations/')
-            ? await startConversation()
-            : { visitorToken, conversationId };
-        const id = pattern.includes('/agents/')
-          ? agent.id
-          : pattern.includes('/files/')
-            ? fileId
-            : pattern.includes('/conversations/')
-              ? fixture.conversationId
-              : method === 'DELETE'
-                ? 'no-such-channel'
-                : channelId;
-        // A body that fails validation: an allowed caller gets past authorization and is told
-        // about the body (400), so nothing changes; a refused caller is stopped first.
-        const body = method === 'GET' || method === 'DELETE' ? undefined : { '': 'invalid' };
-        const token = await tokenFor(who, route, fixture);
-        const answer = await t.request(method, pattern.replace(':id', id), {
-          ...(token ? { token } : {}),
-          ...(body ? { body } : {}),
+  describe('REST', () => {
+    for (const [route, row] of Object.entries(restMatrix)) {
+      actors.forEach((who, column) => {
+        const cell = row.cells[column]!;
+        it(`${route} — ${who} → ${cell}`, async () => {
+          const [method, pattern] = route.split(' ') as [string, string];
+          const id = row.id?.(fx) ?? idFor(pattern);
+          const url =
+            pattern.replace(':id', id).replace('*', 'somewhere') + (row.query?.(fx) ?? '');
+          const body =
+            row.body?.(fx) ?? (['GET', 'DELETE'].includes(method) ? undefined : invalidBody);
+          const token = await tokenFor(who, row);
+          const answer = await t.request(method, url, {
+            ...(token ? { token } : {}),
+            ...(body !== undefined ? { body } : {}),
+          });
+          const what = `${answer.status} ${JSON.stringify(answer.body)?.slice(0, 300)}`;
+          const [status, code] =
+            cell === 401
+              ? [401, 'UNAUTHENTICATED']
+              : cell === 403
+                ? [403, 'FORBIDDEN']
+                : typeof cell === 'string'
+                  ? [Number(cell.split(' ')[0]), cell.split(' ')[1]]
+                  : [cell, undefined];
+          expect(answer.status, what).toBe(status);
+          if (code !== undefined) expect(ErrorBody.parse(answer.body).error.code, what).toBe(code);
+          if (cell === 201 && route === 'POST /api/v1/conversations/:id/messages') {
+            expectedNewMessages.CA += 1;
+          }
+          // A refused caller learns nothing about the conversation.
+          if (cell === 401 || cell === 403) expect(what).not.toContain(secretText);
         });
-        if (expected === 'ok') {
-          expect(answer.status, JSON.stringify(answer.body)).toBeLessThan(500);
-          expect([401, 403]).not.toContain(answer.status);
-        } else {
-          expect(answer.status).toBe(expected);
-          expect(answer.body.error.code).toBe(expected === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN');
-        }
       });
     }
+
+    function idFor(pattern: string): string {
+      if (pattern.includes('/conversations/')) return fx.CA;
+      if (pattern.includes('/files/')) return fx.fileId;
+      if (pattern.includes('/agents/')) return fx.X.id;
+      return fx.channelId;
+    }
+  });
+
+  /**
+   * Speaks the Socket.IO protocol by hand so that the event can be sent after the handshake was
+   * refused, as a client ignoring `connect_error` would.
+   */
+  async function refusedConnection(token: string | undefined, event: string, payload: unknown) {
+    const manager = new Manager(t.url, {
+      autoConnect: false,
+      reconnection: false,
+      transports: ['websocket'],
+    });
+    await new Promise<void>((resolve, reject) =>
+      manager.open((error) => (error ? reject(error) : resolve())),
+    );
+    const packets: { type: number; data?: any }[] = [];
+    manager.on('packet', (packet) => packets.push(packet));
+    const closed = new Promise<string>((resolve) => manager.on('close', resolve));
+    const engine = manager.engine as unknown as { write(data: string): void };
+    engine.write(`0${JSON.stringify(token === undefined ? {} : { token })}`);
+    const deadline = Date.now() + 5000;
+    while (!packets.some((p) => p.type === 4) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // 2 = EVENT, with ack id 1.
+    engine.write(`21${JSON.stringify([event, payload])}`);
+    const reason = await closed;
+    return { packets, reason };
   }
 
-  it('left every fixture as it was: refused calls changed nothing', async () => {
-    const read = await t.request('GET', `/api/v1/agents/${agent.id}`, { token: t.adminToken });
-    expect(read.body.agent.enabled).toBe(true);
-    const channel = await t.request('GET', `/api/v1/channels/${channelId}`, {
-      token: t.adminToken,
+  describe('sockets', () => {
+    for (const [event, row] of Object.entries(socketMatrix)) {
+      actors.forEach((who, column) => {
+        const cell = row.cells[column]!;
+        it(`${event} — ${who} → ${cell}`, async () => {
+          if (who === 'anonymous' || who === 'disabledAgent') {
+            expect(cell).toBe('UNAUTHENTICATED');
+            const { packets, reason } = await refusedConnection(
+              who === 'anonymous' ? undefined : D.token,
+              event,
+              row.payload(fx),
+            );
+            // The handshake is refused (4 = CONNECT_ERROR)...
+            expect(packets[0]).toMatchObject({
+              type: 4,
+              data: { data: { code: 'UNAUTHENTICATED' } },
+            });
+            // ...and the event sent anyway closes the connection unanswered (3 = ACK).
+            expect(reason).toBe('transport close');
+            expect(packets.map((p) => p.type)).toEqual([4]);
+            return;
+          }
+          const ack = await request(sockets[who], event, row.payload(fx));
+          if (cell === 'ok') {
+            expect(ack.ok, JSON.stringify(ack)).toBe(true);
+            row.check?.(ack, who, fx);
+            if (event === 'message.send') {
+              expectedNewMessages[who === 'visitorB' ? 'CB' : 'CA'] += 1;
+            }
+          } else {
+            const refusal = AckError.safeParse(ack);
+            expect(refusal.success, JSON.stringify(ack)).toBe(true);
+            expect(refusal.data!.error.code, JSON.stringify(ack)).toBe(cell);
+            if (cell === 'FORBIDDEN') expect(JSON.stringify(ack)).not.toContain(secretText);
+          }
+        });
+      });
+    }
+  });
+
+  it('after every cell: only the allowed writes happened, and the fixtures are as they were', async () => {
+    const after = await snapshot();
+    const lastSeq = (id: string) => before.conversations.find((c) => c.id === id)!.last_seq;
+    const expected = {
+      ...before,
+      conversations: before.conversations.map((c) =>
+        c.id === fx.CA
+          ? { ...c, last_seq: lastSeq(fx.CA) + expectedNewMessages.CA }
+          : c.id === fx.CB
+            ? { ...c, last_seq: lastSeq(fx.CB) + expectedNewMessages.CB }
+            : c,
+      ),
+      messages: before.messages + expectedNewMessages.CA + expectedNewMessages.CB,
+    };
+    // X sent once over REST; A, B and X once over the socket.
+    expect(expectedNewMessages).toEqual({ CA: 3, CB: 1 });
+    expect(after).toEqual(expected);
+    const ca = after.conversations.find((c) => c.id === fx.CA)!;
+    expect(ca).toMatchObject({ state: 'active', agent_id: X.id });
+    expect(after.accounts.find((a) => a.id === D.id)!.disabled_at).not.toBeNull();
+  });
+
+  /**
+   * A socket holds the role its account had when it connected: a role change drops the
+   * account's sockets (the console reconnects with the new role), as disabling does.
+   */
+  describe('an admin demoted to agent', () => {
+    let former: Awaited<ReturnType<LiveApp['createAccount']>>;
+    let formerSocket: Socket;
+
+    it('is refused over REST at once', async () => {
+      former = await t.createAccount({ role: 'admin', displayName: 'Former admin' });
+      formerSocket = await t.connect(former.token);
+      expect(await request(formerSocket, 'messages.list', { conversationId: fx.CA })).toMatchObject(
+        { ok: true },
+      );
+      const demoted = await t.request('PATCH', `/api/v1/agents/${former.account.id}`, {
+        token: t.adminToken,
+        body: { role: 'agent' },
+      });
+      expect(demoted.status).toBe(200);
+      const rest = await t.request('GET', `/api/v1/conversations/${fx.CA}/messages`, {
+        token: former.token,
+      });
+      expect([rest.status, rest.body.error?.code]).toEqual([403, 'FORBIDDEN']);
     });
-    expect(channel.body.channel.name).toBe('Matrix');
-    const conversation = await t.request('GET', `/api/v1/conversations/${conversationId}`, {
-      token: t.adminToken,
-    });
-    expect(conversation.body.conversation).toMatchObject({
-      state: 'active',
-      lastSeq: 4,
-      agent: { id: agent.id },
+
+    it('loses the admin powers of the socket it had open', async () => {
+      expect(former).toBeDefined();
+      const heard = record(formerSocket, 'message.created');
+      // A writes in CA; once an admin socket heard it, the former admin's would have too.
+      const adminHeard = nextEvent(
+        sockets.admin,
+        'message.created',
+        (p: any) => p.message.conversationId === fx.CA,
+      );
+      await sendAsVisitor(A.token, 'after the demotion');
+      await adminHeard;
+      const answer = formerSocket.connected
+        ? await request(formerSocket, 'messages.list', { conversationId: fx.CA })
+        : { ok: false };
+      expect(answer.ok).toBe(false);
+      expect(heard).toEqual([]);
     });
   });
 });
