@@ -22,7 +22,7 @@ import type { DomainContext, MediaSettings } from './domain/context.js';
 import { SerialGate } from './domain/serialGate.js';
 import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
-import { installErrorHandling } from './http/errors.js';
+import { answerFrameworkError, installErrorHandling } from './http/errors.js';
 import { agentRoutes } from './http/routes/agents.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { authRoutes } from './http/routes/auth.js';
@@ -133,6 +133,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // What the router refuses before any hook (a path that is not UTF-8, an over-long
+    // parameter) leaves in our error shape too.
+    frameworkErrors: answerFrameworkError,
   });
   let redis: Redis | undefined;
   if (config.redisUrl) {

@@ -19,7 +19,9 @@ export type DomainEvent =
   | { type: 'agent.status'; presence: AgentPresence }
   /** Every session of an account ended (disabled, password reset), or all but one. */
   | { type: 'account.sessionsEnded'; accountId: string; exceptSessionId?: string }
-  | { type: 'session.ended'; sessionId: string };
+  | { type: 'session.ended'; sessionId: string }
+  /** An account's role changed: its live sockets must reconnect to hold the new role's rooms. */
+  | { type: 'account.roleChanged'; accountId: string };
 
 export interface Outcome<T> {
   value: T;

@@ -145,6 +145,9 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
           ...(event.exceptSessionId ? { except: [rooms.session(event.exceptSessionId)] } : {}),
         },
       ];
+    case 'account.roleChanged':
+      // The console checks its session on such a disconnect and reconnects with the new role.
+      return [{ kind: 'disconnect', rooms: [rooms.agent(event.accountId)] }];
     case 'session.ended':
       return [{ kind: 'disconnect', rooms: [rooms.session(event.sessionId)] }];
   }

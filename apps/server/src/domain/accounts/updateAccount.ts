@@ -54,6 +54,9 @@ export async function updateAccount(
     if (disabling) {
       await revokeSessionsOf(trx, accountId);
       events.push({ type: 'account.sessionsEnded', accountId });
+    } else if (input.role !== undefined && input.role !== current.role) {
+      // A socket holds the rooms and powers of the role it connected with.
+      events.push({ type: 'account.roleChanged', accountId });
     }
     const updated = await findAccountOrThrow(trx, accountId);
     await auditAccountUpdate(trx, actor, current, updated, now);

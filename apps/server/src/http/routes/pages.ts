@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Id } from '@servicesystem/protocol';
 import { AppError } from '../../domain/errors.js';
 import { frameAncestorsOfChannel } from '../../domain/channels/frameAncestors.js';
 import type { RouteDeps } from './deps.js';
@@ -59,12 +60,10 @@ export async function pageRoutes(app: FastifyInstance, deps?: RouteDeps): Promis
   app.get('/chat/*', async (request, reply) => {
     const relative = (request.params as { '*': string })['*'];
     if (!relative.startsWith('assets/')) {
-      const channel = (request.query as Record<string, unknown>).channel;
+      // Not a valid id (a NUL, say): no channel, so only our own origin may frame the page.
+      const channel = Id.safeParse((request.query as Record<string, unknown>).channel);
       const origins = deps
-        ? await frameAncestorsOfChannel(
-            deps.ctx.db,
-            typeof channel === 'string' ? channel : undefined,
-          )
+        ? await frameAncestorsOfChannel(deps.ctx.db, channel.success ? channel.data : undefined)
         : [];
       const csp = String(reply.getHeader('content-security-policy') ?? '')
         .split(';')
