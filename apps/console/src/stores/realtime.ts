@@ -48,7 +48,13 @@ export function startRealtime(): void {
       // The server closed it: the session ended, or the server restarts. Check which.
       if (reason === 'io server disconnect') {
         api.me().then(
-          () => resume(),
+          ({ account }) => {
+            // A role change also ends the socket: take the new role and its home page.
+            const roleChanged = session.account?.role !== account.role;
+            session.account = account;
+            if (roleChanged) void router.replace('/');
+            resume();
+          },
           () => signedOut(),
         );
       }

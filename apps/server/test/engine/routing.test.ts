@@ -16,6 +16,7 @@ import {
   type Message,
 } from '@servicesystem/protocol';
 import {
+  eventually,
   newClientMsgId,
   nextEvent,
   request,
@@ -321,12 +322,16 @@ describe('routing', () => {
       body: { status: 'online' },
     });
     expect(refused.status).toBe(403);
+    // The role change drops the account's sockets; its next connection holds an admin's rooms.
+    await eventually(() => expect(promoted.socket.connected).toBe(false));
+    const asAdmin = watch(await t.connect(promoted.token), 'console');
 
     const visitor = await visitorClient(t);
     const { conversation } = await say(visitor);
     expect(conversation).toMatchObject({ state: 'queued', agent: null, queuePosition: 1 });
-    await flush(promoted);
-    expect(lastUpdate(promoted, conversation.id)?.agent ?? null).toBeNull();
+    await flush(asAdmin);
+    // An admin watches the queue: it hears the conversation, never as its agent.
+    expect(lastUpdate(asAdmin, conversation.id)).toMatchObject({ state: 'queued', agent: null });
   });
 
   it('an agent at their cap gets no more; the least loaded agent wins', async () => {
