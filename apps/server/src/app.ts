@@ -87,7 +87,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
   const ctx: DomainContext = {
     db: db.kysely,
     engine: db.engine,
-    write: createWrites(db.kysely, db.engine),
+    write: createWrites(db),
     now,
     sessionIdleMs: config.sessionIdleDays * 24 * 60 * 60 * 1000,
     loginThrottle: new LoginThrottle(

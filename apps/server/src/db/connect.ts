@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
@@ -13,6 +14,9 @@ export interface Db {
   kysely: Kysely<Database>;
   /** Answers true when the database answers a trivial query in time. */
   ping(): Promise<boolean>;
+  /** SQLite: makes everything committed so far durable (fdatasync of the write-ahead log, on a
+   * libuv thread), for commits made with synchronous=NORMAL. */
+  flushLog?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +34,7 @@ function connectSqlite(file: string): Db {
   handle.pragma('journal_mode = WAL');
   // FULL: a commit survives power loss as well as a crash; an acknowledged message is never lost.
   handle.pragma('synchronous = FULL');
+  let log: Promise<FileHandle> | undefined;
   handle.pragma('foreign_keys = ON');
   handle.pragma('busy_timeout = 5000');
   const kysely = new Kysely<Database>({
@@ -40,10 +45,21 @@ function connectSqlite(file: string): Db {
     engine: 'sqlite',
     kysely,
     ping: () => (closed || !handle.open ? Promise.resolve(false) : answersInTime(kysely)),
+    async flushLog() {
+      // fsync works on any descriptor of the file; the log exists once anything was written.
+      log ??= fsp.open(`${file}-wal`, 'r+');
+      try {
+        await (await log).datasync();
+      } catch (error) {
+        log = undefined;
+        throw error;
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
       await kysely.destroy();
+      await (await log?.catch(() => undefined))?.close();
     },
   };
 }

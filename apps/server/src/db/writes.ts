@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Engine } from './connect.js';
+import type { Db } from './connect.js';
 import type { Database } from './schema.js';
 
 /** Runs `work` in a transaction and answers its result once that transaction has committed. */
@@ -8,22 +8,31 @@ export type RunWrite = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promi
 /**
  * How the domain writes. On PostgreSQL every write is its own transaction: the server already
  * groups the WAL flushes of commits that land together. On SQLite the one connection would
- * otherwise pay one fsync per write (synchronous=FULL), so writes that arrive in the same turn of
- * the event loop share one transaction and one commit: group commit.
+ * otherwise pay one fsync per write, so writes that arrive in the same turn of the event loop
+ * share one transaction and one commit: group commit.
  *
  * Each write in a group runs in its own savepoint: one that throws is rolled back alone and its
- * caller gets its error; the others commit. Every caller is answered only after the commit (or its
- * failure), so nothing is acknowledged before it is durable. A write must not wait for another
- * write or for a query outside its transaction (the connection is busy with the group).
+ * caller gets its error; the others commit. The group's COMMIT does not wait for the disk
+ * (synchronous=NORMAL for that one commit); the write-ahead log is then flushed with fdatasync on
+ * a libuv thread while the event loop goes on, and only then is any caller answered. So nothing is
+ * acknowledged before it is durable, and the event loop never blocks on the disk for a group.
+ * Every other write (outside ctx.write) commits with synchronous=FULL as before.
+ *
+ * A write must not wait for another write or for a query outside its transaction (the connection
+ * is busy with the group).
  */
-export function createWrites(db: Kysely<Database>, engine: Engine): RunWrite {
-  if (engine === 'postgres') return (work) => db.transaction().execute(work);
-  return new GroupCommit(db).run;
+export function createWrites(db: Db): RunWrite {
+  if (db.engine === 'postgres') return (work) => db.kysely.transaction().execute(work);
+  const flushLog = db.flushLog;
+  if (!flushLog) throw new Error('SQLite needs flushLog for group commit');
+  return new GroupCommit(db.kysely, flushLog).run;
 }
+
+type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 interface Pending {
   work: (trx: Kysely<Database>) => Promise<unknown>;
-  settle: (result: { ok: true; value: unknown } | { ok: false; error: unknown }) => void;
+  settle: (result: Result) => void;
 }
 
 /** At most this many writes share a commit, so one group never holds the connection for long. */
@@ -32,8 +41,13 @@ const maxGroup = 256;
 class GroupCommit {
   private readonly waiting: Pending[] = [];
   private flushing = false;
+  /** The previous group's answers: groups are answered in the order they committed. */
+  private answered: Promise<void> = Promise.resolve();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly flushLog: () => Promise<void>,
+  ) {}
 
   readonly run: RunWrite = <T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -53,44 +67,56 @@ class GroupCommit {
 
   private async flush(): Promise<void> {
     const group = this.waiting.splice(0, maxGroup);
-    const results = await this.commitGroup(group);
-    group.forEach((pending, index) => pending.settle(results[index]!));
+    const { committed, results } = await this.commitGroup(group);
+    // The next group may run while this one's log reaches the disk.
     this.flushing = false;
     if (this.waiting.length > 0) this.schedule();
+    const durable = committed ? this.flushLog().then(() => results) : Promise.resolve(results);
+    const previous = this.answered;
+    this.answered = durable
+      .catch((error: unknown) => group.map((): Result => ({ ok: false, error })))
+      .then(async (final) => {
+        await previous;
+        group.forEach((pending, index) => pending.settle(final[index]!));
+      });
   }
 
-  private async commitGroup(
-    group: Pending[],
-  ): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
-    const results: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
-    let trx;
+  private async commitGroup(group: Pending[]): Promise<{ committed: boolean; results: Result[] }> {
+    const failed = (error: unknown) => ({
+      committed: false,
+      results: group.map((): Result => ({ ok: false, error })),
+    });
     try {
-      trx = await this.db.startTransaction().execute();
-    } catch (error) {
-      return group.map(() => ({ ok: false, error }));
-    }
-    try {
-      for (const pending of group) {
-        await sql`savepoint w`.execute(trx);
+      return await this.db.connection().execute(async (conn) => {
+        await sql`pragma synchronous = normal`.execute(conn);
         try {
-          const value = await pending.work(trx);
-          await sql`release savepoint w`.execute(trx);
-          results.push({ ok: true, value });
+          await sql`begin`.execute(conn);
+          const results: Result[] = [];
+          for (const pending of group) {
+            await sql`savepoint w`.execute(conn);
+            try {
+              const value = await pending.work(conn);
+              await sql`release savepoint w`.execute(conn);
+              results.push({ ok: true, value });
+            } catch (error) {
+              // If even the rollback fails, the transaction is unusable: the outer catch fails all.
+              await sql`rollback to savepoint w`.execute(conn);
+              await sql`release savepoint w`.execute(conn);
+              results.push({ ok: false, error });
+            }
+          }
+          await sql`commit`.execute(conn);
+          return { committed: true, results };
         } catch (error) {
-          // If even the rollback fails, the transaction is unusable: the outer catch fails all.
-          await sql`rollback to savepoint w`.execute(trx);
-          await sql`release savepoint w`.execute(trx);
-          results.push({ ok: false, error });
+          await sql`rollback`.execute(conn).catch(() => undefined);
+          return failed(error);
+        } finally {
+          // Before the connection is free again: every other write waits for the disk.
+          await sql`pragma synchronous = full`.execute(conn);
         }
-      }
-      await trx.commit().execute();
-      return results;
+      });
     } catch (error) {
-      await trx
-        .rollback()
-        .execute()
-        .catch(() => undefined);
-      return group.map(() => ({ ok: false, error }));
+      return failed(error);
     }
   }
 }

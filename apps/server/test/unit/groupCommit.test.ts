@@ -34,7 +34,7 @@ beforeAll(async () => {
   await sql`create table child (parent integer references t (n) deferrable initially deferred)`.execute(
     db.kysely,
   );
-  write = createWrites(db.kysely, 'sqlite');
+  write = createWrites(db);
   witness = new BetterSqlite3(file, { readonly: true });
 });
 
@@ -92,4 +92,26 @@ it('a failed commit fails every write of its group, keeps none, and the next gro
 
   await write((trx) => insert(trx, 202));
   expect(committed()).toEqual([...before, 202]);
+});
+
+it('answers nobody before the log is flushed to disk, and fails the group if that fails', async () => {
+  let release!: (outcome: Error | undefined) => void;
+  const gate = new Promise<Error | undefined>((resolve) => (release = resolve));
+  const gated = createWrites({
+    ...db,
+    flushLog: async () => {
+      const failure = await gate;
+      if (failure) throw failure;
+      await db.flushLog!();
+    },
+  });
+  let answered = 0;
+  const writes = [300, 301].map((n) => gated((trx) => insert(trx, n)).finally(() => answered++));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Committed (another connection sees the rows) but not yet durable: nobody was answered.
+  expect(committed().slice(-2)).toEqual([300, 301]);
+  expect(answered).toBe(0);
+  release(new Error('disk gone'));
+  const outcomes = await Promise.allSettled(writes);
+  expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
 });
