@@ -7,27 +7,9 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
-import { e2eAdmin, startE2eServer, type E2eServer } from './support/server.js';
+import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 const viewport = { width: 1280, height: 720 };
-
-async function rest(
-  server: E2eServer,
-  method: string,
-  route: string,
-  token?: string,
-  body?: unknown,
-) {
-  const response = await fetch(`${server.url}${route}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return (await response.json()) as Record<string, any>;
-}
 
 /** A visitor's socket that records every message it receives. */
 async function visitorSocket(server: E2eServer, channelId: string, name?: string) {

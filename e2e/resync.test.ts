@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTcpProxy } from '../apps/server/test/support/tcpProxy.js';
 import { launchBrowser } from './support/browser.js';
-import { startE2eServer, type E2eServer } from './support/server.js';
+import { rest as restCall, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
  * The resync after a reconnect must fetch everything stored while the client was away, even when
@@ -53,19 +53,8 @@ describe('resync after a reconnect, with a live message racing the catch-up', ()
   let channelId: string;
   let adminToken: string;
 
-  const rest = async (method: string, route: string, token?: string, body?: unknown) => {
-    const response = await fetch(`${server.url}${route}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const json = (await response.json()) as any;
-    if (!response.ok) throw new Error(`${method} ${route}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const rest = (method: string, route: string, token?: string, body?: unknown) =>
+    restCall(server, method, route, token, body);
 
   /** A socket.io client (agent or visitor) that sends text messages and records what it gets. */
   async function client(auth: { token: string }) {

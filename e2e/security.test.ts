@@ -3,7 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, screenshot } from './support/browser.js';
-import { e2eAdmin, startE2eServer, type E2eServer } from './support/server.js';
+import { e2eAdmin, rest as restCall, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
  * Stored XSS, in the real browser under the real Content-Security-Policy: markup written by one
@@ -114,19 +114,8 @@ describe('stored XSS, in Chromium under the CSP', () => {
   let channel: { id: string; identitySecret: string };
   let alice: { id: string; token: string };
 
-  const api = async (method: string, route: string, token?: string, body?: unknown) => {
-    const response = await fetch(`${server.url}${route}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const json = (await response.json().catch(() => ({}))) as any;
-    if (!response.ok) throw new Error(`${method} ${route}: ${JSON.stringify(json)}`);
-    return json;
-  };
+  const api = (method: string, route: string, token?: string, body?: unknown) =>
+    restCall(server, method, route, token, body);
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startE2eServer(), launchBrowser()]);

@@ -102,3 +102,25 @@ export async function startE2eServer(
     },
   };
 }
+
+/** A JSON call to the server's REST API; throws with the answer when it is not a 2xx. */
+export async function rest(
+  server: E2eServer,
+  method: string,
+  route: string,
+  token?: string,
+  body?: unknown,
+): Promise<any> {
+  const response = await fetch(`${server.url}${route}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await response.json().catch(() => ({}))) as unknown;
+  if (!response.ok)
+    throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
