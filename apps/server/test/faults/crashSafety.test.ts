@@ -242,12 +242,13 @@ describe.each(['sqlite', 'postgres'] as const)('a server killed mid-burst (%s)',
 
     // A client that lost its acks (a reload with a saved outbox) sends again what was stored
     // before the crash: the stored message is answered, nothing is written or announced again.
-    const replays = visitorSockets.flatMap((socket, v) =>
-      outgoing[v]!.filter((out) => out.ackedBeforeCrash)
-        .slice(0, 2)
-        .map((out) => ({ socket, out })),
-    );
-    expect(replays.length).toBeGreaterThanOrEqual(visitorCount);
+    // (Visitors do not progress evenly: some had few acks before the crash. Take 40 of the 400.)
+    const replays = visitorSockets
+      .flatMap((socket, v) =>
+        outgoing[v]!.filter((out) => out.ackedBeforeCrash).map((out) => ({ socket, out })),
+      )
+      .slice(0, 2 * visitorCount);
+    expect(replays).toHaveLength(2 * visitorCount);
     for (const { socket, out } of replays) {
       const again = await request(socket, 'message.send', {
         clientMsgId: out.clientMsgId,
