@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { prepared } from '../../db/prepared.js';
 import type { ConversationsTable, Database, MessagesTable } from '../../db/schema.js';
 import type { AttachmentSnapshot } from '../presenters/file.js';
 
@@ -41,10 +42,16 @@ export async function appendToConversation(
   now: number,
   input: NewMessage,
 ): Promise<Appended | undefined> {
-  const advanced = await advance(trx, now, input).executeTakeFirst();
+  const { sender, guard } = input;
+  const shape = { senderType: sender.type, states: guard?.states, byAgent: !!guard?.agentId };
+  const [advanced] = await preparedAdvance(shape)(trx, {
+    id: input.conversationId,
+    now,
+    agentId: guard?.agentId ?? null,
+  });
   if (!advanced) return undefined;
   const message = messageRow(input, advanced.last_seq, now);
-  await trx.insertInto('messages').values(message).execute();
+  await insertMessage(trx, message);
   return { message, conversation: advanced };
 }
 
@@ -67,7 +74,15 @@ export async function appendInOneStatement(
         : sql`${message[column]}`,
   );
   const { rows } = await sql<ConversationsTable>`
-    with c as (${advance(db, now, input)}),
+    with c as (${advance(
+      db,
+      {
+        senderType: input.sender.type,
+        states: input.guard?.states,
+        byAgent: !!input.guard?.agentId,
+      },
+      { id: input.conversationId, now, agentId: input.guard?.agentId ?? null },
+    )}),
     m as (
       insert into messages (${sql.join(columns.map((column) => sql.ref(column)))})
       select ${sql.join(values)} from c
@@ -83,27 +98,76 @@ export interface Appended {
   conversation: ConversationsTable;
 }
 
+/** Which update an append runs: by the sender's side and the guard. */
+interface AdvanceShape {
+  senderType: NewMessage['sender']['type'];
+  states: ConversationsTable['state'][] | undefined;
+  byAgent: boolean;
+}
+
+interface AdvanceValues {
+  id: string;
+  now: number;
+  agentId: string | null;
+}
+
 /** Takes the conversation's next seq, if the guard holds; answers the updated row. */
-function advance(db: Kysely<Database>, now: number, input: NewMessage) {
-  const { sender, guard } = input;
+function advance(db: Kysely<Database>, shape: AdvanceShape, values: AdvanceValues) {
   let update = db
     .updateTable('conversations')
     .set((eb) => ({
       last_seq: eb('last_seq', '+', 1),
-      last_activity_at: now,
-      ...(sender.type === 'visitor' ? { visitor_read_seq: eb('last_seq', '+', 1) } : {}),
-      ...(sender.type === 'agent'
+      last_activity_at: values.now,
+      ...(shape.senderType === 'visitor' ? { visitor_read_seq: eb('last_seq', '+', 1) } : {}),
+      ...(shape.senderType === 'agent'
         ? {
             agent_read_seq: eb('last_seq', '+', 1),
-            first_response_at: eb.fn.coalesce('first_response_at', eb.val(now)),
+            first_response_at: eb.fn.coalesce('first_response_at', eb.val(values.now)),
           }
         : {}),
     }))
-    .where('id', '=', input.conversationId);
-  if (guard) update = update.where('state', 'in', guard.states);
-  if (guard?.agentId) update = update.where('agent_id', '=', guard.agentId);
+    .where('id', '=', values.id);
+  if (shape.states) update = update.where('state', 'in', shape.states);
+  if (shape.byAgent) update = update.where('agent_id', '=', values.agentId);
   return update.returningAll();
 }
+
+/** `advance`, compiled once per shape (appends are the hottest writes). */
+const advanceByShape = new Map<string, ReturnType<typeof prepareAdvance>>();
+function prepareAdvance(shape: AdvanceShape) {
+  return prepared<{ id: string; now: number; agentId: string | null }, ConversationsTable>(
+    (db, slot) =>
+      advance(db, shape, { id: slot('id'), now: slot('now'), agentId: slot('agentId') }),
+  );
+}
+function preparedAdvance(shape: AdvanceShape) {
+  const key = `${shape.senderType}|${shape.states?.join(',') ?? '*'}|${shape.byAgent}`;
+  let query = advanceByShape.get(key);
+  if (!query) {
+    query = prepareAdvance(shape);
+    advanceByShape.set(key, query);
+  }
+  return query;
+}
+
+const insertMessage = prepared<MessagesTable, never>((db, slot) =>
+  db.insertInto('messages').values({
+    id: slot('id'),
+    conversation_id: slot('conversation_id'),
+    seq: slot('seq'),
+    sender_type: slot('sender_type'),
+    sender_id: slot('sender_id'),
+    sender_name: slot('sender_name'),
+    sender_avatar_url: slot('sender_avatar_url'),
+    type: slot('type'),
+    body: slot('body'),
+    meta: slot('meta'),
+    attachment_id: slot('attachment_id'),
+    attachment: slot('attachment'),
+    client_msg_id: slot('client_msg_id'),
+    created_at: slot('created_at'),
+  }),
+);
 
 export function messageRow(input: NewMessage, seq: number, now: number): MessagesTable {
   const { sender } = input;

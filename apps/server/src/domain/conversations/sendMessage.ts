@@ -11,7 +11,7 @@ import type {
 } from '../../db/schema.js';
 import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
@@ -24,6 +24,7 @@ import {
   messageRow,
   systemSender,
 } from './appendMessage.js';
+import { prepared } from '../../db/prepared.js';
 import type { RunWrite } from '../../db/writes.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import {
@@ -397,27 +398,42 @@ async function appendForVisitorOnPostgres(
  * In one query (one round trip on PostgreSQL): the visitor, their open conversation and its agent,
  * and the message this send already stored, if it is a retry.
  */
+const sendStateQuery = prepared<{ visitorId: string; clientMsgId: string }, SendStateRow>(
+  (db, slot) =>
+    db
+      .selectFrom('visitors as v')
+      .leftJoin('conversations as c', (join) =>
+        // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
+        join.onRef('c.visitor_id', '=', 'v.id').on('c.state', '!=', sql.lit('ended')),
+      )
+      .leftJoin('accounts as a', 'a.id', 'c.agent_id')
+      .leftJoin('messages as m', (join) =>
+        join
+          .on('m.sender_id', '=', slot('visitorId'))
+          .on('m.client_msg_id', '=', slot('clientMsgId')),
+      )
+      .selectAll('v')
+      .select([
+        'c.id as open_id',
+        'a.id as open_agent_id',
+        'a.display_name as open_agent_name',
+        'a.avatar_url as open_agent_avatar_url',
+        'm.id as stored_id',
+      ])
+      .where('v.id', '=', slot('visitorId')),
+);
+
+type SendStateRow = VisitorsTable & {
+  open_id: string | null;
+  open_agent_id: string | null;
+  open_agent_name: string | null;
+  open_agent_avatar_url: string | null;
+  stored_id: string | null;
+};
+
 async function visitorSendState(trx: Kysely<Database>, visitorId: string, input: SendMessageInput) {
-  const row = await trx
-    .selectFrom('visitors as v')
-    .leftJoin('conversations as c', (join) =>
-      // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
-      join.onRef('c.visitor_id', '=', 'v.id').on('c.state', '!=', sql.lit('ended')),
-    )
-    .leftJoin('accounts as a', 'a.id', 'c.agent_id')
-    .leftJoin('messages as m', (join) =>
-      join.on('m.sender_id', '=', visitorId).on('m.client_msg_id', '=', input.clientMsgId),
-    )
-    .selectAll('v')
-    .select([
-      'c.id as open_id',
-      'a.id as open_agent_id',
-      'a.display_name as open_agent_name',
-      'a.avatar_url as open_agent_avatar_url',
-      'm.id as stored_id',
-    ])
-    .where('v.id', '=', visitorId)
-    .executeTakeFirstOrThrow();
+  const [row] = await sendStateQuery(trx, { visitorId, clientMsgId: input.clientMsgId });
+  if (!row) throw notFound('The visitor');
   const {
     open_id: openId,
     open_agent_id: agentId,
