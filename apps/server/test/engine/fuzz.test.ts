@@ -1,12 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import type { Kysely } from 'kysely';
-import sharp from 'sharp';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckError, ClientEvent, ErrorBody, ErrorCode } from '@servicesystem/protocol';
 import { httpStatusOf } from '../../src/http/errors.js';
-import { request, startLiveApp, type LiveApp } from '../support/liveApp.js';
+import { request, smallPng, startLiveApp, uploadPng, type LiveApp } from '../support/liveApp.js';
 
 /**
  * Property-based fuzzing of every REST route and every client → server socket event: generated
@@ -1229,18 +1228,7 @@ describe('fuzzing every route and socket event', () => {
     const CA = (await send({ clientMsgId: 'fixture-2', type: 'text', body: 'second' })).conversation
       .id as string;
 
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
-      .png()
-      .toBuffer();
-    const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(png)]), 'dot.png');
-    const uploaded = await fetch(`${t.url}/api/v1/uploads`, {
-      method: 'POST',
-      body: form,
-      headers: { authorization: `Bearer ${A.token}` },
-    });
-    expect(uploaded.status).toBe(201);
-    const fileId = ((await uploaded.json()) as { file: { id: string } }).file.id;
+    const fileId = await uploadPng(t, A.token);
     const image = await send({ clientMsgId: 'fixture-3', type: 'image', fileId });
     const signed = new URL(image.message.attachment.url as string, t.url).searchParams;
 
@@ -1275,7 +1263,7 @@ describe('fuzzing every route and socket event', () => {
       victimId: victim.id,
       fileId,
       fileQuery: { exp: Number(signed.get('exp')), sig: signed.get('sig')! },
-      png,
+      png: await smallPng(),
       login: { username: login.username, password: login.password },
       passwordChanger: { token: changer.token, password: changer.password },
       logoutToken: await t.login(login.username, login.password),

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import { Manager, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckError, ClientEvent, ErrorBody, type ErrorCode } from '@servicesystem/protocol';
@@ -12,6 +11,7 @@ import {
   record,
   request,
   startLiveApp,
+  uploadPng,
   type LiveApp,
 } from '../support/liveApp.js';
 
@@ -246,18 +246,7 @@ describe('authorization matrix', () => {
     expect(CA).not.toBe(CE);
 
     // A file A sent in CA: X and admins may read it too, outsiders not.
-    const form = new FormData();
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
-      .png()
-      .toBuffer();
-    form.append('file', new Blob([new Uint8Array(png)]), 'dot.png');
-    const uploaded = await fetch(`${t.url}/api/v1/uploads`, {
-      method: 'POST',
-      body: form,
-      headers: { authorization: `Bearer ${A.token}` },
-    });
-    expect(uploaded.status).toBe(201);
-    const fileId = ((await uploaded.json()) as { file: { id: string } }).file.id;
+    const fileId = await uploadPng(t, A.token);
     const sentFile = await t.request('POST', '/api/v1/visitor/messages', {
       token: A.token,
       body: { clientMsgId: newClientMsgId(), type: 'image', fileId },

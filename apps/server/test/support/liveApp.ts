@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from './testApp.js';
 import type { TestDatabase } from './testDatabase.js';
@@ -151,3 +152,25 @@ export async function eventually(
 
 let clientCounter = 0;
 export const newClientMsgId = () => `c${Date.now().toString(36)}${(clientCounter++).toString(36)}`;
+
+/** An 8×8 white PNG. */
+export function smallPng(): Promise<Buffer> {
+  return sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+    .png()
+    .toBuffer();
+}
+
+/** Uploads a small PNG as `token` over real HTTP; answers the new file's id. */
+export async function uploadPng(app: LiveApp, token: string): Promise<string> {
+  const png = await smallPng();
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(png)]), 'dot.png');
+  const uploaded = await fetch(`${app.url}/api/v1/uploads`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (uploaded.status !== 201)
+    throw new Error(`upload: ${uploaded.status} ${await uploaded.text()}`);
+  return ((await uploaded.json()) as { file: { id: string } }).file.id;
+}
