@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { api } from '../../apps/server/test/support/serverProcess.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -111,16 +112,9 @@ export async function rest(
   token?: string,
   body?: unknown,
 ): Promise<any> {
-  const response = await fetch(`${server.url}${route}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = (await response.json().catch(() => ({}))) as unknown;
-  if (!response.ok)
-    throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
+  const answer = await api(server.url, method, route, { token, body });
+  if (answer.status >= 300) {
+    throw new Error(`${method} ${route}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  }
+  return answer.body;
 }

@@ -17,6 +17,7 @@ import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createWrites } from './db/writes.js';
+import { agentsNotOffline } from './domain/agents/agentPresence.js';
 import { bootstrap, type BootstrapResult } from './domain/bootstrap.js';
 import type { DomainContext, MediaSettings } from './domain/context.js';
 import { SerialGate } from './domain/serialGate.js';
@@ -239,13 +240,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   // Agents a previous run left online get the grace period to reconnect, then go offline.
   // (With Redis, every node's presence sweep does this across nodes.)
-  const leftOnline = await ctx.db
-    .selectFrom('accounts')
-    .select('id')
-    .where('role', '=', 'agent')
-    .where('status', '!=', 'offline')
-    .execute();
-  if (!redis) realtime.connections.expectReconnect(leftOnline.map((row) => row.id));
+  if (!redis) realtime.connections.expectReconnect(await agentsNotOffline(ctx.db));
 
   return { http, db, ctx, realtime, bootstrap: bootstrapResult, routes };
 }

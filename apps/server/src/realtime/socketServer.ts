@@ -5,6 +5,7 @@ import { fastifyCookie } from '@fastify/cookie';
 import { comesFromOwnSite, isOwnOrigin } from '../auth/requestOrigin.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
 import { channelOrigins, frameAncestorsOfChannel } from '../domain/channels/frameAncestors.js';
+import { agentsNotOffline } from '../domain/agents/agentPresence.js';
 import { applyAgentStatus } from '../domain/agents/setAgentStatus.js';
 import type { Actor, DomainContext } from '../domain/context.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
@@ -126,13 +127,7 @@ export function createRealtime(
     sweeper = setInterval(
       () => {
         void (async () => {
-          const online = await ctx.db
-            .selectFrom('accounts')
-            .select('id')
-            .where('role', '=', 'agent')
-            .where('status', '!=', 'offline')
-            .execute();
-          for (const { id } of online) {
+          for (const id of await agentsNotOffline(ctx.db)) {
             if (await presence.lapsed(id)) await markOffline(id);
           }
         })().catch((error: unknown) => log.warn({ err: error }, 'presence sweep failed'));

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageCreatedPayload } from '@servicesystem/protocol';
 import { eventually, newClientMsgId, nextEvent, request } from '../support/liveApp.js';
 import { freePort, runNode, type Running } from '../support/processes.js';
+import { api as processApi } from '../support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
 /**
@@ -40,18 +41,8 @@ describe('two nodes on PostgreSQL + Redis', () => {
     return node;
   }
 
-  async function api(url: string, method: string, route: string, token?: string, body?: unknown) {
-    const response = await fetch(`${url}${route}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const api = (url: string, method: string, route: string, token?: string, body?: unknown) =>
+    processApi(url, method, route, { token, body });
 
   async function connect(url: string, token: string): Promise<Socket> {
     const socket = io(url, { auth: { token }, transports: ['websocket'], reconnection: false });

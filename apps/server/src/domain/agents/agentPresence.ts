@@ -37,3 +37,14 @@ export async function queryPresence(
     maxConcurrent: row.max_concurrent,
   }));
 }
+
+/** Agents whose status is not offline: those a crashed process may have left online. */
+export async function agentsNotOffline(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where('role', '=', 'agent')
+    .where('status', '!=', 'offline')
+    .execute();
+  return rows.map((row) => row.id);
+}
