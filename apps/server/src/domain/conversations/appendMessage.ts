@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { timeOrderedId } from '../../db/ids.js';
 import { prepared } from '../../db/prepared.js';
 import type { ConversationsTable, Database, MessagesTable } from '../../db/schema.js';
 import type { AttachmentSnapshot } from '../presenters/file.js';
@@ -172,7 +172,7 @@ const insertMessage = prepared<MessagesTable, never>((db, slot) =>
 export function messageRow(input: NewMessage, seq: number, now: number): MessagesTable {
   const { sender } = input;
   return {
-    id: randomUUID(),
+    id: timeOrderedId(now),
     conversation_id: input.conversationId,
     seq,
     sender_type: sender.type,

@@ -1,5 +1,5 @@
+import { timeOrderedId } from '../../db/ids.js';
 import { type Conversation, type Message, type VisitorConversation } from '@servicesystem/protocol';
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { FileUrls } from '../../auth/fileUrls.js';
@@ -262,7 +262,8 @@ async function sendAsVisitor(
       return { message: row, view, events };
     }
 
-    const conversationId = randomUUID();
+    // Time-ordered: a new conversation's messages go to the end of the (conversation, seq) index.
+    const conversationId = timeOrderedId(now);
     await trx
       .insertInto('conversations')
       .values({
