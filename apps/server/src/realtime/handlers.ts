@@ -30,7 +30,12 @@ import {
 import { AppError } from '../domain/errors.js';
 import type { Publish } from './publisher.js';
 
-type Handler<S extends z.ZodType> = (input: z.output<S>, actor: Actor) => Promise<object | null>;
+/** `acked`: the client passed an ack callback, so it will get the answer. */
+type Handler<S extends z.ZodType> = (
+  input: z.output<S>,
+  actor: Actor,
+  acked: boolean,
+) => Promise<object | null>;
 
 /** Turns any failure into an ack error with a code; nothing escapes to crash the process. */
 function ackError(error: unknown, log: FastifyBaseLogger): AckError {
@@ -109,7 +114,7 @@ export function registerHandlers(
         return;
       }
       try {
-        const data = await handle(parsed.data, actor);
+        const data = await handle(parsed.data, actor, typeof ack === 'function');
         reply({ ok: true, ...(data ?? {}) });
       } catch (error) {
         reply(ackError(error, log));
@@ -117,9 +122,13 @@ export function registerHandlers(
     });
   }
 
-  on(ClientEvent.SendMessage, SocketSendMessage, async (input, who) => {
+  on(ClientEvent.SendMessage, SocketSendMessage, async (input, who, acked) => {
     const outcome = await sendMessage(ctx, who, input);
-    publish(outcome.events);
+    // The ack carries the message: this socket does not get it a second time as an event.
+    publish(
+      outcome.events,
+      acked ? { socketId: socket.id, messageId: outcome.value.message.id } : undefined,
+    );
     return { message: outcome.value.message, conversation: outcome.value.conversation };
   });
 

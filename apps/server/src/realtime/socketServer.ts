@@ -98,7 +98,7 @@ export function createRealtime(
         }
       : {}),
   });
-  const publish = createPublisher(io, ctx.fileUrls);
+  const publish = createPublisher(io, ctx.fileUrls, { clustered: redis !== undefined });
   const graceMs = options.agentOfflineGraceMs;
   const presence = redis
     ? new RedisPresence(redis.client, redis.prefix, Math.max(5000, graceMs))

@@ -154,10 +154,12 @@ describe('a new conversation', () => {
     const ofThis = (list: unknown[], audience: Audience) =>
       list.map((p) => created(p, audience)).filter((m) => m.conversationId === own.conversationId);
     await eventually(() => {
-      expect(toVisitor).toHaveLength(3);
+      expect(toVisitor).toHaveLength(2);
       expect(ofThis(toAdmin, 'console')).toHaveLength(3);
     });
-    const visitorSaw = ofThis(toVisitor, 'visitor');
+    // The sending socket has its own message in the ack, not a second time as an event.
+    expect(ofThis(toVisitor, 'visitor').map((m) => m.seq)).toEqual([1, 3]);
+    const visitorSaw = [...ofThis(toVisitor, 'visitor'), own].sort((a, b) => a.seq - b.seq);
     const adminSaw = ofThis(toAdmin, 'console');
     for (const seen of [visitorSaw, adminSaw]) {
       expect(seen.map((m) => m.seq)).toEqual([1, 2, 3]);
@@ -247,16 +249,22 @@ describe('a new conversation', () => {
     }
     expect((await conversation(id)).lastSeq).toBe(total);
 
-    // Both sides heard every new message exactly once.
+    // Both sides heard every new message exactly once: as an event, or, for what a socket sent
+    // itself, in its ack only.
     await eventually(() => {
-      expect(atVisitor).toHaveLength(sends.length);
-      expect(atAgent).toHaveLength(sends.length);
+      expect(atVisitor).toHaveLength(sends.length - perSide);
+      expect(atAgent).toHaveLength(sends.length - perSide);
     });
-    for (const [seen, audience] of [
-      [atVisitor, 'visitor'],
-      [atAgent, 'console'],
+    const ackedOn = (side: 0 | 1) =>
+      acks.slice(0, 2 * perSide).filter((_, index) => index % 2 === side);
+    for (const [seen, audience, own] of [
+      [atVisitor, 'visitor', ackedOn(0)],
+      [atAgent, 'console', ackedOn(1)],
     ] as const) {
-      const seqs = seen.map((p) => created(p, audience).seq).sort((a, b) => a - b);
+      const seqs = [
+        ...seen.map((p) => created(p, audience).seq),
+        ...own.map((a) => a.message.seq as number),
+      ].sort((a, b) => a - b);
       expect(seqs).toEqual(range(4, total));
     }
   });
@@ -444,8 +452,9 @@ describe('message text', () => {
     expect(fromAgent.message.body).toBe(more);
 
     await eventually(() => {
-      expect(atAgent.map((p) => created(p, 'console').body)).toEqual([html, more]);
-      expect(atVisitor.map((p) => created(p, 'visitor').body)).toEqual([html, more]);
+      // Each side hears the other's message; its own came back in the ack above.
+      expect(atAgent.map((p) => created(p, 'console').body)).toEqual([html]);
+      expect(atVisitor.map((p) => created(p, 'visitor').body)).toEqual([more]);
     });
     for (const token of [visitor.token, agent.token, t.adminToken]) {
       const page = await history(token, id, '?limit=2');
@@ -461,7 +470,9 @@ describe('idempotent sends', () => {
     const id = await startConversation(visitor.token);
     const visitorSocket = await t.connect(visitor.token);
     const agentSocket = await t.connect(agent.token);
+    const adminSocket = await t.connect(t.adminToken);
     const atAgent = record(agentSocket, 'message.created');
+    const atAdmin = record(adminSocket, 'message.created');
     const before = (await conversation(id)).lastSeq;
 
     const sequentialId = newClientMsgId();
@@ -496,11 +507,16 @@ describe('idempotent sends', () => {
     const stored = await history(agent.token, id, `?after=${before}`);
     expect(stored.messages.map((m) => m.body)).toEqual(['once', 'burst', 'hi']);
 
-    await consoleFence(agentSocket);
+    await consoleFence(agentSocket, adminSocket);
     const heard = atAgent.map((p) => created(p, 'console'));
     expect(heard.filter((m) => m.clientMsgId === sequentialId)).toHaveLength(1);
     expect(heard.filter((m) => m.clientMsgId === concurrentId)).toHaveLength(1);
-    expect(heard.filter((m) => m.clientMsgId === agentMsgId)).toHaveLength(1);
+    // The agent's socket has its own message in the acks; the admin hears it once.
+    expect(heard.filter((m) => m.clientMsgId === agentMsgId)).toHaveLength(0);
+    const watched = atAdmin.map((p) => created(p, 'console'));
+    for (const clientMsgId of [sequentialId, concurrentId, agentMsgId]) {
+      expect(watched.filter((m) => m.clientMsgId === clientMsgId)).toHaveLength(1);
+    }
   });
 
   it('a REST retry answers 200 with the stored message, where the first send answered 201', async () => {
@@ -634,6 +650,13 @@ describe('delivery', () => {
       body: text('from REST'),
     });
     const ids = [fromVisitor.message.id, fromAgent.message.id, restVisitor.body.message.id];
+    // The socket that sent a message has it in its ack: every other socket hears it.
+    const expected: Record<string, string[]> = {
+      tab1: [fromAgent.message.id, restVisitor.body.message.id],
+      tab2: ids,
+      agent: [fromVisitor.message.id, restVisitor.body.message.id],
+      admin: ids,
+    };
 
     await eventually(() => {
       for (const [name, list] of Object.entries(heard)) {
@@ -643,7 +666,7 @@ describe('delivery', () => {
           .map((p) => created(p, audience))
           .filter((m) => m.conversationId === id)
           .map((m) => m.id);
-        expect(mine, name).toEqual(ids);
+        expect(mine, name).toEqual(expected[name]);
       }
     });
     await consoleFence(strangerSocket, adminSocket);
@@ -669,7 +692,9 @@ describe('delivery', () => {
     const seen = record(visitorSocket, 'message.created');
     const first = await request(visitorSocket, 'message.send', text('hi'));
     const id = first.message.conversationId as string;
-    await eventually(() => expect(seen).toHaveLength(3));
+    // The welcome and "assigned" as events; the visitor's own text (seq 2) came in the ack.
+    await eventually(() => expect(seen).toHaveLength(2));
+    expect(first.message.seq).toBe(2);
     const lastSeenSeq = Math.max(...seen.map((p) => created(p, 'visitor').seq));
     expect(lastSeenSeq).toBe(3);
 
@@ -686,7 +711,7 @@ describe('delivery', () => {
     const reconnected = nextEvent(visitorSocket, 'connect');
     visitorSocket.connect();
     await reconnected;
-    expect(seen).toHaveLength(3); // nothing arrived while away
+    expect(seen).toHaveLength(2); // nothing arrived while away
 
     const resync = await request(visitorSocket, 'messages.list', {
       conversationId: id,

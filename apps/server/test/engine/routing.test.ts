@@ -285,9 +285,11 @@ describe('routing', () => {
       expect(lastUpdate(admin, id)).toMatchObject({ state: 'active', agent: { id: online.id } });
     }
     expect(systemKinds(v1, first.conversation.id)).toEqual(['welcome', 'queued', 'assigned']);
+    // The visitor's own text came in the ack (their socket does not hear it again).
     expect(
-      v2.messages
+      [...v2.messages, { message: second.message }]
         .filter((p) => p.message.conversationId === second.conversation.id)
+        .sort((a, b) => a.message.seq - b.message.seq)
         .map((p) => [p.message.seq, p.message.sender.type, p.message.meta?.kind ?? null]),
     ).toEqual([
       [1, 'system', 'welcome'],
