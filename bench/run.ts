@@ -163,9 +163,13 @@ const openFileLimit = ((text) => (text === 'unlimited' ? Infinity : Number(text)
   execFileSync('sh', ['-c', 'ulimit -n']).toString().trim(),
 );
 
-/** CPU time (user + system) the process has used so far, in milliseconds. */
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+/** CPU time (user + system) the process has used so far, in milliseconds; with `thread`, only
+ * that thread's (the main thread's id is the process id: the event loop). */
+async function cpuMs(pid: number, thread?: number): Promise<number> {
+  const stat = await fs.readFile(
+    thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`,
+    'utf8',
+  );
   // Fields after the command name (which may hold spaces): utime is the 12th, stime the 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
@@ -460,8 +464,10 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
   if (runs('a')) {
     console.error(`[${label}] (a) throughput`);
     const appCpu = await cpuMs(app.pid);
+    const appLoopCpu = await cpuMs(app.pid, app.pid);
     const appT = await throughput(app.url, 'app', pop.agents, pop.visitors);
     const appCpuPerMessage = ((await cpuMs(app.pid)) - appCpu) / appT.acked;
+    const appLoopCpuPerMessage = ((await cpuMs(app.pid, app.pid)) - appLoopCpu) / appT.acked;
     const relayCpu = await cpuMs(relay.pid);
     const relayT = await throughput(relay.url, 'relay', relayPop.agents, relayPop.visitors);
     const relayCpuPerMessage = ((await cpuMs(relay.pid)) - relayCpu) / relayT.acked;
@@ -477,6 +483,13 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     // The server's own CPU per message: steadier than throughput when the machine is busy.
     results['(a) server CPU per acked message'] = {
       app: appCpuPerMessage * 1000,
+      relay: relayCpuPerMessage * 1000,
+      unit: 'µs',
+    };
+    // Of that, the event loop's: one thread, so this is what bounds throughput. The rest is the
+    // server's other threads (SQLite's checkpoints, the log's fsync, the relay has none).
+    results['(a) server event-loop CPU per acked message'] = {
+      app: appLoopCpuPerMessage * 1000,
       relay: relayCpuPerMessage * 1000,
       unit: 'µs',
     };
