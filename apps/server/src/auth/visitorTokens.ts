@@ -16,6 +16,7 @@ export interface VisitorTokens {
 }
 
 const issuer = 'servicesystem';
+const verifiedKept = 10_000;
 const audience = 'servicesystem:visitor';
 
 export function createVisitorTokens(secret: string, now: () => number): VisitorTokens {
@@ -28,6 +29,11 @@ export function createVisitorTokens(secret: string, now: () => number): VisitorT
     false,
     ['sign', 'verify'],
   );
+  // Tokens already verified, by their exact text, until they expire: a token cannot change and
+  // the secret does not change while the process runs, so checking the signature again on every
+  // request (HMAC on the thread pool) finds nothing new. Only valid tokens are kept, at most
+  // `verifiedKept`, the oldest dropped first.
+  const verified = new Map<string, { claims: VisitorTokenClaims; exp: number }>();
   return {
     async issue({ visitorId, channelId }, expiresAt) {
       return new SignJWT({ ch: channelId })
@@ -40,6 +46,13 @@ export function createVisitorTokens(secret: string, now: () => number): VisitorT
         .sign(await key);
     },
     async verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        // The same check jose makes: expired once the current second reaches `exp`.
+        if (Math.floor(now() / 1000) < known.exp) return known.claims;
+        verified.delete(token);
+        return undefined;
+      }
       try {
         const { payload } = await jwtVerify(token, await key, {
           algorithms: ['HS256'],
@@ -48,7 +61,12 @@ export function createVisitorTokens(secret: string, now: () => number): VisitorT
           currentDate: new Date(now()),
         });
         if (typeof payload.sub !== 'string' || typeof payload.ch !== 'string') return undefined;
-        return { visitorId: payload.sub, channelId: payload.ch };
+        const claims = { visitorId: payload.sub, channelId: payload.ch };
+        if (typeof payload.exp === 'number') {
+          if (verified.size >= verifiedKept) verified.delete(verified.keys().next().value!);
+          verified.set(token, { claims, exp: payload.exp });
+        }
+        return claims;
       } catch {
         return undefined;
       }
