@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { startCheckpointer } from './checkpointer.js';
+import { preparedName } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type Engine = DatabaseConfig['engine'];
@@ -120,6 +121,7 @@ function connectPostgres(url: string): Db {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     client.on('error', () => undefined);
+    keepHotStatementsPrepared(client);
   });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let closed = false;
@@ -132,6 +134,23 @@ function connectPostgres(url: string): Db {
       closed = true;
       await kysely.destroy();
     },
+  };
+}
+
+/**
+ * Runs the hot statements (prepared.ts) on this connection as named prepared statements: parsed
+ * and planned by PostgreSQL once per connection, not on every run. Kysely passes every query as
+ * `query(text, values)`; anything else (a cursor, a config object) goes through as it came.
+ */
+function keepHotStatementsPrepared(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: unknown }).query = (first: unknown, ...rest: unknown[]) => {
+    const [values, ...others] = rest;
+    if (typeof first === 'string' && Array.isArray(values)) {
+      const name = preparedName(first);
+      if (name) return query({ name, text: first, values }, ...others);
+    }
+    return query(first, ...rest);
   };
 }
 

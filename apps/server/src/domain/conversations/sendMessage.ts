@@ -24,7 +24,7 @@ import {
   messageRow,
   systemSender,
 } from './appendMessage.js';
-import { prepared } from '../../db/prepared.js';
+import { keepPrepared, prepared } from '../../db/prepared.js';
 import type { RunWrite } from '../../db/writes.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import {
@@ -352,7 +352,7 @@ async function appendForVisitorOnPostgres(
     0,
     now,
   );
-  const { rows } = await sql<{
+  const query = sql<{
     conversation: ConversationsTable;
     visitor: VisitorsTable;
     agent_id: string | null;
@@ -376,8 +376,10 @@ async function appendForVisitorOnPostgres(
     )
     select row_to_json(c) as conversation, row_to_json(v) as visitor, a.id as agent_id,
       a.display_name as agent_name, a.avatar_url as agent_avatar_url
-    from c cross join v left join accounts a on a.id = c.agent_id`.execute(ctx.db);
-  const found = rows[0];
+    from c cross join v left join accounts a on a.id = c.agent_id`.compile(ctx.db);
+  // The text is the same for every send (values are parameters): PostgreSQL keeps it prepared.
+  keepPrepared(query.sql);
+  const found = (await ctx.db.executeQuery(query)).rows[0];
   if (!found) return undefined;
   const { conversation, visitor } = found;
   const message: MessagesTable = {

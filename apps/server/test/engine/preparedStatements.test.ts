@@ -1,0 +1,80 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectDatabase, type Db } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { prepared, preparedName } from '../../src/db/prepared.js';
+import { createTestDatabase, testEngine, type TestDatabase } from '../support/testDatabase.js';
+
+/**
+ * Hot queries are compiled once and run with new values each time; on PostgreSQL each connection
+ * keeps them as named prepared statements (parsed and planned once), and nothing else.
+ */
+let database: TestDatabase;
+let db: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = connectDatabase(
+    testEngine === 'sqlite'
+      ? { engine: 'sqlite', file: database.url.slice('sqlite:'.length) }
+      : { engine: 'postgres', url: database.url },
+  );
+  await migrateToLatest(db);
+  await db.kysely
+    .insertInto('settings')
+    .values([
+      { key: 'prepared-a', value: 'one' },
+      { key: 'prepared-b', value: 'two' },
+    ])
+    .execute();
+});
+
+afterAll(async () => {
+  await db.close();
+  await database.drop();
+});
+
+const settingByKey = prepared<{ key: string }, { value: string }>((kysely, slot) =>
+  kysely.selectFrom('settings').select('value').where('key', '=', slot('key')),
+);
+
+it('answers each run with its own values', async () => {
+  expect(await settingByKey(db.kysely, { key: 'prepared-a' })).toEqual([{ value: 'one' }]);
+  expect(await settingByKey(db.kysely, { key: 'prepared-b' })).toEqual([{ value: 'two' }]);
+  expect(await settingByKey(db.kysely, { key: 'none' })).toEqual([]);
+  // Inside a transaction too, seeing the transaction's own writes.
+  await db.kysely.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('settings')
+      .set({ value: 'uno' })
+      .where('key', '=', 'prepared-a')
+      .execute();
+    expect(await settingByKey(trx, { key: 'prepared-a' })).toEqual([{ value: 'uno' }]);
+  });
+});
+
+it.runIf(testEngine === 'postgres')(
+  'keeps hot statements prepared on each PostgreSQL connection, and only those',
+  async () => {
+    await db.kysely.connection().execute(async (conn) => {
+      expect(await settingByKey(conn, { key: 'prepared-b' })).toEqual([{ value: 'two' }]);
+      await sql`select ${'not hot'} as cold`.execute(conn);
+      const { rows } = await sql<{
+        name: string;
+        statement: string;
+      }>`select name, statement from pg_prepared_statements`.execute(conn);
+      const hot = rows.find((row) => row.statement.includes('"settings"'));
+      expect(hot?.name).toMatch(/^ss_[0-9a-f]{24}$/);
+      expect(preparedName(hot!.statement)).toBe(hot!.name);
+      expect(rows.some((row) => row.statement.includes('cold'))).toBe(false);
+      // Run again on the same connection: the statement is reused, not prepared a second time.
+      expect(await settingByKey(conn, { key: 'prepared-a' })).toEqual([{ value: 'uno' }]);
+      const again = await sql<{
+        n: number;
+      }>`select count(*)::int as n from pg_prepared_statements where name = ${hot!.name}`.execute(
+        conn,
+      );
+      expect(again.rows[0]!.n).toBe(1);
+    });
+  },
+);
