@@ -1,3 +1,4 @@
+import { prepared } from '../../db/prepared.js';
 import type { Kysely } from 'kysely';
 import type {
   AccountsTable,
@@ -79,15 +80,15 @@ async function lastMessagesOf(
     .execute();
 }
 
+const conversationById = prepared<{ id: string }, ConversationsTable>((db, slot) =>
+  db.selectFrom('conversations').selectAll().where('id', '=', slot('id')),
+);
+
 export async function findConversationOrThrow(
   db: Kysely<Database>,
   id: string,
 ): Promise<ConversationsTable> {
-  const row = await db
-    .selectFrom('conversations')
-    .selectAll()
-    .where('id', '=', id)
-    .executeTakeFirst();
+  const [row] = await conversationById(db, { id });
   if (!row) throw notFound('The conversation');
   return row;
 }

@@ -1,4 +1,11 @@
+import { prepared } from '../../db/prepared.js';
+import type { VisitorsTable } from '../../db/schema.js';
 import type { DomainContext, VisitorActor } from '../context.js';
+
+/** Every visitor request runs this: compiled once. */
+const visitorById = prepared<{ id: string }, Pick<VisitorsTable, 'id' | 'channel_id'>>((db, slot) =>
+  db.selectFrom('visitors').select(['id', 'channel_id']).where('id', '=', slot('id')),
+);
 
 /** Turns a visitor token into the acting visitor, or undefined when it is invalid, expired, or
  * its visitor no longer exists (for example, the channel was deleted). */
@@ -8,11 +15,7 @@ export async function resolveVisitor(
 ): Promise<VisitorActor | undefined> {
   const claims = await ctx.visitorTokens.verify(token);
   if (!claims) return undefined;
-  const visitor = await ctx.db
-    .selectFrom('visitors')
-    .select(['id', 'channel_id'])
-    .where('id', '=', claims.visitorId)
-    .executeTakeFirst();
+  const [visitor] = await visitorById(ctx.db, { id: claims.visitorId });
   if (!visitor || visitor.channel_id !== claims.channelId) return undefined;
   return { kind: 'visitor', visitorId: visitor.id, channelId: visitor.channel_id };
 }
