@@ -6,6 +6,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { startCheckpointer } from './checkpointer.js';
+import { registerSqliteConnection } from './direct.js';
 import { preparedName } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -53,9 +54,9 @@ function connectSqlite(file: string): Db {
   handle.pragma('cache_size = -32768');
   handle.pragma('mmap_size = 268435456');
   const checkpointer = startCheckpointer(file);
-  const kysely = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(handle) }),
-  });
+  const statements = withStatementCache(handle);
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  registerSqliteConnection(kysely, statements);
   let closed = false;
   return {
     engine: 'sqlite',

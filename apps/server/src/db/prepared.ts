@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely } from 'kysely';
+import { groupConnection, runDirect } from './direct.js';
 import type { Database } from './schema.js';
 
 /** A named value a prepared query takes each time it runs. */
@@ -56,6 +57,9 @@ export function prepared<Values extends object, Row>(
     const parameters = entry.parts.map((part) =>
       'slot' in part ? ((values as Record<string, unknown>)[part.slot] ?? null) : part.fixed,
     );
+    // Inside a SQLite group commit: straight on the connection the group holds.
+    const direct = groupConnection(db);
+    if (direct) return runDirect<Row>(direct, entry.sql, parameters);
     const result = await db.executeQuery<Row>(CompiledQuery.raw(entry.sql, parameters));
     return result.rows;
   };

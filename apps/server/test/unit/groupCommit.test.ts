@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
 import type { Database } from '../../src/db/schema.js';
+import { prepared } from '../../src/db/prepared.js';
 import { createWrites, type RunWrite } from '../../src/db/writes.js';
 
 /**
@@ -114,4 +115,35 @@ it('answers nobody before the log is flushed to disk, and fails the group if tha
   release(new Error('disk gone'));
   const outcomes = await Promise.allSettled(writes);
   expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+});
+
+it('hot statements run straight on the group’s connection inside it, and wait their turn outside', async () => {
+  // Table t is this file's own, not in the schema's types: the builder is typed loosely.
+  const byN = prepared<{ n: number }, { n: number }>((kysely, slot) =>
+    kysely
+      .selectFrom('t' as never)
+      .select(sql<number>`n`.as('n'))
+      .where(sql.ref('n'), '=', slot('n') as never),
+  );
+  let release!: () => void;
+  const hold = new Promise<void>((resolve) => (release = resolve));
+  let insideSaw: unknown[] = [];
+  const held = write(async (trx) => {
+    await insert(trx, 400);
+    // Inside the group: its own uncommitted row is there.
+    insideSaw = await byN(trx, { n: 400 });
+    await hold;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Outside, while the group holds the connection with row 400 not committed: the query waits
+  // for the connection instead of reading inside that open transaction.
+  let outsideSaw: unknown[] | undefined;
+  const outside = byN(db.kysely, { n: 400 }).then((rows) => (outsideSaw = rows));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(insideSaw).toEqual([{ n: 400 }]);
+  expect(outsideSaw).toBeUndefined();
+  release();
+  await held;
+  await outside;
+  expect(outsideSaw).toEqual([{ n: 400 }]);
 });
