@@ -18,37 +18,29 @@ interface PageValues {
   limit: number;
 }
 
-/** The three page reads, each compiled once (history is read far more often than written). */
-const pages = {
-  /** What a reconnecting client missed: the ones after `seq`, oldest first. */
-  after: prepared<PageValues, MessagesTable>((db, slot) =>
-    db
+type Bound = 'after' | 'before' | 'newest';
+
+/**
+ * A page read, compiled once per bound (history is read far more often than written): `after`
+ * a seq, oldest first (what a reconnecting client missed); `before` a seq, or the `newest`,
+ * newest first.
+ */
+function pageQuery(bound: Bound) {
+  return prepared<PageValues, MessagesTable>((db, slot) => {
+    let query = db
       .selectFrom('messages')
       .selectAll()
-      .where('conversation_id', '=', slot('conversationId'))
-      .where('seq', '>', slot('seq'))
-      .orderBy('seq', 'asc')
-      .limit(slot('limit')),
-  ),
-  /** Older history, before `seq`; newest first. */
-  before: prepared<PageValues, MessagesTable>((db, slot) =>
-    db
-      .selectFrom('messages')
-      .selectAll()
-      .where('conversation_id', '=', slot('conversationId'))
-      .where('seq', '<', slot('seq'))
-      .orderBy('seq', 'desc')
-      .limit(slot('limit')),
-  ),
-  /** The newest; newest first. */
-  newest: prepared<PageValues, MessagesTable>((db, slot) =>
-    db
-      .selectFrom('messages')
-      .selectAll()
-      .where('conversation_id', '=', slot('conversationId'))
-      .orderBy('seq', 'desc')
-      .limit(slot('limit')),
-  ),
+      .where('conversation_id', '=', slot('conversationId'));
+    if (bound === 'after') query = query.where('seq', '>', slot('seq'));
+    if (bound === 'before') query = query.where('seq', '<', slot('seq'));
+    return query.orderBy('seq', bound === 'after' ? 'asc' : 'desc').limit(slot('limit'));
+  });
+}
+
+const pages: Record<Bound, ReturnType<typeof pageQuery>> = {
+  after: pageQuery('after'),
+  before: pageQuery('before'),
+  newest: pageQuery('newest'),
 };
 
 /**
@@ -61,8 +53,9 @@ export async function listMessages(
   conversationId: string,
   page: PageQuery,
 ): Promise<MessagePage> {
-  const forward = page.after !== undefined;
-  const read = forward ? pages.after : page.before !== undefined ? pages.before : pages.newest;
+  const bound: Bound =
+    page.after !== undefined ? 'after' : page.before !== undefined ? 'before' : 'newest';
+  const forward = bound === 'after';
   const values = {
     conversationId,
     // Clamped: a seq past the column's range matches nothing rather than failing the query.
@@ -73,7 +66,7 @@ export async function listMessages(
   // answered before the conversation has been checked.
   const [conversation, rows] = await Promise.all([
     findConversationOrThrow(ctx.db, conversationId),
-    read(ctx.db, values),
+    pages[bound](ctx.db, values),
   ]);
   authorize(conversationPolicy.read(actor, conversation), 'This conversation is not yours');
   const hasMore = rows.length > page.limit;
