@@ -141,6 +141,65 @@ export interface AuditLogTable {
   changes: string;
 }
 
+/**
+ * The columns of a table, every one of them (the compiler refuses a list that misses one). Hot
+ * queries name their columns instead of `*`: on PostgreSQL they are kept prepared
+ * (db/prepared.ts), and a prepared `select *` fails with "cached plan must not change result
+ * type" once a migration adds a column, as during a rolling upgrade.
+ */
+function everyColumn<T>() {
+  return <const C extends readonly (keyof T & string)[]>(
+    columns: C & (Exclude<keyof T, C[number]> extends never ? unknown : never),
+  ): C => columns;
+}
+
+export const visitorColumns = everyColumn<VisitorsTable>()([
+  'id',
+  'channel_id',
+  'external_id',
+  'name',
+  'avatar_url',
+  'attributes',
+  'last_agent_id',
+  'created_at',
+  'updated_at',
+]);
+
+export const conversationColumns = everyColumn<ConversationsTable>()([
+  'id',
+  'channel_id',
+  'visitor_id',
+  'agent_id',
+  'state',
+  'queue_order',
+  'last_seq',
+  'visitor_read_seq',
+  'agent_read_seq',
+  'created_at',
+  'assigned_at',
+  'first_response_at',
+  'ended_at',
+  'ended_by',
+  'last_activity_at',
+]);
+
+export const messageColumns = everyColumn<MessagesTable>()([
+  'id',
+  'conversation_id',
+  'seq',
+  'sender_type',
+  'sender_id',
+  'sender_name',
+  'sender_avatar_url',
+  'type',
+  'body',
+  'meta',
+  'attachment_id',
+  'attachment',
+  'client_msg_id',
+  'created_at',
+]);
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;

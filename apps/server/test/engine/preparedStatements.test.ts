@@ -3,6 +3,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { prepared, preparedName } from '../../src/db/prepared.js';
+import { appendMessage, systemSender } from '../../src/domain/conversations/appendMessage.js';
+import { findConversationOrThrow } from '../../src/domain/conversations/conversationViews.js';
 import { createTestDatabase, testEngine, type TestDatabase } from '../support/testDatabase.js';
 
 /**
@@ -75,6 +77,33 @@ it.runIf(testEngine === 'postgres')(
         conn,
       );
       expect(again.rows[0]!.n).toBe(1);
+    });
+  },
+);
+
+it.runIf(testEngine === 'postgres')(
+  'keeps working on a connection after a migration adds a column (a rolling upgrade)',
+  async () => {
+    await db.kysely.connection().execute(async (conn) => {
+      const appendTo = (id: string) =>
+        appendMessage(conn, Date.now(), {
+          conversationId: id,
+          sender: systemSender(),
+          type: 'system',
+          body: 'x',
+        });
+      // Prepared on this connection: the conversation look-up and the seq update.
+      await expect(findConversationOrThrow(conn, 'no-such-conversation')).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect(await appendTo('no-such-conversation')).toBeUndefined();
+      // What a newer node's migration does while this one runs.
+      await sql`alter table conversations add column added_later text`.execute(conn);
+      await expect(findConversationOrThrow(conn, 'no-such-conversation')).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+      });
+      expect(await appendTo('no-such-conversation')).toBeUndefined();
+      await sql`alter table conversations drop column added_later`.execute(conn);
     });
   },
 );

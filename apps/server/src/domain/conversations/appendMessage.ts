@@ -1,7 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import { timeOrderedId } from '../../db/ids.js';
 import { prepared } from '../../db/prepared.js';
-import type { ConversationsTable, Database, MessagesTable } from '../../db/schema.js';
+import {
+  conversationColumns,
+  type ConversationsTable,
+  type Database,
+  type MessagesTable,
+} from '../../db/schema.js';
 import type { AttachmentSnapshot } from '../presenters/file.js';
 
 export interface NewMessage {
@@ -129,7 +134,7 @@ function advance(db: Kysely<Database>, shape: AdvanceShape, values: AdvanceValue
     .where('id', '=', values.id);
   if (shape.states) update = update.where('state', 'in', shape.states);
   if (shape.byAgent) update = update.where('agent_id', '=', values.agentId);
-  return update.returningAll();
+  return update.returning(conversationColumns);
 }
 
 /** `advance`, compiled once per shape (appends are the hottest writes). */

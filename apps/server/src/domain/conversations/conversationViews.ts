@@ -1,11 +1,12 @@
 import { prepared } from '../../db/prepared.js';
 import type { Kysely } from 'kysely';
-import type {
-  AccountsTable,
-  ConversationsTable,
-  Database,
-  MessagesTable,
-  VisitorsTable,
+import {
+  conversationColumns,
+  type AccountsTable,
+  type ConversationsTable,
+  type Database,
+  type MessagesTable,
+  type VisitorsTable,
 } from '../../db/schema.js';
 import { notFound } from '../errors.js';
 
@@ -81,7 +82,7 @@ async function lastMessagesOf(
 }
 
 const conversationById = prepared<{ id: string }, ConversationsTable>((db, slot) =>
-  db.selectFrom('conversations').selectAll().where('id', '=', slot('id')),
+  db.selectFrom('conversations').select(conversationColumns).where('id', '=', slot('id')),
 );
 
 export async function findConversationOrThrow(

@@ -1,6 +1,6 @@
 import { maxSeq, type MessagePage } from '@servicesystem/protocol';
 import { prepared } from '../../db/prepared.js';
-import type { MessagesTable } from '../../db/schema.js';
+import { messageColumns, type MessagesTable } from '../../db/schema.js';
 import type { Actor, DomainContext } from '../context.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentMessageFor } from '../presenters/message.js';
@@ -29,7 +29,7 @@ function pageQuery(bound: Bound) {
   return prepared<PageValues, MessagesTable>((db, slot) => {
     let query = db
       .selectFrom('messages')
-      .selectAll()
+      .select(messageColumns)
       .where('conversation_id', '=', slot('conversationId'));
     if (bound === 'after') query = query.where('seq', '>', slot('seq'));
     if (bound === 'before') query = query.where('seq', '<', slot('seq'));

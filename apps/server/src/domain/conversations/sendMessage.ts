@@ -3,11 +3,12 @@ import { type Conversation, type Message, type VisitorConversation } from '@serv
 import { sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { FileUrls } from '../../auth/fileUrls.js';
-import type {
-  ConversationsTable,
-  Database,
-  MessagesTable,
-  VisitorsTable,
+import {
+  type ConversationsTable,
+  type Database,
+  type MessagesTable,
+  type VisitorsTable,
+  visitorColumns,
 } from '../../db/schema.js';
 import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
@@ -415,7 +416,7 @@ const sendStateQuery = prepared<{ visitorId: string; clientMsgId: string }, Send
           .on('m.sender_id', '=', slot('visitorId'))
           .on('m.client_msg_id', '=', slot('clientMsgId')),
       )
-      .selectAll('v')
+      .select(visitorColumns.map((column) => `v.${column}` as const))
       .select([
         'c.id as open_id',
         'a.id as open_agent_id',
