@@ -1,8 +1,8 @@
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
-import fs from 'node:fs/promises';
 import helmet from 'helmet';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createFileUrls } from './auth/fileUrls.js';
 import { resolveFfmpegTools } from './media/ffmpegTools.js';

@@ -16,8 +16,9 @@ export interface VisitorTokens {
 }
 
 const issuer = 'servicesystem';
-const verifiedKept = 10_000;
 const audience = 'servicesystem:visitor';
+/** Verified tokens remembered at most (see `verified` below). */
+const verifiedKept = 10_000;
 
 export function createVisitorTokens(secret: string, now: () => number): VisitorTokens {
   // Imported once: given raw bytes, jose imports a WebCrypto key on every call, which cost more

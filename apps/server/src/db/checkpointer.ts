@@ -62,21 +62,19 @@ export function startCheckpointer(
     dirty = false;
     worker.postMessage('checkpoint');
   };
-  const fail = () => {
-    failed = true;
-  };
   worker.on('message', (answer: Answer) => {
     running = false;
-    // A checkpoint that found the database busy is not a failure: the next poke tries again.
-    if (!answer.ok && !/SQLITE_BUSY|database is locked/i.test(answer.error)) {
-      fail();
+    let behind = dirty;
+    if (answer.ok) {
+      // Copied something but not everything (a reader still needs older pages): again soon.
+      // When nothing moved, the idle timer tries again later.
+      behind ||= answer.checkpointed !== lastCheckpointed && answer.checkpointed < answer.log;
+      lastCheckpointed = answer.checkpointed;
+    } else if (!/SQLITE_BUSY|database is locked/i.test(answer.error)) {
+      // Finding the database busy is no failure (the next poke or the idle timer tries again).
+      failed = true;
       return;
     }
-    // Behind: more was written while this one ran, or it copied something but not everything
-    // (a reader still needs older pages; when nothing moves, the idle timer tries again later).
-    const progressed = answer.ok && answer.checkpointed !== lastCheckpointed;
-    if (answer.ok) lastCheckpointed = answer.checkpointed;
-    const behind = dirty || (progressed && answer.ok && answer.checkpointed < answer.log);
     if (behind && !gap) {
       gap = setTimeout(() => {
         gap = undefined;
@@ -86,10 +84,10 @@ export function startCheckpointer(
     }
   });
   let exited = false;
-  worker.on('error', fail);
+  worker.on('error', () => (failed = true));
   worker.on('exit', () => {
     exited = true;
-    fail();
+    failed = true;
   });
   const idle = setInterval(start, idleEveryMs);
   idle.unref();

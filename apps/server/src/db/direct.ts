@@ -20,11 +20,19 @@ export function registerSqliteConnection(db: Kysely<Database>, statements: Sqlit
   connections.set(db.getExecutor().adapter, statements);
 }
 
-/** Marks `conn` as holding a group commit's transaction, for as long as `work` runs. */
-export async function inGroup<T>(conn: Kysely<Database>, work: () => Promise<T>): Promise<T> {
+/**
+ * Marks `conn` as holding a group commit's transaction for as long as `work` runs, and hands
+ * `work` the connection to run statements on directly.
+ */
+export async function inGroup<T>(
+  conn: Kysely<Database>,
+  work: (connection: SqliteStatements) => Promise<T>,
+): Promise<T> {
+  const connection = connections.get(conn.getExecutor().adapter);
+  if (!connection) throw new Error('not a SQLite database opened by connect.ts');
   groups.add(conn);
   try {
-    return await work();
+    return await work(connection);
   } finally {
     groups.delete(conn);
   }

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Db } from './connect.js';
-import { groupConnection, inGroup, runDirect } from './direct.js';
+import { inGroup, runDirect } from './direct.js';
 import type { Database } from './schema.js';
 
 /** Runs `work` in a transaction and answers its result once that transaction has committed. */
@@ -95,8 +95,7 @@ class GroupCommit {
           const results: Result[] = [];
           // The savepoints (and the hot statements, prepared.ts) go straight to the connection
           // this group holds: two per write through Kysely cost more than the writes' own SQL.
-          await inGroup(conn, async () => {
-            const direct = groupConnection(conn)!;
+          await inGroup(conn, async (direct) => {
             for (const pending of group) {
               runDirect(direct, 'savepoint w', []);
               try {

@@ -1,5 +1,5 @@
-import { prepared } from '../../db/prepared.js';
 import type { Kysely } from 'kysely';
+import { prepared } from '../../db/prepared.js';
 import {
   conversationColumns,
   type AccountsTable,

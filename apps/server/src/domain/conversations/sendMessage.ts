@@ -1,7 +1,7 @@
-import { timeOrderedId } from '../../db/ids.js';
 import { type Conversation, type Message, type VisitorConversation } from '@servicesystem/protocol';
 import { sql, type Kysely } from 'kysely';
 import { isUniqueViolation } from '../../db/errors.js';
+import { timeOrderedId } from '../../db/ids.js';
 import type { FileUrls } from '../../auth/fileUrls.js';
 import {
   type ConversationsTable,
