@@ -4,6 +4,7 @@ import { Manager, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AckError, ClientEvent, ErrorBody, type ErrorCode } from '@servicesystem/protocol';
 import { pageRoots } from '../../src/http/routes/pages.js';
+import { countRows } from '../support/databaseRows.js';
 import { adminPassword } from '../support/testApp.js';
 import {
   newClientMsgId,
@@ -215,15 +216,7 @@ describe('authorization matrix', () => {
       .orderBy('id')
       .execute();
     const channels = await db.selectFrom('channels').selectAll().orderBy('id').execute();
-    const count = async (table: 'visitors' | 'files' | 'messages') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: 'visitors' | 'files' | 'messages') => countRows(db, table);
     return {
       conversations,
       accounts,

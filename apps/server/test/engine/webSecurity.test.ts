@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageRoots } from '../../src/http/routes/pages.js';
+import { countRows } from '../support/databaseRows.js';
 import { adminPassword } from '../support/testApp.js';
 import { newClientMsgId, request, startLiveApp, type LiveApp } from '../support/liveApp.js';
 
@@ -52,15 +53,7 @@ async function snapshot(t: LiveApp) {
   const db = t.app.ctx.db;
   const all = async (table: 'accounts' | 'channels' | 'sessions' | 'conversations') =>
     db.selectFrom(table).selectAll().orderBy('id').execute();
-  const count = async (table: 'messages' | 'files' | 'visitors' | 'audit_log') =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = (table: 'messages' | 'files' | 'visitors' | 'audit_log') => countRows(db, table);
   const sessions = (await all('sessions')).map(({ id, account_id }) => ({ id, account_id }));
   return {
     accounts: await all('accounts'),

@@ -1,5 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
+import type { Database } from '../../src/db/schema.js';
 
 /**
  * Reads rows straight from the database a server process writes to (a SQLite file or a
@@ -30,4 +32,13 @@ export async function queryRows<T = Record<string, unknown>>(
   } finally {
     await client.end();
   }
+}
+
+/** How many rows `table` holds, read through the app's own database handle. */
+export async function countRows(db: Kysely<Database>, table: keyof Database): Promise<number> {
+  const { n } = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }
