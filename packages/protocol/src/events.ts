@@ -45,9 +45,16 @@ export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
 
 // ---- server → client payloads. Console sockets get `Conversation`, visitor sockets get
 // `VisitorConversation`; message senders are shaped per audience too.
+/**
+ * `conversation` is the conversation as this message left it, without `lastMessage`: that is
+ * `message` itself, sent once (a client sets `lastMessage = message`).
+ */
 export const MessageCreatedPayload = z.object({
   message: Message,
-  conversation: z.union([Conversation, VisitorConversation]),
+  conversation: z.union([
+    Conversation.omit({ lastMessage: true }),
+    VisitorConversation.omit({ lastMessage: true }),
+  ]),
 });
 export type MessageCreatedPayload = z.infer<typeof MessageCreatedPayload>;
 

@@ -63,6 +63,34 @@ export const SystemMessageKind = z.enum([
 ]);
 export type SystemMessageKind = z.infer<typeof SystemMessageKind>;
 
+/**
+ * What a system message is about, one shape per kind. `body` carries the server's English
+ * words; clients translate from `meta` instead.
+ */
+export const SystemMeta = z.discriminatedUnion('kind', [
+  /** The channel's welcome text opened the conversation. */
+  z.object({ kind: z.literal(SystemMessageKind.enum.welcome) }),
+  /** The channel is outside its business hours: its off-hours text opened the conversation. */
+  z.object({ kind: z.literal(SystemMessageKind.enum.offHours) }),
+  /** Nobody could take the conversation: it waits at `position` in the queue. */
+  z.object({
+    kind: z.literal(SystemMessageKind.enum.queued),
+    position: z.number().int().min(1),
+  }),
+  /** An agent took the conversation. */
+  z.object({ kind: z.literal(SystemMessageKind.enum.assigned), agentName: z.string() }),
+  /** The conversation moved to another agent (`fromName` null: it was queued). */
+  z.object({
+    kind: z.literal(SystemMessageKind.enum.transferred),
+    fromName: z.string().nullable(),
+    toName: z.string(),
+  }),
+  /** The conversation ended. */
+  z.object({ kind: z.literal(SystemMessageKind.enum.ended) }),
+]);
+export type SystemMeta = z.infer<typeof SystemMeta>;
+export type SystemMetaOf<K extends SystemMessageKind> = Extract<SystemMeta, { kind: K }>;
+
 export const Message = z.object({
   id: z.string(),
   conversationId: z.string(),
@@ -79,8 +107,8 @@ export const Message = z.object({
   body: z.string(),
   /** Images and videos: the file. */
   attachment: FileInfo.nullable(),
-  /** For system messages: the kind and the names involved. */
-  meta: z.record(z.string(), z.unknown()).nullable(),
+  /** System messages: what happened (see SystemMeta); null for every other type. */
+  meta: SystemMeta.nullable(),
   clientMsgId: z.string().nullable(),
   createdAt: Timestamp,
 });

@@ -42,7 +42,8 @@ export function inRoutingTransaction<T>(
   );
 }
 
-interface Candidate {
+/** An online agent's load, as routing weighs it. */
+export interface Candidate {
   id: string;
   active: number;
   maxConcurrent: number | null;
@@ -74,24 +75,32 @@ async function onlineAgentLoads(trx: Kysely<Database>): Promise<Candidate[]> {
   }));
 }
 
-/** The agent who should take the next conversation, or undefined when nobody can. */
-export async function pickAgent(
-  trx: Kysely<Database>,
+/**
+ * The routing choice, pure: among online agents below their cap, the preferred one (a returning
+ * visitor's previous agent) if they qualify; else the fewest active conversations, then the one
+ * assigned least recently (never assigned first), then the smaller id. Undefined: nobody can.
+ */
+export function chooseAgent(
+  candidates: readonly Candidate[],
   preferredAgentId: string | null,
-): Promise<string | undefined> {
-  const candidates = (await onlineAgentLoads(trx)).filter(
-    (c) => c.maxConcurrent === null || c.active < c.maxConcurrent,
-  );
-  if (preferredAgentId && candidates.some((c) => c.id === preferredAgentId)) {
-    return preferredAgentId;
-  }
-  candidates.sort(
+): string | undefined {
+  const open = candidates.filter((c) => c.maxConcurrent === null || c.active < c.maxConcurrent);
+  if (preferredAgentId && open.some((c) => c.id === preferredAgentId)) return preferredAgentId;
+  open.sort(
     (a, b) =>
       a.active - b.active ||
       (a.lastAssignedAt ?? -1) - (b.lastAssignedAt ?? -1) ||
       (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
-  return candidates[0]?.id;
+  return open[0]?.id;
+}
+
+/** The agent who should take the next conversation, or undefined when nobody can. */
+export async function pickAgent(
+  trx: Kysely<Database>,
+  preferredAgentId: string | null,
+): Promise<string | undefined> {
+  return chooseAgent(await onlineAgentLoads(trx), preferredAgentId);
 }
 
 /** Hands a conversation to an agent: active, a system message, the agent's tie-break time. */

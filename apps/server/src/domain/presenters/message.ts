@@ -1,11 +1,11 @@
-import type { Message } from '@servicesystem/protocol';
+import type { Message, SystemMeta } from '@servicesystem/protocol';
 import type { FileUrls } from '../../auth/fileUrls.js';
 import type { MessagesTable } from '../../db/schema.js';
 import type { Actor } from '../context.js';
 import { presentFile, type AttachmentSnapshot } from './file.js';
 
-function meta(row: MessagesTable): Record<string, unknown> | null {
-  return row.meta ? (JSON.parse(row.meta) as Record<string, unknown>) : null;
+function meta(row: MessagesTable): SystemMeta | null {
+  return row.meta ? (JSON.parse(row.meta) as SystemMeta) : null;
 }
 
 function attachment(row: MessagesTable, urls: FileUrls) {
