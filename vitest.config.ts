@@ -5,7 +5,10 @@ const protocolSource = fileURLToPath(new URL('./packages/protocol/src/index.ts',
 
 /**
  * The server suite runs twice: on a fresh SQLite file per test file, and on PostgreSQL
- * (TEST_PG_URL, a fresh schema per test file). Engine-free tests run once.
+ * (TEST_PG_URL, a fresh schema per test file). Engine-free tests run once: `unit` holds only
+ * what runs in milliseconds (no database, server, FFmpeg, child process or network), so
+ * `npx vitest run --project unit` answers in seconds; `server-misc` holds the engine-free tests
+ * that do real work (media through FFmpeg, file stores, SQLite files, the built process).
  */
 export default defineConfig({
   resolve: { alias: { '@servicesystem/protocol': protocolSource } },
@@ -18,6 +21,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'apps/server/test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'server-misc',
+          include: ['apps/server/test/misc/**/*.test.ts'],
         },
       },
       {
