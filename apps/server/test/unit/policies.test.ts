@@ -1,0 +1,296 @@
+import { describe, expect, it } from 'vitest';
+import type { ConversationsTable, FilesTable } from '../../src/db/schema.js';
+import type { Actor } from '../../src/domain/context.js';
+import { AppError } from '../../src/domain/errors.js';
+import * as policies from '../../src/domain/policies.js';
+import {
+  accountPolicy,
+  auditPolicy,
+  authorize,
+  channelPolicy,
+  conversationPolicy,
+  filePolicy,
+} from '../../src/domain/policies.js';
+import {
+  adminActor,
+  agentActor,
+  conversationRow,
+  fileRow,
+  visitorActor,
+} from '../support/factories.js';
+
+/**
+ * Every rule of policies.ts as a table: for each rule and each situation, exactly who is allowed.
+ * Each test computes the whole table from the rules and compares it with the expected one, so a
+ * failure shows the situations that changed. A rule without a table fails the first test.
+ */
+
+/** Which of `who` a rule allows, in the order given. */
+function allowed<W extends string>(
+  who: Record<W, Actor | undefined>,
+  rule: (actor: Actor | undefined) => boolean,
+): W[] {
+  return (Object.keys(who) as W[]).filter((name) => rule(who[name]));
+}
+
+describe('policies.ts', () => {
+  it('has a table below for every rule it exports', () => {
+    const covered = {
+      accountPolicy: ['editSelf', 'listPresence', 'manage', 'setOwnStatus'],
+      auditPolicy: ['read'],
+      authorize: 'function',
+      channelPolicy: ['list', 'manage', 'readSecret'],
+      conversationPolicy: Object.keys(conversationRules).sort(),
+      filePolicy: ['attach', 'readDirectly', 'upload'],
+    };
+    const exported = Object.fromEntries(
+      Object.entries(policies).map(([name, value]) => [
+        name,
+        typeof value === 'function' ? 'function' : Object.keys(value as object).sort(),
+      ]),
+    );
+    expect(exported).toEqual(covered);
+  });
+});
+
+// ---- accounts, channels, audit: who the caller is decides
+const roles = {
+  admin: adminActor(),
+  agent: agentActor(),
+  visitor: visitorActor(),
+};
+type Role = keyof typeof roles;
+
+/** editSelf depends on the account too: its own test below. */
+const accountRules = {
+  manage: ['admin'],
+  setOwnStatus: ['agent'],
+  listPresence: ['admin', 'agent'],
+} satisfies Record<Exclude<keyof typeof accountPolicy, 'editSelf'>, Role[]>;
+
+const channelRules = {
+  list: ['admin', 'agent'],
+  manage: ['admin'],
+  readSecret: ['admin'],
+} satisfies Record<keyof typeof channelPolicy, Role[]>;
+
+const auditRules = { read: ['admin'] } satisfies Record<keyof typeof auditPolicy, Role[]>;
+
+/** Who of admin, agent and visitor a rule that takes the actor only allows. */
+function byRole(rule: (actor: Actor) => boolean): Role[] {
+  return allowed(roles, (actor) => rule(actor!));
+}
+
+describe('accountPolicy', () => {
+  it('by role: only admins manage accounts; only agents set a status; console users see presence', () => {
+    expect({
+      manage: byRole(accountPolicy.manage),
+      setOwnStatus: byRole(accountPolicy.setOwnStatus),
+      listPresence: byRole(accountPolicy.listPresence),
+    }).toEqual(accountRules);
+  });
+
+  it('editSelf: a console user edits their own account only; a visitor with the same id never', () => {
+    const id = 'account-7';
+    const who = {
+      'admin, own': adminActor({ accountId: id }),
+      'admin, another': adminActor(),
+      'agent, own': agentActor({ accountId: id }),
+      'agent, another': agentActor(),
+      'visitor whose id is the account id': visitorActor({ visitorId: id }),
+    };
+    expect(allowed(who, (actor) => accountPolicy.editSelf(actor!, id))).toEqual([
+      'admin, own',
+      'agent, own',
+    ]);
+  });
+});
+
+describe('channelPolicy and auditPolicy', () => {
+  it('console users list channels; only admins manage them, read secrets and read the audit log', () => {
+    expect({
+      list: byRole(channelPolicy.list),
+      manage: byRole(channelPolicy.manage),
+      readSecret: byRole(channelPolicy.readSecret),
+      auditRead: byRole(auditPolicy.read),
+    }).toEqual({ ...channelRules, auditRead: auditRules.read });
+  });
+});
+
+// ---- conversations: who the caller is, and where they stand in this conversation
+const visitorId = 'visitor-owner';
+const agentId = 'agent-assigned';
+const conversations = {
+  /** Nobody serves it yet. */
+  queued: conversationRow({ state: 'queued', visitor_id: visitorId, agent_id: null }),
+  active: conversationRow({ state: 'active', visitor_id: visitorId, agent_id: agentId }),
+  ended: conversationRow({ state: 'ended', visitor_id: visitorId, agent_id: agentId }),
+  /** Ended (by an admin) while it was still queued. */
+  'ended unassigned': conversationRow({ state: 'ended', visitor_id: visitorId, agent_id: null }),
+};
+type Situation = keyof typeof conversations;
+
+const participants = {
+  admin: adminActor(),
+  /** The agent named on the conversation (none while queued: then just some agent). */
+  /** An admin whose account id is the conversation's agent (a role changed afterwards). */
+  'admin with its agent id': adminActor({ accountId: agentId }),
+  'its agent': agentActor({ accountId: agentId }),
+  'other agent': agentActor(),
+  'its visitor': visitorActor({ visitorId }),
+  'other visitor': visitorActor(),
+  /** A visitor whose id happens to be the agent's id: ids of different kinds never mix. */
+  'visitor with its agent id': visitorActor({ visitorId: agentId }),
+};
+type Participant = keyof typeof participants;
+
+const sameInEvery = (who: Participant[]): Record<Situation, Participant[]> => ({
+  queued: who,
+  active: who,
+  ended: who,
+  'ended unassigned': who,
+});
+
+/** Both admins: whatever its id, an admin is an admin, never the serving agent. */
+const admins: Participant[] = ['admin', 'admin with its agent id'];
+const conversationRules = {
+  read: {
+    queued: [...admins, 'its visitor'],
+    active: [...admins, 'its agent', 'its visitor'],
+    ended: [...admins, 'its agent', 'its visitor'],
+    'ended unassigned': [...admins, 'its visitor'],
+  },
+  sendAsAgent: { queued: [], active: ['its agent'], ended: [], 'ended unassigned': [] },
+  participate: {
+    queued: ['its visitor'],
+    active: ['its agent', 'its visitor'],
+    ended: ['its agent', 'its visitor'],
+    'ended unassigned': ['its visitor'],
+  },
+  end: {
+    queued: admins,
+    active: [...admins, 'its agent'],
+    ended: [...admins, 'its agent'],
+    'ended unassigned': admins,
+  },
+  transfer: {
+    queued: admins,
+    active: [...admins, 'its agent'],
+    ended: [...admins, 'its agent'],
+    'ended unassigned': admins,
+  },
+  assign: sameInEvery(admins),
+  listAll: sameInEvery(admins),
+} satisfies Record<keyof typeof conversationPolicy, Record<Situation, Participant[]>>;
+
+describe('conversationPolicy', () => {
+  type Rule = (
+    actor: Actor,
+    c: Pick<ConversationsTable, 'visitor_id' | 'agent_id' | 'state'>,
+  ) => boolean;
+  const table = (rule: Rule) =>
+    Object.fromEntries(
+      Object.entries(conversations).map(([situation, c]) => [
+        situation,
+        allowed(participants, (actor) => rule(actor!, c)),
+      ]),
+    );
+
+  it.each(Object.keys(conversationRules) as (keyof typeof conversationRules)[])(
+    '%s: exactly these callers, in each state',
+    (name) => {
+      expect(table(conversationPolicy[name])).toEqual(conversationRules[name]);
+    },
+  );
+});
+
+// ---- files: who uploaded it, whether it is published, which variant
+const uploaderVisitor = 'visitor-uploader';
+const uploaderAgent = 'agent-uploader';
+const files = {
+  "a visitor's upload": fileRow({ owner_type: 'visitor', owner_id: uploaderVisitor }),
+  "an agent's upload": fileRow({ owner_type: 'account', owner_id: uploaderAgent }),
+  "an agent's published avatar": fileRow({
+    owner_type: 'account',
+    owner_id: uploaderAgent,
+    published_at: Date.UTC(2026, 10, 1),
+  }),
+};
+type FileSituation = keyof typeof files;
+
+const fileCallers = {
+  anonymous: undefined,
+  'the uploading visitor': visitorActor({ visitorId: uploaderVisitor }),
+  'other visitor': visitorActor(),
+  'the uploading agent': agentActor({ accountId: uploaderAgent }),
+  'other agent': agentActor(),
+  admin: adminActor(),
+  /** Owner ids are compared together with the owner's kind. */
+  'visitor with the agent uploader id': visitorActor({ visitorId: uploaderAgent }),
+  'agent with the visitor uploader id': agentActor({ accountId: uploaderVisitor }),
+};
+type FileCaller = keyof typeof fileCallers;
+
+describe('filePolicy', () => {
+  const table = (rule: (actor: Actor | undefined, f: FilesTable) => boolean) =>
+    Object.fromEntries(
+      Object.entries(files).map(([situation, f]) => [
+        situation,
+        allowed(fileCallers, (actor) => rule(actor, f)),
+      ]),
+    );
+  const allButAnonymous = (Object.keys(fileCallers) as FileCaller[]).filter(
+    (who) => who !== 'anonymous',
+  );
+
+  it('upload: anyone with an identity, never an anonymous caller', () => {
+    expect(allowed(fileCallers, filePolicy.upload)).toEqual(allButAnonymous);
+  });
+
+  it('attach: only the uploader, of the same kind', () => {
+    expect(table((actor, f) => actor !== undefined && filePolicy.attach(actor, f))).toEqual({
+      "a visitor's upload": ['the uploading visitor'],
+      "an agent's upload": ['the uploading agent'],
+      "an agent's published avatar": ['the uploading agent'],
+    } satisfies Record<FileSituation, FileCaller[]>);
+  });
+
+  it('readDirectly: the uploader and admins; a published file’s preview, anyone', () => {
+    expect({
+      original: table((actor, f) => filePolicy.readDirectly(actor, f, 'original')),
+      preview: table((actor, f) => filePolicy.readDirectly(actor, f, 'preview')),
+    }).toEqual({
+      original: {
+        "a visitor's upload": ['the uploading visitor', 'admin'],
+        "an agent's upload": ['the uploading agent', 'admin'],
+        "an agent's published avatar": ['the uploading agent', 'admin'],
+      },
+      preview: {
+        "a visitor's upload": ['the uploading visitor', 'admin'],
+        "an agent's upload": ['the uploading agent', 'admin'],
+        "an agent's published avatar": Object.keys(fileCallers) as FileCaller[],
+      },
+    } satisfies Record<'original' | 'preview', Record<FileSituation, FileCaller[]>>);
+  });
+});
+
+describe('authorize', () => {
+  it('passes when allowed and throws FORBIDDEN (with the given words, or default ones) when not', () => {
+    expect(authorize(true)).toBeUndefined();
+    expect(() => authorize(false, 'Only the uploader can send this file')).toThrow(
+      expect.objectContaining({
+        code: 'FORBIDDEN',
+        message: 'Only the uploader can send this file',
+      }),
+    );
+    let thrown: unknown;
+    try {
+      authorize(false);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect(thrown).toMatchObject({ code: 'FORBIDDEN' });
+    expect((thrown as AppError).message.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,335 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Account,
+  AuditEntry,
+  Channel,
+  Conversation,
+  FileInfo,
+  Visitor,
+  VisitorConversation,
+} from '@servicesystem/protocol';
+import type { FileVariant } from '../../src/auth/fileUrls.js';
+import { presentAccount } from '../../src/domain/presenters/account.js';
+import { presentAuditEntry } from '../../src/domain/presenters/audit.js';
+import { presentChannel } from '../../src/domain/presenters/channel.js';
+import {
+  presentConversationFor,
+  presentConversationForConsole,
+  presentConversationForVisitor,
+} from '../../src/domain/presenters/conversation.js';
+import { presentFile, snapshotOf } from '../../src/domain/presenters/file.js';
+import { presentVisitor } from '../../src/domain/presenters/visitor.js';
+import {
+  accountRow,
+  adminActor,
+  agentActor,
+  auditRow,
+  channelRow,
+  conversationView,
+  fileRow,
+  testFileUrls,
+  testNow,
+  visitorActor,
+  visitorRow,
+} from '../support/factories.js';
+
+/**
+ * Presenters turn rows into what one audience may see. Each answer is checked against its
+ * protocol schema in strict mode: a field the schema does not name (a password hash, a storage
+ * key, an agent id for a visitor) fails the test.
+ */
+
+/** The signature of a presented URL, checked with the signer: it opens `variant` of `fileId`. */
+function opens(url: string, fileId: string, variant: FileVariant): boolean {
+  const query = new URL(url, 'http://server.test').searchParams;
+  return testFileUrls.verify(fileId, variant, Number(query.get('exp')), query.get('sig') ?? '');
+}
+
+describe('presentAccount', () => {
+  it('gives console users the profile, never the password hash, status or routing data', () => {
+    const row = accountRow({
+      id: 'agent-alice',
+      username: 'alice',
+      display_name: 'Alice A.',
+      avatar_url: 'https://cdn.example/alice.png',
+      max_concurrent: 4,
+      status: 'online',
+      last_assigned_at: testNow - 5,
+    });
+    const account = Account.strict().parse(presentAccount(row));
+    expect(account).toEqual({
+      id: 'agent-alice',
+      username: 'alice',
+      displayName: 'Alice A.',
+      avatarUrl: 'https://cdn.example/alice.png',
+      role: 'agent',
+      maxConcurrent: 4,
+      enabled: true,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
+    expect(JSON.stringify(account)).not.toContain(row.password_hash);
+  });
+
+  it('tells a disabled account by `enabled: false`; an admin’s role and no cap pass through', () => {
+    const disabled = presentAccount(accountRow({ disabled_at: testNow - 1 }));
+    expect(disabled.enabled).toBe(false);
+    const admin = presentAccount(accountRow({ role: 'admin', max_concurrent: null }));
+    expect(admin).toMatchObject({ role: 'admin', maxConcurrent: null, enabled: true });
+  });
+});
+
+describe('presentChannel', () => {
+  const row = channelRow({
+    id: 'channel-shop',
+    name: 'Shop',
+    business_hours: JSON.stringify({
+      timezone: 'Europe/Berlin',
+      weekly: { mon: [{ open: '09:00', close: '17:00' }] },
+    }),
+    allowed_origins: JSON.stringify(['https://shop.example']),
+  });
+
+  it('gives the identity secret only when asked to', () => {
+    const withSecret = Channel.strict().parse(presentChannel(row, { withSecret: true }));
+    expect(withSecret.identitySecret).toBe(row.identity_secret);
+    const without = Channel.strict().parse(presentChannel(row, { withSecret: false }));
+    expect('identitySecret' in without).toBe(false);
+    expect(JSON.stringify(without)).not.toContain(row.identity_secret);
+    expect(without).toEqual({ ...withSecret, identitySecret: undefined });
+  });
+
+  it('reads the stored JSON: business hours (or null: always open) and allowed origins', () => {
+    expect(presentChannel(row, { withSecret: false })).toEqual({
+      id: 'channel-shop',
+      name: 'Shop',
+      welcomeMessage: row.welcome_message,
+      offHoursMessage: row.off_hours_message,
+      businessHours: {
+        timezone: 'Europe/Berlin',
+        weekly: { mon: [{ open: '09:00', close: '17:00' }] },
+      },
+      allowedOrigins: ['https://shop.example'],
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
+    const alwaysOpen = presentChannel(channelRow({ business_hours: null, allowed_origins: '[]' }), {
+      withSecret: false,
+    });
+    expect(alwaysOpen).toMatchObject({ businessHours: null, allowedOrigins: [] });
+  });
+});
+
+describe('snapshotOf and presentFile', () => {
+  it('keeps what a message needs of its file: no storage keys, owner or publication', () => {
+    const row = fileRow({
+      id: 'file-photo',
+      kind: 'image',
+      mime: 'image/jpeg',
+      size: 4096,
+      width: 1200,
+      height: 800,
+      original_name: 'holiday.jpg',
+      preview_width: 480,
+      preview_height: 320,
+    });
+    expect(snapshotOf(row)).toEqual({
+      id: 'file-photo',
+      kind: 'image',
+      mime: 'image/jpeg',
+      size: 4096,
+      width: 1200,
+      height: 800,
+      durationMs: null,
+      name: 'holiday.jpg',
+      previewWidth: 480,
+      previewHeight: 320,
+    });
+    const shown = JSON.stringify(snapshotOf(row));
+    for (const secret of [row.storage_key, row.preview_key, row.owner_id]) {
+      expect(shown).not.toContain(secret);
+    }
+  });
+
+  it('signs an image’s original and thumbnail, each opening only its own variant', () => {
+    const file = FileInfo.strict().parse(
+      presentFile(snapshotOf(fileRow({ id: 'file-img', kind: 'image' })), testFileUrls),
+    );
+    expect(file.url).toMatch(/^\/api\/v1\/files\/file-img\?exp=\d+&sig=[\w-]+$/);
+    expect(file.previewUrl).toMatch(/^\/api\/v1\/files\/file-img\/thumbnail\?exp=\d+&sig=[\w-]+$/);
+    expect(opens(file.url, 'file-img', 'original')).toBe(true);
+    expect(opens(file.previewUrl, 'file-img', 'preview')).toBe(true);
+    expect(opens(file.url, 'file-img', 'preview')).toBe(false);
+    expect(opens(file.previewUrl, 'file-img', 'original')).toBe(false);
+    expect(opens(file.url, 'file-other', 'original')).toBe(false);
+  });
+
+  it('points a video’s preview at its cover frame and keeps its duration', () => {
+    const video = presentFile(
+      snapshotOf(fileRow({ id: 'file-vid', kind: 'video', mime: 'video/mp4', duration_ms: 5300 })),
+      testFileUrls,
+    );
+    expect(FileInfo.strict().parse(video)).toMatchObject({ kind: 'video', durationMs: 5300 });
+    expect(video.previewUrl).toMatch(/^\/api\/v1\/files\/file-vid\/cover\?/);
+    expect(opens(video.previewUrl, 'file-vid', 'preview')).toBe(true);
+  });
+});
+
+describe('presentVisitor', () => {
+  it('shows a visitor themself: whether identified, not the host’s id, attributes or last agent', () => {
+    const row = visitorRow({
+      id: 'visitor-1',
+      external_id: 'host-user-42',
+      attributes: JSON.stringify({ plan: 'gold' }),
+      last_agent_id: 'agent-previous',
+    });
+    const visitor = Visitor.strict().parse(presentVisitor(row));
+    expect(visitor).toEqual({
+      id: 'visitor-1',
+      channelId: row.channel_id,
+      name: row.name,
+      avatarUrl: null,
+      identified: true,
+      createdAt: row.created_at,
+    });
+    const shown = JSON.stringify(visitor);
+    for (const hidden of ['host-user-42', 'gold', 'agent-previous']) {
+      expect(shown).not.toContain(hidden);
+    }
+    expect(presentVisitor(visitorRow({ external_id: null })).identified).toBe(false);
+  });
+});
+
+describe('presentAuditEntry', () => {
+  it('reads the stored changes and a bigint time (PostgreSQL answers it as a string)', () => {
+    const changes = [
+      { field: 'role', from: 'agent', to: 'admin' },
+      { field: 'password' },
+      { field: 'allowedOrigins', from: [], to: ['https://a.example'] },
+    ];
+    const row = auditRow({
+      id: 'audit-1',
+      created_at: String(testNow) as unknown as number,
+      actor_id: 'admin-root',
+      actor_username: 'root',
+      action: 'account.update',
+      target_type: 'account',
+      target_id: 'agent-bob',
+      target_label: 'bob',
+      changes: JSON.stringify(changes),
+    });
+    expect(AuditEntry.strict().parse(presentAuditEntry(row))).toEqual({
+      id: 'audit-1',
+      at: testNow,
+      actor: { id: 'admin-root', username: 'root' },
+      action: 'account.update',
+      target: { type: 'account', id: 'agent-bob', label: 'bob' },
+      changes,
+    });
+  });
+
+  it('shows the operator (CLI, first start) as an actor without id or name', () => {
+    const entry = presentAuditEntry(
+      auditRow({ actor_id: null, actor_username: null, action: 'channel.create' }),
+    );
+    expect(entry.actor).toEqual({ id: null, username: null });
+    expect(entry.at).toBe(testNow);
+  });
+});
+
+describe('presentConversationForConsole and ForVisitor', () => {
+  const view = conversationView({
+    conversation: { id: 'conversation-1', last_seq: 9, visitor_read_seq: 7, agent_read_seq: 4 },
+    visitor: {
+      id: 'visitor-9',
+      name: 'Vera',
+      external_id: 'host-9',
+      attributes: JSON.stringify({ plan: 'gold', orders: 3 }),
+    },
+    agent: { id: 'agent-alice', username: 'alice', display_name: 'Alice', avatar_url: null },
+  });
+
+  it('gives console users the visitor’s details, the agent’s id and the agent side’s unread', () => {
+    const shown = Conversation.strict().parse(presentConversationForConsole(view, testFileUrls));
+    const c = view.conversation;
+    expect(shown).toEqual({
+      id: 'conversation-1',
+      channelId: c.channel_id,
+      state: 'active',
+      visitor: {
+        id: 'visitor-9',
+        name: 'Vera',
+        avatarUrl: null,
+        externalId: 'host-9',
+        attributes: { plan: 'gold', orders: 3 },
+      },
+      agent: { id: 'agent-alice', displayName: 'Alice', avatarUrl: null },
+      lastSeq: 9,
+      visitorReadSeq: 7,
+      agentReadSeq: 4,
+      unread: 5,
+      queuePosition: null,
+      lastMessage: null,
+      createdAt: c.created_at,
+      assignedAt: c.assigned_at,
+      endedAt: null,
+      lastActivityAt: c.last_activity_at,
+    });
+  });
+
+  it('gives the visitor the agent’s name only, and the visitor side’s unread', () => {
+    const shown = VisitorConversation.strict().parse(
+      presentConversationForVisitor(view, testFileUrls),
+    );
+    expect(shown).toEqual({
+      id: 'conversation-1',
+      state: 'active',
+      agent: { name: 'Alice', avatarUrl: null },
+      lastSeq: 9,
+      visitorReadSeq: 7,
+      agentReadSeq: 4,
+      unread: 2,
+      queuePosition: null,
+      lastMessage: null,
+      createdAt: view.conversation.created_at,
+      endedAt: null,
+    });
+    const text = JSON.stringify(shown);
+    for (const hidden of ['agent-alice', 'alice', 'host-9', 'gold', 'visitor-9']) {
+      expect(text).not.toContain(hidden);
+    }
+  });
+
+  it('gives a queue position while queued only, and no agent until one serves it', () => {
+    const queued = conversationView({ conversation: { state: 'queued' }, queuePosition: 3 });
+    expect(presentConversationForConsole(queued, testFileUrls)).toMatchObject({
+      state: 'queued',
+      agent: null,
+      queuePosition: 3,
+      assignedAt: null,
+    });
+    expect(presentConversationForVisitor(queued, testFileUrls)).toMatchObject({
+      state: 'queued',
+      agent: null,
+      queuePosition: 3,
+    });
+    // A position left on a view that is no longer queued is not shown.
+    const ended = conversationView({ conversation: { state: 'ended' }, queuePosition: 2 });
+    expect(presentConversationForConsole(ended, testFileUrls).queuePosition).toBeNull();
+    expect(presentConversationForVisitor(ended, testFileUrls)).toMatchObject({
+      state: 'ended',
+      queuePosition: null,
+      endedAt: ended.conversation.ended_at,
+    });
+  });
+
+  it('presentConversationFor: the visitor shape for visitors, the console shape for accounts', () => {
+    const forVisitor = presentConversationFor(visitorActor(), view, testFileUrls);
+    expect(forVisitor).toEqual(presentConversationForVisitor(view, testFileUrls));
+    for (const actor of [adminActor(), agentActor()]) {
+      expect(presentConversationFor(actor, view, testFileUrls)).toEqual(
+        presentConversationForConsole(view, testFileUrls),
+      );
+    }
+  });
+});
