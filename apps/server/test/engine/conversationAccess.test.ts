@@ -3,25 +3,35 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AckError,
+  AgentPresenceListResponse,
   Conversation,
   ConversationListResponse,
+  ConversationResponse,
+  MeResponse,
+  MessageCreatedPayload,
   MessagePage,
   UnreadResponse,
   VisitorConversationListResponse,
 } from '@servicesystem/protocol';
+import { eventually, nextEvent, type LiveApp } from '../support/liveApp.js';
 import {
-  eventually,
-  newClientMsgId,
-  nextEvent,
-  request,
-  startLiveApp,
-  type LiveApp,
-} from '../support/liveApp.js';
+  ask,
+  bodyOf,
+  errorOf,
+  okAck,
+  SendAck,
+  SentMessage,
+  sendOk,
+  startWorld,
+  text,
+  typed,
+  type World,
+  type WorldAgent as Agent,
+  type WorldVisitor as Visitor,
+} from '../support/world.js';
 
-type Agent = { id: string; token: string; username: string; password: string };
-type Visitor = { id: string; token: string; name: string };
-
-const text = (body: string) => ({ clientMsgId: newClientMsgId(), type: 'text' as const, body });
+/** What a refused socket connection carries. */
+type ConnectError = Error & { data?: { code?: string } };
 
 /**
  * Who may read and act on a conversation. Visitor A's conversation CA is served by agent X;
@@ -29,6 +39,7 @@ const text = (body: string) => ({ clientMsgId: newClientMsgId(), type: 'text' as
  * they try may work, and nothing may change.
  */
 describe('conversation access', () => {
+  let w: World;
   let t: LiveApp;
   let X: Agent;
   let Y: Agent;
@@ -36,8 +47,6 @@ describe('conversation access', () => {
   let B: Visitor;
   let CA: string;
   let CB: string;
-  let fenceAgent: Agent;
-  let fenceState: 'away' | 'offline' = 'offline';
   /** Console sockets: X's and the admin's. Visitor socket: A's. What they heard. */
   let heardByX: [string, unknown][];
   let heardByA: [string, unknown][];
@@ -48,35 +57,18 @@ describe('conversation access', () => {
   let adminSocket: Socket;
   const rawSockets: Socket[] = [];
 
-  async function createAgent(username: string, displayName: string): Promise<Agent> {
-    const made = await t.createAccount({ username, displayName });
-    return {
-      id: made.account.id,
-      token: made.token,
-      username: made.account.username,
-      password: made.password,
-    };
-  }
-
-  async function startConversation(visitor: Visitor): Promise<string> {
-    const answer = await t.request('POST', '/api/v1/visitor/messages', {
-      token: visitor.token,
-      body: text('Hello'),
-    });
-    expect(answer.status).toBe(201);
-    return answer.body.conversation.id as string;
-  }
+  const createAgent = (username: string, displayName: string) => w.agent({ username, displayName });
 
   /** Everything about CA that a refused call must not change. */
   async function snapshotOfCA() {
-    const answer = await t.request('GET', `/api/v1/conversations/${CA}`, { token: t.adminToken });
-    const c = Conversation.parse(answer.body.conversation);
-    const page = await t.request('GET', `/api/v1/conversations/${CA}/messages`, {
+    const answer = await w.request('GET', `/api/v1/conversations/${CA}`, { token: t.adminToken });
+    const c = Conversation.parse(bodyOf(answer, ConversationResponse).conversation);
+    const page = await w.request('GET', `/api/v1/conversations/${CA}/messages`, {
       token: t.adminToken,
     });
-    const presence = await t.request('GET', '/api/v1/presence', { token: t.adminToken });
+    const presence = await w.request('GET', '/api/v1/presence', { token: t.adminToken });
     const status = (id: string) =>
-      presence.body.agents.find((a: { id: string }) => a.id === id)?.status;
+      bodyOf(presence, AgentPresenceListResponse).agents.find((a) => a.id === id)?.status;
     return {
       state: c.state,
       agentId: c.agent?.id,
@@ -90,24 +82,9 @@ describe('conversation access', () => {
   }
   let before: Awaited<ReturnType<typeof snapshotOfCA>>;
 
-  /** Events reach a socket in order: once this arrives, nothing published before it is due. */
-  async function consoleFence(...sockets: Socket[]): Promise<void> {
-    fenceState = fenceState === 'away' ? 'offline' : 'away';
-    const state = fenceState;
-    const seen = sockets.map((s) =>
-      nextEvent(s, 'agent.status', (p: any) => p.id === fenceAgent.id && p.status === state),
-    );
-    await t.setStatus(fenceAgent.token, state);
-    await Promise.all(seen);
-  }
-
-  /** The same for A's socket: X stopping typing in CA reaches A after everything before. */
+  /** A fence for A's socket: X stopping typing in CA reaches A after everything before. */
   async function visitorFence(): Promise<void> {
-    const seen = nextEvent(aSocket, 'typing', (p: any) => p.conversationId === CA);
-    expect(await request(xSocket, 'typing', { conversationId: CA, isTyping: false })).toEqual({
-      ok: true,
-    });
-    await seen;
+    await w.visitorFence(aSocket, xSocket, CA);
     heardByA.pop();
   }
 
@@ -118,22 +95,28 @@ describe('conversation access', () => {
   }
 
   beforeAll(async () => {
-    t = await startLiveApp();
-    fenceAgent = await createAgent('fence-agent', 'Fence');
+    w = await startWorld();
+    t = w.app;
     X = await createAgent('xavier-login', 'Xavier');
     Y = await createAgent('yolanda-login', 'Yolanda');
     await t.setStatus(X.token, 'online');
     A = await t.visitor();
-    CA = await startConversation(A);
+    CA = await w.startConversation(A.token);
     await t.setStatus(X.token, 'away');
     await t.setStatus(Y.token, 'online');
     B = await t.visitor();
-    CB = await startConversation(B);
+    CB = await w.startConversation(B.token);
 
-    const ca = await t.request('GET', `/api/v1/conversations/${CA}`, { token: t.adminToken });
-    const cb = await t.request('GET', `/api/v1/conversations/${CB}`, { token: t.adminToken });
-    expect(ca.body.conversation).toMatchObject({ state: 'active', agent: { id: X.id } });
-    expect(cb.body.conversation).toMatchObject({ state: 'active', agent: { id: Y.id } });
+    const ca = await w.request('GET', `/api/v1/conversations/${CA}`, { token: t.adminToken });
+    const cb = await w.request('GET', `/api/v1/conversations/${CB}`, { token: t.adminToken });
+    expect(bodyOf(ca, ConversationResponse).conversation).toMatchObject({
+      state: 'active',
+      agent: { id: X.id },
+    });
+    expect(bodyOf(cb, ConversationResponse).conversation).toMatchObject({
+      state: 'active',
+      agent: { id: Y.id },
+    });
 
     xSocket = await t.connect(X.token);
     aSocket = await t.connect(A.token);
@@ -150,7 +133,7 @@ describe('conversation access', () => {
   });
   afterAll(async () => {
     for (const socket of rawSockets) socket.disconnect();
-    await t.close();
+    await w.close();
   });
 
   type Who = 'visitorB' | 'agentY' | 'anonymous';
@@ -247,12 +230,12 @@ describe('conversation access', () => {
       for (const who of ['visitorB', 'agentY', 'anonymous'] as const) {
         it(`${c.route} on A’s conversation: ${who} → ${c.expect[who]}`, async () => {
           const token = tokenOf(who);
-          const answer = await t.request(c.method, c.url(), {
+          const answer = await w.request(c.method, c.url(), {
             ...(token ? { token } : {}),
             ...(c.body ? { body: c.body() } : {}),
           });
           expect(answer.status, JSON.stringify(answer.body)).toBe(c.expect[who]);
-          expect(answer.body.error.code).toBe(
+          expect(errorOf(answer).code).toBe(
             c.expect[who] === 401 ? 'UNAUTHENTICATED' : 'FORBIDDEN',
           );
           expect(JSON.stringify(answer.body)).not.toContain('Hello');
@@ -263,35 +246,35 @@ describe('conversation access', () => {
       for (const who of ['agentY', 'anonymous'] as const) {
         it(`${c.route}: ${who} → 401`, async () => {
           const token = tokenOf(who);
-          const answer = await t.request(c.method, c.url, {
+          const answer = await w.request(c.method, c.url, {
             ...(token ? { token } : {}),
             ...(c.method === 'POST' ? { body: text('not a visitor') } : {}),
           });
           expect(answer.status).toBe(401);
-          expect(answer.body.error.code).toBe('UNAUTHENTICATED');
+          expect(errorOf(answer).code).toBe('UNAUTHENTICATED');
         });
       }
     }
 
     it('visitor routes answer B about B only: their conversation, unread and messages', async () => {
-      const list = await t.request('GET', '/api/v1/visitor/conversations', { token: B.token });
+      const list = await w.request('GET', '/api/v1/visitor/conversations', { token: B.token });
       const mine = VisitorConversationListResponse.parse(list.body).conversations;
       expect(mine.map((c) => c.id)).toEqual([CB]);
-      const unread = await t.request('GET', '/api/v1/visitor/unread', { token: B.token });
+      const unread = await w.request('GET', '/api/v1/visitor/unread', { token: B.token });
       expect(UnreadResponse.parse(unread.body).unread).toBe(mine[0]!.unread);
 
       // A message from B goes to B's conversation, whatever B has in mind.
-      const sent = await t.request('POST', '/api/v1/visitor/messages', {
+      const sent = await w.request('POST', '/api/v1/visitor/messages', {
         token: B.token,
         body: text('B writes'),
       });
       expect(sent.status).toBe(201);
-      expect(sent.body.message.conversationId).toBe(CB);
+      expect(bodyOf(sent, SentMessage).message.conversationId).toBe(CB);
     });
 
     it('agents list only their own conversations; admins list all and filter freely', async () => {
       const ids = async (token: string, query = '') => {
-        const answer = await t.request('GET', `/api/v1/conversations${query}`, { token });
+        const answer = await w.request('GET', `/api/v1/conversations${query}`, { token });
         expect(answer.status, JSON.stringify(answer.body)).toBe(200);
         return ConversationListResponse.parse(answer.body).conversations.map((c) => c.id);
       };
@@ -305,18 +288,18 @@ describe('conversation access', () => {
       expect(await ids(t.adminToken, '?state=queued')).toEqual([]);
 
       // An admin reads any conversation, but reads and types as nobody's participant.
-      const read = await t.request('GET', `/api/v1/conversations/${CA}`, { token: t.adminToken });
+      const read = await w.request('GET', `/api/v1/conversations/${CA}`, { token: t.adminToken });
       expect(read.status).toBe(200);
       for (const [path, body] of [
         ['read', { seq: 1 }],
         ['typing', { isTyping: true }],
       ] as const) {
-        const answer = await t.request('POST', `/api/v1/conversations/${CA}/${path}`, {
+        const answer = await w.request('POST', `/api/v1/conversations/${CA}/${path}`, {
           token: t.adminToken,
           body,
         });
         expect(answer.status, path).toBe(403);
-        expect(answer.body.error.code).toBe('FORBIDDEN');
+        expect(errorOf(answer).code).toBe('FORBIDDEN');
       }
     });
   });
@@ -346,60 +329,56 @@ describe('conversation access', () => {
       for (const who of ['visitorB', 'agentY'] as const) {
         it(`${c.event} ${c.label ?? ''} on A’s conversation by ${who} → FORBIDDEN`, async () => {
           const socket = who === 'visitorB' ? bSocket : ySocket;
-          failure(await request(socket, c.event, c.payload()), 'FORBIDDEN');
+          failure(await ask(socket, c.event, c.payload()), 'FORBIDDEN');
         });
       }
     }
 
     it('message.send into CA: Y is refused; B’s message lands in CB (visitors name no conversation)', async () => {
       failure(
-        await request(ySocket, 'message.send', { conversationId: CA, ...text('Y intrudes') }),
+        await ask(ySocket, 'message.send', { conversationId: CA, ...text('Y intrudes') }),
         'FORBIDDEN',
       );
-      const fromB = await request(bSocket, 'message.send', {
-        conversationId: CA,
-        ...text('B intrudes'),
-      });
-      expect(fromB.ok).toBe(true);
+      const fromB = await sendOk(bSocket, { conversationId: CA, ...text('B intrudes') });
       expect(fromB.message.conversationId).toBe(CB);
       expect(fromB.conversation.id).toBe(CB);
     });
 
     it('console-only events are refused to visitors; statuses are set for oneself only', async () => {
-      failure(await request(bSocket, 'conversations.list', {}), 'FORBIDDEN');
-      failure(await request(bSocket, 'agent.status.set', { status: 'online' }), 'FORBIDDEN');
+      failure(await ask(bSocket, 'conversations.list', {}), 'FORBIDDEN');
+      failure(await ask(bSocket, 'agent.status.set', { status: 'online' }), 'FORBIDDEN');
       // Admins have no status.
-      failure(await request(adminSocket, 'agent.status.set', { status: 'online' }), 'FORBIDDEN');
-      const own = await request(ySocket, 'agent.status.set', { status: 'online' });
+      failure(await ask(adminSocket, 'agent.status.set', { status: 'online' }), 'FORBIDDEN');
+      const own = await ask(ySocket, 'agent.status.set', { status: 'online' });
       expect(own).toMatchObject({ ok: true, agent: { id: Y.id, status: 'online' } });
-      const listed = await request(ySocket, 'conversations.list', {});
-      expect(listed.ok).toBe(true);
-      expect(listed.conversations.map((c: { id: string }) => c.id)).toEqual([CB]);
+      const listed = await ask(ySocket, 'conversations.list', {});
+      expect(listed).toMatchObject({ ok: true });
+      expect(typed(ConversationListResponse, listed).conversations.map((c) => c.id)).toEqual([CB]);
       // An admin reads but neither marks read nor types.
       failure(
-        await request(adminSocket, 'conversation.read', { conversationId: CA, seq: 1 }),
+        await ask(adminSocket, 'conversation.read', { conversationId: CA, seq: 1 }),
         'FORBIDDEN',
       );
       failure(
-        await request(adminSocket, 'typing', { conversationId: CA, isTyping: true }),
+        await ask(adminSocket, 'typing', { conversationId: CA, isTyping: true }),
         'FORBIDDEN',
       );
-      const adminList = await request(adminSocket, 'messages.list', { conversationId: CA });
-      expect(adminList.ok).toBe(true);
+      const adminList = await ask(adminSocket, 'messages.list', { conversationId: CA });
+      expect(adminList).toMatchObject({ ok: true });
     });
 
     it('a refused typing is refused again at once, not answered as throttled', async () => {
       for (const socket of [bSocket, ySocket]) {
         const payload = { conversationId: CA, isTyping: true };
-        failure(await request(socket, 'typing', payload), 'FORBIDDEN');
-        failure(await request(socket, 'typing', payload), 'FORBIDDEN');
+        failure(await ask(socket, 'typing', payload), 'FORBIDDEN');
+        failure(await ask(socket, 'typing', payload), 'FORBIDDEN');
       }
     });
   });
 
   it('after all that, CA and X are as they were, and X and A heard nothing of it', async () => {
     expect(await snapshotOfCA()).toEqual({ ...before, statusOfY: 'online' });
-    await consoleFence(xSocket);
+    await w.consoleFence(xSocket);
     await visitorFence();
     expect(heardByX).toEqual([]);
     expect(heardByA).toEqual([]);
@@ -411,12 +390,20 @@ describe('conversation access', () => {
     for (const agent of [X, Y]) await t.setStatus(agent.token, 'away');
     await t.setStatus(P.token, 'online');
     await t.setStatus(Q.token, 'away');
-    const me = await t.request('GET', '/api/v1/me', { token: t.adminToken });
-    const secrets = [P.id, Q.id, P.username, Q.username, X.id, Y.id, me.body.account.id];
+    const me = await w.request('GET', '/api/v1/me', { token: t.adminToken });
+    const secrets = [
+      P.id,
+      Q.id,
+      P.username,
+      Q.username,
+      X.id,
+      Y.id,
+      bodyOf(me, MeResponse).account.id,
+    ];
     for (const s of [P.username, Q.username]) expect(s).toMatch(/^hidden-login-/);
 
     const visitor = await t.visitor();
-    const seen: unknown[] = [];
+    const seen: { event: string; payload: unknown }[] = [];
     const tab1 = await t.connect(visitor.token);
     const tab2 = await t.connect(visitor.token);
     for (const tab of [tab1, tab2]) {
@@ -425,14 +412,14 @@ describe('conversation access', () => {
     const pSocket = await t.connect(P.token);
     const qSocket = await t.connect(Q.token);
     const answers: unknown[] = [];
-    const ask = async (socket: Socket, event: string, payload: unknown) => {
-      const ack = await request(socket, event, payload);
-      expect(ack.ok, JSON.stringify(ack)).toBe(true);
+    const askOk = async (socket: Socket, event: string, payload: unknown) => {
+      const ack = await ask(socket, event, payload);
+      expect(ack, JSON.stringify(ack)).toMatchObject({ ok: true });
       if (socket === tab1 || socket === tab2) answers.push(ack);
       return ack;
     };
     const rest = async (method: string, url: string, body?: unknown) => {
-      const answer = await t.request(method, url, {
+      const answer = await w.request(method, url, {
         token: visitor.token,
         ...(body ? { body } : {}),
       });
@@ -440,41 +427,43 @@ describe('conversation access', () => {
       return answer;
     };
 
-    const first = await ask(tab1, 'message.send', text('Hi, who is there?'));
-    const id = first.message.conversationId as string;
+    const first = okAck(
+      typed(SendAck, await askOk(tab1, 'message.send', text('Hi, who is there?'))),
+    );
+    const id = first.message.conversationId;
     expect(first.conversation.agent).toEqual({ name: 'Pat', avatarUrl: null });
-    await ask(pSocket, 'message.send', { conversationId: id, ...text('Pat here') });
-    await ask(pSocket, 'typing', { conversationId: id, isTyping: true });
-    await ask(pSocket, 'conversation.read', { conversationId: id, seq: 100 });
-    await ask(tab1, 'typing', { conversationId: id, isTyping: true });
-    await ask(tab2, 'conversation.read', { conversationId: id, seq: 100 });
-    await ask(tab1, 'messages.list', { conversationId: id });
-    const moved = await t.request('POST', `/api/v1/conversations/${id}/transfer`, {
+    await askOk(pSocket, 'message.send', { conversationId: id, ...text('Pat here') });
+    await askOk(pSocket, 'typing', { conversationId: id, isTyping: true });
+    await askOk(pSocket, 'conversation.read', { conversationId: id, seq: 100 });
+    await askOk(tab1, 'typing', { conversationId: id, isTyping: true });
+    await askOk(tab2, 'conversation.read', { conversationId: id, seq: 100 });
+    await askOk(tab1, 'messages.list', { conversationId: id });
+    const moved = await w.request('POST', `/api/v1/conversations/${id}/transfer`, {
       token: P.token,
       body: { agentId: Q.id },
     });
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-    await ask(qSocket, 'message.send', { conversationId: id, ...text('Quinn now') });
+    await askOk(qSocket, 'message.send', { conversationId: id, ...text('Quinn now') });
     await rest('POST', '/api/v1/visitor/messages', text('thanks'));
     await rest('GET', `/api/v1/conversations/${id}/messages`);
     await rest('POST', `/api/v1/conversations/${id}/read`, { seq: 100 });
-    const ended = await t.request('POST', `/api/v1/conversations/${id}/end`, {
+    const ended = await w.request('POST', `/api/v1/conversations/${id}/end`, {
       token: t.adminToken,
     });
     expect(ended.status).toBe(200);
     await rest('POST', '/api/v1/visitor/messages', text('one more thing'));
     await rest('GET', '/api/v1/visitor/conversations');
     await rest('GET', '/api/v1/visitor/unread');
-    await ask(tab2, 'messages.list', { conversationId: id, after: 0 });
+    await askOk(tab2, 'messages.list', { conversationId: id, after: 0 });
 
     await eventually(() => {
-      const events = new Set(seen.map((s) => (s as { event: string }).event));
+      const events = new Set(seen.map((s) => s.event));
       for (const e of ['message.created', 'conversation.updated', 'typing', 'conversation.read']) {
         expect(events.has(e), e).toBe(true);
       }
       const kinds = seen
-        .filter((s: any) => s.event === 'message.created')
-        .map((s: any) => s.payload.message.meta?.kind);
+        .filter((s) => s.event === 'message.created')
+        .map((s) => typed(MessageCreatedPayload, s.payload).message.meta?.kind);
       expect(kinds).toEqual(expect.arrayContaining(['assigned', 'transferred', 'ended']));
     });
     const everything = JSON.stringify([seen, answers]).toLowerCase();
@@ -489,7 +478,7 @@ describe('conversation access', () => {
   });
 
   describe('socket authentication', () => {
-    function rawConnect(auth: Record<string, unknown>): Promise<Error & { data?: any }> {
+    function rawConnect(auth: Record<string, unknown>): Promise<ConnectError> {
       const socket = connectSocket(t.url, {
         auth,
         transports: ['websocket'],
@@ -498,7 +487,7 @@ describe('conversation access', () => {
       rawSockets.push(socket);
       return new Promise((resolve, reject) => {
         socket.once('connect', () => reject(new Error(`connected with ${JSON.stringify(auth)}`)));
-        socket.once('connect_error', (error) => resolve(error as Error & { data?: any }));
+        socket.once('connect_error', (error) => resolve(error as ConnectError));
       });
     }
 
@@ -518,7 +507,7 @@ describe('conversation access', () => {
         .sign(new TextEncoder().encode('not-the-server-secret'));
       const unsigned = `${header}.${payload}.`;
       const logoutToken = await t.login(X.username, X.password);
-      await t.request('POST', '/api/v1/auth/logout', { token: logoutToken });
+      await w.request('POST', '/api/v1/auth/logout', { token: logoutToken });
 
       const cases: [string, Record<string, unknown>][] = [
         ['no auth', {}],
@@ -553,7 +542,7 @@ describe('conversation access', () => {
       const other = await t.login(W.username, W.password);
       const sockets = [await t.connect(W.token), await t.connect(W.token), await t.connect(other)];
       const gone = sockets.map((s) => nextEvent<string>(s, 'disconnect'));
-      const off = await t.request('PATCH', `/api/v1/agents/${W.id}`, {
+      const off = await w.request('PATCH', `/api/v1/agents/${W.id}`, {
         token: t.adminToken,
         body: { enabled: false },
       });
@@ -564,12 +553,12 @@ describe('conversation access', () => {
         'io server disconnect',
       ]);
       // Coming back is refused.
-      const retry = nextEvent<Error & { data?: any }>(sockets[0]!, 'connect_error');
+      const retry = nextEvent<ConnectError>(sockets[0]!, 'connect_error');
       sockets[0]!.connect();
       expect((await retry).data?.code).toBe('UNAUTHENTICATED');
       // Everybody else is still connected and served.
       expect(ySocket.connected && xSocket.connected && adminSocket.connected).toBe(true);
-      expect((await request(ySocket, 'conversations.list', {})).ok).toBe(true);
+      expect(await ask(ySocket, 'conversations.list', {})).toMatchObject({ ok: true });
     });
 
     it('logging out disconnects that session’s sockets only', async () => {
@@ -578,12 +567,12 @@ describe('conversation access', () => {
       const ending = [await t.connect(V.token), await t.connect(V.token)];
       const staying = await t.connect(second);
       const gone = ending.map((s) => nextEvent<string>(s, 'disconnect'));
-      const out = await t.request('POST', '/api/v1/auth/logout', { token: V.token });
+      const out = await w.request('POST', '/api/v1/auth/logout', { token: V.token });
       expect(out.status).toBe(204);
       expect(await Promise.all(gone)).toEqual(['io server disconnect', 'io server disconnect']);
       expect(staying.connected).toBe(true);
-      expect((await request(staying, 'conversations.list', {})).ok).toBe(true);
-      const retry = nextEvent<Error & { data?: any }>(ending[0]!, 'connect_error');
+      expect(await ask(staying, 'conversations.list', {})).toMatchObject({ ok: true });
+      const retry = nextEvent<ConnectError>(ending[0]!, 'connect_error');
       ending[0]!.connect();
       expect((await retry).data?.code).toBe('UNAUTHENTICATED');
     });

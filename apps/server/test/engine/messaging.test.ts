@@ -1,114 +1,62 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import {
-  AckError,
+  ChannelResponse,
   Conversation,
   ConversationReadPayload,
+  ConversationUpdatedPayload,
   Message,
   MessageCreatedPayload,
   MessagePage,
+  ServerEvent,
   TypingPayload,
   UnreadResponse,
   VisitorConversation,
   VisitorConversationListResponse,
 } from '@servicesystem/protocol';
+import { eventually, newClientMsgId, nextEvent, record } from '../support/liveApp.js';
 import {
-  eventually,
-  newClientMsgId,
-  nextEvent,
-  record,
-  request,
-  startLiveApp,
-  type LiveApp,
-} from '../support/liveApp.js';
+  ackFailure,
+  ask,
+  bodyOf,
+  errorOf,
+  okAck,
+  send,
+  sendOk,
+  SendAck,
+  SentMessage,
+  startWorld,
+  text,
+  typed,
+  waitFor,
+  type World,
+} from '../support/world.js';
 
 type Audience = 'visitor' | 'console';
-type Agent = { id: string; token: string };
 
-let t: LiveApp;
-/** Agents created online by `soleAgent`; each new one sends the others away. */
-const online: Agent[] = [];
-/** An agent who is never online: flipping its status is a fence on console sockets. */
-let fenceAgent: Agent;
-let fenceState: 'away' | 'offline' = 'offline';
+let w: World;
 
 beforeAll(async () => {
   // Some tests send bursts from one visitor; the rate limit has its own test (rateLimit.test.ts).
-  t = await startLiveApp({ VISITOR_MESSAGES_PER_MINUTE: '0' });
-  fenceAgent = await t.agent();
+  w = await startWorld({ VISITOR_MESSAGES_PER_MINUTE: '0' });
 });
-afterAll(() => t.close());
-
-/** A new online agent who takes every new conversation: the agents before it go away. */
-async function soleAgent(displayName?: string): Promise<Agent> {
-  for (const agent of online.splice(0)) await t.setStatus(agent.token, 'away');
-  const agent = await t.agent({ status: 'online', ...(displayName ? { displayName } : {}) });
-  online.push(agent);
-  return agent;
-}
-
-/**
- * Waits until every console socket has seen an agent.status event published after everything
- * before it: events reach a socket in order, so what has not arrived by then never will.
- */
-async function consoleFence(...sockets: Socket[]): Promise<void> {
-  fenceState = fenceState === 'away' ? 'offline' : 'away';
-  const state = fenceState;
-  const seen = sockets.map((s) =>
-    nextEvent(s, 'agent.status', (p: any) => p.id === fenceAgent.id && p.status === state),
-  );
-  await t.setStatus(fenceAgent.token, state);
-  await Promise.all(seen);
-}
+afterAll(() => w.close());
 
 /** A message.created payload, checked against the protocol in the audience's exact shape. */
 function created(payload: unknown, audience: Audience): Message {
   const parsed = MessageCreatedPayload.parse(payload);
   const raw = payload as { conversation: unknown; message: unknown };
+  // The conversation comes without lastMessage: that is the message itself, sent once.
   if (audience === 'visitor') {
-    VisitorConversation.strict().parse(raw.conversation);
+    VisitorConversation.omit({ lastMessage: true }).strict().parse(raw.conversation);
   } else {
-    Conversation.strict().parse(raw.conversation);
+    Conversation.omit({ lastMessage: true }).strict().parse(raw.conversation);
   }
   return Message.strict().parse(parsed.message);
 }
 
-function ackFailure(ack: unknown, code: string): void {
-  const failure = AckError.parse(ack);
-  expect(failure.error.code).toBe(code);
-  expect(failure.error.message.length).toBeGreaterThan(0);
-}
-
-const text = (body: string, clientMsgId = newClientMsgId()) => ({
-  clientMsgId,
-  type: 'text' as const,
-  body,
-});
-
-/** A visitor's first message over REST: the conversation exists (and is assigned) after. */
-async function startConversation(visitorToken: string, body = 'Hello') {
-  const answer = await t.request('POST', '/api/v1/visitor/messages', {
-    token: visitorToken,
-    body: text(body),
-  });
-  expect(answer.status).toBe(201);
-  return answer.body.conversation.id as string;
-}
-
-async function conversation(id: string, token = t.adminToken): Promise<Conversation> {
-  const answer = await t.request('GET', `/api/v1/conversations/${id}`, { token });
-  expect(answer.status).toBe(200);
-  return Conversation.parse(answer.body.conversation);
-}
-
-async function history(token: string, id: string, query = ''): Promise<MessagePage> {
-  const answer = await t.request('GET', `/api/v1/conversations/${id}/messages${query}`, { token });
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return MessagePage.parse(answer.body);
-}
-
 async function visitorUnread(token: string): Promise<number> {
-  const answer = await t.request('GET', '/api/v1/visitor/unread', { token });
+  const answer = await w.request('GET', '/api/v1/visitor/unread', { token });
   expect(answer.status).toBe(200);
   expect(answer.headers['cache-control']).toBe('no-store');
   return UnreadResponse.parse(answer.body).unread;
@@ -119,27 +67,26 @@ const range = (from: number, to: number) =>
 
 describe('a new conversation', () => {
   it('starts with the welcome (seq 1), the visitor’s text (seq 2), then “assigned” (seq 3)', async () => {
-    const agent = await soleAgent('Wendy Welcome');
-    const channel = await t.request('GET', `/api/v1/channels/${t.channelId}`, {
-      token: t.adminToken,
+    const agent = await w.soleAgent('Wendy Welcome');
+    const channel = await w.request('GET', `/api/v1/channels/${w.app.channelId}`, {
+      token: w.adminToken,
     });
-    const welcome = channel.body.channel.welcomeMessage as string;
+    const welcome = bodyOf(channel, ChannelResponse).channel.welcomeMessage;
     expect(welcome.length).toBeGreaterThan(0);
 
-    const visitor = await t.visitor();
-    const visitorSocket = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const adminSocket = await t.connect(t.adminToken);
-    const toVisitor = record(visitorSocket, 'message.created');
-    const toAdmin = record(adminSocket, 'message.created');
-    const toAgent: [string, any][] = [];
+    const visitor = await w.visitor();
+    const visitorSocket = await w.connect(visitor.token);
+    const agentSocket = await w.connect(agent.token);
+    const adminSocket = await w.connect(w.adminToken);
+    const toVisitor = record<unknown>(visitorSocket, 'message.created');
+    const toAdmin = record<unknown>(adminSocket, 'message.created');
+    const toAgent: [string, unknown][] = [];
     agentSocket.onAny((event: string, payload: unknown) => {
       if (event !== 'agent.status') toAgent.push([event, payload]);
     });
 
     const clientMsgId = newClientMsgId();
-    const ack = await request(visitorSocket, 'message.send', text('Hello there', clientMsgId));
-    expect(ack.ok).toBe(true);
+    const ack = await sendOk(visitorSocket, text('Hello there', clientMsgId));
     const own = Message.strict().parse(ack.message);
     expect(own).toMatchObject({
       seq: 2,
@@ -188,58 +135,57 @@ describe('a new conversation', () => {
       'conversation.updated',
       'message.created',
     ]);
-    const assigned = Conversation.strict().parse(toAgent[0]![1].conversation);
+    const assigned = Conversation.strict().parse(
+      typed(ConversationUpdatedPayload, toAgent[0]![1]).conversation,
+    );
     expect(assigned).toMatchObject({ id: own.conversationId, state: 'active', lastSeq: 3 });
     expect(assigned.agent?.id).toBe(agent.id);
     const agentSaw = [1, 2, 4].map((i) => created(toAgent[i]![1], 'console'));
     expect(agentSaw).toEqual(adminSaw);
-    const stored = await history(agent.token, own.conversationId);
+    const stored = await w.history(agent.token, own.conversationId);
     expect(stored.messages).toEqual(adminSaw);
     expect(stored.hasMore).toBe(false);
   });
 
   it('gives concurrent sends from both sides gap-free seqs: 1..N, no gap, no repeat', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const visitorSocket = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const atVisitor = record(visitorSocket, 'message.created');
-    const atAgent = record(agentSocket, 'message.created');
+    const { id, agent, visitor, visitorSocket, agentSocket } = await w.servedConversation();
+    const atVisitor = record<unknown>(visitorSocket, 'message.created');
+    const atAgent = record<unknown>(agentSocket, 'message.created');
 
     const perSide = 30;
-    const sends: Promise<any>[] = [];
+    const sends: Promise<SendAck>[] = [];
     for (let i = 0; i < perSide; i++) {
-      sends.push(request(visitorSocket, 'message.send', text(`v${i}`)));
-      sends.push(request(agentSocket, 'message.send', { conversationId: id, ...text(`a${i}`) }));
+      sends.push(send(visitorSocket, text(`v${i}`)));
+      sends.push(send(agentSocket, { conversationId: id, ...text(`a${i}`) }));
     }
     // A few over REST at the same time, through the same sequence.
+    const asAck = (answer: { status: number; body: unknown }) =>
+      typed(SendAck, { ok: answer.status === 201, ...(answer.body as object) });
     for (let i = 0; i < 5; i++) {
       sends.push(
-        t
+        w
           .request('POST', '/api/v1/visitor/messages', {
             token: visitor.token,
             body: text(`rv${i}`),
           })
-          .then((a) => ({ ok: a.status === 201, ...a.body })),
+          .then(asAck),
       );
       sends.push(
-        t
+        w
           .request('POST', `/api/v1/conversations/${id}/messages`, {
             token: agent.token,
             body: text(`ra${i}`),
           })
-          .then((a) => ({ ok: a.status === 201, ...a.body })),
+          .then(asAck),
       );
     }
-    const acks = await Promise.all(sends);
-    for (const ack of acks) expect(ack.ok, JSON.stringify(ack)).toBe(true);
+    const acks = (await Promise.all(sends)).map(okAck);
 
     const total = 3 + sends.length;
-    const ackedSeqs = acks.map((a) => a.message.seq as number).sort((a, b) => a - b);
+    const ackedSeqs = acks.map((a) => a.message.seq).sort((a, b) => a - b);
     expect(ackedSeqs).toEqual(range(4, total));
 
-    const stored = await history(agent.token, id, '?after=0&limit=100');
+    const stored = await w.history(agent.token, id, '?after=0&limit=100');
     expect(stored.messages.map((m) => m.seq)).toEqual(range(1, total));
     expect(stored.hasMore).toBe(false);
     const bodies = stored.messages.map((m) => m.body);
@@ -247,7 +193,7 @@ describe('a new conversation', () => {
       expect(bodies.filter((b) => b === `v${i}`)).toHaveLength(1);
       expect(bodies.filter((b) => b === `a${i}`)).toHaveLength(1);
     }
-    expect((await conversation(id)).lastSeq).toBe(total);
+    expect((await w.conversation(id)).lastSeq).toBe(total);
 
     // Both sides heard every new message exactly once: as an event, or, for what a socket sent
     // itself, in its ack only.
@@ -263,7 +209,7 @@ describe('a new conversation', () => {
     ] as const) {
       const seqs = [
         ...seen.map((p) => created(p, audience).seq),
-        ...own.map((a) => a.message.seq as number),
+        ...own.map((a) => a.message.seq),
       ].sort((a, b) => a - b);
       expect(seqs).toEqual(range(4, total));
     }
@@ -281,23 +227,23 @@ describe('business hours', () => {
       .slice(0, 3);
 
   async function firstMessageOn(channelId: string): Promise<Message> {
-    const visitor = await t.visitor({ channelId });
-    const id = await startConversation(visitor.token);
-    const page = await history(visitor.token, id);
+    const visitor = await w.visitor({ channelId });
+    const id = await w.startConversation(visitor.token);
+    const page = await w.history(visitor.token, id);
     expect(page.messages[1]).toMatchObject({ seq: 2, sender: { type: 'visitor' } });
     return page.messages[0]!;
   }
 
   it('outside business hours the first system message is the off-hours one; inside, the welcome', async () => {
-    await soleAgent();
-    const made = await t.request('POST', '/api/v1/channels', {
-      token: t.adminToken,
+    await w.soleAgent();
+    const made = await w.request('POST', '/api/v1/channels', {
+      token: w.adminToken,
       body: { name: 'Hours', welcomeMessage: 'Welcome in!', offHoursMessage: 'We are closed.' },
     });
     expect(made.status).toBe(201);
-    const channelId = made.body.channel.id as string;
+    const channelId = bodyOf(made, ChannelResponse).channel.id;
     const patch = (body: object) =>
-      t.request('PATCH', `/api/v1/channels/${channelId}`, { token: t.adminToken, body });
+      w.request('PATCH', `/api/v1/channels/${channelId}`, { token: w.adminToken, body });
 
     // Open all day on every day but today (in the schedule's time zone): closed now.
     const today = todayThere();
@@ -307,7 +253,7 @@ describe('business hours', () => {
     };
     const closedAnswer = await patch({ businessHours: closed });
     expect(closedAnswer.status).toBe(200);
-    expect(closedAnswer.body.channel.businessHours).toEqual(closed);
+    expect(bodyOf(closedAnswer, ChannelResponse).channel.businessHours).toEqual(closed);
     const offHours = await firstMessageOn(channelId);
     expect(offHours).toMatchObject({
       seq: 1,
@@ -336,12 +282,12 @@ describe('business hours', () => {
   });
 
   it('refuses invalid schedules with 400 and keeps the old one', async () => {
-    const made = await t.request('POST', '/api/v1/channels', {
-      token: t.adminToken,
+    const made = await w.request('POST', '/api/v1/channels', {
+      token: w.adminToken,
       body: { name: 'Strict hours', businessHours: { timezone: 'UTC', weekly: { mon: allDay } } },
     });
     expect(made.status).toBe(201);
-    const channelId = made.body.channel.id as string;
+    const channelId = bodyOf(made, ChannelResponse).channel.id;
     const cases: [unknown, string][] = [
       [{ timezone: 'Mars/Olympus_Mons', weekly: {} }, 'businessHours.timezone'],
       [{ timezone: '', weekly: {} }, 'businessHours.timezone'],
@@ -356,39 +302,39 @@ describe('business hours', () => {
       ['always', 'businessHours'],
     ];
     for (const [businessHours, path] of cases) {
-      const answer = await t.request('PATCH', `/api/v1/channels/${channelId}`, {
-        token: t.adminToken,
+      const answer = await w.request('PATCH', `/api/v1/channels/${channelId}`, {
+        token: w.adminToken,
         body: { businessHours },
       });
       expect(answer.status, JSON.stringify(businessHours)).toBe(400);
-      expect(answer.body.error.code).toBe('VALIDATION_FAILED');
-      expect(answer.body.error.issues[0].path.startsWith(path)).toBe(true);
+      const error = errorOf(answer);
+      expect(error.code).toBe('VALIDATION_FAILED');
+      expect(error.issues?.[0]?.path.startsWith(path)).toBe(true);
     }
-    const after = await t.request('GET', `/api/v1/channels/${channelId}`, { token: t.adminToken });
-    expect(after.body.channel.businessHours).toEqual({ timezone: 'UTC', weekly: { mon: allDay } });
+    const after = await w.request('GET', `/api/v1/channels/${channelId}`, {
+      token: w.adminToken,
+    });
+    expect(bodyOf(after, ChannelResponse).channel.businessHours).toEqual({
+      timezone: 'UTC',
+      weekly: { mon: allDay },
+    });
   });
 });
 
 describe('message text', () => {
   it('is trimmed and stripped of control characters; empty, blank and over 5000 characters are refused', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const visitorSocket = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
+    const { id, agent, visitor, visitorSocket, agentSocket } = await w.servedConversation();
 
-    const cleaned = await request(
+    const cleaned = await sendOk(
       visitorSocket,
-      'message.send',
       text('  \u0007Hello\u0000 there\u001b\u007f\u0085  '),
     );
-    expect(cleaned.ok).toBe(true);
     expect(cleaned.message.body).toBe('Hello there');
     // Tabs and newlines are text.
-    const lines = await request(visitorSocket, 'message.send', text('line 1\nline 2\tend'));
+    const lines = await sendOk(visitorSocket, text('line 1\nline 2\tend'));
     expect(lines.message.body).toBe('line 1\nline 2\tend');
 
-    const before = (await conversation(id)).lastSeq;
+    const before = (await w.conversation(id)).lastSeq;
     const refused: [string, string][] = [
       ['', 'empty'],
       ['   \n\t  ', 'blank'],
@@ -397,58 +343,48 @@ describe('message text', () => {
       ['x'.repeat(20_001), '20001 characters'],
     ];
     for (const [body, what] of refused) {
-      const viaVisitor = await request(visitorSocket, 'message.send', text(body));
-      ackFailure(viaVisitor, 'VALIDATION_FAILED');
-      expect(viaVisitor.error.issues[0].path, what).toBe('body');
-      const viaAgent = await request(agentSocket, 'message.send', {
-        conversationId: id,
-        ...text(body),
-      });
-      ackFailure(viaAgent, 'VALIDATION_FAILED');
-      const viaRest = await t.request('POST', '/api/v1/visitor/messages', {
+      const viaVisitor = ackFailure(await send(visitorSocket, text(body)), 'VALIDATION_FAILED');
+      expect(viaVisitor.error.issues?.[0]?.path, what).toBe('body');
+      ackFailure(
+        await send(agentSocket, { conversationId: id, ...text(body) }),
+        'VALIDATION_FAILED',
+      );
+      const viaRest = await w.request('POST', '/api/v1/visitor/messages', {
         token: visitor.token,
         body: text(body),
       });
       expect(viaRest.status, what).toBe(400);
-      expect(viaRest.body.error.code).toBe('VALIDATION_FAILED');
-      const viaAgentRest = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
+      expect(errorOf(viaRest).code).toBe('VALIDATION_FAILED');
+      const viaAgentRest = await w.request('POST', `/api/v1/conversations/${id}/messages`, {
         token: agent.token,
         body: text(body),
       });
       expect(viaAgentRest.status, what).toBe(400);
     }
-    expect((await conversation(id)).lastSeq).toBe(before);
+    expect((await w.conversation(id)).lastSeq).toBe(before);
 
     // Exactly 5000 is fine, also when the trimming brings it down to 5000.
-    const max = await request(visitorSocket, 'message.send', text('y'.repeat(5000)));
-    expect(max.ok).toBe(true);
+    const max = await sendOk(visitorSocket, text('y'.repeat(5000)));
     expect(max.message.body).toHaveLength(5000);
-    const padded = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
+    const padded = await w.request('POST', `/api/v1/conversations/${id}/messages`, {
       token: agent.token,
       body: text(`  ${'z'.repeat(5000)}  `),
     });
     expect(padded.status).toBe(201);
-    expect(padded.body.message.body).toBe('z'.repeat(5000));
-    expect((await conversation(id)).lastSeq).toBe(before + 2);
+    expect(bodyOf(padded, SentMessage).message.body).toBe('z'.repeat(5000));
+    expect((await w.conversation(id)).lastSeq).toBe(before + 2);
   });
 
   it('stores and returns HTML verbatim, as text, to every reader', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const visitorSocket = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const atAgent = record(agentSocket, 'message.created');
-    const atVisitor = record(visitorSocket, 'message.created');
+    const { id, agent, visitor, visitorSocket, agentSocket } = await w.servedConversation();
+    const atAgent = record<unknown>(agentSocket, 'message.created');
+    const atVisitor = record<unknown>(visitorSocket, 'message.created');
 
     const html = '<img src=x onerror=alert(1)>';
     const more = `<script>alert("x")</script> &amp; &lt;b&gt; "quoted" 'single' \u202Eltr`;
-    const fromVisitor = await request(visitorSocket, 'message.send', text(html));
+    const fromVisitor = await sendOk(visitorSocket, text(html));
     expect(fromVisitor.message.body).toBe(html);
-    const fromAgent = await request(agentSocket, 'message.send', {
-      conversationId: id,
-      ...text(more),
-    });
+    const fromAgent = await w.reply(agentSocket, id, more);
     expect(fromAgent.message.body).toBe(more);
 
     await eventually(() => {
@@ -456,8 +392,8 @@ describe('message text', () => {
       expect(atAgent.map((p) => created(p, 'console').body)).toEqual([html]);
       expect(atVisitor.map((p) => created(p, 'visitor').body)).toEqual([more]);
     });
-    for (const token of [visitor.token, agent.token, t.adminToken]) {
-      const page = await history(token, id, '?limit=2');
+    for (const token of [visitor.token, agent.token, w.adminToken]) {
+      const page = await w.history(token, id, '?limit=2');
       expect(page.messages.map((m) => m.body)).toEqual([html, more]);
     }
   });
@@ -465,49 +401,41 @@ describe('message text', () => {
 
 describe('idempotent sends', () => {
   it('a retried socket send (sequential and concurrent) stores one message; the agent hears it once', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const visitorSocket = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const adminSocket = await t.connect(t.adminToken);
-    const atAgent = record(agentSocket, 'message.created');
-    const atAdmin = record(adminSocket, 'message.created');
-    const before = (await conversation(id)).lastSeq;
+    const { id, agent, visitorSocket, agentSocket } = await w.servedConversation();
+    const adminSocket = await w.connect(w.adminToken);
+    const atAgent = record<unknown>(agentSocket, 'message.created');
+    const atAdmin = record<unknown>(adminSocket, 'message.created');
+    const before = (await w.conversation(id)).lastSeq;
 
     const sequentialId = newClientMsgId();
-    const first = await request(visitorSocket, 'message.send', text('once', sequentialId));
-    const again = await request(visitorSocket, 'message.send', text('once', sequentialId));
-    expect(first.ok && again.ok).toBe(true);
+    const first = await sendOk(visitorSocket, text('once', sequentialId));
+    const again = await sendOk(visitorSocket, text('once', sequentialId));
     expect(again.message).toEqual(first.message);
     // A retry answers what was stored, whatever the retry says.
-    const changed = await request(visitorSocket, 'message.send', text('twice?', sequentialId));
+    const changed = await sendOk(visitorSocket, text('twice?', sequentialId));
     expect(changed.message.id).toBe(first.message.id);
     expect(changed.message.body).toBe('once');
 
     const concurrentId = newClientMsgId();
     const burst = await Promise.all(
-      Array.from({ length: 5 }, () =>
-        request(visitorSocket, 'message.send', text('burst', concurrentId)),
-      ),
+      Array.from({ length: 5 }, () => sendOk(visitorSocket, text('burst', concurrentId))),
     );
-    for (const ack of burst) expect(ack.ok).toBe(true);
     expect(new Set(burst.map((a) => a.message.id)).size).toBe(1);
 
     // The agent's own retries too.
     const agentMsgId = newClientMsgId();
     const agentBurst = await Promise.all(
       Array.from({ length: 3 }, () =>
-        request(agentSocket, 'message.send', { conversationId: id, ...text('hi', agentMsgId) }),
+        sendOk(agentSocket, { conversationId: id, ...text('hi', agentMsgId) }),
       ),
     );
     expect(new Set(agentBurst.map((a) => a.message.id)).size).toBe(1);
 
-    expect((await conversation(id)).lastSeq).toBe(before + 3);
-    const stored = await history(agent.token, id, `?after=${before}`);
+    expect((await w.conversation(id)).lastSeq).toBe(before + 3);
+    const stored = await w.history(agent.token, id, `?after=${before}`);
     expect(stored.messages.map((m) => m.body)).toEqual(['once', 'burst', 'hi']);
 
-    await consoleFence(agentSocket, adminSocket);
+    await w.consoleFence(agentSocket, adminSocket);
     const heard = atAgent.map((p) => created(p, 'console'));
     expect(heard.filter((m) => m.clientMsgId === sequentialId)).toHaveLength(1);
     expect(heard.filter((m) => m.clientMsgId === concurrentId)).toHaveLength(1);
@@ -520,56 +448,53 @@ describe('idempotent sends', () => {
   });
 
   it('a REST retry answers 200 with the stored message, where the first send answered 201', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const visitorSocket = await t.connect(visitor.token);
-    const atAgent = record(agentSocket, 'message.created');
-    const atVisitor = record(visitorSocket, 'message.created');
+    const { id, agent, visitor, visitorSocket, agentSocket } = await w.servedConversation();
+    const atAgent = record<unknown>(agentSocket, 'message.created');
+    const atVisitor = record<unknown>(visitorSocket, 'message.created');
 
     const body = text('via REST');
-    const first = await t.request('POST', '/api/v1/visitor/messages', {
+    const first = await w.request('POST', '/api/v1/visitor/messages', {
       token: visitor.token,
       body,
     });
-    const retry = await t.request('POST', '/api/v1/visitor/messages', {
+    const retry = await w.request('POST', '/api/v1/visitor/messages', {
       token: visitor.token,
       body,
     });
     expect(first.status).toBe(201);
     expect(retry.status).toBe(200);
-    expect(retry.body.message).toEqual(first.body.message);
+    const firstMessage = bodyOf(first, SentMessage).message;
+    expect(bodyOf(retry, SentMessage).message).toEqual(firstMessage);
 
     const agentBody = text('agent via REST');
     const url = `/api/v1/conversations/${id}/messages`;
-    const agentFirst = await t.request('POST', url, { token: agent.token, body: agentBody });
-    const agentRetry = await t.request('POST', url, { token: agent.token, body: agentBody });
+    const agentFirst = await w.request('POST', url, { token: agent.token, body: agentBody });
+    const agentRetry = await w.request('POST', url, { token: agent.token, body: agentBody });
     expect([agentFirst.status, agentRetry.status]).toEqual([201, 200]);
-    expect(agentRetry.body.message.id).toBe(agentFirst.body.message.id);
+    expect(bodyOf(agentRetry, SentMessage).message.id).toBe(
+      bodyOf(agentFirst, SentMessage).message.id,
+    );
 
     // A socket retry of a REST send is the same message as well.
-    const viaSocket = await request(visitorSocket, 'message.send', body);
-    expect(viaSocket.message.id).toBe(first.body.message.id);
+    const viaSocket = await sendOk(visitorSocket, body);
+    expect(viaSocket.message.id).toBe(firstMessage.id);
 
     // Concurrent REST copies: one 201, the rest 200, one id.
     const copy = text('racing copies');
     const racing = await Promise.all(
       Array.from({ length: 4 }, () =>
-        t.request('POST', '/api/v1/visitor/messages', { token: visitor.token, body: copy }),
+        w.request('POST', '/api/v1/visitor/messages', { token: visitor.token, body: copy }),
       ),
     );
     expect(racing.map((a) => a.status).sort()).toEqual([200, 200, 200, 201]);
-    expect(new Set(racing.map((a) => a.body.message.id)).size).toBe(1);
+    expect(new Set(racing.map((a) => bodyOf(a, SentMessage).message.id)).size).toBe(1);
 
-    await consoleFence(agentSocket);
+    await w.consoleFence(agentSocket);
     const heard = atAgent.map((p) => created(p, 'console'));
     expect(heard.map((m) => m.body)).toEqual(['via REST', 'agent via REST', 'racing copies']);
     // The visitor's socket too: the agent's message once (a fence on the visitor side is the
     // agent's typing, which follows everything above).
-    const fence = nextEvent(visitorSocket, 'typing');
-    await request(agentSocket, 'typing', { conversationId: id, isTyping: false });
-    await fence;
+    await w.visitorFence(visitorSocket, agentSocket, id);
     expect(atVisitor.map((p) => created(p, 'visitor').body)).toEqual([
       'via REST',
       'agent via REST',
@@ -578,24 +503,25 @@ describe('idempotent sends', () => {
   });
 
   it('concurrent copies of a first message start one conversation', async () => {
-    await soleAgent();
-    const visitor = await t.visitor();
-    const tab1 = await t.connect(visitor.token);
-    const tab2 = await t.connect(visitor.token);
+    await w.soleAgent();
+    const visitor = await w.visitor();
+    const tab1 = await w.connect(visitor.token);
+    const tab2 = await w.connect(visitor.token);
     const body = text('first!');
     const [a, b, c] = await Promise.all([
-      request(tab1, 'message.send', body),
-      request(tab2, 'message.send', body),
-      t.request('POST', '/api/v1/visitor/messages', { token: visitor.token, body }),
+      sendOk(tab1, body),
+      sendOk(tab2, body),
+      w.request('POST', '/api/v1/visitor/messages', { token: visitor.token, body }),
     ]);
-    expect(a.ok && b.ok).toBe(true);
     expect([200, 201]).toContain(c.status);
-    expect(new Set([a.message.id, b.message.id, c.body.message.id]).size).toBe(1);
-    const list = await t.request('GET', '/api/v1/visitor/conversations', { token: visitor.token });
+    expect(new Set([a.message.id, b.message.id, bodyOf(c, SentMessage).message.id]).size).toBe(1);
+    const list = await w.request('GET', '/api/v1/visitor/conversations', {
+      token: visitor.token,
+    });
     const conversations = VisitorConversationListResponse.parse(list.body).conversations;
     expect(conversations).toHaveLength(1);
     expect(conversations[0]!.lastSeq).toBe(3);
-    const page = await history(visitor.token, conversations[0]!.id);
+    const page = await w.history(visitor.token, conversations[0]!.id);
     expect(page.messages.map((m) => m.meta?.kind ?? m.body)).toEqual([
       'welcome',
       'first!',
@@ -604,57 +530,54 @@ describe('idempotent sends', () => {
   });
 
   it('client ids are per sender: two visitors with the same id each get their own message', async () => {
-    await soleAgent();
-    const one = await t.visitor();
-    const two = await t.visitor();
+    await w.soleAgent();
+    const one = await w.visitor();
+    const two = await w.visitor();
     const body = text('same id');
-    const a = await t.request('POST', '/api/v1/visitor/messages', { token: one.token, body });
-    const b = await t.request('POST', '/api/v1/visitor/messages', { token: two.token, body });
+    const a = await w.request('POST', '/api/v1/visitor/messages', { token: one.token, body });
+    const b = await w.request('POST', '/api/v1/visitor/messages', { token: two.token, body });
     expect([a.status, b.status]).toEqual([201, 201]);
-    expect(a.body.message.id).not.toBe(b.body.message.id);
-    expect(a.body.message.conversationId).not.toBe(b.body.message.conversationId);
+    const [fromOne, fromTwo] = [bodyOf(a, SentMessage).message, bodyOf(b, SentMessage).message];
+    expect(fromOne.id).not.toBe(fromTwo.id);
+    expect(fromOne.conversationId).not.toBe(fromTwo.conversationId);
   });
 });
 
 describe('delivery', () => {
   it('reaches every visitor tab, the assigned agent and admins; an unrelated agent hears nothing', async () => {
-    const agent = await soleAgent();
-    const unrelated = await t.agent({ status: 'away' });
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
+    const chat = await w.servedConversation();
+    const { id, agent, visitor, agentSocket } = chat;
+    const unrelated = await w.agent({ status: 'away' });
 
-    const tab1 = await t.connect(visitor.token);
-    const tab2 = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const adminSocket = await t.connect(t.adminToken);
-    const strangerSocket = await t.connect(unrelated.token);
+    const tab1 = chat.visitorSocket;
+    const tab2 = await w.connect(visitor.token);
+    const adminSocket = await w.connect(w.adminToken);
+    const strangerSocket = await w.connect(unrelated.token);
     const heard = {
-      tab1: record(tab1, 'message.created'),
-      tab2: record(tab2, 'message.created'),
-      agent: record(agentSocket, 'message.created'),
-      admin: record(adminSocket, 'message.created'),
-      stranger: record(strangerSocket, 'message.created'),
+      tab1: record<unknown>(tab1, 'message.created'),
+      tab2: record<unknown>(tab2, 'message.created'),
+      agent: record<unknown>(agentSocket, 'message.created'),
+      admin: record<unknown>(adminSocket, 'message.created'),
+      stranger: record<unknown>(strangerSocket, 'message.created'),
     };
     const strangerAny: string[] = [];
     strangerSocket.onAny((event: string) => {
       if (event !== 'agent.status') strangerAny.push(event);
     });
 
-    const fromVisitor = await request(tab1, 'message.send', text('from tab 1'));
-    const fromAgent = await request(agentSocket, 'message.send', {
-      conversationId: id,
-      ...text('from the agent'),
-    });
-    const restVisitor = await t.request('POST', '/api/v1/visitor/messages', {
+    const fromVisitor = await sendOk(tab1, text('from tab 1'));
+    const fromAgent = await w.reply(agentSocket, id, 'from the agent');
+    const restVisitor = await w.request('POST', '/api/v1/visitor/messages', {
       token: visitor.token,
       body: text('from REST'),
     });
-    const ids = [fromVisitor.message.id, fromAgent.message.id, restVisitor.body.message.id];
+    const fromRest = bodyOf(restVisitor, SentMessage).message;
+    const ids = [fromVisitor.message.id, fromAgent.message.id, fromRest.id];
     // The socket that sent a message has it in its ack: every other socket hears it.
     const expected: Record<string, string[]> = {
-      tab1: [fromAgent.message.id, restVisitor.body.message.id],
+      tab1: [fromAgent.message.id, fromRest.id],
       tab2: ids,
-      agent: [fromVisitor.message.id, restVisitor.body.message.id],
+      agent: [fromVisitor.message.id, fromRest.id],
       admin: ids,
     };
 
@@ -669,7 +592,7 @@ describe('delivery', () => {
         expect(mine, name).toEqual(expected[name]);
       }
     });
-    await consoleFence(strangerSocket, adminSocket);
+    await w.consoleFence(strangerSocket, adminSocket);
     expect(heard.stranger).toEqual([]);
     expect(strangerAny).toEqual([]);
 
@@ -685,13 +608,13 @@ describe('delivery', () => {
   });
 
   it('a dropped connection resyncs with nothing lost: messages.list and REST ?after=', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const visitorSocket = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const seen = record(visitorSocket, 'message.created');
-    const first = await request(visitorSocket, 'message.send', text('hi'));
-    const id = first.message.conversationId as string;
+    const agent = await w.soleAgent();
+    const visitor = await w.visitor();
+    const visitorSocket = await w.connect(visitor.token);
+    const agentSocket = await w.connect(agent.token);
+    const seen = record<unknown>(visitorSocket, 'message.created');
+    const first = await sendOk(visitorSocket, text('hi'));
+    const id = first.message.conversationId;
     // The welcome and "assigned" as events; the visitor's own text (seq 2) came in the ack.
     await eventually(() => expect(seen).toHaveLength(2));
     expect(first.message.seq).toBe(2);
@@ -701,11 +624,7 @@ describe('delivery', () => {
     visitorSocket.disconnect();
     const missed: string[] = [];
     for (let i = 1; i <= 5; i++) {
-      const ack = await request(agentSocket, 'message.send', {
-        conversationId: id,
-        ...text(`missed ${i}`),
-      });
-      expect(ack.ok).toBe(true);
+      const ack = await w.reply(agentSocket, id, `missed ${i}`);
       missed.push(ack.message.id);
     }
     const reconnected = nextEvent(visitorSocket, 'connect');
@@ -713,11 +632,11 @@ describe('delivery', () => {
     await reconnected;
     expect(seen).toHaveLength(2); // nothing arrived while away
 
-    const resync = await request(visitorSocket, 'messages.list', {
+    const resync = await ask(visitorSocket, 'messages.list', {
       conversationId: id,
       after: lastSeenSeq,
     });
-    expect(resync.ok).toBe(true);
+    expect(resync).toMatchObject({ ok: true });
     const page = MessagePage.parse(resync);
     expect(page.messages.map((m) => m.id)).toEqual(missed);
     expect(page.messages.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
@@ -725,46 +644,43 @@ describe('delivery', () => {
     expect(page.hasMore).toBe(false);
     for (const m of page.messages) expect(m.sender.id).toBeUndefined();
 
-    const viaRest = await history(visitor.token, id, `?after=${lastSeenSeq}`);
+    const viaRest = await w.history(visitor.token, id, `?after=${lastSeenSeq}`);
     expect(viaRest.messages).toEqual(page.messages);
-    const nothingNew = await history(visitor.token, id, '?after=8');
+    const nothingNew = await w.history(visitor.token, id, '?after=8');
     expect(nothingNew).toEqual({ messages: [], hasMore: false });
 
     // The socket is live again.
-    const live = nextEvent(visitorSocket, 'message.created');
-    await request(agentSocket, 'message.send', { conversationId: id, ...text('back') });
+    const live = waitFor(visitorSocket, ServerEvent.MessageCreated);
+    await w.reply(agentSocket, id, 'back');
     expect(created(await live, 'visitor')).toMatchObject({ seq: 9, body: 'back' });
   });
 
   it('pages history with before/limit and after/limit, telling hasMore', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
+    const { id, agent, visitor, visitorSocket: socket } = await w.servedConversation();
     for (let i = 4; i <= 12; i++) {
-      const sent = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
+      const sent = await w.request('POST', `/api/v1/conversations/${id}/messages`, {
         token: agent.token,
         body: text(`m${i}`),
       });
-      expect(sent.body.message.seq).toBe(i);
+      expect(bodyOf(sent, SentMessage).message.seq).toBe(i);
     }
     const seqs = (page: MessagePage) => page.messages.map((m) => m.seq);
-    const newest = await history(visitor.token, id, '?limit=5');
+    const newest = await w.history(visitor.token, id, '?limit=5');
     expect([seqs(newest), newest.hasMore]).toEqual([[8, 9, 10, 11, 12], true]);
-    const older = await history(visitor.token, id, '?before=8&limit=5');
+    const older = await w.history(visitor.token, id, '?before=8&limit=5');
     expect([seqs(older), older.hasMore]).toEqual([[3, 4, 5, 6, 7], true]);
-    const oldest = await history(visitor.token, id, '?before=3&limit=5');
+    const oldest = await w.history(visitor.token, id, '?before=3&limit=5');
     expect([seqs(oldest), oldest.hasMore]).toEqual([[1, 2], false]);
-    const exact = await history(visitor.token, id, '?before=6&limit=5');
+    const exact = await w.history(visitor.token, id, '?before=6&limit=5');
     expect([seqs(exact), exact.hasMore]).toEqual([[1, 2, 3, 4, 5], false]);
-    const forward = await history(agent.token, id, '?after=0&limit=5');
+    const forward = await w.history(agent.token, id, '?after=0&limit=5');
     expect([seqs(forward), forward.hasMore]).toEqual([[1, 2, 3, 4, 5], true]);
-    const tail = await history(agent.token, id, '?after=10&limit=5');
+    const tail = await w.history(agent.token, id, '?after=10&limit=5');
     expect([seqs(tail), tail.hasMore]).toEqual([[11, 12], false]);
-    const all = await history(agent.token, id);
+    const all = await w.history(agent.token, id);
     expect([seqs(all), all.hasMore]).toEqual([range(1, 12), false]);
 
-    const socket = await t.connect(visitor.token);
-    const viaSocket = await request(socket, 'messages.list', {
+    const viaSocket = await ask(socket, 'messages.list', {
       conversationId: id,
       before: 8,
       limit: 5,
@@ -772,14 +688,14 @@ describe('delivery', () => {
     expect(MessagePage.parse(viaSocket)).toEqual(older);
 
     for (const query of ['?after=1&before=5', '?limit=0', '?limit=101', '?before=0', '?after=-1']) {
-      const answer = await t.request('GET', `/api/v1/conversations/${id}/messages${query}`, {
+      const answer = await w.request('GET', `/api/v1/conversations/${id}/messages${query}`, {
         token: visitor.token,
       });
       expect(answer.status, query).toBe(400);
-      expect(answer.body.error.code).toBe('VALIDATION_FAILED');
+      expect(errorOf(answer).code).toBe('VALIDATION_FAILED');
     }
     ackFailure(
-      await request(socket, 'messages.list', { conversationId: id, before: 5, after: 1 }),
+      await ask(socket, 'messages.list', { conversationId: id, before: 5, after: 1 }),
       'VALIDATION_FAILED',
     );
   });
@@ -787,17 +703,14 @@ describe('delivery', () => {
 
 describe('read positions and unread counts', () => {
   it('derive unread on both sides from read positions that only move forward, up to lastSeq', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token); // 1 welcome, 2 text, 3 assigned
-    const visitorSocket = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const readsAtVisitor = record(visitorSocket, 'conversation.read');
-    const readsAtAgent = record(agentSocket, 'conversation.read');
+    // 1 welcome, 2 text, 3 assigned
+    const { id, agent, visitor, visitorSocket, agentSocket } = await w.servedConversation();
+    const readsAtVisitor = record<unknown>(visitorSocket, 'conversation.read');
+    const readsAtAgent = record<unknown>(agentSocket, 'conversation.read');
 
     // The visitor read up to their own message; the agent has read nothing yet.
     expect(await visitorUnread(visitor.token)).toBe(1);
-    expect(await conversation(id, agent.token)).toMatchObject({
+    expect(await w.conversation(id, agent.token)).toMatchObject({
       lastSeq: 3,
       agentReadSeq: 0,
       visitorReadSeq: 2,
@@ -805,54 +718,54 @@ describe('read positions and unread counts', () => {
     });
 
     // The agent reads up to 2 over the socket: the visitor gets a receipt.
-    const receipt = nextEvent(visitorSocket, 'conversation.read');
-    expect(await request(agentSocket, 'conversation.read', { conversationId: id, seq: 2 })).toEqual(
-      { ok: true, seq: 2 },
-    );
+    const receipt = waitFor(visitorSocket, ServerEvent.ConversationRead);
+    expect(await ask(agentSocket, 'conversation.read', { conversationId: id, seq: 2 })).toEqual({
+      ok: true,
+      seq: 2,
+    });
     expect(ConversationReadPayload.parse(await receipt)).toEqual({
       conversationId: id,
       side: 'agent',
       seq: 2,
     });
-    expect((await conversation(id, agent.token)).unread).toBe(1);
+    expect((await w.conversation(id, agent.token)).unread).toBe(1);
 
     // Never backwards; never past the last message.
-    const back = await t.request('POST', `/api/v1/conversations/${id}/read`, {
+    const back = await w.request('POST', `/api/v1/conversations/${id}/read`, {
       token: agent.token,
       body: { seq: 1 },
     });
     expect([back.status, back.body]).toEqual([200, { seq: 2 }]);
-    const past = await t.request('POST', `/api/v1/conversations/${id}/read`, {
+    const past = await w.request('POST', `/api/v1/conversations/${id}/read`, {
       token: agent.token,
       body: { seq: 999 },
     });
     expect(past.body).toEqual({ seq: 3 });
-    expect(await conversation(id, agent.token)).toMatchObject({ agentReadSeq: 3, unread: 0 });
+    expect(await w.conversation(id, agent.token)).toMatchObject({ agentReadSeq: 3, unread: 0 });
     await eventually(() =>
       expect(readsAtVisitor.map((p) => ConversationReadPayload.parse(p).seq)).toEqual([2, 3]),
     );
 
     // Two agent messages: the visitor has 2 more unread; the agent has read their own.
-    for (const body of ['one', 'two']) {
-      await request(agentSocket, 'message.send', { conversationId: id, ...text(body) });
-    }
+    for (const body of ['one', 'two']) await w.reply(agentSocket, id, body);
     expect(await visitorUnread(visitor.token)).toBe(3);
-    expect(await conversation(id, agent.token)).toMatchObject({ lastSeq: 5, unread: 0 });
+    expect(await w.conversation(id, agent.token)).toMatchObject({ lastSeq: 5, unread: 0 });
 
     // The visitor reads over REST, then over the socket; the agent gets the receipts.
-    const visitorRead = await t.request('POST', `/api/v1/conversations/${id}/read`, {
+    const visitorRead = await w.request('POST', `/api/v1/conversations/${id}/read`, {
       token: visitor.token,
       body: { seq: 4 },
     });
     expect(visitorRead.body).toEqual({ seq: 4 });
     expect(await visitorUnread(visitor.token)).toBe(1);
-    expect(
-      await request(visitorSocket, 'conversation.read', { conversationId: id, seq: 100 }),
-    ).toEqual({ ok: true, seq: 5 });
+    expect(await ask(visitorSocket, 'conversation.read', { conversationId: id, seq: 100 })).toEqual(
+      { ok: true, seq: 5 },
+    );
     expect(await visitorUnread(visitor.token)).toBe(0);
-    expect(
-      await request(visitorSocket, 'conversation.read', { conversationId: id, seq: 3 }),
-    ).toEqual({ ok: true, seq: 5 });
+    expect(await ask(visitorSocket, 'conversation.read', { conversationId: id, seq: 3 })).toEqual({
+      ok: true,
+      seq: 5,
+    });
     await eventually(() =>
       expect(readsAtAgent.map((p) => ConversationReadPayload.parse(p))).toEqual([
         { conversationId: id, side: 'agent', seq: 2 },
@@ -862,14 +775,12 @@ describe('read positions and unread counts', () => {
       ]),
     );
     // A read that moved nothing tells nobody.
-    const fence = nextEvent(visitorSocket, 'typing');
-    await request(agentSocket, 'typing', { conversationId: id, isTyping: false });
-    await fence;
-    await consoleFence(agentSocket);
+    await w.visitorFence(visitorSocket, agentSocket, id);
+    await w.consoleFence(agentSocket);
     expect(readsAtAgent).toHaveLength(4);
     expect(readsAtVisitor).toHaveLength(4);
 
-    const mine = await t.request('GET', '/api/v1/visitor/conversations', { token: visitor.token });
+    const mine = await w.request('GET', '/api/v1/visitor/conversations', { token: visitor.token });
     expect(VisitorConversationListResponse.parse(mine.body).conversations[0]).toMatchObject({
       id,
       lastSeq: 5,
@@ -881,36 +792,34 @@ describe('read positions and unread counts', () => {
     // Visitor unread sums over their conversations: the "ended" message of this one, plus the
     // "assigned" message of the next.
     expect(
-      (await t.request('POST', `/api/v1/conversations/${id}/end`, { token: agent.token })).status,
+      (await w.request('POST', `/api/v1/conversations/${id}/end`, { token: agent.token })).status,
     ).toBe(200);
     expect(await visitorUnread(visitor.token)).toBe(1);
-    await startConversation(visitor.token, 'me again');
+    await w.startConversation(visitor.token, 'me again');
     expect(await visitorUnread(visitor.token)).toBe(2);
   });
 });
 
 describe('typing', () => {
   it('visitor typing reaches the agent and admins, not the visitor’s other tab; agent typing reaches the visitor', async () => {
-    const agent = await soleAgent();
-    const unrelated = await t.agent({ status: 'away' });
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const tab1 = await t.connect(visitor.token);
-    const tab2 = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const agentSecond = await t.connect(agent.token);
-    const adminSocket = await t.connect(t.adminToken);
-    const strangerSocket = await t.connect(unrelated.token);
+    const chat = await w.servedConversation();
+    const { id, agent, visitor, agentSocket } = chat;
+    const unrelated = await w.agent({ status: 'away' });
+    const tab1 = chat.visitorSocket;
+    const tab2 = await w.connect(visitor.token);
+    const agentSecond = await w.connect(agent.token);
+    const adminSocket = await w.connect(w.adminToken);
+    const strangerSocket = await w.connect(unrelated.token);
     const typing = {
-      tab1: record(tab1, 'typing'),
-      tab2: record(tab2, 'typing'),
-      agent: record(agentSocket, 'typing'),
-      agentSecond: record(agentSecond, 'typing'),
-      admin: record(adminSocket, 'typing'),
-      stranger: record(strangerSocket, 'typing'),
+      tab1: record<unknown>(tab1, 'typing'),
+      tab2: record<unknown>(tab2, 'typing'),
+      agent: record<unknown>(agentSocket, 'typing'),
+      agentSecond: record<unknown>(agentSecond, 'typing'),
+      admin: record<unknown>(adminSocket, 'typing'),
+      stranger: record<unknown>(strangerSocket, 'typing'),
     };
 
-    expect(await request(tab1, 'typing', { conversationId: id, isTyping: true })).toEqual({
+    expect(await ask(tab1, 'typing', { conversationId: id, isTyping: true })).toEqual({
       ok: true,
     });
     const fromVisitor = { conversationId: id, side: 'visitor', isTyping: true };
@@ -920,7 +829,7 @@ describe('typing', () => {
       expect(typing.admin).toEqual([fromVisitor]);
     });
 
-    expect(await request(agentSocket, 'typing', { conversationId: id, isTyping: true })).toEqual({
+    expect(await ask(agentSocket, 'typing', { conversationId: id, isTyping: true })).toEqual({
       ok: true,
     });
     const fromAgent = { conversationId: id, side: 'agent', isTyping: true };
@@ -930,14 +839,14 @@ describe('typing', () => {
       expect(typing.tab2).toEqual([fromAgent]);
       expect(typing.admin).toEqual([fromVisitor, fromAgent]);
     });
-    await consoleFence(agentSocket, agentSecond, strangerSocket);
+    await w.consoleFence(agentSocket, agentSecond, strangerSocket);
     // The typist's own sockets are not told; strangers never are.
     expect(typing.agent).toEqual([fromVisitor]);
     expect(typing.agentSecond).toEqual([fromVisitor]);
     expect(typing.stranger).toEqual([]);
 
     // Over REST too.
-    const rest = await t.request('POST', `/api/v1/conversations/${id}/typing`, {
+    const rest = await w.request('POST', `/api/v1/conversations/${id}/typing`, {
       token: visitor.token,
       body: { isTyping: false },
     });
@@ -948,15 +857,11 @@ describe('typing', () => {
   });
 
   it('drops a second “is typing” within a second per socket; “stopped” always passes', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const tab1 = await t.connect(visitor.token);
-    const tab2 = await t.connect(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const heard = record(agentSocket, 'typing');
+    const { id, visitor, visitorSocket: tab1, agentSocket } = await w.servedConversation();
+    const tab2 = await w.connect(visitor.token);
+    const heard = record<unknown>(agentSocket, 'typing');
     const typing = (socket: Socket, isTyping: boolean) =>
-      request(socket, 'typing', { conversationId: id, isTyping });
+      ask(socket, 'typing', { conversationId: id, isTyping });
 
     const startedAt = Date.now();
     expect(await typing(tab1, true)).toEqual({ ok: true });
@@ -966,7 +871,7 @@ describe('typing', () => {
     expect(await typing(tab1, false)).toEqual({ ok: true });
     expect(await typing(tab1, false)).toEqual({ ok: true });
     expect(await typing(tab2, true)).toEqual({ ok: true, throttled: true });
-    await consoleFence(agentSocket);
+    await w.consoleFence(agentSocket);
     expect(heard.map((p) => TypingPayload.parse(p).isTyping)).toEqual([true, true, false, false]);
 
     // A second later the allowance is back.
@@ -980,45 +885,39 @@ describe('typing', () => {
 
 describe('who may write', () => {
   it('an agent cannot write in an ended conversation; an admin cannot write at all', async () => {
-    const agent = await soleAgent();
-    const visitor = await t.visitor();
-    const id = await startConversation(visitor.token);
-    const agentSocket = await t.connect(agent.token);
-    const adminSocket = await t.connect(t.adminToken);
+    const { id, agent, agentSocket } = await w.servedConversation();
+    const adminSocket = await w.connect(w.adminToken);
 
     // Admins watch but do not serve.
-    const before = (await conversation(id)).lastSeq;
-    ackFailure(
-      await request(adminSocket, 'message.send', { conversationId: id, ...text('admin here') }),
-      'FORBIDDEN',
-    );
-    const adminRest = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
-      token: t.adminToken,
+    const before = (await w.conversation(id)).lastSeq;
+    ackFailure(await send(adminSocket, { conversationId: id, ...text('admin here') }), 'FORBIDDEN');
+    const adminRest = await w.request('POST', `/api/v1/conversations/${id}/messages`, {
+      token: w.adminToken,
       body: text('admin here'),
     });
     expect(adminRest.status).toBe(403);
-    expect(adminRest.body.error.code).toBe('FORBIDDEN');
-    expect((await conversation(id)).lastSeq).toBe(before);
+    expect(errorOf(adminRest).code).toBe('FORBIDDEN');
+    expect((await w.conversation(id)).lastSeq).toBe(before);
 
-    const ended = await t.request('POST', `/api/v1/conversations/${id}/end`, {
+    const ended = await w.request('POST', `/api/v1/conversations/${id}/end`, {
       token: agent.token,
     });
     expect(ended.status).toBe(200);
-    const lastSeq = (await conversation(id)).lastSeq;
+    const lastSeq = (await w.conversation(id)).lastSeq;
     ackFailure(
-      await request(agentSocket, 'message.send', { conversationId: id, ...text('too late') }),
+      await send(agentSocket, { conversationId: id, ...text('too late') }),
       'CONVERSATION_ENDED',
     );
-    const rest = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
+    const rest = await w.request('POST', `/api/v1/conversations/${id}/messages`, {
       token: agent.token,
       body: text('too late'),
     });
     expect(rest.status).toBe(409);
-    expect(rest.body.error.code).toBe('CONVERSATION_ENDED');
+    expect(errorOf(rest).code).toBe('CONVERSATION_ENDED');
     ackFailure(
-      await request(agentSocket, 'typing', { conversationId: id, isTyping: true }),
+      await ask(agentSocket, 'typing', { conversationId: id, isTyping: true }),
       'CONVERSATION_ENDED',
     );
-    expect(await conversation(id)).toMatchObject({ state: 'ended', lastSeq });
+    expect(await w.conversation(id)).toMatchObject({ state: 'ended', lastSeq });
   });
 });

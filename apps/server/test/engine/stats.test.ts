@@ -1,62 +1,48 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardStats } from '@servicesystem/protocol';
-import { newClientMsgId, startLiveApp, type LiveApp } from '../support/liveApp.js';
-
-const text = (body: string) => ({ clientMsgId: newClientMsgId(), type: 'text' as const, body });
+import { startWorld, text, type World } from '../support/world.js';
 
 /** GET /api/v1/stats over real conversations: counts per day and agent, medians, queue. */
 describe('dashboard stats', () => {
-  let t: LiveApp;
+  let w: World;
   beforeAll(async () => {
-    t = await startLiveApp();
+    w = await startWorld();
   });
   afterAll(async () => {
-    await t?.close();
+    await w?.close();
   });
 
   it('counts real conversations, answers medians, the queue, and refuses agents', async () => {
-    const empty = await t.request('GET', '/api/v1/stats', { token: t.adminToken });
+    const empty = await w.request('GET', '/api/v1/stats', { token: w.adminToken });
     expect(empty.status).toBe(200);
     const before = DashboardStats.parse(empty.body);
     expect(before.conversationsPerDay).toHaveLength(30);
     expect(before.firstResponseMedianMs).toBeNull();
 
-    const agent = await t.agent({ status: 'online', displayName: 'Stats Agent' });
+    const agent = await w.agent({ status: 'online', displayName: 'Stats Agent' });
     // Two conversations served by the agent: one answered and ended, one answered.
     for (const end of [true, false]) {
-      const v = await t.visitor();
-      const sent = await t.request('POST', '/api/v1/visitor/messages', {
-        token: v.token,
-        body: text('hello'),
-      });
-      expect(sent.status).toBe(201);
-      const id = sent.body.conversation.id as string;
-      const reply = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
+      const v = await w.visitor();
+      const id = await w.startConversation(v.token, 'hello');
+      const reply = await w.request('POST', `/api/v1/conversations/${id}/messages`, {
         token: agent.token,
         body: text('hi'),
       });
       expect(reply.status).toBe(201);
       if (end) {
-        const ended = await t.request('POST', `/api/v1/conversations/${id}/end`, {
+        const ended = await w.request('POST', `/api/v1/conversations/${id}/end`, {
           token: agent.token,
         });
         expect(ended.status).toBe(200);
       }
     }
     // A third waits in the queue once the agent is away.
-    await t.setStatus(agent.token, 'away');
-    const waiting = await t.visitor();
-    expect(
-      (
-        await t.request('POST', '/api/v1/visitor/messages', {
-          token: waiting.token,
-          body: text('?'),
-        })
-      ).status,
-    ).toBe(201);
+    await w.setStatus(agent.token, 'away');
+    const waiting = await w.visitor();
+    await w.startConversation(waiting.token, '?');
 
-    const answer = await t.request('GET', '/api/v1/stats?tz=Asia/Shanghai', {
-      token: t.adminToken,
+    const answer = await w.request('GET', '/api/v1/stats?tz=Asia/Shanghai', {
+      token: w.adminToken,
     });
     expect(answer.status).toBe(200);
     const stats = DashboardStats.parse(answer.body);
@@ -76,9 +62,9 @@ describe('dashboard stats', () => {
     expect(stats.queue.longestWaitMs!).toBeGreaterThanOrEqual(0);
     expect(stats.activeConversations).toBe(1);
 
-    const bad = await t.request('GET', '/api/v1/stats?tz=Mars/Olympus', { token: t.adminToken });
+    const bad = await w.request('GET', '/api/v1/stats?tz=Mars/Olympus', { token: w.adminToken });
     expect(bad.status).toBe(400);
-    const refused = await t.request('GET', '/api/v1/stats', { token: agent.token });
+    const refused = await w.request('GET', '/api/v1/stats', { token: agent.token });
     expect(refused.status).toBe(403);
   });
 });

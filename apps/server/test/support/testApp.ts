@@ -5,9 +5,13 @@ import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 
 export const adminPassword = 'admin-password-1';
 
-export interface Answer {
+/**
+ * A REST answer. `Body` is what the test knows of the body: `any` for older tests; the world
+ * (world.ts) answers `Answer<unknown>`, read through the protocol schemas (`bodyOf`, `errorOf`).
+ */
+export interface Answer<Body = any> {
   status: number;
-  body: any;
+  body: Body;
   headers: Record<string, string | string[] | number | undefined>;
   cookies: { name: string; value: string; [key: string]: unknown }[];
 }
