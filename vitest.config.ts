@@ -2,6 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const protocolSource = fileURLToPath(new URL('./packages/protocol/src/index.ts', import.meta.url));
+const protocolWireSource = fileURLToPath(
+  new URL('./packages/protocol/src/wire.ts', import.meta.url),
+);
 
 /**
  * The server suite runs twice: on a fresh SQLite file per test file, and on PostgreSQL
@@ -11,7 +14,13 @@ const protocolSource = fileURLToPath(new URL('./packages/protocol/src/index.ts',
  * that do real work (media through FFmpeg, file stores, SQLite files, the built process).
  */
 export default defineConfig({
-  resolve: { alias: { '@servicesystem/protocol': protocolSource } },
+  resolve: {
+    // The subpath first: the bare name would also match '@servicesystem/protocol/wire'.
+    alias: {
+      '@servicesystem/protocol/wire': protocolWireSource,
+      '@servicesystem/protocol': protocolSource,
+    },
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -10,38 +10,8 @@ import {
 } from './conversations.js';
 import { MediaMessageInput, Message, TextMessageInput } from './messages.js';
 
-/**
- * Socket.IO event names. Server → client events carry one payload; client → server events take
- * one payload and answer through the acknowledgement callback with an `Ack`.
- */
-export const ServerEvent = {
-  /** A message was stored in a conversation you can see. */
-  MessageCreated: 'message.created',
-  /** A conversation changed state or agent (queued → active → ended, transfer). */
-  ConversationUpdated: 'conversation.updated',
-  /** The other side (or your other tab) read up to `seq`. */
-  ConversationRead: 'conversation.read',
-  /** Someone is typing (not stored). */
-  Typing: 'typing',
-  /** Visitors: your place in the queue changed. */
-  QueuePosition: 'queue.position',
-  /** Console: an agent's status or load changed. */
-  AgentStatus: 'agent.status',
-} as const;
-export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
-
-export const ClientEvent = {
-  SendMessage: 'message.send',
-  ListMessages: 'messages.list',
-  MarkRead: 'conversation.read',
-  Typing: 'typing',
-  SetStatus: 'agent.status.set',
-  ListConversations: 'conversations.list',
-  EndConversation: 'conversation.end',
-  TransferConversation: 'conversation.transfer',
-  AssignConversation: 'conversation.assign',
-} as const;
-export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
+// The event names live in wire.ts (no zod), for clients that must not bundle the schemas.
+export { ClientEvent, ServerEvent } from './wire.js';
 
 // ---- server → client payloads. Console sockets get `Conversation`, visitor sockets get
 // `VisitorConversation`; message senders are shaped per audience too.

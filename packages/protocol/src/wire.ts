@@ -1,0 +1,137 @@
+/**
+ * What a browser client needs of the protocol without its zod schemas: event names, plain
+ * constants and the inferred types. Imported as `@servicesystem/protocol/wire` by the console,
+ * the visitor page, embed.js and `@servicesystem/chat-client`, so none of them bundles zod.
+ *
+ * Nothing here may import a schema module at runtime: types come in with `import type` only.
+ */
+import type { ErrorBody, ErrorCode, ErrorIssue } from './errors.js';
+import type { FileInfo, UploadResponse } from './files.js';
+import type {
+  Message,
+  MessagePage,
+  MessageType,
+  SenderType,
+  SystemMessageKind,
+  SystemMeta,
+  SystemMetaOf,
+} from './messages.js';
+import type {
+  AgentPresence,
+  AgentStatus,
+  Conversation,
+  ConversationState,
+  VisitorConversation,
+} from './conversations.js';
+import type {
+  Ack,
+  AckError,
+  AgentStatusPayload,
+  ConversationReadPayload,
+  ConversationUpdatedPayload,
+  MessageCreatedPayload,
+  QueuePositionPayload,
+  ReadSide,
+  SocketListConversations,
+  SocketListMessages,
+  SocketMarkRead,
+  SocketSendMessage,
+  SocketTyping,
+  TypingPayload,
+} from './events.js';
+import type { VisitorSessionResponse } from './visitors.js';
+
+/**
+ * Socket.IO event names. Server → client events carry one payload; client → server events take
+ * one payload and answer through the acknowledgement callback with an `Ack`.
+ */
+export const ServerEvent = {
+  /** A message was stored in a conversation you can see. */
+  MessageCreated: 'message.created',
+  /** A conversation changed state or agent (queued → active → ended, transfer). */
+  ConversationUpdated: 'conversation.updated',
+  /** The other side (or your other tab) read up to `seq`. */
+  ConversationRead: 'conversation.read',
+  /** Someone is typing (not stored). */
+  Typing: 'typing',
+  /** Visitors: your place in the queue changed. */
+  QueuePosition: 'queue.position',
+  /** Console: an agent's status or load changed. */
+  AgentStatus: 'agent.status',
+} as const;
+export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
+
+export const ClientEvent = {
+  SendMessage: 'message.send',
+  ListMessages: 'messages.list',
+  MarkRead: 'conversation.read',
+  Typing: 'typing',
+  SetStatus: 'agent.status.set',
+  ListConversations: 'conversations.list',
+  EndConversation: 'conversation.end',
+  TransferConversation: 'conversation.transfer',
+  AssignConversation: 'conversation.assign',
+} as const;
+export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
+
+/**
+ * The longest text message the server stores, in UTF-16 code units after trimming (the
+ * `MessageText` schema's limit; a test in packages/chat-client keeps the two equal).
+ */
+export const messageTextMaxLength = 5000;
+
+// ---- embed.js ↔ the visitor page in its iframe (window.postMessage, same two origins only)
+
+/** Every message between embed.js and the visitor page is `{source: embedMessageSource, ...}`. */
+export const embedMessageSource = 'servicesystem';
+
+/** What the website's embed.js asks of the visitor page: `{source, command}`. */
+export type EmbedCommand =
+  | { type: 'visibility'; open: boolean }
+  | { type: 'setUser'; identity: string }
+  | { type: 'logout' };
+
+/** What the visitor page tells embed.js: `{source, event}`. */
+export type EmbedEvent =
+  | { type: 'ready' }
+  | { type: 'unread'; count: number }
+  | {
+      type: 'message';
+      message: { type: string; body: string; senderName: string; createdAt: number };
+    }
+  | { type: 'close' };
+
+export type {
+  Ack,
+  AckError,
+  AgentPresence,
+  AgentStatus,
+  AgentStatusPayload,
+  Conversation,
+  ConversationReadPayload,
+  ConversationState,
+  ConversationUpdatedPayload,
+  ErrorBody,
+  ErrorCode,
+  ErrorIssue,
+  FileInfo,
+  Message,
+  MessageCreatedPayload,
+  MessagePage,
+  MessageType,
+  QueuePositionPayload,
+  ReadSide,
+  SenderType,
+  SocketListConversations,
+  SocketListMessages,
+  SocketMarkRead,
+  SocketSendMessage,
+  SocketTyping,
+  SystemMessageKind,
+  SystemMeta,
+  SystemMetaOf,
+  TypingPayload,
+  UploadResponse,
+  VisitorConversation,
+  VisitorSessionResponse,
+};
