@@ -16,11 +16,13 @@ import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import { createWrites } from './db/writes.js';
+import { createMessageStore } from './db/messages/messageStore.js';
+import { createTransaction } from './db/transactions.js';
+import { enableWriteChecks } from './db/writeScope.js';
 import { agentsNotOffline } from './domain/agents/agentPresence.js';
 import { bootstrap, type BootstrapResult } from './domain/bootstrap.js';
 import type { DomainContext, MediaSettings } from './domain/context.js';
-import { SerialGate } from './domain/serialGate.js';
+import { ActionRunner } from './domain/runner.js';
 import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
 import { answerFrameworkError, installErrorHandling } from './http/errors.js';
@@ -54,6 +56,7 @@ export interface AppOptions {
 
 /** Opens the database on the context, for callers without HTTP (the operator's CLI). */
 export async function openDomain(config: Config, options: AppOptions = {}) {
+  if (config.writeChecks) enableWriteChecks();
   const db = connectDatabase(config.database);
   try {
     await migrateToLatest(db);
@@ -87,8 +90,8 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
   }
   const ctx: DomainContext = {
     db: db.kysely,
-    engine: db.engine,
-    write: createWrites(db),
+    transaction: createTransaction(db),
+    messages: createMessageStore(db.engine),
     now,
     sessionIdleMs: config.sessionIdleDays * 24 * 60 * 60 * 1000,
     loginThrottle: new LoginThrottle(
@@ -96,13 +99,12 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
       config.loginWindowMinutes * 60 * 1000,
       now,
     ),
-    visitorMessages: new MessageRateLimit(
+    visitorSendLimit: new MessageRateLimit(
       config.visitorMessageBurst,
       config.visitorMessagesPerMinute,
       now,
     ),
     visitorTokens: createVisitorTokens(visitorTokenSecret, now),
-    routingGate: new SerialGate(),
     fileUrls: createFileUrls(fileUrlSecret, now),
     files,
     media,
@@ -147,7 +149,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       throw error;
     }
   }
-  const realtime = createRealtime(http.server, ctx, {
+  // Every committed event goes through the runner to its listeners (the socket fan-out first).
+  const runner = new ActionRunner((error) =>
+    http.log.error({ err: error }, 'event listener failed'),
+  );
+  const realtime = createRealtime(http.server, ctx, runner, {
     publicUrl: config.publicUrl,
     agentOfflineGraceMs: config.agentOfflineGraceSeconds * 1000,
     log: http.log,
@@ -229,7 +235,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const deps: RouteDeps = {
     ctx,
-    publish: realtime.publish,
+    run: runner.run,
     cookie: cookieOptions,
     publicUrl: config.publicUrl,
   };

@@ -46,6 +46,9 @@ export interface Config {
   /** The PATH to look for ffmpeg and ffprobe on. */
   searchPath: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Outside production (NODE_ENV), a query on the outer database handle inside an open write
+   * throws at once instead of waiting (db/writeScope.ts). */
+  writeChecks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +152,7 @@ const variables = {
   AGENT_OFFLINE_GRACE_SECONDS: { schema: integer(0, 3600), default: '30' },
   TRUST_PROXY: { schema: booleanFlag, default: 'false' },
   LOG_LEVEL: { schema: logLevel, default: 'info' },
+  NODE_ENV: { schema: optionalText, default: undefined },
 } as const;
 
 type VariableName = keyof typeof variables;
@@ -245,5 +249,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: p.TRUST_PROXY,
     searchPath: env.PATH ?? '',
     logLevel: p.LOG_LEVEL,
+    writeChecks: p.NODE_ENV !== 'production',
   };
 }

@@ -3,12 +3,21 @@ import { Id } from './common.js';
 import { ErrorIssue } from './errors.js';
 import {
   AgentPresence,
-  AgentStatus,
   Conversation,
   conversationFilter,
+  MarkReadRequest,
+  SetStatusRequest,
+  TransferRequest,
+  TypingRequest,
   VisitorConversation,
 } from './conversations.js';
-import { MediaMessageInput, Message, TextMessageInput } from './messages.js';
+import {
+  MediaMessageInput,
+  Message,
+  messagePageBounds,
+  oneDirection,
+  TextMessageInput,
+} from './messages.js';
 
 // The event names live in wire.ts (no zod), for clients that must not bundle the schemas.
 export { ClientEvent, ServerEvent } from './wire.js';
@@ -71,36 +80,29 @@ export const SocketSendMessage = z.discriminatedUnion('type', [
 ]);
 export type SocketSendMessage = z.input<typeof SocketSendMessage>;
 
+/** Socket events name their conversation where the REST route has it in the path; the rest of
+ * each payload is the REST body's schema. */
+const inConversation = { conversationId: ConversationRef };
+
 export const SocketListMessages = z
-  .object({
-    conversationId: ConversationRef,
-    before: z.number().int().min(1).optional(),
-    after: z.number().int().min(0).optional(),
-    limit: z.number().int().min(1).max(100).default(50),
-  })
+  .object({ ...inConversation, ...messagePageBounds(() => z.number()) })
   .strict()
-  .refine((q) => q.before === undefined || q.after === undefined, {
-    message: 'give either before or after, not both',
-  });
+  .refine(...oneDirection);
 export type SocketListMessages = z.input<typeof SocketListMessages>;
 
-export const SocketMarkRead = z
-  .object({ conversationId: ConversationRef, seq: z.number().int().min(0) })
-  .strict();
+export const SocketMarkRead = z.object({ ...inConversation, ...MarkReadRequest.shape }).strict();
 export type SocketMarkRead = z.infer<typeof SocketMarkRead>;
 
-export const SocketTyping = z
-  .object({ conversationId: ConversationRef, isTyping: z.boolean() })
-  .strict();
+export const SocketTyping = z.object({ ...inConversation, ...TypingRequest.shape }).strict();
 export type SocketTyping = z.infer<typeof SocketTyping>;
 
-export const SocketSetStatus = z.object({ status: AgentStatus }).strict();
+export const SocketSetStatus = SetStatusRequest;
 export type SocketSetStatus = z.infer<typeof SocketSetStatus>;
 
-export const SocketConversationRef = z.object({ conversationId: ConversationRef }).strict();
+export const SocketConversationRef = z.object(inConversation).strict();
 export type SocketConversationRef = z.infer<typeof SocketConversationRef>;
 
-export const SocketTransfer = z.object({ conversationId: ConversationRef, agentId: Id }).strict();
+export const SocketTransfer = z.object({ ...inConversation, ...TransferRequest.shape }).strict();
 export type SocketTransfer = z.infer<typeof SocketTransfer>;
 
 /** The query of GET /api/v1/conversations, with real numbers (no string coercion on sockets). */

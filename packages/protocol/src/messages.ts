@@ -114,17 +114,28 @@ export const Message = z.object({
 });
 export type Message = z.infer<typeof Message>;
 
-// ---- GET /api/v1/conversations/:id/messages
+// ---- GET /api/v1/conversations/:id/messages (and the socket's messages.list)
+/** A history page's bounds; `number` is how its numbers are read (query strings coerce, sockets
+ * not). */
+export function messagePageBounds(number: () => z.ZodNumber | z.ZodCoercedNumber) {
+  return {
+    before: number().int().min(1).optional(),
+    after: number().int().min(0).optional(),
+    limit: number().int().min(1).max(100).default(50),
+  };
+}
+
+/** A page goes one way: before a seq (older history) or after one (what was missed). */
+export const oneDirection = [
+  (q: { before?: number | undefined; after?: number | undefined }) =>
+    q.before === undefined || q.after === undefined,
+  { message: 'give either before or after, not both' },
+] as const;
+
 export const MessagePageQuery = z
-  .object({
-    before: z.coerce.number().int().min(1).optional(),
-    after: z.coerce.number().int().min(0).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
-  })
+  .object(messagePageBounds(() => z.coerce.number()))
   .strict()
-  .refine((q) => q.before === undefined || q.after === undefined, {
-    message: 'give either before or after, not both',
-  });
+  .refine(...oneDirection);
 export type MessagePageQuery = z.input<typeof MessagePageQuery>;
 
 export const MessagePage = z.object({

@@ -2,13 +2,22 @@ import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Dialect,
+  type Driver,
+  type SqliteDatabase,
+} from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { startCheckpointer } from './checkpointer.js';
 import { registerSqliteConnection } from './direct.js';
 import { preparedName } from './prepared.js';
 import type { Database } from './schema.js';
+import { assertOutsideWrite } from './writeScope.js';
 
 export type Engine = DatabaseConfig['engine'];
 
@@ -55,7 +64,9 @@ function connectSqlite(file: string): Db {
   handle.pragma('mmap_size = 268435456');
   const checkpointer = startCheckpointer(file);
   const statements = withStatementCache(handle);
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) });
+  const kysely = new Kysely<Database>({
+    dialect: checkedOutside(new SqliteDialect({ database: statements })),
+  });
   registerSqliteConnection(kysely, statements);
   let closed = false;
   return {
@@ -124,7 +135,7 @@ function connectPostgres(url: string): Db {
     client.on('error', () => undefined);
     keepHotStatementsPrepared(client);
   });
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Database>({ dialect: checkedOutside(new PostgresDialect({ pool })) });
   let closed = false;
   return {
     engine: 'postgres',
@@ -152,6 +163,34 @@ function keepHotStatementsPrepared(client: pg.PoolClient): void {
       if (name) return query({ name, text: first, values }, ...others);
     }
     return query(first, ...rest);
+  };
+}
+
+/**
+ * The dialect, with a check each time the outer handle takes a connection: never from inside an
+ * open write (writeScope.ts). A transaction's own queries use the connection it already holds
+ * and pass no check.
+ */
+function checkedOutside(dialect: Dialect): Dialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver(): Driver {
+      const driver = dialect.createDriver();
+      return new Proxy(driver, {
+        get(target, property) {
+          if (property === 'acquireConnection') {
+            return () => {
+              assertOutsideWrite('A query on the outer database handle');
+              return target.acquireConnection();
+            };
+          }
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        },
+      });
+    },
   };
 }
 

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely } from 'kysely';
+import {
+  CompiledQuery,
+  PostgresAdapter,
+  type Compilable,
+  type Kysely,
+  type RawBuilder,
+} from 'kysely';
 import { groupConnection, runDirect } from './direct.js';
 import type { Database } from './schema.js';
 
@@ -38,7 +44,7 @@ export function prepared<Values extends object, Row>(
   build: (
     db: Kysely<Database>,
     slot: <K extends keyof Values & string>(name: K) => Values[K],
-  ) => Compilable<Row>,
+  ) => Compilable<Row> | RawBuilder<Row>,
 ): (db: Kysely<Database>, values: Values) => Promise<Row[]> {
   const compiled = new Map<unknown, { sql: string; parts: Part[] }>();
   return async (db, values) => {
@@ -46,7 +52,8 @@ export function prepared<Values extends object, Row>(
     const adapter = db.getExecutor().adapter;
     let entry = compiled.get(adapter.constructor);
     if (!entry) {
-      const query = build(db, (name) => new Slot(name) as never).compile();
+      // A query builder compiles by itself; raw SQL (a data-modifying statement) with the database.
+      const query = build(db, (name) => new Slot(name) as never).compile(db);
       const parts = query.parameters.map((value): Part =>
         value instanceof Slot ? { slot: value.name } : { fixed: value },
       );

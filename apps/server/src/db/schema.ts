@@ -93,13 +93,28 @@ export interface MessagesTable {
   sender_avatar_url: string | null;
   type: 'text' | 'system' | 'image' | 'video';
   body: string;
-  /** JSON object (system message kind and names), or null. */
+  /** JSON SystemMeta (system messages: the kind and the names involved), or null. */
   meta: string | null;
   attachment_id: string | null;
   /** JSON AttachmentSnapshot of the file, so a message renders without a join. */
   attachment: string | null;
   client_msg_id: string | null;
   created_at: number;
+}
+
+/** What a message keeps of its file (the `attachment` column's JSON), so it renders without a
+ * join. */
+export interface AttachmentSnapshot {
+  id: string;
+  kind: 'image' | 'video';
+  mime: string;
+  size: number;
+  width: number;
+  height: number;
+  durationMs: number | null;
+  name: string;
+  previewWidth: number;
+  previewHeight: number;
 }
 
 export interface FilesTable {

@@ -5,25 +5,25 @@ import type { MessageRateLimit } from '../auth/messageRateLimit.js';
 import type { FfmpegTools } from '../media/mediaTypes.js';
 import type { FileStore } from '../storage/fileStore.js';
 import type { VisitorTokens } from '../auth/visitorTokens.js';
-import type { Engine } from '../db/connect.js';
+import type { MessageStore } from '../db/messages/messageStore.js';
 import type { Database } from '../db/schema.js';
-import type { RunWrite } from '../db/writes.js';
-import type { SerialGate } from './serialGate.js';
+import type { Transaction } from '../db/transactions.js';
 
 /** What every domain action may use. No transport in here. */
 export interface DomainContext {
+  /** For reads outside any write. Inside a write, use the handle the write was given. */
   db: Kysely<Database>;
-  engine: Engine;
-  /** Runs a write in a transaction, answering after commit (grouped commits on SQLite). */
-  write: RunWrite;
+  /** The one way to write: `ctx.transaction(work, { lock, singleStatement })` answers after
+   * commit (db/transactions.ts). */
+  transaction: Transaction;
+  /** Appending, reading and paging messages, whatever the engine (db/messages/). */
+  messages: MessageStore;
   now(): number;
   sessionIdleMs: number;
   loginThrottle: LoginThrottle;
   /** How fast one visitor may send messages. */
-  visitorMessages: MessageRateLimit;
+  visitorSendLimit: MessageRateLimit;
   visitorTokens: VisitorTokens;
-  /** Orders this process's routing transactions before they take a database connection. */
-  routingGate: SerialGate;
   /** Signs the file URLs that presenters put in messages. */
   fileUrls: FileUrls;
   files: FileStore;

@@ -1,13 +1,21 @@
 import type { AgentPresence } from '@servicesystem/protocol';
-import type { MessagesTable } from '../db/schema.js';
+import type { StoredMessage } from '../db/messages/messageStore.js';
 import type { ConversationView } from './conversations/conversationViews.js';
 
 /**
- * What happened, as domain actions report it. Actions return these; after the transaction has
- * committed, the transport hands them to the publisher, whose fan-out decides who hears what.
+ * What happened, as domain actions report it. Actions return these in their Outcome; once the
+ * transaction has committed, the runner (runner.ts) hands them to every listener: the socket
+ * fan-out now (realtime/fanout.ts decides who hears what), webhooks and metrics later.
  */
 export type DomainEvent =
-  | { type: 'message.created'; view: ConversationView; message: MessagesTable }
+  | {
+      type: 'message.created';
+      view: ConversationView;
+      message: StoredMessage;
+      /** The caller's own send: the action's answer carries it, so the connection that made the
+       * call does not get it again as an event (its other connections do). */
+      inReply?: boolean;
+    }
   /** State or agent changed. `previousAgentId`: the agent who just lost the conversation. */
   | { type: 'conversation.updated'; view: ConversationView; previousAgentId?: string }
   | { type: 'conversation.read'; view: ConversationView; side: 'visitor' | 'agent'; seq: number }

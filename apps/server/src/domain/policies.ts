@@ -1,12 +1,75 @@
 import type { ConversationsTable, FilesTable } from '../db/schema.js';
-import type { Actor } from './context.js';
-import { forbidden } from './errors.js';
+import type { AccountActor, Actor, VisitorActor } from './context.js';
+import { AppError, forbidden } from './errors.js';
 
 /**
- * Who may do what, in one place per resource. Routes and socket handlers call the actions; the
- * actions call these. Each rule answers a boolean so that answers can also tell a UI what the
- * user may do.
+ * Who may do what, in one place. Two layers:
+ * - which callers may use a route or socket event at all (`callers`, `authorizeCaller`): routes
+ *   and socket handlers ask before they read the body, so a refused caller learns nothing from
+ *   validation;
+ * - per resource, what an actor may do with one object: the actions ask. Each rule answers a
+ *   boolean so that answers can also tell a UI what the user may do.
+ * Transports only establish who is calling (http/authenticate.ts, the socket handshake).
  */
+
+export type Role = 'visitor' | 'agent' | 'admin';
+
+export const roleOf = (actor: Actor): Role => (actor.kind === 'visitor' ? 'visitor' : actor.role);
+
+/** Who may call a route or socket event at all. The actions then check each object. */
+export const callers = {
+  /** A visitor or any console user. */
+  anyone: ['visitor', 'agent', 'admin'],
+  visitors: ['visitor'],
+  /** Agents and admins. */
+  console: ['agent', 'admin'],
+  /** Those who write in a conversation: its visitor and its agent (admins only watch). */
+  participants: ['visitor', 'agent'],
+  /** Serving visitors: agents only (admins are never routed). */
+  agents: ['agent'],
+  admins: ['admin'],
+} as const satisfies Record<string, readonly Role[]>;
+
+/** The actor type a set of roles narrows to. */
+export type ActorIn<R extends Role> = [R] extends ['visitor']
+  ? VisitorActor
+  : [Extract<R, 'visitor'>] extends [never]
+    ? AccountActor
+    : Actor;
+
+/**
+ * Refuses a caller whose role may not call this at all. Nobody, or a credential of the wrong kind
+ * on a request (a visitor token on a console route, a console session on a visitor route), is
+ * UNAUTHENTICATED: another credential is needed. A connection already authenticated (a socket)
+ * of the wrong kind, or a console user of the wrong role, is FORBIDDEN.
+ */
+export function authorizeCaller<R extends Role>(
+  actor: Actor | undefined,
+  roles: readonly R[],
+  via: 'request' | 'socket' = 'request',
+): ActorIn<R> {
+  const allowed = roles as readonly Role[];
+  const needsVisitor = allowed.includes('visitor');
+  const needsConsole = allowed.includes('agent') || allowed.includes('admin');
+  const credentialNeeded = needsVisitor
+    ? needsConsole
+      ? 'This needs a visitor token or a console session'
+      : 'This needs a visitor token (POST /api/v1/visitor/session)'
+    : 'Log in first: this needs a console session';
+  if (!actor) throw new AppError('UNAUTHENTICATED', credentialNeeded);
+  const role = roleOf(actor);
+  if (allowed.includes(role)) return actor as ActorIn<R>;
+  if (role === 'visitor' && via === 'socket') {
+    throw new AppError('FORBIDDEN', 'Visitors cannot do this');
+  }
+  if (role === 'visitor' || !needsConsole) throw new AppError('UNAUTHENTICATED', credentialNeeded);
+  throw new AppError(
+    'FORBIDDEN',
+    role === 'admin'
+      ? 'Administrators watch conversations but do not serve visitors'
+      : 'Only administrators can do this',
+  );
+}
 
 const isAdmin = (actor: Actor) => actor.kind === 'account' && actor.role === 'admin';
 const isAgent = (actor: Actor) => actor.kind === 'account' && actor.role === 'agent';

@@ -1,46 +1,24 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AgentPresence } from '@servicesystem/protocol';
 import type { ConversationsTable, Database } from '../db/schema.js';
 import { queryPresence } from './agents/agentPresence.js';
 import type { DomainContext } from './context.js';
-import { appendMessageOrThrow, systemSender } from './conversations/appendMessage.js';
+import { appendSystemMessage } from './conversations/systemMessages.js';
 import { viewOf } from './conversations/conversationViews.js';
 import type { DomainEvent } from './events.js';
 
 /**
  * Routing: who serves a conversation, and the queue. Every change to assignments (a conversation
- * starts, ends or moves; an agent's status or cap changes) runs in `inRoutingTransaction`, so on
- * PostgreSQL two nodes never hand one conversation to two agents or push an agent past its cap.
- * On SQLite a single connection serializes transactions already.
+ * starts, ends or moves; an agent's status or cap changes) runs in
+ * `ctx.transaction(work, { lock: 'routing' })`, so on PostgreSQL two nodes never hand one
+ * conversation to two agents or push an agent past its cap. On SQLite a single connection
+ * serializes transactions already.
  *
  * Rules: candidates are enabled agents (never admins) whose status is online and whose active
  * conversations are below their cap. A returning visitor's previous agent is preferred when they
  * qualify; otherwise the fewest active conversations wins, then the one assigned least recently.
  * Nobody qualifies: the conversation waits in the queue, first in first out.
  */
-
-const routingLockKey = 7_240_311; // any constant shared by all nodes
-
-/**
- * Runs `work` in a transaction that holds the routing lock. Within one process, routing work
- * first waits its turn in `ctx.routingGate` without holding a database connection, so a burst of
- * new conversations queues in memory instead of taking every pooled connection to wait on the
- * database lock (which would starve other requests). Across processes, PostgreSQL's advisory
- * lock orders them; SQLite has one connection and serializes transactions already.
- */
-export function inRoutingTransaction<T>(
-  ctx: DomainContext,
-  work: (trx: Kysely<Database>) => Promise<T>,
-): Promise<T> {
-  return ctx.routingGate.run(() =>
-    ctx.write(async (trx) => {
-      if (ctx.engine === 'postgres') {
-        await sql`select pg_advisory_xact_lock(${routingLockKey})`.execute(trx);
-      }
-      return work(trx);
-    }),
-  );
-}
 
 /** An online agent's load, as routing weighs it. */
 export interface Candidate {
@@ -133,12 +111,9 @@ export async function assignToAgent(
     .select(['display_name'])
     .where('id', '=', agentId)
     .executeTakeFirstOrThrow();
-  const message = await appendMessageOrThrow(trx, now, {
-    conversationId: conversation.id,
-    sender: systemSender(),
-    type: 'system',
-    body: `${agent.display_name} is now serving you.`,
-    meta: { kind: 'assigned', agentName: agent.display_name },
+  const message = await appendSystemMessage(ctx, trx, conversation.id, {
+    kind: 'assigned',
+    agentName: agent.display_name,
   });
   const view = await viewOf(trx, conversation.id);
   events.push({ type: 'conversation.updated', view });
@@ -147,7 +122,7 @@ export async function assignToAgent(
 
 /**
  * Serves the queue in arrival order while some agent can take the head. When that moved the
- * queue, tells every visitor still waiting their new place. Call inside inRoutingTransaction.
+ * queue, tells every visitor still waiting their new place. Call inside a transaction holding the routing lock.
  */
 export async function drainQueue(
   trx: Kysely<Database>,
@@ -201,7 +176,7 @@ export async function announceQueuePositions(
   });
 }
 
-/** The next arrival number for the queue. Call inside inRoutingTransaction. */
+/** The next arrival number for the queue. Call inside a transaction holding the routing lock. */
 export async function nextQueueOrder(trx: Kysely<Database>): Promise<number> {
   const row = await trx
     .selectFrom('conversations')

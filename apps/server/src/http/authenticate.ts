@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { comesFromOwnSite } from '../auth/requestOrigin.js';
 import type { AccountsTable } from '../db/schema.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
-import type { AccountActor, Actor, DomainContext, VisitorActor } from '../domain/context.js';
+import type { Actor, DomainContext } from '../domain/context.js';
 import { AppError } from '../domain/errors.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
 
@@ -63,7 +63,7 @@ export function assertSameOrigin(request: FastifyRequest, publicUrl: string): vo
 /**
  * Reads who is calling and sets request.actor: a console session (`Authorization: Bearer sst_...`
  * or the session cookie) or a visitor (`Authorization: Bearer <visitor token>`). It never
- * refuses: routes say what they require with requireAccount / requireAdmin / requireVisitor.
+ * refuses: routes ask `authorizeCaller` (domain/policies.ts) who may call them.
  */
 export function installAuthentication(
   app: FastifyInstance,
@@ -97,66 +97,4 @@ export function installAuthentication(
 
 export function isConsoleToken(token: string): boolean {
   return token.startsWith('sst_');
-}
-
-export function requireAccount(request: FastifyRequest): AccountActor {
-  if (request.actor?.kind !== 'account') {
-    throw new AppError('UNAUTHENTICATED', 'Log in first: this needs a console session');
-  }
-  return request.actor;
-}
-
-export function requireVisitor(request: FastifyRequest): VisitorActor {
-  if (request.actor?.kind !== 'visitor') {
-    throw new AppError(
-      'UNAUTHENTICATED',
-      'This needs a visitor token (POST /api/v1/visitor/session)',
-    );
-  }
-  return request.actor;
-}
-
-/** A visitor or a console user. */
-export function requireActor(request: FastifyRequest): Actor {
-  if (!request.actor) {
-    throw new AppError('UNAUTHENTICATED', 'This needs a visitor token or a console session');
-  }
-  return request.actor;
-}
-
-/**
- * Route-level guard for routes only some roles may call, checked before the body is read so a
- * refused caller learns nothing from validation. The domain's policies still decide per object.
- */
-export function requireRole(
-  request: FastifyRequest,
-  roles: ('visitor' | 'agent' | 'admin')[],
-): Actor {
-  const actor = requireActor(request);
-  const role = actor.kind === 'visitor' ? 'visitor' : actor.role;
-  if (!roles.includes(role)) {
-    if (actor.kind === 'visitor') {
-      throw new AppError('UNAUTHENTICATED', 'Log in first: this needs a console session');
-    }
-    throw new AppError(
-      'FORBIDDEN',
-      role === 'admin'
-        ? 'Administrators watch conversations but do not serve visitors'
-        : 'Only administrators can do this',
-    );
-  }
-  return actor;
-}
-
-/** Route-level guard for agent-only routes (admins are never routed and never serve). */
-export function requireAgent(request: FastifyRequest): AccountActor {
-  const actor = requireRole(request, ['agent']);
-  return actor as AccountActor;
-}
-
-/** Route-level guard for admin-only routes, so that an agent learns nothing from a 404 first. */
-export function requireAdmin(request: FastifyRequest): AccountActor {
-  const actor = requireAccount(request);
-  if (actor.role !== 'admin') throw new AppError('FORBIDDEN', 'Only administrators can do this');
-  return actor;
 }

@@ -40,13 +40,22 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
   switch (event.type) {
     case 'message.created': {
       const { view, message } = event;
+      // The conversation without its lastMessage: that is this message, sent once.
+      const { lastMessage: _v, ...visitorConversation } = presentConversationForVisitor(
+        { ...view, lastMessage: null },
+        urls,
+      );
+      const { lastMessage: _c, ...consoleConversation } = presentConversationForConsole(
+        { ...view, lastMessage: null },
+        urls,
+      );
       const toVisitor: MessageCreatedPayload = {
         message: presentMessageForVisitor(message, urls),
-        conversation: presentConversationForVisitor(view, urls),
+        conversation: visitorConversation,
       };
       const toConsole: MessageCreatedPayload = {
         message: presentMessageForConsole(message, urls),
-        conversation: presentConversationForConsole(view, urls),
+        conversation: consoleConversation,
       };
       return [
         {

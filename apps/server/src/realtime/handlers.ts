@@ -16,7 +16,7 @@ import type { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { listAgentPresence } from '../domain/agents/listAgentPresence.js';
 import { setAgentStatus } from '../domain/agents/setAgentStatus.js';
-import type { AccountActor, Actor, DomainContext } from '../domain/context.js';
+import type { Actor, DomainContext } from '../domain/context.js';
 import { endConversation } from '../domain/conversations/endConversation.js';
 import { listConversations } from '../domain/conversations/listConversations.js';
 import { listMessages } from '../domain/conversations/listMessages.js';
@@ -28,7 +28,8 @@ import {
   transferConversation,
 } from '../domain/conversations/transferConversation.js';
 import { AppError } from '../domain/errors.js';
-import type { Publish } from './publisher.js';
+import { authorizeCaller, callers } from '../domain/policies.js';
+import type { RunAction } from '../domain/runner.js';
 
 /** `acked`: the client passed an ack callback, so it will get the answer. */
 type Handler<S extends z.ZodType> = (
@@ -83,25 +84,18 @@ function validationError(error: z.ZodError): AckError {
   };
 }
 
-function requireConsole(actor: Actor): AccountActor {
-  if (actor.kind !== 'account') {
-    throw new AppError('FORBIDDEN', 'Visitors cannot do this');
-  }
-  return actor;
-}
-
 /** Typing events: at most one "is typing" per conversation per second from one socket. */
 const typingIntervalMs = 1000;
 
 /**
- * Thin socket handlers: validate the payload with the protocol schema, call one domain action,
- * publish its events after commit, answer through the ack.
+ * Thin socket handlers: validate the payload with the protocol schema, run one domain action
+ * (the runner publishes its events after commit), answer through the ack.
  */
 export function registerHandlers(
   socket: Socket,
   actor: Actor,
   ctx: DomainContext,
-  publish: Publish,
+  run: RunAction,
   log: FastifyBaseLogger,
 ): void {
   function on<S extends z.ZodType>(event: ClientEvent, schema: S, handle: Handler<S>): void {
@@ -123,13 +117,10 @@ export function registerHandlers(
   }
 
   on(ClientEvent.SendMessage, SocketSendMessage, async (input, who, acked) => {
-    const outcome = await sendMessage(ctx, who, input);
     // The ack carries the message: this socket does not get it a second time as an event.
-    publish(
-      outcome.events,
-      acked ? { socketId: socket.id, messageId: outcome.value.message.id } : undefined,
-    );
-    return { message: outcome.value.message, conversation: outcome.value.conversation };
+    const caller = acked ? { connectionId: socket.id } : undefined;
+    const { message, conversation } = await run(sendMessage(ctx, who, input), caller);
+    return { message, conversation };
   });
 
   on(ClientEvent.ListMessages, SocketListMessages, (input, who) =>
@@ -137,9 +128,7 @@ export function registerHandlers(
   );
 
   on(ClientEvent.MarkRead, SocketMarkRead, async (input, who) => {
-    const outcome = await markRead(ctx, who, input.conversationId, input.seq);
-    publish(outcome.events);
-    return outcome.value;
+    return run(markRead(ctx, who, input.conversationId, input.seq));
   });
 
   const lastTyping = new Map<string, number>();
@@ -149,27 +138,28 @@ export function registerHandlers(
       return { throttled: true };
     }
     // Only an accepted event starts the throttle window: a refused one is refused again.
-    publish((await notifyTyping(ctx, who, input.conversationId, input.isTyping)).events);
+    await run(notifyTyping(ctx, who, input.conversationId, input.isTyping));
     if (input.isTyping) lastTyping.set(input.conversationId, now);
     else lastTyping.delete(input.conversationId);
     return null;
   });
 
   on(ClientEvent.SetStatus, SocketSetStatus, async (input, who) => {
-    const outcome = await setAgentStatus(ctx, requireConsole(who), input.status);
-    publish(outcome.events);
-    return { agent: outcome.value };
+    const actor = authorizeCaller(who, callers.console, 'socket');
+    return { agent: await run(setAgentStatus(ctx, actor, input.status)) };
   });
 
-  on(ClientEvent.ListConversations, SocketListConversations, async (input, who) => ({
-    conversations: await listConversations(ctx, requireConsole(who), input),
-    agents: await listAgentPresence(ctx, requireConsole(who)),
-  }));
+  on(ClientEvent.ListConversations, SocketListConversations, async (input, who) => {
+    const actor = authorizeCaller(who, callers.console, 'socket');
+    return {
+      conversations: await listConversations(ctx, actor, input),
+      agents: await listAgentPresence(ctx, actor),
+    };
+  });
 
   on(ClientEvent.EndConversation, SocketConversationRef, async (input, who) => {
-    const outcome = await endConversation(ctx, requireConsole(who), input.conversationId);
-    publish(outcome.events);
-    return { conversation: outcome.value };
+    const actor = authorizeCaller(who, callers.console, 'socket');
+    return { conversation: await run(endConversation(ctx, actor, input.conversationId)) };
   });
 
   for (const [event, move] of [
@@ -177,9 +167,8 @@ export function registerHandlers(
     [ClientEvent.AssignConversation, assignConversation],
   ] as const) {
     on(event, SocketTransfer, async (input, who) => {
-      const outcome = await move(ctx, requireConsole(who), input.conversationId, input.agentId);
-      publish(outcome.events);
-      return { conversation: outcome.value };
+      const actor = authorizeCaller(who, callers.console, 'socket');
+      return { conversation: await run(move(ctx, actor, input.conversationId, input.agentId)) };
     });
   }
 }

@@ -8,11 +8,12 @@ import { channelOrigins, frameAncestorsOfChannel } from '../domain/channels/fram
 import { agentsNotOffline } from '../domain/agents/agentPresence.js';
 import { applyAgentStatus } from '../domain/agents/setAgentStatus.js';
 import type { Actor, DomainContext } from '../domain/context.js';
+import type { ActionRunner } from '../domain/runner.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
 import { sessionCookieName } from '../http/authenticate.js';
 import { AgentConnections } from './agentPresence.js';
 import { registerHandlers } from './handlers.js';
-import { createPublisher, type Publish } from './publisher.js';
+import { createSocketDelivery } from './socketDelivery.js';
 import { RedisPresence } from './redisPresence.js';
 import { rooms } from './rooms.js';
 import { createAdapter } from '@socket.io/redis-streams-adapter';
@@ -20,7 +21,6 @@ import type { Redis } from 'ioredis';
 
 export interface Realtime {
   io: Server;
-  publish: Publish;
   connections: AgentConnections;
   close(): Promise<void>;
 }
@@ -43,6 +43,7 @@ function refusal(code: 'UNAUTHENTICATED' | 'SERVICE_UNAVAILABLE', message: strin
 export function createRealtime(
   server: HttpServer,
   ctx: DomainContext,
+  runner: ActionRunner,
   options: {
     publicUrl: string;
     agentOfflineGraceMs: number;
@@ -98,17 +99,16 @@ export function createRealtime(
         }
       : {}),
   });
-  const publish = createPublisher(io, ctx.fileUrls, { clustered: redis !== undefined });
+  runner.listen(createSocketDelivery(io, ctx.fileUrls, { clustered: redis !== undefined }));
   const graceMs = options.agentOfflineGraceMs;
   const presence = redis
     ? new RedisPresence(redis.client, redis.prefix, Math.max(5000, graceMs))
     : undefined;
 
   const markOffline = (agentId: string) =>
-    applyAgentStatus(ctx, agentId, 'offline', { currentIn: ['online', 'away'] }).then(
-      (outcome) => publish(outcome.events),
-      (error: unknown) => log.warn({ err: error, agentId }, 'could not mark agent offline'),
-    );
+    runner
+      .run(applyAgentStatus(ctx, agentId, 'offline', { currentIn: ['online', 'away'] }))
+      .catch((error: unknown) => log.warn({ err: error, agentId }, 'could not mark agent offline'));
 
   const connections = new AgentConnections(graceMs, (agentId) => {
     if (!presence) return void markOffline(agentId);
@@ -219,12 +219,11 @@ export function createRealtime(
         });
       }
     }
-    registerHandlers(socket, actor, ctx, publish, log);
+    registerHandlers(socket, actor, ctx, runner.run, log);
   });
 
   return {
     io,
-    publish,
     connections,
     async close() {
       connections.stop();

@@ -40,9 +40,10 @@ function watchVisitor(index: number, socket: Socket): VisitorClient {
   const client: VisitorClient = { index, socket, messages: [], positions: [] };
   socket.on(ServerEvent.MessageCreated, (payload: unknown) => {
     const parsed = MessageCreatedPayload.safeParse(payload);
-    const shaped = VisitorConversation.strict().safeParse(
-      (payload as { conversation?: unknown })?.conversation,
-    );
+    // Without lastMessage: that is the message itself, sent once.
+    const shaped = VisitorConversation.omit({ lastMessage: true })
+      .strict()
+      .safeParse((payload as { conversation?: unknown })?.conversation);
     if (!parsed.success || !shaped.success) problems.push(`message.created for visitor ${index}`);
     else client.messages.push(parsed.data);
   });

@@ -1196,7 +1196,7 @@ describe('fuzzing every route and socket event', () => {
     t = await startLiveApp({ VISITOR_MESSAGES_PER_MINUTE: '0' });
     const db = t.app.ctx.db as unknown as Kysely<any>;
     const current =
-      t.app.ctx.engine === 'postgres'
+      t.app.db.engine === 'postgres'
         ? ((await db.selectNoFrom((eb) => eb.fn<string>('current_schema').as('s')).execute())[0]
             ?.s as string)
         : undefined;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { prepared, preparedName } from '../../src/db/prepared.js';
-import { appendMessage, systemSender } from '../../src/domain/conversations/appendMessage.js';
+import { createMessageStore } from '../../src/db/messages/messageStore.js';
 import { findConversationOrThrow } from '../../src/domain/conversations/conversationViews.js';
 import { createTestDatabase, testEngine, type TestDatabase } from '../support/testDatabase.js';
 
@@ -85,10 +85,11 @@ it.runIf(testEngine === 'postgres')(
   'keeps working on a connection after a migration adds a column (a rolling upgrade)',
   async () => {
     await db.kysely.connection().execute(async (conn) => {
+      const messages = createMessageStore(testEngine);
       const appendTo = (id: string) =>
-        appendMessage(conn, Date.now(), {
+        messages.append(conn, Date.now(), {
           conversationId: id,
-          sender: systemSender(),
+          sender: { type: 'system', id: null, name: 'System', avatarUrl: null },
           type: 'system',
           body: 'x',
         });

@@ -34,6 +34,10 @@ import {
 
 const VisitorConversationStrict = VisitorConversation.strict();
 const ConsoleConversationStrict = Conversation.strict();
+/** message.created sends its message once: its conversation comes without lastMessage. */
+const withoutLastMessage = { lastMessage: true } as const;
+const VisitorConversationOfMessage = VisitorConversation.omit(withoutLastMessage).strict();
+const ConsoleConversationOfMessage = Conversation.omit(withoutLastMessage).strict();
 
 /** Schema failures and leaks seen by any socket; each test must end with none. */
 const problems: string[] = [];
@@ -54,7 +58,9 @@ function watch(socket: Socket, audience: 'visitor' | 'console'): Client {
 
   socket.on(ServerEvent.MessageCreated, (payload: unknown) => {
     const parsed = MessageCreatedPayload.safeParse(payload);
-    const shaped = conversationShape.safeParse(
+    const messageConversationShape =
+      audience === 'visitor' ? VisitorConversationOfMessage : ConsoleConversationOfMessage;
+    const shaped = messageConversationShape.safeParse(
       (payload as { conversation?: unknown })?.conversation,
     );
     if (!parsed.success) return fail('message.created', parsed.error.message);

@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
-import { createWrites, type RunWrite } from '../../src/db/writes.js';
+import { createTransaction, type Transaction } from '../../src/db/transactions.js';
 import { eventually } from '../support/liveApp.js';
 
 /**
@@ -17,7 +17,7 @@ import { eventually } from '../support/liveApp.js';
 let dir: string;
 let file: string;
 let db: Db;
-let write: RunWrite;
+let write: Transaction;
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'checkpointer-'));
@@ -26,7 +26,7 @@ beforeEach(async () => {
   await sql`create table t (id integer primary key autoincrement, body text not null)`.execute(
     db.kysely,
   );
-  write = createWrites(db);
+  write = createTransaction(db);
 });
 
 afterEach(async () => {

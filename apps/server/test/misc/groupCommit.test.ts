@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
 import type { Database } from '../../src/db/schema.js';
 import { prepared } from '../../src/db/prepared.js';
-import { createWrites, type RunWrite } from '../../src/db/writes.js';
+import { createTransaction, type Transaction } from '../../src/db/transactions.js';
 
 /**
  * Group commit on SQLite: writes started together share one transaction, yet each succeeds or
@@ -16,7 +16,7 @@ import { createWrites, type RunWrite } from '../../src/db/writes.js';
  */
 let dir: string;
 let db: Db;
-let write: RunWrite;
+let write: Transaction;
 let witness: BetterSqlite3.Database;
 
 type Raw = Kysely<Database>;
@@ -35,7 +35,7 @@ beforeAll(async () => {
   await sql`create table child (parent integer references t (n) deferrable initially deferred)`.execute(
     db.kysely,
   );
-  write = createWrites(db);
+  write = createTransaction(db);
   witness = new BetterSqlite3(file, { readonly: true });
 });
 
@@ -98,7 +98,7 @@ it('a failed commit fails every write of its group, keeps none, and the next gro
 it('answers nobody before the log is flushed to disk, and fails the group if that fails', async () => {
   let release!: (outcome: Error | undefined) => void;
   const gate = new Promise<Error | undefined>((resolve) => (release = resolve));
-  const gated = createWrites({
+  const gated = createTransaction({
     ...db,
     flushLog: async () => {
       const failure = await gate;

@@ -19,19 +19,18 @@ export async function revokeSessionsOf(
   await query.execute();
 }
 
-/** Number of enabled admins other than `exceptId`; locks their rows on PostgreSQL. */
+/** Number of enabled admins other than `exceptId`. Callers hold the routing lock, which orders
+ * every disable and demotion. */
 export async function countOtherEnabledAdmins(
   db: Kysely<Database>,
   exceptId: string,
-  lock: boolean,
 ): Promise<number> {
-  let query = db
+  const query = db
     .selectFrom('accounts')
     .select('id')
     .where('role', '=', 'admin')
     .where('disabled_at', 'is', null)
     .where('id', '!=', exceptId);
-  if (lock) query = query.forUpdate();
   const rows = await query.execute();
   return rows.length;
 }

@@ -17,7 +17,7 @@ export async function changeOwnPassword(
     throw new AppError('WRONG_PASSWORD', 'The current password is wrong');
   }
   const passwordHash = await hashPassword(input.newPassword);
-  await ctx.db.transaction().execute(async (trx) => {
+  await ctx.transaction(async (trx) => {
     await trx
       .updateTable('accounts')
       .set({ password_hash: passwordHash, updated_at: ctx.now() })

@@ -30,6 +30,8 @@ export async function doCreateAccount(
   ctx: DomainContext,
   input: Input,
   by: AuditBy = 'operator',
+  /** Bootstrap's open transaction, to write in; otherwise this opens its own. */
+  within?: Kysely<Database>,
 ): Promise<CreateAgentResponse> {
   const generated = input.password === undefined ? generatePassword() : undefined;
   const passwordHash = await hashPassword(input.password ?? generated!);
@@ -69,8 +71,7 @@ export async function doCreateAccount(
     );
   };
   try {
-    // Bootstrap calls this inside its own transaction.
-    await (ctx.db.isTransaction ? write(ctx.db) : ctx.db.transaction().execute(write));
+    await (within ? write(within) : ctx.transaction(write));
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new AppError('USERNAME_TAKEN', `The username "${input.username}" is already taken`);

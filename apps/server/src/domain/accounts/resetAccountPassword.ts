@@ -28,7 +28,7 @@ export async function doResetPassword(
 ): Promise<Outcome<ResetPasswordResponse>> {
   const newPassword = password ?? generatePassword();
   const passwordHash = await hashPassword(newPassword);
-  const accountId = await ctx.db.transaction().execute(async (trx) => {
+  const accountId = await ctx.transaction(async (trx) => {
     const now = ctx.now();
     const row = await trx
       .selectFrom('accounts')

@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { presentAccount } from '../presenters/account.js';
-import { drainQueue, inRoutingTransaction, presenceOf } from '../routing.js';
+import { drainQueue, presenceOf } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
 import { profileChanges } from './profileChanges.js';
 
@@ -30,7 +30,7 @@ export async function updateAccount(
     const disabling = input.enabled === false && current.disabled_at === null;
     const demoting = input.role === 'agent' && current.role === 'admin';
     if (current.role === 'admin' && current.disabled_at === null && (disabling || demoting)) {
-      const others = await countOtherEnabledAdmins(trx, accountId, ctx.engine === 'postgres');
+      const others = await countOtherEnabledAdmins(trx, accountId);
       if (others === 0) {
         throw new AppError(
           'LAST_ADMIN',
@@ -68,7 +68,9 @@ export async function updateAccount(
     }
     return { value: presentAccount(updated), events };
   };
-  return routingChange ? inRoutingTransaction(ctx, work) : ctx.db.transaction().execute(work);
+  // The routing lock also orders every disable and demotion (each changes `enabled` or `role`),
+  // so two of them cannot both leave the other as the last administrator.
+  return ctx.transaction(work, routingChange ? { lock: 'routing' } : {});
 }
 
 /** The audit entry of an edit: only what changed; nothing at all for an edit that changed nothing. */

@@ -11,7 +11,7 @@ export async function updateOwnProfile(
   actor: AccountActor,
   input: UpdateMeRequest,
 ): Promise<Account> {
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.transaction(async (trx) => {
     const changes = await profileChanges(trx, actor, input, ctx.now());
     await trx.updateTable('accounts').set(changes).where('id', '=', actor.accountId).execute();
     return presentAccount(await findAccountOrThrow(trx, actor.accountId));

@@ -2,7 +2,7 @@ import type { AgentPresence, AgentStatus } from '@servicesystem/protocol';
 import type { AccountActor, DomainContext } from '../context.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { accountPolicy, authorize } from '../policies.js';
-import { drainQueue, inRoutingTransaction, presenceOf } from '../routing.js';
+import { drainQueue, presenceOf } from '../routing.js';
 
 /**
  * An agent sets their status. `away` keeps current conversations and takes no new ones;
@@ -24,15 +24,18 @@ export async function applyAgentStatus(
   status: AgentStatus,
   onlyIf?: { currentIn: AgentStatus[] },
 ): Promise<Outcome<AgentPresence>> {
-  return inRoutingTransaction(ctx, async (trx) => {
-    let update = trx.updateTable('accounts').set({ status }).where('id', '=', agentId);
-    if (onlyIf) update = update.where('status', 'in', onlyIf.currentIn);
-    const changed = Number((await update.executeTakeFirst()).numUpdatedRows) > 0;
-    const events: DomainEvent[] = [];
-    if (changed) {
-      events.push({ type: 'agent.status', presence: await presenceOf(trx, agentId) });
-      if (status === 'online') await drainQueue(trx, ctx, events);
-    }
-    return { value: await presenceOf(trx, agentId), events };
-  });
+  return ctx.transaction(
+    async (trx) => {
+      let update = trx.updateTable('accounts').set({ status }).where('id', '=', agentId);
+      if (onlyIf) update = update.where('status', 'in', onlyIf.currentIn);
+      const changed = Number((await update.executeTakeFirst()).numUpdatedRows) > 0;
+      const events: DomainEvent[] = [];
+      if (changed) {
+        events.push({ type: 'agent.status', presence: await presenceOf(trx, agentId) });
+        if (status === 'online') await drainQueue(trx, ctx, events);
+      }
+      return { value: await presenceOf(trx, agentId), events };
+    },
+    { lock: 'routing' },
+  );
 }

@@ -29,6 +29,8 @@ export async function doCreateChannel(
   ctx: DomainContext,
   input: Input,
   by: AuditBy = 'operator',
+  /** Bootstrap's open transaction, to write in; otherwise this opens its own. */
+  within?: Kysely<Database>,
 ): Promise<Channel> {
   const now = ctx.now();
   const row = {
@@ -61,7 +63,6 @@ export async function doCreateChannel(
       now,
     );
   };
-  // Bootstrap calls this inside its own transaction.
-  await (ctx.db.isTransaction ? write(ctx.db) : ctx.db.transaction().execute(write));
+  await (within ? write(within) : ctx.transaction(write));
   return presentChannel(row, { withSecret: true });
 }

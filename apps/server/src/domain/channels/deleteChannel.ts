@@ -9,7 +9,7 @@ export async function deleteChannel(
   channelId: string,
 ): Promise<void> {
   authorize(channelPolicy.manage(actor), 'Only administrators can delete channels');
-  await ctx.db.transaction().execute(async (trx) => {
+  await ctx.transaction(async (trx) => {
     const channel = await findChannelOrThrow(trx, channelId);
     await trx.deleteFrom('channels').where('id', '=', channelId).execute();
     await recordAudit(

@@ -18,7 +18,7 @@ export async function updateChannel(
   input: Input,
 ): Promise<Channel> {
   authorize(channelPolicy.manage(actor), 'Only administrators can edit channels');
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.transaction(async (trx) => {
     const before = await findChannelOrThrow(trx, channelId);
     const changes: Updateable<ChannelsTable> = { updated_at: ctx.now() };
     if (input.name !== undefined) changes.name = input.name;
@@ -77,7 +77,7 @@ export async function rotateChannelSecret(
   channelId: string,
 ): Promise<Channel> {
   authorize(channelPolicy.manage(actor), 'Only administrators can rotate channel secrets');
-  return ctx.db.transaction().execute(async (trx) => {
+  return ctx.transaction(async (trx) => {
     const channel = await findChannelOrThrow(trx, channelId);
     const now = ctx.now();
     await trx

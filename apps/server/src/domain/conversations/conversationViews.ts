@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
+import { newestMessagesOf } from '../../db/messages/messageRows.js';
+import type { StoredMessage } from '../../db/messages/messageStore.js';
 import { prepared } from '../../db/prepared.js';
 import {
   conversationColumns,
   type AccountsTable,
   type ConversationsTable,
   type Database,
-  type MessagesTable,
   type VisitorsTable,
 } from '../../db/schema.js';
 import { notFound } from '../errors.js';
@@ -15,7 +16,7 @@ export interface ConversationView {
   conversation: ConversationsTable;
   visitor: VisitorsTable;
   agent: Pick<AccountsTable, 'id' | 'display_name' | 'avatar_url'> | null;
-  lastMessage: MessagesTable | null;
+  lastMessage: StoredMessage | null;
   /** 1-based place in the queue while queued, else null. */
   queuePosition: number | null;
 }
@@ -39,7 +40,7 @@ export async function viewsOf(
           .select(['id', 'display_name', 'avatar_url'])
           .where('id', 'in', agentIds)
           .execute(),
-    lastMessagesOf(db, conversations),
+    newestMessagesOf(db, conversations),
     conversations.some((c) => c.state === 'queued')
       ? db
           .selectFrom('conversations')
@@ -60,25 +61,6 @@ export async function viewsOf(
     lastMessage: messageByConversation.get(conversation.id) ?? null,
     queuePosition: positionById.get(conversation.id) ?? null,
   }));
-}
-
-async function lastMessagesOf(
-  db: Kysely<Database>,
-  conversations: ConversationsTable[],
-): Promise<MessagesTable[]> {
-  const withMessages = conversations.filter((c) => c.last_seq > 0);
-  if (withMessages.length === 0) return [];
-  return db
-    .selectFrom('messages')
-    .selectAll()
-    .where((eb) =>
-      eb.or(
-        withMessages.map((c) =>
-          eb.and([eb('conversation_id', '=', c.id), eb('seq', '=', c.last_seq)]),
-        ),
-      ),
-    )
-    .execute();
 }
 
 const conversationById = prepared<{ id: string }, ConversationsTable>((db, slot) =>
@@ -109,7 +91,7 @@ export async function completeView(
   known: {
     visitor?: VisitorsTable;
     agent?: ConversationView['agent'];
-    lastMessage?: MessagesTable;
+    lastMessage?: StoredMessage;
   },
 ): Promise<ConversationView> {
   const agentId = conversation.agent_id;
@@ -134,7 +116,7 @@ export async function completeView(
     known.lastMessage?.conversation_id === conversation.id &&
     known.lastMessage.seq === conversation.last_seq
       ? known.lastMessage
-      : lastMessagesOf(db, [conversation]).then((rows) => rows[0] ?? null),
+      : newestMessagesOf(db, [conversation]).then((rows) => rows[0] ?? null),
     conversation.state === 'queued'
       ? db
           .selectFrom('conversations')

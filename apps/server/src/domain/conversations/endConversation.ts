@@ -4,13 +4,8 @@ import { AppError } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
-import {
-  announceQueuePositions,
-  drainQueue,
-  inRoutingTransaction,
-  presenceOf,
-} from '../routing.js';
-import { appendMessageOrThrow, systemSender } from './appendMessage.js';
+import { announceQueuePositions, drainQueue, presenceOf } from '../routing.js';
+import { appendSystemMessage } from './systemMessages.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
 
 /**
@@ -23,45 +18,45 @@ export async function endConversation(
   actor: AccountActor,
   conversationId: string,
 ): Promise<Outcome<Conversation>> {
-  return inRoutingTransaction(ctx, async (trx) => {
-    const conversation = await findConversationOrThrow(trx, conversationId);
-    authorize(
-      conversationPolicy.end(actor, conversation),
-      'Only the assigned agent or an admin can end this conversation',
-    );
-    if (conversation.state === 'ended') {
-      throw new AppError('CONVERSATION_ENDED', 'This conversation has already ended');
-    }
-    const now = ctx.now();
-    const events: DomainEvent[] = [];
-    const message = await appendMessageOrThrow(trx, now, {
-      conversationId,
-      sender: systemSender(),
-      type: 'system',
-      body: 'The conversation has ended. Send a message any time to start a new one.',
-      meta: { kind: 'ended' },
-    });
-    await trx
-      .updateTable('conversations')
-      .set({ state: 'ended', ended_at: now, ended_by: actor.accountId })
-      .where('id', '=', conversationId)
-      .execute();
-    if (conversation.agent_id) {
+  return ctx.transaction(
+    async (trx) => {
+      const conversation = await findConversationOrThrow(trx, conversationId);
+      authorize(
+        conversationPolicy.end(actor, conversation),
+        'Only the assigned agent or an admin can end this conversation',
+      );
+      if (conversation.state === 'ended') {
+        throw new AppError('CONVERSATION_ENDED', 'This conversation has already ended');
+      }
+      const now = ctx.now();
+      const events: DomainEvent[] = [];
+      const message = await appendSystemMessage(ctx, trx, conversationId, { kind: 'ended' });
       await trx
-        .updateTable('visitors')
-        .set({ last_agent_id: conversation.agent_id })
-        .where('id', '=', conversation.visitor_id)
+        .updateTable('conversations')
+        .set({ state: 'ended', ended_at: now, ended_by: actor.accountId })
+        .where('id', '=', conversationId)
         .execute();
-    }
-    const view = await viewOf(trx, conversationId);
-    events.push({ type: 'message.created', view, message });
-    events.push({ type: 'conversation.updated', view });
-    if (conversation.state === 'queued') {
-      await announceQueuePositions(trx, events);
-    } else if (conversation.agent_id) {
-      events.push({ type: 'agent.status', presence: await presenceOf(trx, conversation.agent_id) });
-      await drainQueue(trx, ctx, events);
-    }
-    return { value: presentConversationForConsole(view, ctx.fileUrls), events };
-  });
+      if (conversation.agent_id) {
+        await trx
+          .updateTable('visitors')
+          .set({ last_agent_id: conversation.agent_id })
+          .where('id', '=', conversation.visitor_id)
+          .execute();
+      }
+      const view = await viewOf(trx, conversationId);
+      events.push({ type: 'message.created', view, message });
+      events.push({ type: 'conversation.updated', view });
+      if (conversation.state === 'queued') {
+        await announceQueuePositions(trx, events);
+      } else if (conversation.agent_id) {
+        events.push({
+          type: 'agent.status',
+          presence: await presenceOf(trx, conversation.agent_id),
+        });
+        await drainQueue(trx, ctx, events);
+      }
+      return { value: presentConversationForConsole(view, ctx.fileUrls), events };
+    },
+    { lock: 'routing' },
+  );
 }

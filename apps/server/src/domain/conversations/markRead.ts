@@ -21,7 +21,7 @@ export async function markRead(
   const side = actor.kind === 'visitor' ? 'visitor' : 'agent';
   const column = side === 'visitor' ? 'visitor_read_seq' : 'agent_read_seq';
   const target = Math.min(seq, conversation.last_seq);
-  const view = await ctx.write(async (trx) => {
+  const view = await ctx.transaction(async (trx) => {
     const row = await trx
       .updateTable('conversations')
       .set({ [column]: target })

@@ -6,14 +6,8 @@ import { AppError } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
-import {
-  announceQueuePositions,
-  assignToAgent,
-  drainQueue,
-  presenceOf,
-  inRoutingTransaction,
-} from '../routing.js';
-import { appendMessageOrThrow, systemSender } from './appendMessage.js';
+import { announceQueuePositions, assignToAgent, drainQueue, presenceOf } from '../routing.js';
+import { appendSystemMessage } from './systemMessages.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
 
 async function targetAgent(trx: Kysely<Database>, agentId: string) {
@@ -49,70 +43,70 @@ export async function transferConversation(
   conversationId: string,
   toAgentId: string,
 ): Promise<Outcome<Conversation>> {
-  return inRoutingTransaction(ctx, async (trx) => {
-    const conversation = await findConversationOrThrow(trx, conversationId);
-    authorize(
-      conversationPolicy.transfer(actor, conversation),
-      'Only the assigned agent or an admin can transfer this conversation',
-    );
-    if (conversation.state !== 'active') {
-      throw new AppError('INVALID_STATE', 'Only an active conversation can be transferred');
-    }
-    if (conversation.agent_id === toAgentId) {
-      throw new AppError('INVALID_STATE', 'The conversation is already with that agent');
-    }
-    const target = await targetAgent(trx, toAgentId);
-    if (actor.role !== 'admin') {
-      if (target.status === 'offline') {
-        throw new AppError('AGENT_UNAVAILABLE', `${target.display_name} is offline`);
+  return ctx.transaction(
+    async (trx) => {
+      const conversation = await findConversationOrThrow(trx, conversationId);
+      authorize(
+        conversationPolicy.transfer(actor, conversation),
+        'Only the assigned agent or an admin can transfer this conversation',
+      );
+      if (conversation.state !== 'active') {
+        throw new AppError('INVALID_STATE', 'Only an active conversation can be transferred');
       }
-      if (
-        target.max_concurrent !== null &&
-        (await activeCount(trx, target.id)) >= target.max_concurrent
-      ) {
-        throw new AppError('AGENT_UNAVAILABLE', `${target.display_name} is at their limit`);
+      if (conversation.agent_id === toAgentId) {
+        throw new AppError('INVALID_STATE', 'The conversation is already with that agent');
       }
-    }
-    const from = conversation.agent_id
-      ? await trx
-          .selectFrom('accounts')
-          .select('display_name')
-          .where('id', '=', conversation.agent_id)
-          .executeTakeFirst()
-      : undefined;
-    const now = ctx.now();
-    await trx
-      .updateTable('conversations')
-      .set({ agent_id: target.id, assigned_at: now })
-      .where('id', '=', conversationId)
-      .execute();
-    const message = await appendMessageOrThrow(trx, now, {
-      conversationId,
-      sender: systemSender(),
-      type: 'system',
-      body: `${from?.display_name ?? 'The conversation'} transferred the conversation to ${target.display_name}.`,
-      meta: {
+      const target = await targetAgent(trx, toAgentId);
+      if (actor.role !== 'admin') {
+        if (target.status === 'offline') {
+          throw new AppError('AGENT_UNAVAILABLE', `${target.display_name} is offline`);
+        }
+        if (
+          target.max_concurrent !== null &&
+          (await activeCount(trx, target.id)) >= target.max_concurrent
+        ) {
+          throw new AppError('AGENT_UNAVAILABLE', `${target.display_name} is at their limit`);
+        }
+      }
+      const from = conversation.agent_id
+        ? await trx
+            .selectFrom('accounts')
+            .select('display_name')
+            .where('id', '=', conversation.agent_id)
+            .executeTakeFirst()
+        : undefined;
+      const now = ctx.now();
+      await trx
+        .updateTable('conversations')
+        .set({ agent_id: target.id, assigned_at: now })
+        .where('id', '=', conversationId)
+        .execute();
+      const message = await appendSystemMessage(ctx, trx, conversationId, {
         kind: 'transferred',
         fromName: from?.display_name ?? null,
         toName: target.display_name,
-      },
-    });
-    const view = await viewOf(trx, conversationId);
-    const events: DomainEvent[] = [
-      {
-        type: 'conversation.updated',
-        view,
-        ...(conversation.agent_id ? { previousAgentId: conversation.agent_id } : {}),
-      },
-      { type: 'message.created', view, message },
-      { type: 'agent.status', presence: await presenceOf(trx, target.id) },
-    ];
-    if (conversation.agent_id) {
-      events.push({ type: 'agent.status', presence: await presenceOf(trx, conversation.agent_id) });
-    }
-    await drainQueue(trx, ctx, events);
-    return { value: presentConversationForConsole(view, ctx.fileUrls), events };
-  });
+      });
+      const view = await viewOf(trx, conversationId);
+      const events: DomainEvent[] = [
+        {
+          type: 'conversation.updated',
+          view,
+          ...(conversation.agent_id ? { previousAgentId: conversation.agent_id } : {}),
+        },
+        { type: 'message.created', view, message },
+        { type: 'agent.status', presence: await presenceOf(trx, target.id) },
+      ];
+      if (conversation.agent_id) {
+        events.push({
+          type: 'agent.status',
+          presence: await presenceOf(trx, conversation.agent_id),
+        });
+      }
+      await drainQueue(trx, ctx, events);
+      return { value: presentConversationForConsole(view, ctx.fileUrls), events };
+    },
+    { lock: 'routing' },
+  );
 }
 
 /** An admin hands a queued conversation to an agent by hand (the cap may be exceeded). */
@@ -123,17 +117,20 @@ export async function assignConversation(
   toAgentId: string,
 ): Promise<Outcome<Conversation>> {
   authorize(conversationPolicy.assign(actor), 'Only administrators can assign from the queue');
-  return inRoutingTransaction(ctx, async (trx) => {
-    const conversation = await findConversationOrThrow(trx, conversationId);
-    if (conversation.state !== 'queued') {
-      throw new AppError('INVALID_STATE', 'Only a queued conversation can be assigned');
-    }
-    const target = await targetAgent(trx, toAgentId);
-    const events: DomainEvent[] = [];
-    await assignToAgent(trx, ctx, conversation, target.id, events);
-    events.push({ type: 'agent.status', presence: await presenceOf(trx, target.id) });
-    await announceQueuePositions(trx, events);
-    const view = await viewOf(trx, conversationId);
-    return { value: presentConversationForConsole(view, ctx.fileUrls), events };
-  });
+  return ctx.transaction(
+    async (trx) => {
+      const conversation = await findConversationOrThrow(trx, conversationId);
+      if (conversation.state !== 'queued') {
+        throw new AppError('INVALID_STATE', 'Only a queued conversation can be assigned');
+      }
+      const target = await targetAgent(trx, toAgentId);
+      const events: DomainEvent[] = [];
+      await assignToAgent(trx, ctx, conversation, target.id, events);
+      events.push({ type: 'agent.status', presence: await presenceOf(trx, target.id) });
+      await announceQueuePositions(trx, events);
+      const view = await viewOf(trx, conversationId);
+      return { value: presentConversationForConsole(view, ctx.fileUrls), events };
+    },
+    { lock: 'routing' },
+  );
 }

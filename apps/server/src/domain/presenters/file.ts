@@ -1,20 +1,8 @@
 import type { FileInfo } from '@servicesystem/protocol';
 import type { FileUrls } from '../../auth/fileUrls.js';
-import type { FilesTable } from '../../db/schema.js';
+import type { AttachmentSnapshot, FilesTable } from '../../db/schema.js';
 
-/** What a message keeps of its file, so it renders without a join. */
-export interface AttachmentSnapshot {
-  id: string;
-  kind: 'image' | 'video';
-  mime: string;
-  size: number;
-  width: number;
-  height: number;
-  durationMs: number | null;
-  name: string;
-  previewWidth: number;
-  previewHeight: number;
-}
+export type { AttachmentSnapshot };
 
 export function snapshotOf(row: FilesTable): AttachmentSnapshot {
   return {

@@ -1,24 +1,14 @@
-import type { Message, SystemMeta } from '@servicesystem/protocol';
+import type { Message } from '@servicesystem/protocol';
 import type { FileUrls } from '../../auth/fileUrls.js';
-import type { MessagesTable } from '../../db/schema.js';
+import type { StoredMessage } from '../../db/messages/messageStore.js';
 import type { Actor } from '../context.js';
-import { presentFile, type AttachmentSnapshot } from './file.js';
-
-function meta(row: MessagesTable): SystemMeta | null {
-  return row.meta ? (JSON.parse(row.meta) as SystemMeta) : null;
-}
-
-function attachment(row: MessagesTable, urls: FileUrls) {
-  return row.attachment
-    ? presentFile(JSON.parse(row.attachment) as AttachmentSnapshot, urls)
-    : null;
-}
+import { presentFile } from './file.js';
 
 /**
  * A message for one audience. Console users see every sender id and client id; a visitor sees
  * an agent as a display name and an avatar, nothing more, and only their own client ids.
  */
-function presentMessage(row: MessagesTable, urls: FileUrls, forVisitor: boolean): Message {
+function presentMessage(row: StoredMessage, urls: FileUrls, forVisitor: boolean): Message {
   const showIds = !forVisitor || row.sender_type === 'visitor';
   return {
     id: row.id,
@@ -32,21 +22,21 @@ function presentMessage(row: MessagesTable, urls: FileUrls, forVisitor: boolean)
     },
     type: row.type,
     body: row.body,
-    attachment: attachment(row, urls),
-    meta: meta(row),
+    attachment: row.attachment ? presentFile(row.attachment, urls) : null,
+    meta: row.meta,
     clientMsgId: showIds ? row.client_msg_id : null,
     createdAt: row.created_at,
   };
 }
 
-export const presentMessageForConsole = (row: MessagesTable, urls: FileUrls): Message =>
+export const presentMessageForConsole = (row: StoredMessage, urls: FileUrls): Message =>
   presentMessage(row, urls, false);
 
-export const presentMessageForVisitor = (row: MessagesTable, urls: FileUrls): Message =>
+export const presentMessageForVisitor = (row: StoredMessage, urls: FileUrls): Message =>
   presentMessage(row, urls, true);
 
 /** The shape for whoever is asking. */
-export function presentMessageFor(actor: Actor, row: MessagesTable, urls: FileUrls): Message {
+export function presentMessageFor(actor: Actor, row: StoredMessage, urls: FileUrls): Message {
   return actor.kind === 'visitor'
     ? presentMessageForVisitor(row, urls)
     : presentMessageForConsole(row, urls);

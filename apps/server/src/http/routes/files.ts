@@ -5,11 +5,11 @@ import { AppError } from '../../domain/errors.js';
 import { readFile } from '../../domain/files/readFile.js';
 import { uploadFile } from '../../domain/files/uploadFile.js';
 import { FileNotFoundError, StorageUnavailableError } from '../../storage/fileStore.js';
-import { requireActor } from '../authenticate.js';
 import { parseRange } from '../range.js';
 import { receiveUpload } from '../receiveUpload.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
+import { authorizeCaller, callers } from '../../domain/policies.js';
 
 /** `inline; filename="<ascii>"; filename*=UTF-8''<utf-8>`: safe whatever the uploader named it. */
 function contentDisposition(name: string): string {
@@ -24,7 +24,7 @@ export function fileRoutes(
   options: { maxUploadBytes: number },
 ): void {
   app.post('/api/v1/uploads', async (request, reply) => {
-    const actor = requireActor(request);
+    const actor = authorizeCaller(request.actor, callers.anyone);
     const file = await receiveUpload(request, ctx.media.workDir, options.maxUploadBytes, (upload) =>
       uploadFile(ctx, actor, upload),
     );

@@ -8,12 +8,13 @@ import { sendMessage } from '../../domain/conversations/sendMessage.js';
 import { listVisitorConversations } from '../../domain/visitors/listVisitorConversations.js';
 import { startVisitorSession } from '../../domain/visitors/startVisitorSession.js';
 import { visitorUnread } from '../../domain/visitors/visitorUnread.js';
-import { isConsoleToken, requireVisitor } from '../authenticate.js';
+import { isConsoleToken } from '../authenticate.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
+import { authorizeCaller, callers } from '../../domain/policies.js';
 
 /** What the visitor page and host apps call with a visitor token. */
-export function visitorRoutes(app: FastifyInstance, { ctx, publish }: RouteDeps): void {
+export function visitorRoutes(app: FastifyInstance, { ctx, run }: RouteDeps): void {
   app.post('/api/v1/visitor/session', async (request) => {
     const input = parseWith(VisitorSessionRequest, request.body);
     const current =
@@ -22,22 +23,20 @@ export function visitorRoutes(app: FastifyInstance, { ctx, publish }: RouteDeps)
   });
 
   app.get('/api/v1/visitor/unread', async (request, reply) => {
-    const actor = requireVisitor(request);
+    const actor = authorizeCaller(request.actor, callers.visitors);
     const body: UnreadResponse = { unread: await visitorUnread(ctx, actor) };
     return reply.header('Cache-Control', 'no-store').send(body);
   });
 
   app.get('/api/v1/visitor/conversations', async (request) => {
-    const actor = requireVisitor(request);
+    const actor = authorizeCaller(request.actor, callers.visitors);
     return { conversations: await listVisitorConversations(ctx, actor) };
   });
 
   app.post('/api/v1/visitor/messages', async (request, reply) => {
-    const actor = requireVisitor(request);
+    const actor = authorizeCaller(request.actor, callers.visitors);
     const input = parseWith(SendMessageRequest, request.body);
-    const outcome = await sendMessage(ctx, actor, input);
-    publish(outcome.events);
-    const { message, conversation, created } = outcome.value;
+    const { message, conversation, created } = await run(sendMessage(ctx, actor, input));
     return reply.status(created ? 201 : 200).send({ message, conversation });
   });
 }

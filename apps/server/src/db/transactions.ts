@@ -1,10 +1,48 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Db } from './connect.js';
 import { inGroup, runDirect } from './direct.js';
 import type { Database } from './schema.js';
+import { SerialGate } from './serialGate.js';
+import { assertOutsideWrite, insideWrite } from './writeScope.js';
 
-/** Runs `work` in a transaction and answers its result once that transaction has committed. */
-export type RunWrite = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promise<T>;
+/** What a write's work is given: the transaction's handle. Use it for every query of the work. */
+export type WriteWork<T> = (trx: Kysely<Database>) => Promise<T>;
+
+/**
+ * Locks a transaction may hold for its whole length. On PostgreSQL each is an advisory lock
+ * shared by every node; within one process, work that takes a lock first waits its turn in
+ * memory, without holding a connection, so a burst queues here instead of taking every pooled
+ * connection to wait on the database. SQLite's one connection orders transactions already.
+ * - `routing`: every change to who serves what (a conversation starts, ends or moves; an agent's
+ *   status, cap, role or enabled flag changes), so two nodes never hand one conversation to two
+ *   agents, push an agent past its cap, or both disable the last two administrators.
+ * - `bootstrap`: the first start's admin and channel, so nodes that start together create one.
+ */
+export type NamedLock = 'routing' | 'bootstrap';
+
+export interface TransactionOptions {
+  lock?: NamedLock;
+  /**
+   * The work writes with one statement at most, guarded by what it re-checks (a message append:
+   * its update re-checks the conversation's state and agent). Its reads need not share the
+   * write's snapshot. PostgreSQL then runs it without BEGIN and COMMIT (the statement is atomic
+   * by itself: two round trips saved); SQLite still runs it in the group commit.
+   */
+  singleStatement?: boolean;
+}
+
+/**
+ * The one way the domain writes: `ctx.transaction(work, options)` runs `work` in a transaction
+ * and answers its result once that transaction has committed (and, on SQLite, is durable).
+ * A write must not start another write, nor query through the outer handle: with write checks
+ * on (tests, development) both throw at once.
+ */
+export type Transaction = <T>(work: WriteWork<T>, options?: TransactionOptions) => Promise<T>;
+
+const advisoryLocks: Record<NamedLock, RawBuilder<unknown>> = {
+  routing: sql`select pg_advisory_xact_lock(7240311)`,
+  bootstrap: sql`select pg_advisory_xact_lock(hashtext('servicesystem.bootstrap'))`,
+};
 
 /**
  * How the domain writes. On PostgreSQL every write is its own transaction: the server already
@@ -17,16 +55,33 @@ export type RunWrite = <T>(work: (trx: Kysely<Database>) => Promise<T>) => Promi
  * (synchronous=NORMAL for that one commit); the write-ahead log is then flushed with fdatasync on
  * a libuv thread while the event loop goes on, and only then is any caller answered. So nothing is
  * acknowledged before it is durable, and the event loop never blocks on the disk for a group.
- * Every other write (outside ctx.write) commits with synchronous=FULL as before.
- *
- * A write must not wait for another write or for a query outside its transaction (the connection
- * is busy with the group).
+ * Every other write (migrations, secrets at start) commits with synchronous=FULL.
  */
-export function createWrites(db: Db): RunWrite {
-  if (db.engine === 'postgres') return (work) => db.kysely.transaction().execute(work);
-  const flushLog = db.flushLog;
-  if (!flushLog) throw new Error('SQLite needs flushLog for group commit');
-  return new GroupCommit(db.kysely, flushLog).run;
+export function createTransaction(db: Db): Transaction {
+  const postgres = db.engine === 'postgres';
+  let commit: <T>(work: WriteWork<T>) => Promise<T>;
+  if (postgres) {
+    commit = (work) => db.kysely.transaction().execute((trx) => insideWrite(() => work(trx)));
+  } else {
+    const flushLog = db.flushLog;
+    if (!flushLog) throw new Error('SQLite needs flushLog for group commit');
+    commit = new GroupCommit(db.kysely, flushLog).run;
+  }
+  const gates = new Map<NamedLock, SerialGate>();
+  return (work, options = {}) => {
+    assertOutsideWrite('A transaction started');
+    if (options.singleStatement && postgres) return work(db.kysely);
+    const { lock } = options;
+    if (!lock) return commit(work);
+    let gate = gates.get(lock);
+    if (!gate) gates.set(lock, (gate = new SerialGate()));
+    return gate.run(() =>
+      commit(async (trx) => {
+        if (postgres) await advisoryLocks[lock].execute(trx);
+        return work(trx);
+      }),
+    );
+  };
 }
 
 type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -50,7 +105,7 @@ class GroupCommit {
     private readonly flushLog: () => Promise<void>,
   ) {}
 
-  readonly run: RunWrite = <T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> =>
+  readonly run = <T>(work: WriteWork<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       this.waiting.push({
         work,
@@ -99,7 +154,7 @@ class GroupCommit {
             for (const pending of group) {
               runDirect(direct, 'savepoint w', []);
               try {
-                const value = await pending.work(conn);
+                const value = await insideWrite(() => pending.work(conn));
                 runDirect(direct, 'release savepoint w', []);
                 results.push({ ok: true, value });
               } catch (error) {

@@ -1,36 +1,28 @@
 import type { Server } from 'socket.io';
 import type { FileUrls } from '../auth/fileUrls.js';
-import type { DomainEvent } from '../domain/events.js';
+import type { CommittedListener } from '../domain/runner.js';
 import { fanOut, type Delivery } from './fanout.js';
 
 /**
- * Sends events once their transaction has committed. The one place that emits. `answered`: the
- * socket whose ack already carries this message (the one that sent it) does not get it again as
- * `message.created`; its other sockets, and everyone else, do.
+ * The runner's listener that sends committed events to sockets: the one place that emits. The
+ * calling socket (`caller`), whose ack already carries its own message (`inReply`), does not get
+ * it again as `message.created`; its other sockets, and everyone else, do.
  */
-export type Publish = (events: DomainEvent[], answered?: Answered) => void;
-
-export interface Answered {
-  socketId: string;
-  messageId: string;
-}
-
-export function createPublisher(
+export function createSocketDelivery(
   io: Server,
   urls: FileUrls,
   options: {
     /** Events also go to other nodes (Redis): never skip an emit for want of local listeners. */
     clustered: boolean;
   },
-): Publish {
+): CommittedListener {
   const localRooms = io.of('/').adapter.rooms;
-  return (events, answered) => {
+  return (events, caller) => {
     for (const event of events) {
-      const skipSender =
-        answered && event.type === 'message.created' && event.message.id === answered.messageId;
+      const skipCaller = caller && event.type === 'message.created' && event.inReply === true;
       for (const delivery of fanOut(event, urls)) {
-        const except = skipSender
-          ? [...(delivery.except ?? []), answered.socketId]
+        const except = skipCaller
+          ? [...(delivery.except ?? []), caller.connectionId]
           : delivery.except;
         // One node: a room with nobody in it is not encoded and broadcast for nothing.
         if (!options.clustered && !reachesAnyone(localRooms, delivery.rooms, except)) continue;

@@ -1,0 +1,29 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * Catches a query on the outer database handle made inside an open write. On SQLite such a query
+ * waits for the one connection, which the write holds until the query answers: it would wait
+ * forever. On PostgreSQL it takes another connection and reads outside the transaction. With the
+ * checks on (tests, development) it throws at once instead; in production they cost nothing (no
+ * async context is tracked at all).
+ */
+let scope: AsyncLocalStorage<true> | undefined;
+
+export function enableWriteChecks(): void {
+  scope ??= new AsyncLocalStorage<true>();
+}
+
+/** Runs `work` marked as inside an open write (the transaction handle is in use). */
+export function insideWrite<T>(work: () => Promise<T>): Promise<T> {
+  return scope ? scope.run(true, work) : work();
+}
+
+/** Throws when called from inside an open write: the caller is about to use the outer handle. */
+export function assertOutsideWrite(what: string): void {
+  if (scope?.getStore()) {
+    throw new Error(
+      `${what} inside an open write: use the transaction handle the write was given ` +
+        '(on SQLite this would wait forever for the connection the write holds)',
+    );
+  }
+}

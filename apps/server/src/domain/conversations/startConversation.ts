@@ -1,0 +1,133 @@
+import { sql, type Kysely } from 'kysely';
+import { timeOrderedId } from '../../db/ids.js';
+import type { StoredMessage, VisitorMessage } from '../../db/messages/messageStore.js';
+import { visitorSender } from '../../db/messages/messageRows.js';
+import type { Database, VisitorsTable } from '../../db/schema.js';
+import { isChannelOpen } from '../channels/channelOpen.js';
+import type { DomainContext } from '../context.js';
+import type { DomainEvent } from '../events.js';
+import { drainQueue, nextQueueOrder } from '../routing.js';
+import type { ConversationView } from './conversationViews.js';
+import { viewOf } from './conversationViews.js';
+import { appendSystemMessage } from './systemMessages.js';
+
+export interface Started {
+  /** The visitor's own message. */
+  message: StoredMessage;
+  view: ConversationView;
+  events: DomainEvent[];
+}
+
+/**
+ * A visitor's message without an open conversation: under the routing lock, starts one (the
+ * channel's welcome or off-hours text, then the message), routes it, and tells a queued visitor
+ * their place. Should another send have opened one meanwhile, the message goes there instead.
+ */
+export function startConversation(
+  ctx: DomainContext,
+  visitor: VisitorsTable,
+  content: VisitorMessage,
+): Promise<Started> {
+  return ctx.transaction(
+    async (trx): Promise<Started> => {
+      const now = ctx.now();
+      const message = { ...content, sender: visitorSender(visitor) };
+      const stillOpen = await openConversationOf(trx, visitor.id);
+      if (stillOpen) {
+        const appended = await ctx.messages.append(trx, now, {
+          ...message,
+          conversationId: stillOpen.id,
+        });
+        if (!appended) throw new Error(`conversation ${stillOpen.id} vanished`);
+        const view = await viewOf(trx, stillOpen.id);
+        const own = appended.message;
+        return { message: own, view, events: [ownMessage(view, own)] };
+      }
+
+      // Time-ordered: a new conversation's messages go to the end of the (conversation, seq)
+      // index.
+      const conversationId = timeOrderedId(now);
+      await trx
+        .insertInto('conversations')
+        .values({
+          id: conversationId,
+          channel_id: visitor.channel_id,
+          visitor_id: visitor.id,
+          agent_id: null,
+          state: 'queued',
+          queue_order: await nextQueueOrder(trx),
+          last_seq: 0,
+          visitor_read_seq: 0,
+          agent_read_seq: 0,
+          created_at: now,
+          assigned_at: null,
+          first_response_at: null,
+          ended_at: null,
+          ended_by: null,
+          last_activity_at: now,
+        })
+        .execute();
+      const written = await greet(ctx, trx, conversationId, visitor.channel_id, now);
+      const appended = await ctx.messages.append(trx, now, { ...message, conversationId });
+      if (!appended) throw new Error(`conversation ${conversationId} vanished`);
+      const own = appended.message;
+      // Route first, then announce the greeting and the message with the conversation as routed:
+      // the agent who takes it hears them live, not only what comes after.
+      const routing: DomainEvent[] = [];
+      await drainQueue(trx, ctx, routing);
+      const routed = await viewOf(trx, conversationId);
+      const events: DomainEvent[] = [{ type: 'conversation.updated', view: routed }];
+      for (const row of written)
+        events.push({ type: 'message.created', view: routed, message: row });
+      events.push(ownMessage(routed, own));
+      events.push(...routing);
+
+      if (routed.conversation.state !== 'queued') return { message: own, view: routed, events };
+      const queued = await appendSystemMessage(ctx, trx, conversationId, {
+        kind: 'queued',
+        position: routed.queuePosition ?? 1,
+      });
+      const final = await viewOf(trx, conversationId);
+      events.push({ type: 'message.created', view: final, message: queued });
+      return { message: own, view: final, events };
+    },
+    { lock: 'routing' },
+  );
+}
+
+/** The visitor's own message: their answer carries it already. */
+function ownMessage(view: ConversationView, message: StoredMessage): DomainEvent {
+  return { type: 'message.created', view, message, inReply: true };
+}
+
+/** The channel's welcome text, or its off-hours text out of hours; nothing when it is empty. */
+async function greet(
+  ctx: DomainContext,
+  trx: Kysely<Database>,
+  conversationId: string,
+  channelId: string,
+  now: number,
+): Promise<StoredMessage[]> {
+  const channel = await trx
+    .selectFrom('channels')
+    .select(['welcome_message', 'off_hours_message', 'business_hours'])
+    .where('id', '=', channelId)
+    .executeTakeFirstOrThrow();
+  const open = isChannelOpen(channel.business_hours, now);
+  const text = open ? channel.welcome_message : channel.off_hours_message;
+  if (text === '') return [];
+  const meta = open ? { kind: 'welcome' as const } : { kind: 'offHours' as const };
+  return [await appendSystemMessage(ctx, trx, conversationId, meta, text)];
+}
+
+function openConversationOf(db: Kysely<Database>, visitorId: string) {
+  return (
+    db
+      .selectFrom('conversations')
+      .select('id')
+      .where('visitor_id', '=', visitorId)
+      // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
+      .where('state', '!=', sql.lit('ended'))
+      .executeTakeFirst()
+  );
+}
