@@ -11,7 +11,7 @@ import type { Actor, DomainContext } from '../domain/context.js';
 import type { ActionRunner } from '../domain/runner.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
 import { sessionCookieName } from '../http/authenticate.js';
-import { AgentConnections } from './agentPresence.js';
+import { AgentConnections } from './agentConnections.js';
 import { registerHandlers } from './handlers.js';
 import { createSocketDelivery } from './socketDelivery.js';
 import { RedisPresence } from './redisPresence.js';
