@@ -26,7 +26,7 @@ import { ActionRunner } from './domain/runner.js';
 import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
 import { answerFrameworkError, installErrorHandling } from './http/errors.js';
-import { agentRoutes } from './http/routes/agents.js';
+import { accountRoutes } from './http/routes/accounts.js';
 import { auditRoutes } from './http/routes/audit.js';
 import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
@@ -241,7 +241,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   };
   healthRoutes(http, db);
   authRoutes(http, deps);
-  agentRoutes(http, deps);
+  accountRoutes(http, deps);
   channelRoutes(http, deps);
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);

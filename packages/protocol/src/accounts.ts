@@ -74,7 +74,21 @@ export const ChangePasswordRequest = z
   .strict();
 export type ChangePasswordRequest = z.infer<typeof ChangePasswordRequest>;
 
-// ---- /api/v1/agents (admins only)
+// ---- /api/v1/accounts (admins only): every console account, agents and admins. The older
+// /api/v1/agents takes the same bodies and answers with `agent`/`agents` keys instead.
+export const AccountListResponse = z.object({ accounts: z.array(Account) });
+export type AccountListResponse = z.infer<typeof AccountListResponse>;
+
+export const AccountResponse = z.object({ account: Account });
+export type AccountResponse = z.infer<typeof AccountResponse>;
+
+export const CreateAccountResponse = z.object({
+  account: Account,
+  /** Present only when the server generated the password. */
+  password: z.string().optional(),
+});
+export type CreateAccountResponse = z.infer<typeof CreateAccountResponse>;
+
 export const AgentListResponse = z.object({ agents: z.array(Account) });
 export type AgentListResponse = z.infer<typeof AgentListResponse>;
 

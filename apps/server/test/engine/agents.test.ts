@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentListResponse, CreateAgentResponse } from '@servicesystem/protocol';
+import {
+  AccountListResponse,
+  AccountResponse,
+  AgentListResponse,
+  CreateAccountResponse,
+  CreateAgentResponse,
+  ResetPasswordResponse,
+} from '@servicesystem/protocol';
 import { adminPassword, startTestApp, type TestApp } from '../support/testApp.js';
 
 describe('account management', () => {
@@ -8,6 +15,43 @@ describe('account management', () => {
     t = await startTestApp();
   });
   afterAll(() => t.close());
+
+  it('manages every account under /api/v1/accounts, as /api/v1/agents does with other keys', async () => {
+    const created = await t.request('POST', '/api/v1/accounts', {
+      token: t.adminToken,
+      body: { username: 'Dora', displayName: 'Dora', role: 'admin' },
+    });
+    expect(created.status).toBe(201);
+    const { account, password } = CreateAccountResponse.strict().parse(created.body);
+    expect(account).toMatchObject({ username: 'dora', role: 'admin', enabled: true });
+    expect(password).toMatch(/.{12,}/);
+    await t.login('dora', password!);
+
+    const listed = AccountListResponse.parse(
+      (await t.request('GET', '/api/v1/accounts', { token: t.adminToken })).body,
+    );
+    const olderList = AgentListResponse.parse(
+      (await t.request('GET', '/api/v1/agents', { token: t.adminToken })).body,
+    );
+    expect(listed.accounts.map((a) => a.id)).toContain(account.id);
+    expect(listed.accounts).toEqual(olderList.agents);
+
+    const read = await t.request('GET', `/api/v1/accounts/${account.id}`, { token: t.adminToken });
+    expect(AccountResponse.parse(read.body).account).toEqual(account);
+    const edited = await t.request('PATCH', `/api/v1/accounts/${account.id}`, {
+      token: t.adminToken,
+      body: { displayName: 'Dora Admin' },
+    });
+    expect(edited.status).toBe(200);
+    expect(AccountResponse.parse(edited.body).account.displayName).toBe('Dora Admin');
+    const reset = await t.request('POST', `/api/v1/accounts/${account.id}/password`, {
+      token: t.adminToken,
+      body: {},
+    });
+    const fresh = ResetPasswordResponse.parse(reset.body).password;
+    expect(fresh).not.toBe(password);
+    await t.login('dora', fresh);
+  });
 
   it('an admin creates an agent, who logs in and reads and edits their own profile', async () => {
     const created = await t.request('POST', '/api/v1/agents', {
