@@ -136,6 +136,8 @@ async function startApp(
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'error',
+    // Measured as deployed: production turns off the development checks (docs/DEPLOY.md).
+    NODE_ENV: 'production',
     ADMIN_PASSWORD: 'bench-admin-password',
     // The benchmark measures the engine: one visitor sends far faster than a person would.
     VISITOR_MESSAGES_PER_MINUTE: '0',
