@@ -1,3 +1,9 @@
+import {
+  createHttpClient,
+  queryString as query,
+  uploadFile,
+  type UploadHandle,
+} from '@servicesystem/chat-client';
 import type {
   Account,
   AgentPresence,
@@ -8,56 +14,17 @@ import type {
   CreateAgentRequest,
   CreateChannelRequest,
   DashboardStats,
-  FileInfo,
   Message,
   UpdateAgentRequest,
   UpdateChannelRequest,
   AgentStatus,
 } from '@servicesystem/protocol';
 
-/** An error answered by the server (`{error: {code, message}}`) or by the network. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 0,
-  ) {
-    super(message);
-  }
-}
+/** The console's REST client: the session cookie authenticates it on this origin. */
+const http = createHttpClient({ baseUrl: '/api/v1', credentials: 'same-origin' });
 
-const base = '/api/v1';
-
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(base + path, {
-      method,
-      credentials: 'same-origin',
-      headers: body !== undefined ? { 'content-type': 'application/json' } : {},
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-  } catch {
-    throw new ApiError('NETWORK', 'network error');
-  }
-  if (response.status === 204) return undefined as T;
-  const data = (await response.json().catch(() => null)) as
-    (T & { error?: { code: string; message: string } }) | null;
-  if (!response.ok) {
-    throw new ApiError(
-      data?.error?.code ?? 'HTTP_' + response.status,
-      data?.error?.message ?? response.statusText,
-      response.status,
-    );
-  }
-  return data as T;
-}
-
-function query(params: Record<string, string | number | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
-  const s = q.toString();
-  return s ? '?' + s : '';
+function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return http.request<T>(method, path, body !== undefined ? { body } : {});
 }
 
 export interface ConversationQuery {
@@ -124,44 +91,13 @@ export const api = {
   audit: (q: AuditQuery) => request<AuditListResponse>('GET', '/audit' + query({ ...q })),
 };
 
-export interface UploadHandle {
-  promise: Promise<FileInfo>;
-  cancel(): void;
-}
+export type { UploadHandle };
 
-/** POST /api/v1/uploads with XMLHttpRequest so the caller sees upload progress (0..1). */
-export function upload(file: File, onProgress: (fraction: number) => void): UploadHandle {
-  const xhr = new XMLHttpRequest();
-  const promise = new Promise<FileInfo>((resolve, reject) => {
-    xhr.open('POST', base + '/uploads');
-    xhr.withCredentials = true;
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      type Answer = { file?: FileInfo; error?: { code: string; message: string } };
-      const data = ((): Answer | null => {
-        try {
-          return JSON.parse(xhr.responseText) as Answer;
-        } catch {
-          return null;
-        }
-      })();
-      if (xhr.status >= 200 && xhr.status < 300 && data?.file) resolve(data.file);
-      else
-        reject(
-          new ApiError(
-            data?.error?.code ?? 'HTTP_' + xhr.status,
-            data?.error?.message ?? 'upload failed',
-            xhr.status,
-          ),
-        );
-    };
-    xhr.onerror = () => reject(new ApiError('NETWORK', 'network error'));
-    xhr.onabort = () => reject(new ApiError('CANCELLED', 'cancelled'));
-    const form = new FormData();
-    form.append('file', file, file.name);
-    xhr.send(form);
-  });
-  return { promise, cancel: () => xhr.abort() };
+/** POST /api/v1/uploads, reporting progress (0..1); `cancel()` aborts it. */
+export function upload(
+  file: Blob,
+  onProgress: (fraction: number) => void,
+  name = file instanceof File ? file.name : 'file',
+): UploadHandle {
+  return uploadFile({ url: '/api/v1/uploads', file, name, onProgress });
 }

@@ -1,25 +1,27 @@
 import { io, type Socket } from 'socket.io-client';
-import type {
-  Ack,
-  AgentPresence,
-  AgentStatus,
-  Conversation,
-  ConversationReadPayload,
-  Message,
-  MessageCreatedPayload,
-  SocketListConversations,
-  SocketSendMessage,
-  TypingPayload,
-} from '@servicesystem/protocol';
-import { ApiError } from './http';
+import { ApiError, callWithAck, type MessageCreated } from '@servicesystem/chat-client';
+import {
+  ClientEvent,
+  type ServerEvent,
+  type AgentPresence,
+  type AgentStatus,
+  type Conversation,
+  type ConversationReadPayload,
+  type Message,
+  type MessagePage,
+  type SocketListConversations,
+  type SocketListMessages,
+  type SocketSendMessage,
+  type TypingPayload,
+} from '@servicesystem/protocol/wire';
 
-/** Server → client events the console listens to (names from the protocol's ServerEvent). */
+/** Server → client events the console listens to. */
 export interface ConsoleEvents {
-  'message.created': (p: MessageCreatedPayload & { conversation: Conversation }) => void;
-  'conversation.updated': (p: { conversation: Conversation }) => void;
-  'conversation.read': (p: ConversationReadPayload) => void;
-  typing: (p: TypingPayload) => void;
-  'agent.status': (p: AgentPresence) => void;
+  [ServerEvent.MessageCreated]: (p: MessageCreated<Conversation>) => void;
+  [ServerEvent.ConversationUpdated]: (p: { conversation: Conversation }) => void;
+  [ServerEvent.ConversationRead]: (p: ConversationReadPayload) => void;
+  [ServerEvent.Typing]: (p: TypingPayload) => void;
+  [ServerEvent.AgentStatus]: (p: AgentPresence) => void;
 }
 
 export interface ConnectionHooks {
@@ -81,38 +83,38 @@ export function isConnected(): boolean {
   return socket?.connected ?? false;
 }
 
-function emit<T extends object>(event: string, payload: unknown, timeoutMs = 10_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const s = socket;
-    if (!s || !s.connected) {
-      reject(new ApiError('OFFLINE', 'not connected'));
-      return;
-    }
-    s.timeout(timeoutMs).emit(event, payload, (err: Error | null, ack: Ack<T>) => {
-      if (err) reject(new ApiError('TIMEOUT', 'no answer'));
-      else if (ack.ok) resolve(ack);
-      else reject(new ApiError(ack.error.code, ack.error.message));
-    });
-  });
+/** Emits a client event and waits for its acknowledgement; rejects with an ApiError. */
+function emit<T extends object>(event: ClientEvent, payload: unknown): Promise<T> {
+  return socket
+    ? callWithAck<T>(socket, event, payload)
+    : Promise.reject(new ApiError('NETWORK', 'not connected'));
 }
 
 export const live = {
   send: (p: SocketSendMessage) =>
-    emit<{ message: Message; conversation: Conversation }>('message.send', p),
-  list: (p: { conversationId: string; before?: number; after?: number; limit?: number }) =>
-    emit<{ messages: Message[]; hasMore: boolean }>('messages.list', p),
+    emit<{ message: Message; conversation: Conversation }>(ClientEvent.SendMessage, p),
+  list: (p: SocketListMessages) => emit<MessagePage>(ClientEvent.ListMessages, p),
   read: (conversationId: string, seq: number) =>
-    emit<{ seq: number }>('conversation.read', { conversationId, seq }),
+    emit<{ seq: number }>(ClientEvent.MarkRead, { conversationId, seq }),
   typing: (conversationId: string, isTyping: boolean) =>
-    emit<object>('typing', { conversationId, isTyping }),
+    emit<object>(ClientEvent.Typing, { conversationId, isTyping }),
   setStatus: (status: AgentStatus) =>
-    emit<{ agent: AgentPresence }>('agent.status.set', { status }),
+    emit<{ agent: AgentPresence }>(ClientEvent.SetStatus, { status }),
   conversations: (p: SocketListConversations) =>
-    emit<{ conversations: Conversation[]; agents: AgentPresence[] }>('conversations.list', p),
+    emit<{ conversations: Conversation[]; agents: AgentPresence[] }>(
+      ClientEvent.ListConversations,
+      p,
+    ),
   end: (conversationId: string) =>
-    emit<{ conversation: Conversation }>('conversation.end', { conversationId }),
+    emit<{ conversation: Conversation }>(ClientEvent.EndConversation, { conversationId }),
   transfer: (conversationId: string, agentId: string) =>
-    emit<{ conversation: Conversation }>('conversation.transfer', { conversationId, agentId }),
+    emit<{ conversation: Conversation }>(ClientEvent.TransferConversation, {
+      conversationId,
+      agentId,
+    }),
   assign: (conversationId: string, agentId: string) =>
-    emit<{ conversation: Conversation }>('conversation.assign', { conversationId, agentId }),
+    emit<{ conversation: Conversation }>(ClientEvent.AssignConversation, {
+      conversationId,
+      agentId,
+    }),
 };

@@ -1,4 +1,5 @@
-import type { Message } from '@servicesystem/protocol';
+import { previewLine } from '@servicesystem/chat-client';
+import type { Message } from '@servicesystem/protocol/wire';
 
 const locale = () => navigator.language || 'zh-CN';
 
@@ -50,7 +51,7 @@ export function previewOf(m: Message | null, t: (key: string) => string): string
   if (!m) return '';
   if (m.type === 'image') return t('msg.imageTag');
   if (m.type === 'video') return t('msg.videoTag');
-  return m.body.replace(/\s+/g, ' ');
+  return previewLine(m.body);
 }
 
 export function initials(name: string): string {

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { Conversation, ConversationState } from '@servicesystem/protocol';
+import { applyRead as withRead, mergeConversation } from '@servicesystem/chat-client';
+import type { Conversation, ConversationState, ReadSide } from '@servicesystem/protocol/wire';
 import { api } from '../api/http';
 import { live } from '../api/socket';
 import { useSessionStore } from './session';
@@ -36,20 +37,9 @@ export const useConversationsStore = defineStore('conversations', () => {
 
   const unreadTotal = computed(() => mine.value.reduce((n, c) => n + c.unread, 0));
 
+  /** Merges a fresh copy in (events and fetched lists arrive in any order; see chat-client). */
   function upsert(c: Conversation): void {
-    const old = byId.value[c.id];
-    // Events can arrive out of order with fetched lists: keep the most advanced copy.
-    if (old && old.lastSeq > c.lastSeq && old.state === c.state) {
-      byId.value[c.id] = {
-        ...c,
-        lastSeq: old.lastSeq,
-        lastMessage: old.lastMessage,
-        lastActivityAt: old.lastActivityAt,
-        unread: Math.max(old.unread, c.unread),
-      };
-    } else {
-      byId.value[c.id] = c;
-    }
+    byId.value[c.id] = mergeConversation(byId.value[c.id], c, 'agent');
     const patchList = (list: Conversation[]) => {
       const i = list.findIndex((x) => x.id === c.id);
       if (i >= 0) list[i] = byId.value[c.id]!;
@@ -87,7 +77,7 @@ export const useConversationsStore = defineStore('conversations', () => {
         !conversations.some((x) => x.id === c.id)
       ) {
         const { conversation } = await api.conversation(c.id).catch(() => ({ conversation: c }));
-        byId.value[c.id] = conversation;
+        byId.value[c.id] = mergeConversation(byId.value[c.id], conversation, 'agent');
       }
     }
     session.setPresence(agents);
@@ -111,9 +101,10 @@ export const useConversationsStore = defineStore('conversations', () => {
       live.conversations({ ...filter, limit: 100 }),
       live.conversations({ state: 'queued', limit: 100 }),
     ]);
-    for (const c of [...list.conversations, ...queued.conversations]) byId.value[c.id] = c;
-    monitor.value = list.conversations;
-    queue.value = queued.conversations;
+    for (const c of [...list.conversations, ...queued.conversations])
+      byId.value[c.id] = mergeConversation(byId.value[c.id], c, 'agent');
+    monitor.value = list.conversations.map((c) => byId.value[c.id]!);
+    queue.value = queued.conversations.map((c) => byId.value[c.id]!);
     session.setPresence(list.agents);
   }
 
@@ -127,7 +118,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (!c || session.isAdmin || c.agent?.id !== session.account?.id) return;
     if (c.agentReadSeq >= c.lastSeq && c.unread === 0) return;
     const seq = c.lastSeq;
-    byId.value[id] = { ...c, agentReadSeq: seq, unread: 0 };
+    byId.value[id] = withRead(c, 'agent', seq, 'agent');
     try {
       await live.read(id, seq);
     } catch {
@@ -135,17 +126,9 @@ export const useConversationsStore = defineStore('conversations', () => {
     }
   }
 
-  function applyRead(conversationId: string, side: 'visitor' | 'agent', seq: number): void {
+  function applyRead(conversationId: string, side: ReadSide, seq: number): void {
     const c = byId.value[conversationId];
-    if (!c) return;
-    if (side === 'visitor')
-      byId.value[conversationId] = { ...c, visitorReadSeq: Math.max(c.visitorReadSeq, seq) };
-    else
-      byId.value[conversationId] = {
-        ...c,
-        agentReadSeq: Math.max(c.agentReadSeq, seq),
-        unread: Math.max(0, c.lastSeq - Math.max(c.agentReadSeq, seq)),
-      };
+    if (c) byId.value[conversationId] = withRead(c, side, seq, 'agent');
   }
 
   async function end(id: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { watch } from 'vue';
+import { conversationOf } from '@servicesystem/chat-client';
 import { api } from '../api/http';
 import { connect, disconnect, on, resume, suspend } from '../api/socket';
 import { chime, notify } from '../lib/alerts';
@@ -64,8 +65,11 @@ export function startRealtime(): void {
   window.addEventListener('offline', goOffline);
   window.addEventListener('online', goOnline);
 
-  on('message.created', ({ message, conversation }) => {
-    messages.add(conversation.id, [message]);
+  on('message.created', (event) => {
+    const { message } = event;
+    // The event's conversation comes without lastMessage: it is this message.
+    const conversation = conversationOf(event);
+    messages.add([message]);
     conversations.upsert(conversation);
     if (message.sender.type === 'visitor') {
       conversations.visitorTyping[conversation.id] = false;
