@@ -3,107 +3,45 @@
  * Socket.IO connection. Components and the chat store never call fetch or emit directly.
  */
 import { io, type Socket } from 'socket.io-client';
-import type {
-  AckError,
-  ClientEvent as ClientEventName,
-  ServerEvent as ServerEventName,
-  ConversationReadPayload,
-  Message,
-  MessageCreatedPayload,
-  MessagePage,
-  QueuePositionPayload,
-  TypingPayload,
-  UploadResponse,
-  VisitorConversation,
-  VisitorSessionResponse,
-} from '@servicesystem/protocol';
-
-// The protocol's event names, checked against its types; imported as types only so the page does
-// not carry the protocol's zod schemas (the server validates every payload anyway).
-const ServerEvent = {
-  MessageCreated: 'message.created',
-  ConversationUpdated: 'conversation.updated',
-  ConversationRead: 'conversation.read',
-  Typing: 'typing',
-  QueuePosition: 'queue.position',
-} as const satisfies Record<string, ServerEventName>;
-const ClientEvent = {
-  SendMessage: 'message.send',
-  ListMessages: 'messages.list',
-  MarkRead: 'conversation.read',
-  Typing: 'typing',
-} as const satisfies Record<string, ClientEventName>;
+import {
+  callWithAck,
+  createHttpClient,
+  uploadFile,
+  type MessageCreated,
+  type UploadHandle,
+} from '@servicesystem/chat-client';
+import {
+  ClientEvent,
+  ServerEvent,
+  type ConversationReadPayload,
+  type Message,
+  type MessagePage,
+  type QueuePositionPayload,
+  type SocketSendMessage,
+  type TypingPayload,
+  type VisitorConversation,
+  type VisitorSessionResponse,
+} from '@servicesystem/protocol/wire';
 
 /** The answer of POST /api/v1/visitor/session, as the protocol package defines it. */
 export type VisitorSession = VisitorSessionResponse;
 
-/** An error the server answered (`code` from the protocol) or a network failure (`NETWORK`). */
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 0,
-    /** RATE_LIMITED: seconds to wait before sending again. */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-  }
-  /** Worth retrying later with the same clientMsgId: the request may not have arrived. */
-  get transient(): boolean {
-    return (
-      this.code === 'NETWORK' ||
-      this.code === 'TIMEOUT' ||
-      this.code === 'SERVICE_UNAVAILABLE' ||
-      this.code === 'STORAGE_UNAVAILABLE'
-    );
-  }
-}
-
-async function rest<T>(
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method,
-      headers: {
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      },
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-      credentials: 'omit',
-    });
-  } catch {
-    throw new ApiError('NETWORK', 'network error');
-  }
-  const text = await response.text();
-  const data = text ? (JSON.parse(text) as unknown) : {};
-  if (!response.ok) {
-    const error = (data as { error?: { code?: string; message?: string } }).error;
-    throw new ApiError(
-      error?.code ?? 'INTERNAL',
-      error?.message ?? response.statusText,
-      response.status,
-    );
-  }
-  return data as T;
-}
+// Bearer tokens only: the page never sends or receives cookies.
+const http = createHttpClient({ credentials: 'omit' });
 
 export function createSession(
   channelId: string,
   identity?: string,
   previousToken?: string,
 ): Promise<VisitorSession> {
-  return rest<VisitorSession>('POST', '/api/v1/visitor/session', {
+  return http.request<VisitorSession>('POST', '/api/v1/visitor/session', {
     token: previousToken,
     body: identity ? { channelId, identity } : { channelId },
   });
 }
 
 export async function listConversations(token: string): Promise<VisitorConversation[]> {
-  const answer = await rest<{ conversations: VisitorConversation[] }>(
+  const answer = await http.request<{ conversations: VisitorConversation[] }>(
     'GET',
     '/api/v1/visitor/conversations',
     { token },
@@ -116,74 +54,38 @@ export function listMessages(
   conversationId: string,
   page: { before?: number; after?: number; limit?: number } = {},
 ): Promise<MessagePage> {
-  const query = new URLSearchParams();
-  if (page.before !== undefined) query.set('before', String(page.before));
-  if (page.after !== undefined) query.set('after', String(page.after));
-  query.set('limit', String(page.limit ?? 30));
-  return rest<MessagePage>(
+  return http.request<MessagePage>(
     'GET',
-    `/api/v1/conversations/${encodeURIComponent(conversationId)}/messages?${query.toString()}`,
-    { token },
+    `/api/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
+    { token, query: { before: page.before, after: page.after, limit: page.limit ?? 30 } },
   );
 }
 
-/** POST /api/v1/uploads with progress (0..1); XMLHttpRequest because fetch has no upload progress. */
-export function uploadFile(
+/** POST /api/v1/uploads with progress (0..1). */
+export function upload(
   token: string,
   file: Blob,
   name: string,
   onProgress: (fraction: number) => void,
-): Promise<UploadResponse['file']> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/v1/uploads');
-    xhr.setRequestHeader('authorization', `Bearer ${token}`);
-    xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    };
-    xhr.onerror = () => reject(new ApiError('NETWORK', 'network error'));
-    xhr.ontimeout = () => reject(new ApiError('TIMEOUT', 'timeout'));
-    xhr.onload = () => {
-      let data: unknown = {};
-      try {
-        data = JSON.parse(xhr.responseText) as unknown;
-      } catch {
-        // not JSON: a proxy's error page
-      }
-      if (xhr.status >= 200 && xhr.status < 300) {
-        resolve((data as UploadResponse).file);
-      } else {
-        const error = (data as { error?: { code?: string; message?: string } }).error;
-        reject(
-          new ApiError(error?.code ?? 'INTERNAL', error?.message ?? 'upload failed', xhr.status),
-        );
-      }
-    };
-    const form = new FormData();
-    form.append('file', file, name);
-    xhr.send(form);
-  });
+): UploadHandle {
+  return uploadFile({ url: '/api/v1/uploads', file, name, token, onProgress });
 }
-
-export type SendInput =
-  | { clientMsgId: string; type: 'text'; body: string }
-  | { clientMsgId: string; type: 'image' | 'video'; fileId: string; body?: string };
 
 export interface VisitorSocketEvents {
   onConnect(firstTime: boolean): void;
   onDisconnect(): void;
   onAuthFailed(): void;
-  onMessage(payload: MessageCreatedPayload): void;
+  onMessage(payload: MessageCreated<VisitorConversation>): void;
   onConversation(conversation: VisitorConversation): void;
   onRead(payload: ConversationReadPayload): void;
   onTyping(payload: TypingPayload): void;
   onQueuePosition(payload: QueuePositionPayload): void;
 }
 
-type Ack<T> = ({ ok: true } & T) | AckError;
-
 /** How long to wait before connecting again after the server refused for a passing reason. */
 const retryRefusedMs = 3000;
+/** How long a socket call waits for its acknowledgement. */
+const ackTimeoutMs = 15_000;
 
 /** The visitor's live connection. */
 export class VisitorSocket {
@@ -204,7 +106,9 @@ export class VisitorSocket {
       // does not retry that by itself; network failures it does retry (it stays active).
       if (!this.socket.active) this.retryLater();
     });
-    this.socket.on(ServerEvent.MessageCreated, (p: MessageCreatedPayload) => events.onMessage(p));
+    this.socket.on(ServerEvent.MessageCreated, (p: MessageCreated<VisitorConversation>) =>
+      events.onMessage(p),
+    );
     this.socket.on(ServerEvent.ConversationUpdated, (p: { conversation: VisitorConversation }) =>
       events.onConversation(p.conversation),
     );
@@ -219,34 +123,24 @@ export class VisitorSocket {
     return this.socket.connected;
   }
 
-  private async call<T>(event: string, payload: unknown, timeoutMs = 15_000): Promise<T> {
-    if (!this.socket.connected) throw new ApiError('NETWORK', 'not connected');
-    let answer: Ack<T>;
-    try {
-      answer = (await this.socket.timeout(timeoutMs).emitWithAck(event, payload)) as Ack<T>;
-    } catch {
-      throw new ApiError('TIMEOUT', 'no answer');
-    }
-    if (!answer.ok) {
-      const { code, message, retryAfterSeconds } = answer.error;
-      throw new ApiError(code, message, 0, retryAfterSeconds);
-    }
-    return answer;
-  }
-
-  send(input: SendInput): Promise<{ message: Message; conversation: VisitorConversation }> {
-    return this.call(ClientEvent.SendMessage, input);
+  send(input: SocketSendMessage): Promise<{ message: Message; conversation: VisitorConversation }> {
+    return callWithAck(this.socket, ClientEvent.SendMessage, input, ackTimeoutMs);
   }
 
   listMessages(
     conversationId: string,
     page: { before?: number; after?: number; limit?: number },
   ): Promise<MessagePage> {
-    return this.call(ClientEvent.ListMessages, { conversationId, ...page });
+    return callWithAck(
+      this.socket,
+      ClientEvent.ListMessages,
+      { conversationId, ...page },
+      ackTimeoutMs,
+    );
   }
 
   markRead(conversationId: string, seq: number): Promise<{ seq: number }> {
-    return this.call(ClientEvent.MarkRead, { conversationId, seq });
+    return callWithAck(this.socket, ClientEvent.MarkRead, { conversationId, seq }, ackTimeoutMs);
   }
 
   typing(conversationId: string, isTyping: boolean): void {

@@ -1,31 +1,35 @@
 /**
- * The visitor's chat: session, conversations, messages, the outbox, typing and read state. Built
- * on the one API module; components read this state and call its actions.
+ * The visitor's chat: session, conversations, messages, the outbox, typing and read state.
+ * History, the outbox and resyncs are chat-client's ChatMessages over the page's API module;
+ * components read this state and call its actions.
  */
-import { computed, reactive, shallowRef, watch } from 'vue';
-import type { Message, VisitorConversation } from '@servicesystem/protocol';
+import { computed, reactive, ref, shallowRef, watch } from 'vue';
 import {
   ApiError,
+  ChatMessages,
+  applyRead,
+  checkMessageText,
+  conversationOf,
+  mergeConversation,
+  outboxFromJson,
+  outboxToJson,
+} from '@servicesystem/chat-client';
+import type { Message, VisitorConversation } from '@servicesystem/protocol/wire';
+import {
   createSession,
   listConversations,
   listMessages,
-  uploadFile,
+  upload,
   VisitorSocket,
-  type SendInput,
   type VisitorSession,
 } from '../api/client';
 import { downscaleImage } from './downscaleImage';
-import { loadOutbox, newClientMsgId, saveOutbox, type OutboxItem } from './outbox';
 import type { HostBridge } from './hostBridge';
 
 export type LoadState =
   | { kind: 'loading' }
   | { kind: 'ready' }
   | { kind: 'error'; reason: 'noChannel' | 'loadFailed' | 'identityFailed' | 'channelMissing' };
-
-interface LoadedConversation {
-  hasMore: boolean;
-}
 
 export interface ChatOptions {
   channelId: string | null;
@@ -36,6 +40,48 @@ export interface ChatOptions {
 const tokenKey = (channelId: string) => `servicesystem.visitor.${channelId}`;
 
 export function createChatStore(options: ChatOptions) {
+  const socket = shallowRef<VisitorSocket | null>(null);
+  let session: VisitorSession | null = null;
+  let identity = options.identity;
+  /** Where the outbox is kept across reloads (per channel and visitor); '' while none is. */
+  let outboxKey = '';
+  let savedOutbox: string | null = null;
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastTypingSent = 0;
+  let selfTypingStop: ReturnType<typeof setTimeout> | undefined;
+
+  const notConnected = () => new ApiError('NETWORK', 'not connected');
+  const chat = new ChatMessages<VisitorConversation>({
+    transport: {
+      listMessages: (conversationId, page) =>
+        session
+          ? listMessages(session.visitorToken, conversationId, page)
+          : Promise.reject(notConnected()),
+      send: (message) => socket.value?.send(message) ?? Promise.reject(notConnected()),
+      upload: (file, name, onProgress) =>
+        session
+          ? upload(session.visitorToken, file, name, onProgress)
+          : { promise: Promise.reject(notConnected()), cancel: () => undefined },
+      canSend: () => session !== null && socket.value?.connected === true,
+    },
+    onSent: (conversation) => upsertConversation(conversation),
+    releaseLocalUrl: (url) => URL.revokeObjectURL(url),
+    clientMsgIdPrefix: 'w',
+  });
+  const chatState = shallowRef(chat.state);
+  chat.subscribe((next) => {
+    chatState.value = next;
+    saveOutbox();
+  });
+
+  /** The visitor's conversations, newest first. */
+  const conversations = ref<VisitorConversation[]>([]);
+  /** Shown messages of every loaded conversation, oldest first. */
+  const messages = computed<Message[]>(() => {
+    const threads = chatState.value.threads;
+    const oldestFirst = conversations.value.map((c) => c.id).reverse();
+    return oldestFirst.flatMap((id) => threads[id]?.messages ?? []);
+  });
   const state = reactive({
     load: { kind: 'loading' } as LoadState,
     channelName: '',
@@ -43,11 +89,10 @@ export function createChatStore(options: ChatOptions) {
     channelOpen: true,
     offHoursMessage: '',
     visitorId: '',
-    /** The visitor's conversations, newest first. */
-    conversations: [] as VisitorConversation[],
-    /** Shown messages of every loaded conversation, oldest first. */
-    messages: [] as Message[],
-    outbox: [] as OutboxItem[],
+    conversations,
+    messages,
+    /** What the visitor wrote that the server has not stored yet, in the order written. */
+    outbox: computed(() => chatState.value.outbox),
     connected: false,
     browserOnline: navigator.onLine,
     agentTyping: false,
@@ -56,105 +101,38 @@ export function createChatStore(options: ChatOptions) {
     visible: document.visibilityState === 'visible',
     panelOpen: !options.bridge.embedded,
   });
-  const loaded = reactive(new Map<string, LoadedConversation>());
-  const socket = shallowRef<VisitorSocket | null>(null);
-  let session: VisitorSession | null = null;
-  let identity = options.identity;
-  let outboxKey = '';
-  let flushing = false;
-  /** Bumped when the visitor changes (setUser, logout): answers that arrive for the previous
-   * visitor are dropped instead of showing up in the new one's chat. */
-  let generation = 0;
-  let typingTimer: ReturnType<typeof setTimeout> | undefined;
-  let lastTypingSent = 0;
-  let selfTypingStop: ReturnType<typeof setTimeout> | undefined;
 
   const current = computed<VisitorConversation | null>(() => state.conversations[0] ?? null);
+  /** The oldest conversation whose messages are shown. */
+  function oldestLoaded(): VisitorConversation | undefined {
+    const threads = chatState.value.threads;
+    return [...state.conversations].reverse().find((c) => threads[c.id]?.loaded);
+  }
   const hasOlder = computed(() => {
-    const oldestLoaded = [...state.conversations].reverse().find((c) => loaded.has(c.id));
-    if (!oldestLoaded) return false;
-    if (loaded.get(oldestLoaded.id)?.hasMore) return true;
-    const index = state.conversations.indexOf(oldestLoaded);
-    return index < state.conversations.length - 1;
+    const oldest = oldestLoaded();
+    if (!oldest) return false;
+    if (chatState.value.threads[oldest.id]?.hasMoreBefore) return true;
+    return state.conversations.indexOf(oldest) < state.conversations.length - 1;
   });
   const unread = computed(() => current.value?.unread ?? 0);
 
-  // ---- messages and conversations
-
-  function orderMessages(a: Message, b: Message): number {
-    if (a.conversationId === b.conversationId) return a.seq - b.seq;
-    return a.createdAt - b.createdAt;
-  }
-
-  function addMessages(messages: Message[]) {
-    const known = new Set(state.messages.map((m) => m.id));
-    const fresh = messages.filter((m) => !known.has(m.id));
-    if (fresh.length === 0) return;
-    state.messages = [...state.messages, ...fresh].sort(orderMessages);
-    const ids = new Set(fresh.map((m) => m.clientMsgId).filter(Boolean));
-    if (ids.size > 0) {
-      state.outbox = state.outbox.filter((item) => !ids.has(item.clientMsgId));
-      persistOutbox();
-    }
-  }
+  // ---- conversations
 
   function upsertConversation(conversation: VisitorConversation) {
     const index = state.conversations.findIndex((c) => c.id === conversation.id);
     if (index >= 0) {
-      const previous = state.conversations[index]!;
-      // Read positions and seqs only move forward, whatever order events arrive in.
-      const merged: VisitorConversation = {
-        ...conversation,
-        lastSeq: Math.max(previous.lastSeq, conversation.lastSeq),
-        agentReadSeq: Math.max(previous.agentReadSeq, conversation.agentReadSeq),
-        visitorReadSeq: Math.max(previous.visitorReadSeq, conversation.visitorReadSeq),
-      };
-      merged.unread = Math.max(0, merged.lastSeq - merged.visitorReadSeq);
       const next = [...state.conversations];
-      next[index] = merged;
+      next[index] = mergeConversation(state.conversations[index], conversation, 'visitor');
       state.conversations = next;
-    } else {
-      state.conversations = [conversation, ...state.conversations].sort(
-        (a, b) => b.createdAt - a.createdAt,
-      );
-      if (!loaded.has(conversation.id)) {
-        loaded.set(conversation.id, { hasMore: false });
-        void fetchAfter(conversation.id, 0);
-      }
+      return;
     }
-  }
-
-  function lastSeqShown(conversationId: string): number {
-    let seq = 0;
-    for (const m of state.messages)
-      if (m.conversationId === conversationId && m.seq > seq) seq = m.seq;
-    return seq;
-  }
-
-  async function fetchAfter(conversationId: string, after: number) {
-    if (!session) return;
-    const gen = generation;
-    let cursor = after;
-    for (let i = 0; i < 20; i++) {
-      const page = await listMessages(session.visitorToken, conversationId, {
-        after: cursor,
-        limit: 100,
-      });
-      if (gen !== generation) return;
-      addMessages(page.messages);
-      const last = page.messages[page.messages.length - 1];
-      if (!page.hasMore || !last) break;
-      cursor = last.seq;
-    }
-  }
-
-  async function loadNewest(conversationId: string) {
-    if (!session) return;
-    const gen = generation;
-    const page = await listMessages(session.visitorToken, conversationId, { limit: 30 });
-    if (gen !== generation) return;
-    loaded.set(conversationId, { hasMore: page.hasMore });
-    addMessages(page.messages);
+    state.conversations = [
+      mergeConversation(undefined, conversation, 'visitor'),
+      ...state.conversations,
+    ].sort((a, b) => b.createdAt - a.createdAt);
+    // A conversation that has just begun (the visitor's first message, or another tab's).
+    if (!chat.thread(conversation.id)?.loaded)
+      void chat.loadFromStart(conversation.id).catch(() => undefined);
   }
 
   /** Pull-to-refresh: the page before the oldest shown message, or the previous conversation. */
@@ -162,23 +140,13 @@ export function createChatStore(options: ChatOptions) {
     if (!session || state.loadingOlder) return;
     state.loadingOlder = true;
     try {
-      const oldest = [...state.conversations].reverse().find((c) => loaded.has(c.id));
+      const oldest = oldestLoaded();
       if (!oldest) return;
-      const info = loaded.get(oldest.id)!;
-      if (info.hasMore) {
-        const first = state.messages.find((m) => m.conversationId === oldest.id);
-        const gen = generation;
-        const page = await listMessages(session.visitorToken, oldest.id, {
-          before: first?.seq ?? oldest.lastSeq + 1,
-          limit: 30,
-        });
-        if (gen !== generation) return;
-        info.hasMore = page.hasMore;
-        addMessages(page.messages);
+      if (chatState.value.threads[oldest.id]?.hasMoreBefore) {
+        await chat.loadOlder(oldest.id);
       } else {
-        const index = state.conversations.indexOf(oldest);
-        const previous = state.conversations[index + 1];
-        if (previous) await loadNewest(previous.id);
+        const previous = state.conversations[state.conversations.indexOf(oldest) + 1];
+        if (previous) await chat.loadNewest(previous.id);
       }
     } catch {
       // offline: the visitor can pull again
@@ -227,11 +195,12 @@ export function createChatStore(options: ChatOptions) {
     state.offHoursMessage = session.channel.offHoursMessage;
     state.visitorId = session.visitor.id;
     outboxKey = `servicesystem.outbox.${channelId}.${session.visitor.id}`;
-    state.outbox = loadOutbox(outboxKey);
+    savedOutbox = safeGet(outboxKey);
+    chat.restoreOutbox(outboxFromJson(savedOutbox));
     try {
       state.conversations = await listConversations(session.visitorToken);
       const newest = state.conversations[0];
-      if (newest) await loadNewest(newest.id);
+      if (newest) await chat.loadNewest(newest.id);
     } catch {
       state.load = { kind: 'error', reason: 'loadFailed' };
       return;
@@ -248,26 +217,18 @@ export function createChatStore(options: ChatOptions) {
       onConnect: (first) => {
         state.connected = true;
         // Where each conversation's catch-up starts, read now: a live message that arrives while
-        // the list loads would move lastSeqShown past what was missed while away.
-        const shownAtConnect = new Map([...loaded.keys()].map((id) => [id, lastSeqShown(id)]));
-        const resumeFrom = (id: string) => shownAtConnect.get(id) ?? 0;
+        // the list loads would move the last seq shown past what was missed while away.
+        const points = chat.resyncPoints();
         void (async () => {
-          if (!first && session) {
-            try {
-              // Catch up on what happened while we were away, then send what waited.
-              const conversations = await listConversations(session.visitorToken);
-              for (const c of conversations) upsertConversation(c);
-              for (const c of state.conversations) {
-                if (loaded.has(c.id) && c.state !== 'ended')
-                  await fetchAfter(c.id, resumeFrom(c.id));
-              }
-              const newest = state.conversations[0];
-              if (newest) await fetchAfter(newest.id, resumeFrom(newest.id));
-            } catch {
-              // the next reconnect tries again
-            }
+          if (first || !session) return chat.flush();
+          try {
+            // What changed while we were away: states, agents, conversations begun elsewhere.
+            for (const c of await listConversations(session.visitorToken)) upsertConversation(c);
+          } catch {
+            // the catch-up below still runs; the next reconnect tries again
           }
-          await flush();
+          // Every shown conversation from its point, then what waited in the outbox.
+          await chat.resync(points);
         })();
       },
       onDisconnect: () => {
@@ -279,9 +240,10 @@ export function createChatStore(options: ChatOptions) {
         state.connected = false;
         void restart();
       },
-      onMessage: ({ message, conversation }) => {
-        upsertConversation(conversation as VisitorConversation);
-        addMessages([message]);
+      onMessage: (event) => {
+        const { message } = event;
+        upsertConversation(conversationOf(event));
+        chat.add([message]);
         if (message.sender.type === 'agent') {
           state.agentTyping = false;
           options.bridge.post({
@@ -298,12 +260,7 @@ export function createChatStore(options: ChatOptions) {
       onConversation: (conversation) => upsertConversation(conversation),
       onRead: ({ conversationId, side, seq }) => {
         const c = state.conversations.find((x) => x.id === conversationId);
-        if (!c) return;
-        upsertConversation(
-          side === 'agent'
-            ? { ...c, agentReadSeq: Math.max(c.agentReadSeq, seq) }
-            : { ...c, visitorReadSeq: Math.max(c.visitorReadSeq, seq) },
-        );
+        if (c) upsertConversation(applyRead(c, side, seq, 'visitor'));
       },
       onTyping: ({ conversationId, side, isTyping }) => {
         if (side !== 'agent' || conversationId !== current.value?.id) return;
@@ -318,153 +275,59 @@ export function createChatStore(options: ChatOptions) {
     });
   }
 
+  /** Another visitor (setUser, logout): what belonged to the previous one is dropped. */
   async function restart(newIdentity?: string | null) {
     if (newIdentity !== undefined) identity = newIdentity;
-    generation += 1;
     socket.value?.close();
     socket.value = null;
     session = null;
-    loaded.clear();
+    // The previous visitor's kept outbox stays where it is, for their return.
+    outboxKey = '';
+    chat.reset();
     state.conversations = [];
-    state.messages = [];
-    state.outbox = [];
     state.connected = false;
     await start();
   }
 
   // ---- sending
 
-  function persistOutbox() {
-    if (outboxKey) saveOutbox(outboxKey, state.outbox);
-  }
-
-  function patchItem(clientMsgId: string, patch: Partial<OutboxItem>) {
-    state.outbox = state.outbox.map((item) =>
-      item.clientMsgId === clientMsgId ? { ...item, ...patch } : item,
-    );
-    persistOutbox();
+  function saveOutbox() {
+    if (!outboxKey) return;
+    const json = outboxToJson(chatState.value.outbox);
+    if (json === savedOutbox) return;
+    savedOutbox = json;
+    if (json === null) safeRemove(outboxKey);
+    else safeSet(outboxKey, json);
   }
 
   function sendText(text: string) {
-    const body = text.trim();
-    if (!body) return;
-    state.outbox = [
-      ...state.outbox,
-      {
-        clientMsgId: newClientMsgId(),
-        type: 'text',
-        body,
-        createdAt: Date.now(),
-        state: 'waiting',
-      },
-    ];
-    persistOutbox();
+    const checked = checkMessageText(text);
+    if (!checked.ok) return;
+    chat.sendText(null, checked.body);
     stopTyping();
-    void flush();
   }
 
-  async function sendFile(file: File) {
+  function sendFile(file: File) {
     const type = file.type.startsWith('video/')
       ? 'video'
       : file.type.startsWith('image/')
         ? 'image'
         : null;
     if (!type) return;
-    const clientMsgId = newClientMsgId();
-    const localUrl = URL.createObjectURL(file);
-    state.outbox = [
-      ...state.outbox,
-      {
-        clientMsgId,
-        type,
-        body: '',
-        createdAt: Date.now(),
-        state: 'waiting',
-        localUrl,
-        progress: 0,
-      },
-    ];
-    const prepared =
-      type === 'image' ? await downscaleImage(file) : { blob: file, name: file.name };
-    patchItem(clientMsgId, { blob: prepared.blob, name: prepared.name });
-    void flush();
-  }
-
-  /** Sends the outbox in order, one at a time, while connected. */
-  async function flush() {
-    if (flushing) return;
-    flushing = true;
-    try {
-      for (;;) {
-        const sock = socket.value;
-        if (!sock?.connected || !session) return;
-        const item = state.outbox.find(
-          (i) => i.state === 'waiting' && (i.type === 'text' || i.file || i.blob),
-        );
-        if (!item) return;
-        const outcome = await deliver(sock, session.visitorToken, item);
-        if (outcome === 'stop') return;
-      }
-    } finally {
-      flushing = false;
-    }
-  }
-
-  async function deliver(
-    sock: VisitorSocket,
-    token: string,
-    item: OutboxItem,
-  ): Promise<'next' | 'stop'> {
-    const id = item.clientMsgId;
-    const gen = generation;
-    patchItem(id, { state: 'sending', errorCode: undefined });
-    try {
-      let input: SendInput;
-      if (item.type === 'text') {
-        input = { clientMsgId: id, type: 'text', body: item.body };
-      } else {
-        let file = item.file;
-        if (!file) {
-          file = await uploadFile(token, item.blob!, item.name ?? 'file', (p) =>
-            patchItem(id, { progress: p }),
-          );
-          patchItem(id, { file, blob: undefined, progress: 1 });
-        }
-        input = { clientMsgId: id, type: item.type, fileId: file.id };
-      }
-      const answer = await sock.send(input);
-      // The visitor changed meanwhile: this answer belongs to the previous one.
-      if (gen !== generation) return 'stop';
-      upsertConversation(answer.conversation);
-      addMessages([answer.message]);
-      return 'next';
-    } catch (error) {
-      const apiError = error instanceof ApiError ? error : new ApiError('INTERNAL', String(error));
-      if (apiError.transient) {
-        patchItem(id, { state: 'waiting' });
-        return 'stop';
-      }
-      if (apiError.code === 'RATE_LIMITED') {
-        // Sending too fast: the message waits its turn and goes out by itself.
-        patchItem(id, { state: 'waiting' });
-        setTimeout(() => void flush(), (apiError.retryAfterSeconds ?? 2) * 1000);
-        return 'stop';
-      }
-      patchItem(id, { state: 'failed', errorCode: apiError.code });
-      return 'next';
-    }
+    chat.sendFile(null, {
+      type,
+      // Shown at once from the original; big photos are made smaller before the upload.
+      source: type === 'image' ? downscaleImage(file) : { blob: file, name: file.name },
+      localUrl: URL.createObjectURL(file),
+    });
   }
 
   function retry(clientMsgId: string) {
-    patchItem(clientMsgId, { state: 'waiting' });
-    void flush();
+    chat.retry(clientMsgId);
   }
 
   function discard(clientMsgId: string) {
-    const item = state.outbox.find((i) => i.clientMsgId === clientMsgId);
-    if (item?.localUrl) URL.revokeObjectURL(item.localUrl);
-    state.outbox = state.outbox.filter((i) => i.clientMsgId !== clientMsgId);
-    persistOutbox();
+    chat.discard(clientMsgId);
   }
 
   // ---- typing and reading
@@ -492,16 +355,12 @@ export function createChatStore(options: ChatOptions) {
     const c = current.value;
     const sock = socket.value;
     if (!c || !sock?.connected || !state.visible || !state.panelOpen) return;
-    const seq = lastSeqShown(c.id);
+    const seq = chat.lastSeq(c.id);
     if (seq <= c.visitorReadSeq) return;
     try {
       const answer = await sock.markRead(c.id, seq);
       const latest = state.conversations.find((x) => x.id === c.id);
-      if (latest)
-        upsertConversation({
-          ...latest,
-          visitorReadSeq: Math.max(latest.visitorReadSeq, answer.seq),
-        });
+      if (latest) upsertConversation(applyRead(latest, 'visitor', answer.seq, 'visitor'));
     } catch {
       // tried again on the next change
     }
@@ -524,7 +383,7 @@ export function createChatStore(options: ChatOptions) {
   });
   window.addEventListener('online', () => {
     state.browserOnline = true;
-    void flush();
+    void chat.flush();
   });
   window.addEventListener('offline', () => (state.browserOnline = false));
 
@@ -565,7 +424,7 @@ function safeSet(key: string, value: string) {
   try {
     localStorage.setItem(key, value);
   } catch {
-    // storage blocked: the visitor stays anonymous for this page only
+    // storage blocked or full: the visitor stays anonymous, the outbox works in memory
   }
 }
 function safeRemove(key: string) {

@@ -1,4 +1,4 @@
-import type { FileInfo } from '@servicesystem/protocol';
+import type { FileInfo } from '@servicesystem/protocol/wire';
 
 /** The box a picture or a video cover is shown in, keeping its aspect ratio. */
 export function mediaBox(file: Pick<FileInfo, 'width' | 'height'> | null, max = 220) {

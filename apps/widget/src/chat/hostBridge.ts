@@ -4,21 +4,11 @@
  * parent (location.ancestorOrigins, or the referrer); messages go to that origin only and are
  * accepted from it only. Outside a frame, or with a host that does not match, the bridge is off.
  */
-export type HostCommand =
-  | { type: 'visibility'; open: boolean }
-  | { type: 'setUser'; identity: string }
-  | { type: 'logout' };
-
-export type PageEvent =
-  | { type: 'ready' }
-  | { type: 'unread'; count: number }
-  | {
-      type: 'message';
-      message: { type: string; body: string; senderName: string; createdAt: number };
-    }
-  | { type: 'close' };
-
-const tag = 'servicesystem';
+import {
+  embedMessageSource as tag,
+  type EmbedCommand,
+  type EmbedEvent,
+} from '@servicesystem/protocol/wire';
 
 function verifiedHostOrigin(claimed: string | null): string | null {
   if (!claimed || window.parent === window) return null;
@@ -40,17 +30,17 @@ function verifiedHostOrigin(claimed: string | null): string | null {
 
 export interface HostBridge {
   readonly embedded: boolean;
-  post(event: PageEvent): void;
-  onCommand(handler: (command: HostCommand) => void): void;
+  post(event: EmbedEvent): void;
+  onCommand(handler: (command: EmbedCommand) => void): void;
 }
 
 export function createHostBridge(claimedHost: string | null): HostBridge {
   const origin = verifiedHostOrigin(claimedHost);
-  const handlers: Array<(command: HostCommand) => void> = [];
+  const handlers: Array<(command: EmbedCommand) => void> = [];
   if (origin) {
     window.addEventListener('message', (event: MessageEvent) => {
       if (event.origin !== origin || event.source !== window.parent) return;
-      const data = event.data as { source?: string; command?: HostCommand } | null;
+      const data = event.data as { source?: string; command?: EmbedCommand } | null;
       if (!data || data.source !== tag || !data.command) return;
       const command = data.command;
       if (

@@ -7,12 +7,13 @@
  * point is guarded, and every element is fixed-position (no layout shift).
  */
 
+import {
+  embedMessageSource as tag,
+  type EmbedCommand,
+  type EmbedEvent,
+} from '@servicesystem/protocol/wire';
+
 type Listener = (value?: unknown) => void;
-interface PageEvent {
-  type: 'ready' | 'unread' | 'message' | 'close';
-  count?: number;
-  message?: unknown;
-}
 
 interface ServiceSystemApi {
   open(): void;
@@ -28,7 +29,6 @@ interface ServiceSystemApi {
 
 const host = window as Window & { ServiceSystem?: ServiceSystemApi };
 
-const tag = 'servicesystem';
 const z = '2147483000';
 
 function findScript(): HTMLScriptElement | null {
@@ -52,7 +52,7 @@ function install(script: HTMLScriptElement) {
   let ready = false;
   let open = false;
   let unread = 0;
-  let pending: Array<Record<string, unknown>> = [];
+  let pending: EmbedCommand[] = [];
 
   const emit = (event: string, value?: unknown) => {
     for (const fn of listeners[event] ?? []) {
@@ -198,7 +198,7 @@ function install(script: HTMLScriptElement) {
     else phone.addListener(layout);
   }
 
-  const post = (command: Record<string, unknown>) => {
+  const post = (command: EmbedCommand) => {
     if (!ready || !frame.contentWindow) {
       pending.push(command);
       return;
@@ -216,7 +216,8 @@ function install(script: HTMLScriptElement) {
 
   window.addEventListener('message', (event: MessageEvent) => {
     if (event.origin !== server || event.source !== frame.contentWindow) return;
-    const message = event.data as { source?: string; event?: PageEvent } | null;
+    // From our own page, but checked as data anyway.
+    const message = event.data as { source?: string; event?: Partial<EmbedEvent> } | null;
     if (!message || message.source !== tag || !message.event) return;
     const e = message.event;
     if (e.type === 'ready') {
