@@ -7,6 +7,7 @@ import type {
   FilesTable,
   VisitorsTable,
 } from '../../src/db/schema.js';
+import type { StoredMessage } from '../../src/db/messages/messageStore.js';
 import type { AccountActor, VisitorActor } from '../../src/domain/context.js';
 import type { ConversationView } from '../../src/domain/conversations/conversationViews.js';
 
@@ -197,5 +198,39 @@ export function conversationView(
       : null,
     lastMessage: overrides.lastMessage ?? null,
     queuePosition: overrides.queuePosition ?? (state === 'queued' ? 1 : null),
+  };
+}
+
+/**
+ * A stored message of `view`'s conversation, as the given sender: the visitor's or the agent's
+ * text with a client id, or a system message with `meta`. Seq is the conversation's next.
+ */
+export function messageIn(
+  view: ConversationView,
+  from: 'visitor' | 'agent' | 'system',
+  overrides: Partial<StoredMessage> = {},
+): StoredMessage {
+  const sender =
+    from === 'visitor'
+      ? { id: view.visitor.id, name: view.visitor.name, avatar: view.visitor.avatar_url }
+      : from === 'agent'
+        ? { id: view.agent!.id, name: view.agent!.display_name, avatar: view.agent!.avatar_url }
+        : { id: null, name: 'System', avatar: null };
+  return {
+    id: idOf('message'),
+    conversation_id: view.conversation.id,
+    seq: view.conversation.last_seq + 1,
+    sender_type: from,
+    sender_id: sender.id,
+    sender_name: sender.name,
+    sender_avatar_url: sender.avatar,
+    type: from === 'system' ? 'system' : 'text',
+    body: from === 'system' ? 'Something happened.' : `A message from the ${from}`,
+    meta: from === 'system' ? { kind: 'ended' } : null,
+    attachment_id: null,
+    attachment: null,
+    client_msg_id: from === 'system' ? null : idOf(`client-${from}`),
+    created_at: testNow,
+    ...overrides,
   };
 }

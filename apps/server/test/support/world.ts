@@ -3,21 +3,16 @@ import { expect } from 'vitest';
 import { z } from 'zod';
 import {
   AckError,
-  AgentStatusPayload,
   Conversation,
-  ConversationReadPayload,
   ConversationResponse,
-  ConversationUpdatedPayload,
   ErrorBody,
   Message,
-  MessageCreatedPayload,
   MessagePage,
-  QueuePositionPayload,
   ServerEvent,
-  TypingPayload,
   VisitorConversation,
   type SocketSendMessage,
 } from '@servicesystem/protocol';
+import { serverEventPayloads, type PayloadOf } from './eventPayloads.js';
 import type { TestDatabase } from './testDatabase.js';
 import type { Answer, RequestOptions } from './testApp.js';
 import { newClientMsgId, request, startLiveApp, type LiveApp } from './liveApp.js';
@@ -34,6 +29,8 @@ import { newClientMsgId, request, startLiveApp, type LiveApp } from './liveApp.j
 
 // ---- typed payloads
 
+export { serverEventPayloads, type PayloadOf };
+
 /** Checks `value` against `schema` and answers it as it was (unknown keys kept), typed. */
 export function typed<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
@@ -49,17 +46,6 @@ export const bodyOf = <S extends z.ZodType>(answer: Answer<unknown>, schema: S):
 
 /** A REST error answer's `error`. */
 export const errorOf = (answer: Answer<unknown>) => bodyOf(answer, ErrorBody).error;
-
-/** The payload schema of every server → client event. */
-export const serverEventPayloads = {
-  [ServerEvent.MessageCreated]: MessageCreatedPayload,
-  [ServerEvent.ConversationUpdated]: ConversationUpdatedPayload,
-  [ServerEvent.ConversationRead]: ConversationReadPayload,
-  [ServerEvent.Typing]: TypingPayload,
-  [ServerEvent.QueuePosition]: QueuePositionPayload,
-  [ServerEvent.AgentStatus]: AgentStatusPayload,
-} satisfies Record<ServerEvent, z.ZodType>;
-export type PayloadOf<E extends ServerEvent> = z.infer<(typeof serverEventPayloads)[E]>;
 
 /**
  * Resolves with the next `event` on `socket` whose payload satisfies `match`, checked against

@@ -7,9 +7,12 @@ import {
   accountPolicy,
   auditPolicy,
   authorize,
+  authorizeCaller,
+  callers,
   channelPolicy,
   conversationPolicy,
   filePolicy,
+  roleOf,
 } from '../../src/domain/policies.js';
 import {
   adminActor,
@@ -39,9 +42,12 @@ describe('policies.ts', () => {
       accountPolicy: ['editSelf', 'listPresence', 'manage', 'setOwnStatus'],
       auditPolicy: ['read'],
       authorize: 'function',
+      authorizeCaller: 'function',
+      callers: Object.keys(callerRules).sort(),
       channelPolicy: ['list', 'manage', 'readSecret'],
       conversationPolicy: Object.keys(conversationRules).sort(),
       filePolicy: ['attach', 'readDirectly', 'upload'],
+      roleOf: 'function',
     };
     const exported = Object.fromEntries(
       Object.entries(policies).map(([name, value]) => [
@@ -50,6 +56,135 @@ describe('policies.ts', () => {
       ]),
     );
     expect(exported).toEqual(covered);
+  });
+});
+
+// ---- routes and socket events: which callers may use them at all
+type Caller = 'admin' | 'agent' | 'visitor' | 'nobody';
+type Outcome = 'ok' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+const callersByName: Record<Caller, Actor | undefined> = {
+  admin: adminActor(),
+  agent: agentActor(),
+  visitor: visitorActor(),
+  nobody: undefined,
+};
+
+/**
+ * For each set of roles: what each caller gets on a request, and on a socket where that differs.
+ * Nobody, or a credential of the wrong kind on a request, needs another credential
+ * (UNAUTHENTICATED); an open socket of the wrong kind, or the wrong console role, is FORBIDDEN.
+ */
+const callerRules = {
+  anyone: {
+    request: { admin: 'ok', agent: 'ok', visitor: 'ok', nobody: 'UNAUTHENTICATED' },
+    socket: {},
+  },
+  visitors: {
+    request: {
+      admin: 'UNAUTHENTICATED',
+      agent: 'UNAUTHENTICATED',
+      visitor: 'ok',
+      nobody: 'UNAUTHENTICATED',
+    },
+    socket: {},
+  },
+  console: {
+    request: { admin: 'ok', agent: 'ok', visitor: 'UNAUTHENTICATED', nobody: 'UNAUTHENTICATED' },
+    socket: { visitor: 'FORBIDDEN' },
+  },
+  participants: {
+    request: { admin: 'FORBIDDEN', agent: 'ok', visitor: 'ok', nobody: 'UNAUTHENTICATED' },
+    socket: {},
+  },
+  agents: {
+    request: {
+      admin: 'FORBIDDEN',
+      agent: 'ok',
+      visitor: 'UNAUTHENTICATED',
+      nobody: 'UNAUTHENTICATED',
+    },
+    socket: { visitor: 'FORBIDDEN' },
+  },
+  admins: {
+    request: {
+      admin: 'ok',
+      agent: 'FORBIDDEN',
+      visitor: 'UNAUTHENTICATED',
+      nobody: 'UNAUTHENTICATED',
+    },
+    socket: { visitor: 'FORBIDDEN' },
+  },
+} satisfies Record<
+  keyof typeof callers,
+  { request: Record<Caller, Outcome>; socket: Partial<Record<Caller, Outcome>> }
+>;
+
+/** What authorizeCaller does with `actor`; on success it hands back the same actor. */
+function outcomeOf(
+  actor: Actor | undefined,
+  roles: readonly policies.Role[],
+  via?: 'request' | 'socket',
+): Outcome {
+  try {
+    const allowed = authorizeCaller(actor, roles, via);
+    expect(allowed).toBe(actor);
+    return 'ok';
+  } catch (error) {
+    if (
+      error instanceof AppError &&
+      (error.code === 'UNAUTHENTICATED' || error.code === 'FORBIDDEN')
+    ) {
+      return error.code;
+    }
+    throw error;
+  }
+}
+
+describe('callers and authorizeCaller', () => {
+  it.each(Object.keys(callerRules) as (keyof typeof callerRules)[])(
+    'callers.%s: what each caller gets on a request and on a socket',
+    (name) => {
+      const table = (via?: 'request' | 'socket') =>
+        Object.fromEntries(
+          Object.entries(callersByName).map(([caller, actor]) => [
+            caller,
+            outcomeOf(actor, callers[name], via),
+          ]),
+        );
+      const rules = callerRules[name];
+      expect({ request: table('request'), socket: table('socket'), unsaid: table() }).toEqual({
+        request: rules.request,
+        socket: { ...rules.request, ...rules.socket },
+        // Without `via`, a request.
+        unsaid: rules.request,
+      });
+    },
+  );
+
+  it('says what is missing, and why a console user of the wrong role is refused', () => {
+    const refusal = (actor: Actor | undefined, roles: readonly policies.Role[]) => {
+      try {
+        authorizeCaller(actor, roles);
+      } catch (error) {
+        return (error as AppError).message;
+      }
+      throw new Error('not refused');
+    };
+    expect(refusal(undefined, callers.visitors)).toMatch(/visitor token/);
+    expect(refusal(adminActor(), callers.visitors)).toMatch(/visitor token/);
+    expect(refusal(undefined, callers.console)).toMatch(/console session/);
+    expect(refusal(visitorActor(), callers.admins)).toMatch(/console session/);
+    expect(refusal(undefined, callers.anyone)).toMatch(/visitor token or a console session/);
+    expect(refusal(adminActor(), callers.agents)).toMatch(/Administrators .* do not serve/);
+    expect(refusal(agentActor(), callers.admins)).toMatch(/Only administrators/);
+  });
+
+  it('roleOf: a visitor, or the console user’s role', () => {
+    expect([adminActor(), agentActor(), visitorActor()].map(roleOf)).toEqual([
+      'admin',
+      'agent',
+      'visitor',
+    ]);
   });
 });
 

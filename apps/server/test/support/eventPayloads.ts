@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import {
+  AgentStatusPayload,
+  ConversationReadPayload,
+  ConversationUpdatedPayload,
+  MessageCreatedPayload,
+  QueuePositionPayload,
+  ServerEvent,
+  TypingPayload,
+} from '@servicesystem/protocol';
+
+/** The payload schema of every server → client event (no server code: unit tests use it too). */
+export const serverEventPayloads = {
+  [ServerEvent.MessageCreated]: MessageCreatedPayload,
+  [ServerEvent.ConversationUpdated]: ConversationUpdatedPayload,
+  [ServerEvent.ConversationRead]: ConversationReadPayload,
+  [ServerEvent.Typing]: TypingPayload,
+  [ServerEvent.QueuePosition]: QueuePositionPayload,
+  [ServerEvent.AgentStatus]: AgentStatusPayload,
+} satisfies Record<ServerEvent, z.ZodType>;
+
+export type PayloadOf<E extends ServerEvent> = z.infer<(typeof serverEventPayloads)[E]>;

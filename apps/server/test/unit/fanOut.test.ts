@@ -1,0 +1,420 @@
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import {
+  AgentStatusPayload,
+  Conversation,
+  ConversationReadPayload,
+  ConversationUpdatedPayload,
+  Message,
+  MessageCreatedPayload,
+  QueuePositionPayload,
+  TypingPayload,
+  VisitorConversation,
+  type AgentPresence,
+} from '@servicesystem/protocol';
+import type { ConversationView } from '../../src/domain/conversations/conversationViews.js';
+import type { DomainEvent } from '../../src/domain/events.js';
+import { snapshotOf } from '../../src/domain/presenters/file.js';
+import { fanOut, type Delivery } from '../../src/realtime/fanout.js';
+import { serverEventPayloads } from '../support/eventPayloads.js';
+import {
+  conversationView,
+  fileRow,
+  messageIn,
+  testFileUrls,
+  visitorRow,
+} from '../support/factories.js';
+
+/**
+ * Who hears which event, shaped how: for every domain event, the rooms, the rooms excepted, the
+ * event name, and each payload checked against its protocol schema in the audience's exact shape
+ * (strict: a field the audience must not have fails), plus what a visitor must never see.
+ */
+
+type Emit = Extract<Delivery, { kind: 'emit' }>;
+
+function emits(event: DomainEvent): Emit[] {
+  const deliveries = fanOut(event, testFileUrls);
+  for (const d of deliveries) expect(d.kind).toBe('emit');
+  return deliveries as Emit[];
+}
+
+/** The payload, checked against `schema` strictly; answered as sent. */
+function strictly<S extends z.ZodObject>(schema: S, payload: unknown): z.infer<S> {
+  schema.strict().parse(payload);
+  return payload as z.infer<S>;
+}
+
+/**
+ * What a visitor must never be sent about their conversation: the agent's id, the visitor's
+ * attributes and host id (console data), and the agent's client ids.
+ */
+function secretsOf(view: ConversationView, ...agentClientIds: string[]): string[] {
+  return [
+    ...(view.agent ? [view.agent.id] : []),
+    ...(view.visitor.external_id ? [view.visitor.external_id] : []),
+    'attribute-value-for-console-only',
+    ...agentClientIds,
+  ];
+}
+
+function expectNothingSecret(payload: unknown, secrets: string[]): void {
+  const sent = JSON.stringify(payload);
+  expect(secrets.filter((secret) => sent.includes(secret))).toEqual([]);
+}
+
+/** An active conversation served by Alice, whose visitor is identified and has attributes. */
+const served = () =>
+  conversationView({
+    conversation: { last_seq: 6, visitor_read_seq: 5, agent_read_seq: 4 },
+    visitor: {
+      external_id: 'host-user-77',
+      attributes: JSON.stringify({ plan: 'attribute-value-for-console-only' }),
+    },
+    agent: { display_name: 'Alice', username: 'alice-login' },
+  });
+
+const VisitorConversationWithoutLast = VisitorConversation.omit({ lastMessage: true });
+const ConsoleConversationWithoutLast = Conversation.omit({ lastMessage: true });
+
+describe('message.created', () => {
+  it('goes to the visitor’s room in the visitor shape, and to admins and the agent in the console shape', () => {
+    const view = served();
+    const message = messageIn(view, 'agent', { client_msg_id: 'client-of-alice' });
+    const [toVisitor, toConsole, ...more] = emits({ type: 'message.created', view, message });
+    expect(more).toEqual([]);
+
+    expect(toVisitor).toMatchObject({
+      rooms: [`visitor:${view.visitor.id}`],
+      event: 'message.created',
+    });
+    expect(toVisitor!.except).toBeUndefined();
+    const visitorPayload = strictly(MessageCreatedPayload, toVisitor!.payload);
+    Message.strict().parse(visitorPayload.message);
+    VisitorConversationWithoutLast.strict().parse(visitorPayload.conversation);
+    expect(visitorPayload.message.sender).toEqual({
+      type: 'agent',
+      name: 'Alice',
+      avatarUrl: null,
+    });
+    expect(visitorPayload.message.clientMsgId).toBeNull();
+    expectNothingSecret(visitorPayload, secretsOf(view, 'client-of-alice'));
+
+    expect(toConsole).toMatchObject({
+      rooms: ['admins', `agent:${view.agent!.id}`],
+      event: 'message.created',
+    });
+    expect(toConsole!.except).toBeUndefined();
+    const consolePayload = strictly(MessageCreatedPayload, toConsole!.payload);
+    Message.strict().parse(consolePayload.message);
+    const conversation = ConsoleConversationWithoutLast.strict().parse(consolePayload.conversation);
+    expect(consolePayload.message.sender.id).toBe(view.agent!.id);
+    expect(consolePayload.message.clientMsgId).toBe('client-of-alice');
+    expect(conversation).toMatchObject({
+      id: view.conversation.id,
+      agent: { id: view.agent!.id },
+      visitor: { externalId: 'host-user-77' },
+      unread: 2,
+    });
+  });
+
+  it('sends the message once: the conversation comes without lastMessage', () => {
+    const view = served();
+    const message = messageIn(view, 'visitor');
+    const withLast = { ...view, lastMessage: message };
+    for (const delivery of emits({ type: 'message.created', view: withLast, message })) {
+      const payload = delivery.payload as { conversation: object };
+      expect('lastMessage' in payload.conversation).toBe(false);
+    }
+  });
+
+  it('the visitor keeps their own client id; an image arrives with signed URLs for both', () => {
+    const view = served();
+    const file = fileRow({ id: 'file-f', kind: 'image', owner_id: view.visitor.id });
+    const message = messageIn(view, 'visitor', {
+      client_msg_id: 'client-of-visitor',
+      type: 'image',
+      body: '',
+      attachment_id: 'file-f',
+      attachment: snapshotOf(file),
+    });
+    const [toVisitor, toConsole] = emits({ type: 'message.created', view, message });
+    for (const delivery of [toVisitor!, toConsole!]) {
+      const payload = strictly(MessageCreatedPayload, delivery.payload);
+      expect(payload.message).toMatchObject({
+        clientMsgId: 'client-of-visitor',
+        sender: { type: 'visitor', id: view.visitor.id },
+        attachment: {
+          id: 'file-f',
+          url: testFileUrls.urlFor('file-f', 'original', 'image'),
+          previewUrl: testFileUrls.urlFor('file-f', 'preview', 'image'),
+        },
+      });
+    }
+  });
+
+  it('with nobody serving (queued), the console side is the admins only', () => {
+    const view = conversationView({ conversation: { state: 'queued' }, queuePosition: 2 });
+    const message = messageIn(view, 'system', { meta: { kind: 'queued', position: 2 } });
+    const deliveries = emits({ type: 'message.created', view, message });
+    expect(deliveries.map((d) => d.rooms)).toEqual([[`visitor:${view.visitor.id}`], ['admins']]);
+    const toVisitor = strictly(MessageCreatedPayload, deliveries[0]!.payload);
+    expect(toVisitor.conversation).toMatchObject({ state: 'queued', queuePosition: 2 });
+  });
+
+  it('is the same whether or not it answers the caller (the socket delivery skips the caller)', () => {
+    const view = served();
+    const message = messageIn(view, 'visitor');
+    expect(fanOut({ type: 'message.created', view, message, inReply: true }, testFileUrls)).toEqual(
+      fanOut({ type: 'message.created', view, message }, testFileUrls),
+    );
+  });
+});
+
+describe('conversation.updated', () => {
+  it('goes to the visitor, and to admins and the agent; the visitor’s copy hides the agent', () => {
+    const view = served();
+    const last = messageIn(view, 'agent', { client_msg_id: 'client-last-of-alice' });
+    const withLast = { ...view, lastMessage: last };
+    const [toVisitor, toConsole, ...more] = emits({ type: 'conversation.updated', view: withLast });
+    expect(more).toEqual([]);
+    expect(toVisitor).toMatchObject({
+      rooms: [`visitor:${view.visitor.id}`],
+      event: 'conversation.updated',
+    });
+    expect(toConsole).toMatchObject({
+      rooms: ['admins', `agent:${view.agent!.id}`],
+      event: 'conversation.updated',
+    });
+    for (const delivery of [toVisitor!, toConsole!]) expect(delivery.except).toBeUndefined();
+
+    const visitorPayload = strictly(ConversationUpdatedPayload, toVisitor!.payload);
+    const visitorConversation = VisitorConversation.strict().parse(visitorPayload.conversation);
+    expect(visitorConversation.agent).toEqual({ name: 'Alice', avatarUrl: null });
+    expect(visitorConversation.lastMessage?.clientMsgId).toBeNull();
+    expectNothingSecret(visitorPayload, secretsOf(view, 'client-last-of-alice'));
+
+    const consolePayload = strictly(ConversationUpdatedPayload, toConsole!.payload);
+    const consoleConversation = Conversation.strict().parse(consolePayload.conversation);
+    expect(consoleConversation.lastMessage?.clientMsgId).toBe('client-last-of-alice');
+  });
+
+  it('after a transfer, the agent who lost it hears too (once, and not when it is the same)', () => {
+    const view = served();
+    const [, toConsole] = emits({
+      type: 'conversation.updated',
+      view,
+      previousAgentId: 'agent-before',
+    });
+    expect(toConsole!.rooms).toEqual(['admins', `agent:${view.agent!.id}`, 'agent:agent-before']);
+    const [, sameAgent] = emits({
+      type: 'conversation.updated',
+      view,
+      previousAgentId: view.agent!.id,
+    });
+    expect(sameAgent!.rooms).toEqual(['admins', `agent:${view.agent!.id}`]);
+    // Back to the queue: nobody serves it, the previous agent still hears it left.
+    const queued = conversationView({ conversation: { state: 'queued' } });
+    const [toVisitor, toRest] = emits({
+      type: 'conversation.updated',
+      view: queued,
+      previousAgentId: 'agent-before',
+    });
+    expect(toVisitor!.rooms).toEqual([`visitor:${queued.visitor.id}`]);
+    expect(toRest!.rooms).toEqual(['admins', 'agent:agent-before']);
+  });
+});
+
+describe('conversation.read', () => {
+  it.each(['visitor', 'agent'] as const)(
+    'a %s’s read: one receipt to the visitor, admins and the agent, ids only',
+    (side) => {
+      const view = served();
+      const deliveries = emits({ type: 'conversation.read', view, side, seq: 5 });
+      expect(deliveries).toEqual([
+        {
+          kind: 'emit',
+          rooms: [`visitor:${view.visitor.id}`, 'admins', `agent:${view.agent!.id}`],
+          event: 'conversation.read',
+          payload: { conversationId: view.conversation.id, side, seq: 5 },
+        },
+      ]);
+      strictly(ConversationReadPayload, deliveries[0]!.payload);
+    },
+  );
+});
+
+describe('typing', () => {
+  it('the visitor typing reaches admins and the agent, not the visitor’s own room', () => {
+    const view = served();
+    const deliveries = emits({ type: 'typing', view, side: 'visitor', isTyping: true });
+    expect(deliveries).toEqual([
+      {
+        kind: 'emit',
+        rooms: ['admins', `agent:${view.agent!.id}`],
+        event: 'typing',
+        payload: { conversationId: view.conversation.id, side: 'visitor', isTyping: true },
+      },
+    ]);
+    strictly(TypingPayload, deliveries[0]!.payload);
+  });
+
+  it('the agent typing reaches the visitor and admins, not the agent’s own room', () => {
+    const view = served();
+    const deliveries = emits({ type: 'typing', view, side: 'agent', isTyping: false });
+    expect(deliveries).toEqual([
+      {
+        kind: 'emit',
+        rooms: [`visitor:${view.visitor.id}`, 'admins'],
+        event: 'typing',
+        payload: { conversationId: view.conversation.id, side: 'agent', isTyping: false },
+      },
+    ]);
+    strictly(TypingPayload, deliveries[0]!.payload);
+  });
+});
+
+describe('queue.positions', () => {
+  it('tells each waiting visitor their own place only, in their own room', () => {
+    const [first, second] = [visitorRow(), visitorRow()];
+    const deliveries = emits({
+      type: 'queue.positions',
+      entries: [
+        { conversationId: 'conversation-q1', visitorId: first.id, position: 1 },
+        { conversationId: 'conversation-q2', visitorId: second.id, position: 2 },
+      ],
+    });
+    expect(deliveries).toEqual([
+      {
+        kind: 'emit',
+        rooms: [`visitor:${first.id}`],
+        event: 'queue.position',
+        payload: { conversationId: 'conversation-q1', position: 1 },
+      },
+      {
+        kind: 'emit',
+        rooms: [`visitor:${second.id}`],
+        event: 'queue.position',
+        payload: { conversationId: 'conversation-q2', position: 2 },
+      },
+    ]);
+    for (const d of deliveries) strictly(QueuePositionPayload, d.payload);
+  });
+
+  it('an empty queue tells nobody', () => {
+    expect(fanOut({ type: 'queue.positions', entries: [] }, testFileUrls)).toEqual([]);
+  });
+});
+
+describe('agent.status', () => {
+  it('goes to console users (admins and agents), never to a visitor', () => {
+    const presence: AgentPresence = {
+      id: 'agent-s',
+      displayName: 'Sam',
+      avatarUrl: null,
+      status: 'away',
+      activeConversations: 2,
+      maxConcurrent: 5,
+    };
+    const deliveries = emits({ type: 'agent.status', presence });
+    expect(deliveries).toEqual([
+      { kind: 'emit', rooms: ['admins', 'agents'], event: 'agent.status', payload: presence },
+    ]);
+    strictly(AgentStatusPayload, deliveries[0]!.payload);
+  });
+});
+
+describe('sessions and roles: disconnects, no payload', () => {
+  it('account.sessionsEnded drops every socket of the account, or all but one session’s', () => {
+    expect(fanOut({ type: 'account.sessionsEnded', accountId: 'agent-d' }, testFileUrls)).toEqual([
+      { kind: 'disconnect', rooms: ['agent:agent-d'] },
+    ]);
+    expect(
+      fanOut(
+        { type: 'account.sessionsEnded', accountId: 'agent-d', exceptSessionId: 'session-keep' },
+        testFileUrls,
+      ),
+    ).toEqual([{ kind: 'disconnect', rooms: ['agent:agent-d'], except: ['session:session-keep'] }]);
+  });
+
+  it('account.roleChanged drops the account’s sockets, so they come back with the new rooms', () => {
+    expect(fanOut({ type: 'account.roleChanged', accountId: 'agent-r' }, testFileUrls)).toEqual([
+      { kind: 'disconnect', rooms: ['agent:agent-r'] },
+    ]);
+  });
+
+  it('session.ended drops that session’s sockets only', () => {
+    expect(fanOut({ type: 'session.ended', sessionId: 'session-out' }, testFileUrls)).toEqual([
+      { kind: 'disconnect', rooms: ['session:session-out'] },
+    ]);
+  });
+});
+
+// ---- all events at once: the compiler requires one example of every kind of domain event
+function oneOfEach(): { [K in DomainEvent['type']]: Extract<DomainEvent, { type: K }> } {
+  const view = served();
+  return {
+    'message.created': { type: 'message.created', view, message: messageIn(view, 'agent') },
+    'conversation.updated': { type: 'conversation.updated', view, previousAgentId: 'agent-x' },
+    'conversation.read': { type: 'conversation.read', view, side: 'agent', seq: 6 },
+    typing: { type: 'typing', view, side: 'visitor', isTyping: true },
+    'queue.positions': {
+      type: 'queue.positions',
+      entries: [{ conversationId: 'conversation-q', visitorId: 'visitor-q', position: 1 }],
+    },
+    'agent.status': {
+      type: 'agent.status',
+      presence: {
+        id: 'agent-s',
+        displayName: 'Sam',
+        avatarUrl: null,
+        status: 'online',
+        activeConversations: 0,
+        maxConcurrent: null,
+      },
+    },
+    'account.sessionsEnded': {
+      type: 'account.sessionsEnded',
+      accountId: 'agent-d',
+      exceptSessionId: 'session-keep',
+    },
+    'account.roleChanged': { type: 'account.roleChanged', accountId: 'agent-r' },
+    'session.ended': { type: 'session.ended', sessionId: 'session-out' },
+  };
+}
+
+describe('every domain event', () => {
+  const knownRoom = /^(?:admins|agents|(?:visitor|agent|session):[\w-]+)$/;
+
+  it.each(Object.keys(oneOfEach()) as DomainEvent['type'][])(
+    '%s: known rooms only; each emit is a server event whose payload fits its schema',
+    (type) => {
+      const deliveries = fanOut(oneOfEach()[type], testFileUrls);
+      expect(deliveries.length).toBeGreaterThan(0);
+      for (const delivery of deliveries) {
+        expect(delivery.rooms.length).toBeGreaterThan(0);
+        for (const room of [...delivery.rooms, ...(delivery.except ?? [])]) {
+          expect(room).toMatch(knownRoom);
+        }
+        if (delivery.kind === 'emit') {
+          expect(Object.keys(serverEventPayloads)).toContain(delivery.event);
+          serverEventPayloads[delivery.event].parse(delivery.payload);
+        }
+      }
+    },
+  );
+
+  it('a visitor’s room never gets a console-shaped payload or an agent id', () => {
+    for (const event of Object.values(oneOfEach())) {
+      if (!('view' in event)) continue;
+      for (const delivery of fanOut(event, testFileUrls)) {
+        if (!delivery.rooms.some((room) => room.startsWith('visitor:'))) continue;
+        expect(delivery.kind).toBe('emit');
+        if (delivery.kind !== 'emit') continue;
+        expectNothingSecret(delivery.payload, secretsOf(event.view));
+        const conversation = (delivery.payload as { conversation?: object }).conversation;
+        if (conversation) expect(conversation).not.toHaveProperty('visitor');
+      }
+    }
+  });
+});
