@@ -30,6 +30,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'apps/server/test/unit/**/*.test.ts'],
+          // Pure tests: worker threads start faster than child processes (about a third off).
+          pool: 'threads',
         },
       },
       {
