@@ -2,20 +2,18 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AckError,
+  AgentPresenceListResponse,
   ClientEvent,
   Conversation,
+  ConversationListResponse,
+  ConversationResponse,
   HealthResponse,
+  MessageCreatedPayload,
   MessagePage,
+  VisitorConversationListResponse,
 } from '@servicesystem/protocol';
-import {
-  eventually,
-  newClientMsgId,
-  nextEvent,
-  record,
-  request,
-  startLiveApp,
-  type LiveApp,
-} from '../support/liveApp.js';
+import { eventually, newClientMsgId, nextEvent, record, type LiveApp } from '../support/liveApp.js';
+import { ask, bodyOf, okAck, SendAck, startWorld, typed, type World } from '../support/world.js';
 
 type Role = 'visitor' | 'agent';
 
@@ -59,6 +57,7 @@ function genericBad(valid: Record<string, unknown>, payloadOptional: boolean): u
 }
 
 describe('bad socket payloads', () => {
+  let w: World;
   let t: LiveApp;
   let agent: { id: string; token: string };
   let visitor: { id: string; token: string };
@@ -219,24 +218,26 @@ describe('bad socket payloads', () => {
 
   /** Everything a rejected payload could have changed. */
   async function snapshot() {
-    const c = await t.request('GET', `/api/v1/conversations/${conversationId}`, {
+    const c = await w.request('GET', `/api/v1/conversations/${conversationId}`, {
       token: t.adminToken,
     });
-    const all = await t.request('GET', '/api/v1/conversations?limit=100', {
+    const all = await w.request('GET', '/api/v1/conversations?limit=100', {
       token: t.adminToken,
     });
-    const mine = await t.request('GET', '/api/v1/visitor/conversations', { token: visitor.token });
-    const presence = await t.request('GET', '/api/v1/presence', { token: t.adminToken });
-    const page = await t.request('GET', `/api/v1/conversations/${conversationId}/messages`, {
+    const mine = await w.request('GET', '/api/v1/visitor/conversations', { token: visitor.token });
+    const presence = await w.request('GET', '/api/v1/presence', { token: t.adminToken });
+    const page = await w.request('GET', `/api/v1/conversations/${conversationId}/messages`, {
       token: t.adminToken,
     });
-    const { lastMessage: _lastMessage, ...conversation } = Conversation.parse(c.body.conversation);
+    const { lastMessage: _lastMessage, ...conversation } = Conversation.parse(
+      bodyOf(c, ConversationResponse).conversation,
+    );
     return {
       conversation,
       messages: MessagePage.parse(page.body).messages.map((m) => m.id),
-      conversations: all.body.conversations.length as number,
-      visitorConversations: mine.body.conversations.length as number,
-      agents: presence.body.agents,
+      conversations: bodyOf(all, ConversationListResponse).conversations.length,
+      visitorConversations: bodyOf(mine, VisitorConversationListResponse).conversations.length,
+      agents: bodyOf(presence, AgentPresenceListResponse).agents,
     };
   }
 
@@ -255,28 +256,26 @@ describe('bad socket payloads', () => {
     payload === undefined ? 'undefined' : (JSON.stringify(payload) ?? String(payload)).slice(0, 80);
 
   async function healthy(): Promise<void> {
-    const health = await t.request('GET', '/healthz');
+    const health = await w.request('GET', '/healthz');
     expect(health.status).toBe(200);
     expect(HealthResponse.parse(health.body).status).toBe('ok');
   }
 
   beforeAll(async () => {
-    t = await startLiveApp();
-    agent = await t.agent({ status: 'online' });
-    visitor = await t.visitor();
-    const first = await t.request('POST', '/api/v1/visitor/messages', {
-      token: visitor.token,
-      body: { clientMsgId: newClientMsgId(), type: 'text', body: 'hello' },
-    });
-    expect(first.status).toBe(201);
-    conversationId = first.body.conversation.id;
-    expect(first.body.conversation.state).toBe('active');
-    visitorSocket = await t.connect(visitor.token);
-    agentSocket = await t.connect(agent.token);
+    w = await startWorld();
+    t = w.app;
+    ({
+      id: conversationId,
+      agent,
+      visitor,
+      visitorSocket,
+      agentSocket,
+    } = await w.servedConversation({ body: 'hello' }));
+    expect((await w.conversation(conversationId)).state).toBe('active');
   });
   afterAll(async () => {
     for (const socket of rawSockets) socket.disconnect();
-    await t.close();
+    await w.close();
   });
 
   it('refuses every bad payload on every client event with an ack error, changing nothing', async () => {
@@ -299,7 +298,7 @@ describe('bad socket payloads', () => {
           const what = `${role} ${spec.event} ${describePayload(payload)}`;
           count += 1;
           sends.push(
-            request(socket, spec.event, payload).then((ack) => expectRefused(ack, codes, what)),
+            ask(socket, spec.event, payload).then((ack) => expectRefused(ack, codes, what)),
           );
         }
       }
@@ -317,27 +316,26 @@ describe('bad socket payloads', () => {
     await healthy();
 
     // The same sockets still work.
-    const fromVisitor = await request(
-      visitorSocket,
-      ClientEvent.SendMessage,
-      specs()[0]!.valid('visitor'),
+    okAck(
+      typed(
+        SendAck,
+        await ask(visitorSocket, ClientEvent.SendMessage, specs()[0]!.valid('visitor')),
+      ),
     );
-    expect(fromVisitor.ok, JSON.stringify(fromVisitor)).toBe(true);
-    const fromAgent = await request(
-      agentSocket,
-      ClientEvent.SendMessage,
-      specs()[0]!.valid('agent'),
+    const fromAgent = okAck(
+      typed(SendAck, await ask(agentSocket, ClientEvent.SendMessage, specs()[0]!.valid('agent'))),
     );
-    expect(fromAgent.ok, JSON.stringify(fromAgent)).toBe(true);
     expect(fromAgent.message.seq).toBe(before.conversation.lastSeq + 2);
   });
 
   it('answers an absent payload to conversations.list as an empty filter, and refuses it elsewhere', async () => {
-    const listed = await request(agentSocket, ClientEvent.ListConversations);
-    expect(listed.ok).toBe(true);
-    expect(listed.conversations.map((c: { id: string }) => c.id)).toContain(conversationId);
+    const listed = await ask(agentSocket, ClientEvent.ListConversations);
+    expect(listed).toMatchObject({ ok: true });
+    expect(typed(ConversationListResponse, listed).conversations.map((c) => c.id)).toContain(
+      conversationId,
+    );
     for (const event of [ClientEvent.SendMessage, ClientEvent.MarkRead, ClientEvent.Typing]) {
-      expectRefused(await request(agentSocket, event), ['VALIDATION_FAILED'], event);
+      expectRefused(await ask(agentSocket, event), ['VALIDATION_FAILED'], event);
     }
   });
 
@@ -348,14 +346,13 @@ describe('bad socket payloads', () => {
       [withProtoKey(valid), '__proto__'],
       [{ ...valid, constructor: { prototype: { polluted: 'yes' } } }, 'constructor'],
     ] as const) {
-      const ack = await request(agentSocket, ClientEvent.SendMessage, payload);
+      const ack = await ask(agentSocket, ClientEvent.SendMessage, payload);
       expectRefused(ack, ['VALIDATION_FAILED'], key);
-      expect(ack.error.issues[0].message).toContain(key);
+      expect(AckError.parse(ack).error.issues?.[0]?.message).toContain(key);
     }
     expect((await snapshot()).conversation.lastSeq).toBe(lastSeq);
     // Nothing was stored under that client id: the valid send is a new message.
-    const sent = await request(agentSocket, ClientEvent.SendMessage, valid);
-    expect(sent.ok).toBe(true);
+    const sent = okAck(typed(SendAck, await ask(agentSocket, ClientEvent.SendMessage, valid)));
     expect(sent.message).toMatchObject({ clientMsgId: valid.clientMsgId, seq: lastSeq + 1 });
   });
 
@@ -369,7 +366,7 @@ describe('bad socket payloads', () => {
       { before: '' },
     ]) {
       expectRefused(
-        await request(agentSocket, ClientEvent.ListConversations, payload),
+        await ask(agentSocket, ClientEvent.ListConversations, payload),
         ['VALIDATION_FAILED'],
         JSON.stringify(payload),
       );
@@ -378,7 +375,7 @@ describe('bad socket payloads', () => {
 
   it('survives payloads sent without an ack callback, or with a non-function in its place', async () => {
     const before = await snapshot();
-    const heard = record(visitorSocket, 'message.created');
+    const heard = record<unknown>(visitorSocket, 'message.created');
     for (const role of ['visitor', 'agent'] as const) {
       const socket = role === 'visitor' ? visitorSocket : agentSocket;
       for (const spec of specs()) {
@@ -392,12 +389,12 @@ describe('bad socket payloads', () => {
     }
     // A rejected payload is answered (to nobody) before any later frame is handled, so a
     // round trip on each socket shows they were all handled.
-    expect((await request(visitorSocket, ClientEvent.ListMessages, { conversationId })).ok).toBe(
-      true,
-    );
-    expect((await request(agentSocket, ClientEvent.ListMessages, { conversationId })).ok).toBe(
-      true,
-    );
+    expect(await ask(visitorSocket, ClientEvent.ListMessages, { conversationId })).toMatchObject({
+      ok: true,
+    });
+    expect(await ask(agentSocket, ClientEvent.ListMessages, { conversationId })).toMatchObject({
+      ok: true,
+    });
     expect(await snapshot()).toEqual(before);
     expect(heard).toEqual([]);
     await healthy();
@@ -406,7 +403,10 @@ describe('bad socket payloads', () => {
     const valid = specs()[0]!.valid('visitor');
     visitorSocket.emit(ClientEvent.SendMessage, valid);
     await eventually(() => expect(heard).toHaveLength(1));
-    expect(heard[0].message).toMatchObject({ clientMsgId: valid.clientMsgId, body: 'valid' });
+    expect(typed(MessageCreatedPayload, heard[0]).message).toMatchObject({
+      clientMsgId: valid.clientMsgId,
+      body: 'valid',
+    });
   });
 
   it('ignores unknown event names without crashing or answering', async () => {
@@ -426,11 +426,11 @@ describe('bad socket payloads', () => {
     // An unknown event gets no ack at all.
     await expect(visitorSocket.timeout(200).emitWithAck('no.such.event', {})).rejects.toThrow();
     expect(visitorSocket.connected && agentSocket.connected).toBe(true);
-    const still = await request(agentSocket, ClientEvent.ListMessages, {
+    const still = await ask(agentSocket, ClientEvent.ListMessages, {
       conversationId,
       limit: 1,
     });
-    expect(still.ok).toBe(true);
+    expect(still).toMatchObject({ ok: true });
     expect(await snapshot()).toEqual(before);
     await healthy();
   });
@@ -469,9 +469,9 @@ describe('bad socket payloads', () => {
         expect(visitorSocket.connected && agentSocket.connected, frame).toBe(true);
       }
       expect(await snapshot()).toEqual(before);
-      expect((await request(agentSocket, ClientEvent.ListMessages, { conversationId })).ok).toBe(
-        true,
-      );
+      expect(await ask(agentSocket, ClientEvent.ListMessages, { conversationId })).toMatchObject({
+        ok: true,
+      });
       await healthy();
     });
 
@@ -486,9 +486,9 @@ describe('bad socket payloads', () => {
       });
       expect(await closed).toMatch(/transport (close|error)/);
       expect(await snapshot()).toEqual(before);
-      expect((await request(visitorSocket, ClientEvent.ListMessages, { conversationId })).ok).toBe(
-        true,
-      );
+      expect(await ask(visitorSocket, ClientEvent.ListMessages, { conversationId })).toMatchObject({
+        ok: true,
+      });
       await healthy();
     });
   });
@@ -496,27 +496,27 @@ describe('bad socket payloads', () => {
   it('answers numbers at the edge of the safe range instead of failing on them', async () => {
     const max = Number.MAX_SAFE_INTEGER;
     const { lastSeq } = (await snapshot()).conversation;
-    const forward = await request(agentSocket, ClientEvent.ListMessages, {
+    const forward = await ask(agentSocket, ClientEvent.ListMessages, {
       conversationId,
       after: max,
     });
     expect.soft(forward).toEqual({ ok: true, messages: [], hasMore: false });
-    const past32bit = await request(agentSocket, ClientEvent.ListMessages, {
+    const past32bit = await ask(agentSocket, ClientEvent.ListMessages, {
       conversationId,
       after: 2 ** 31,
     });
     expect.soft(past32bit).toEqual({ ok: true, messages: [], hasMore: false });
-    const back = await request(visitorSocket, ClientEvent.ListMessages, {
+    const back = await ask(visitorSocket, ClientEvent.ListMessages, {
       conversationId,
       before: max,
       limit: 2,
     });
-    expect.soft(back.ok, JSON.stringify(back)).toBe(true);
+    expect.soft(back, JSON.stringify(back)).toMatchObject({ ok: true });
     expect
-      .soft((back.messages ?? []).map((m: { seq: number }) => m.seq))
+      .soft((MessagePage.safeParse(back).data?.messages ?? []).map((m) => m.seq))
       .toEqual([lastSeq - 1, lastSeq]);
     for (const query of [`?after=${max}`, `?before=${max}`, `?after=${2 ** 31}`]) {
-      const answer = await t.request(
+      const answer = await w.request(
         'GET',
         `/api/v1/conversations/${conversationId}/messages${query}`,
         {
@@ -525,16 +525,16 @@ describe('bad socket payloads', () => {
       );
       expect.soft(answer.status, `${query}: ${JSON.stringify(answer.body)}`).toBe(200);
     }
-    const listed = await request(agentSocket, ClientEvent.ListConversations, { before: max });
-    expect.soft(listed.ok, JSON.stringify(listed)).toBe(true);
-    const rest = await t.request('GET', `/api/v1/conversations?before=${max}`, {
+    const listed = await ask(agentSocket, ClientEvent.ListConversations, { before: max });
+    expect.soft(listed, JSON.stringify(listed)).toMatchObject({ ok: true });
+    const rest = await w.request('GET', `/api/v1/conversations?before=${max}`, {
       token: agent.token,
     });
     expect.soft(rest.status).toBe(200);
     // Reading "up to the end of time" reads up to the last message.
-    const read = await request(agentSocket, ClientEvent.MarkRead, { conversationId, seq: max });
+    const read = await ask(agentSocket, ClientEvent.MarkRead, { conversationId, seq: max });
     expect.soft(read).toEqual({ ok: true, seq: lastSeq });
-    const restRead = await t.request('POST', `/api/v1/conversations/${conversationId}/read`, {
+    const restRead = await w.request('POST', `/api/v1/conversations/${conversationId}/read`, {
       token: visitor.token,
       body: { seq: max },
     });
