@@ -35,11 +35,12 @@ export function startRealtime(): void {
       session.everConnected = true;
       // Where each thread's catch-up starts, read now: live events that arrive while the list
       // loads would move it past what was missed while away.
-      const resyncFrom = first ? null : messages.resyncPoints();
+      // (The first connection has nothing to catch up; what was written before it goes out.)
+      const resyncFrom = first ? {} : messages.resyncPoints();
       void (async () => {
         if (session.isAdmin) await conversations.loadMonitor().catch(() => undefined);
         else await conversations.loadMine().catch(() => undefined);
-        if (resyncFrom) await messages.resyncAll(resyncFrom);
+        await messages.resyncAll(resyncFrom);
         const open = conversations.selectedId;
         if (open && document.visibilityState === 'visible') void conversations.markRead(open);
       })();
