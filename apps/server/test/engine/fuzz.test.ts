@@ -700,6 +700,52 @@ const fileHeaders = fc.record(
   { requiredKeys: [] },
 );
 
+/** The account routes' fuzzing, for one of their two names. */
+function accountRouteFuzz(base: string): Record<string, (fx: Fixtures) => RouteFuzz> {
+  return {
+    [`GET ${base}`]: (fx) => ({ as: fx.adminToken, runs: 150 }),
+    [`POST ${base}`]: (fx) => ({
+      as: fx.adminToken,
+      body: fc.record(
+        {
+          username: fc.oneof(fc.stringMatching(/^[a-z0-9_.-]{2,32}$/), fc.constant('fuzzed')),
+          displayName,
+          password: fc.constant('password-123'),
+          role: fc.constantFrom('agent', 'admin'),
+          avatarUrl: fc.option(httpUrl, { nil: null }),
+          maxConcurrent: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
+        },
+        { requiredKeys: ['username', 'displayName', 'password'] },
+      ),
+      writes: ['accounts', 'audit_log'],
+      runs: 120,
+    }),
+    [`GET ${base}/:id`]: (fx) => ({ as: fx.adminToken, ids: [fx.X.id, 'no-such-account'] }),
+    [`PATCH ${base}/:id`]: (fx) => ({
+      as: fx.adminToken,
+      ids: [fx.victimId, 'no-such-account'],
+      body: fc.record(
+        {
+          displayName,
+          avatarUrl: fc.option(httpUrl, { nil: null }),
+          maxConcurrent: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
+          role: fc.constantFrom('agent', 'admin'),
+          enabled: fc.boolean(),
+        },
+        { requiredKeys: [] },
+      ),
+      writes: ['accounts', 'sessions', 'audit_log'],
+    }),
+    [`POST ${base}/:id/password`]: (fx) => ({
+      as: fx.adminToken,
+      ids: [fx.victimId, 'no-such-account'],
+      body: fc.record({ password: fc.constant('password-456') }, { requiredKeys: [] }),
+      writes: ['accounts', 'sessions', 'audit_log'],
+      runs: 100,
+    }),
+  };
+}
+
 const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
   'GET /healthz': () => ({ as: undefined, runs: 100 }),
   'POST /api/v1/auth/login': (fx) => ({
@@ -746,46 +792,9 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     writes: ['accounts'],
   }),
   'GET /api/v1/presence': (fx) => ({ as: fx.X.token, runs: 150 }),
-  'GET /api/v1/agents': (fx) => ({ as: fx.adminToken, runs: 150 }),
-  'POST /api/v1/agents': (fx) => ({
-    as: fx.adminToken,
-    body: fc.record(
-      {
-        username: fc.oneof(fc.stringMatching(/^[a-z0-9_.-]{2,32}$/), fc.constant('fuzzed')),
-        displayName,
-        password: fc.constant('password-123'),
-        role: fc.constantFrom('agent', 'admin'),
-        avatarUrl: fc.option(httpUrl, { nil: null }),
-        maxConcurrent: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
-      },
-      { requiredKeys: ['username', 'displayName', 'password'] },
-    ),
-    writes: ['accounts', 'audit_log'],
-    runs: 120,
-  }),
-  'GET /api/v1/agents/:id': (fx) => ({ as: fx.adminToken, ids: [fx.X.id, 'no-such-account'] }),
-  'PATCH /api/v1/agents/:id': (fx) => ({
-    as: fx.adminToken,
-    ids: [fx.victimId, 'no-such-account'],
-    body: fc.record(
-      {
-        displayName,
-        avatarUrl: fc.option(httpUrl, { nil: null }),
-        maxConcurrent: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: null }),
-        role: fc.constantFrom('agent', 'admin'),
-        enabled: fc.boolean(),
-      },
-      { requiredKeys: [] },
-    ),
-    writes: ['accounts', 'sessions', 'audit_log'],
-  }),
-  'POST /api/v1/agents/:id/password': (fx) => ({
-    as: fx.adminToken,
-    ids: [fx.victimId, 'no-such-account'],
-    body: fc.record({ password: fc.constant('password-456') }, { requiredKeys: [] }),
-    writes: ['accounts', 'sessions', 'audit_log'],
-    runs: 100,
-  }),
+  // Accounts under both their names: the same handlers, fuzzed alike.
+  ...accountRouteFuzz('/api/v1/accounts'),
+  ...accountRouteFuzz('/api/v1/agents'),
   'GET /api/v1/channels': (fx) => ({ as: fx.X.token, runs: 150 }),
   'GET /api/v1/channels/:id': (fx) => ({ as: fx.X.token, ids: [fx.channelId, 'no-such-channel'] }),
   'POST /api/v1/channels': (fx) => ({
