@@ -178,16 +178,23 @@ function checkedOutside(dialect: Dialect): Dialect {
     createQueryCompiler: () => dialect.createQueryCompiler(),
     createDriver(): Driver {
       const driver = dialect.createDriver();
+      // Every query passes here: the driver's methods are bound once, not on each access (the
+      // drivers keep their state in private fields, so they must run with the driver as `this`).
+      const bound = new Map<PropertyKey, unknown>();
+      const acquireConnection = () => {
+        assertOutsideWrite('A query on the outer database handle');
+        return driver.acquireConnection();
+      };
       return new Proxy(driver, {
         get(target, property) {
-          if (property === 'acquireConnection') {
-            return () => {
-              assertOutsideWrite('A query on the outer database handle');
-              return target.acquireConnection();
-            };
+          if (property === 'acquireConnection') return acquireConnection;
+          let value = bound.get(property);
+          if (value === undefined) {
+            value = Reflect.get(target, property);
+            if (typeof value === 'function') value = (value as () => unknown).bind(target);
+            bound.set(property, value);
           }
-          const value: unknown = Reflect.get(target, property);
-          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+          return value;
         },
       });
     },

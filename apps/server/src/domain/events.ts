@@ -35,3 +35,8 @@ export interface Outcome<T> {
   value: T;
   events: DomainEvent[];
 }
+
+/** The caller's own new message: the action's answer carries it (`inReply`). */
+export function ownMessageCreated(view: ConversationView, message: StoredMessage): DomainEvent {
+  return { type: 'message.created', view, message, inReply: true };
+}

@@ -111,7 +111,7 @@ export async function assignToAgent(
     .select(['display_name'])
     .where('id', '=', agentId)
     .executeTakeFirstOrThrow();
-  const message = await appendSystemMessage(ctx, trx, conversation.id, {
+  const message = await appendSystemMessage(ctx, trx, now, conversation.id, {
     kind: 'assigned',
     agentName: agent.display_name,
   });
@@ -151,7 +151,7 @@ export async function drainQueue(
   }
   if (assignedAgents.size > 0) await announceQueuePositions(trx, events);
   for (const agentId of assignedAgents) {
-    events.push({ type: 'agent.status', presence: await presenceOf(trx, agentId) });
+    events.push(await agentStatusChanged(trx, agentId));
   }
 }
 
@@ -183,6 +183,14 @@ export async function nextQueueOrder(trx: Kysely<Database>): Promise<number> {
     .select((eb) => eb.fn.max('queue_order').as('latest'))
     .executeTakeFirst();
   return Number(row?.latest ?? 0) + 1;
+}
+
+/** The event that tells console users an agent's status or load changed. */
+export async function agentStatusChanged(
+  trx: Kysely<Database>,
+  agentId: string,
+): Promise<DomainEvent> {
+  return { type: 'agent.status', presence: await presenceOf(trx, agentId) };
 }
 
 /** An agent's status and load, as console users see it. */

@@ -7,7 +7,7 @@ import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { presentAccount } from '../presenters/account.js';
-import { drainQueue, presenceOf } from '../routing.js';
+import { drainQueue, agentStatusChanged } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
 import { profileChanges } from './profileChanges.js';
 
@@ -62,7 +62,7 @@ export async function updateAccount(
     await auditAccountUpdate(trx, actor, current, updated, now);
     if (routingChange) {
       if (updated.role === 'agent') {
-        events.push({ type: 'agent.status', presence: await presenceOf(trx, accountId) });
+        events.push(await agentStatusChanged(trx, accountId));
       }
       await drainQueue(trx, ctx, events);
     }

@@ -2,7 +2,7 @@ import type { AgentPresence, AgentStatus } from '@servicesystem/protocol';
 import type { AccountActor, DomainContext } from '../context.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { accountPolicy, authorize } from '../policies.js';
-import { drainQueue, presenceOf } from '../routing.js';
+import { drainQueue, agentStatusChanged, presenceOf } from '../routing.js';
 
 /**
  * An agent sets their status. `away` keeps current conversations and takes no new ones;
@@ -31,7 +31,7 @@ export async function applyAgentStatus(
       const changed = Number((await update.executeTakeFirst()).numUpdatedRows) > 0;
       const events: DomainEvent[] = [];
       if (changed) {
-        events.push({ type: 'agent.status', presence: await presenceOf(trx, agentId) });
+        events.push(await agentStatusChanged(trx, agentId));
         if (status === 'online') await drainQueue(trx, ctx, events);
       }
       return { value: await presenceOf(trx, agentId), events };

@@ -4,7 +4,7 @@ import { AppError } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
-import { announceQueuePositions, drainQueue, presenceOf } from '../routing.js';
+import { announceQueuePositions, drainQueue, agentStatusChanged } from '../routing.js';
 import { appendSystemMessage } from './systemMessages.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
 
@@ -30,7 +30,7 @@ export async function endConversation(
       }
       const now = ctx.now();
       const events: DomainEvent[] = [];
-      const message = await appendSystemMessage(ctx, trx, conversationId, { kind: 'ended' });
+      const message = await appendSystemMessage(ctx, trx, now, conversationId, { kind: 'ended' });
       await trx
         .updateTable('conversations')
         .set({ state: 'ended', ended_at: now, ended_by: actor.accountId })
@@ -49,10 +49,7 @@ export async function endConversation(
       if (conversation.state === 'queued') {
         await announceQueuePositions(trx, events);
       } else if (conversation.agent_id) {
-        events.push({
-          type: 'agent.status',
-          presence: await presenceOf(trx, conversation.agent_id),
-        });
+        events.push(await agentStatusChanged(trx, conversation.agent_id));
         await drainQueue(trx, ctx, events);
       }
       return { value: presentConversationForConsole(view, ctx.fileUrls), events };

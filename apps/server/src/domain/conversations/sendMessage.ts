@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
 import { AppError, notFound } from '../errors.js';
-import type { Outcome } from '../events.js';
+import { ownMessageCreated, type Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
@@ -156,7 +156,7 @@ function sendAsAgent(
       }
       const { message } = appended;
       const view = await completeView(trx, appended.conversation, { agent, lastMessage: message });
-      return { message, view, events: [{ type: 'message.created', view, message, inReply: true }] };
+      return { message, view, events: [ownMessageCreated(view, message)] };
     },
     { singleStatement: true },
   );
@@ -190,11 +190,7 @@ async function sendAsVisitor(
       return startConversation(ctx, sent.visitor, message);
     case 'written': {
       const { view, message: own } = sent;
-      return {
-        message: own,
-        view,
-        events: [{ type: 'message.created', view, message: own, inReply: true }],
-      };
+      return { message: own, view, events: [ownMessageCreated(view, own)] };
     }
   }
 }

@@ -5,7 +5,7 @@ import { visitorSender } from '../../db/messages/messageRows.js';
 import type { Database, VisitorsTable } from '../../db/schema.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import type { DomainContext } from '../context.js';
-import type { DomainEvent } from '../events.js';
+import { ownMessageCreated, type DomainEvent } from '../events.js';
 import { drainQueue, nextQueueOrder } from '../routing.js';
 import type { ConversationView } from './conversationViews.js';
 import { viewOf } from './conversationViews.js';
@@ -41,7 +41,7 @@ export function startConversation(
         if (!appended) throw new Error(`conversation ${stillOpen.id} vanished`);
         const view = await viewOf(trx, stillOpen.id);
         const own = appended.message;
-        return { message: own, view, events: [ownMessage(view, own)] };
+        return { message: own, view, events: [ownMessageCreated(view, own)] };
       }
 
       // Time-ordered: a new conversation's messages go to the end of the (conversation, seq)
@@ -79,11 +79,11 @@ export function startConversation(
       const events: DomainEvent[] = [{ type: 'conversation.updated', view: routed }];
       for (const row of written)
         events.push({ type: 'message.created', view: routed, message: row });
-      events.push(ownMessage(routed, own));
+      events.push(ownMessageCreated(routed, own));
       events.push(...routing);
 
       if (routed.conversation.state !== 'queued') return { message: own, view: routed, events };
-      const queued = await appendSystemMessage(ctx, trx, conversationId, {
+      const queued = await appendSystemMessage(ctx, trx, now, conversationId, {
         kind: 'queued',
         position: routed.queuePosition ?? 1,
       });
@@ -93,11 +93,6 @@ export function startConversation(
     },
     { lock: 'routing' },
   );
-}
-
-/** The visitor's own message: their answer carries it already. */
-function ownMessage(view: ConversationView, message: StoredMessage): DomainEvent {
-  return { type: 'message.created', view, message, inReply: true };
 }
 
 /** The channel's welcome text, or its off-hours text out of hours; nothing when it is empty. */
@@ -117,7 +112,7 @@ async function greet(
   const text = open ? channel.welcome_message : channel.off_hours_message;
   if (text === '') return [];
   const meta = open ? { kind: 'welcome' as const } : { kind: 'offHours' as const };
-  return [await appendSystemMessage(ctx, trx, conversationId, meta, text)];
+  return [await appendSystemMessage(ctx, trx, now, conversationId, meta, text)];
 }
 
 function openConversationOf(db: Kysely<Database>, visitorId: string) {

@@ -31,11 +31,12 @@ export function describeSystemMessage(meta: SystemMeta): string {
 export async function appendSystemMessage(
   ctx: DomainContext,
   trx: Kysely<Database>,
+  now: number,
   conversationId: string,
   meta: SystemMeta,
   body: string = describeSystemMessage(meta),
 ): Promise<StoredMessage> {
-  const appended = await ctx.messages.append(trx, ctx.now(), {
+  const appended = await ctx.messages.append(trx, now, {
     conversationId,
     sender: { type: 'system', id: null, name: 'System', avatarUrl: null },
     type: 'system',

@@ -6,7 +6,12 @@ import { AppError } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
-import { announceQueuePositions, assignToAgent, drainQueue, presenceOf } from '../routing.js';
+import {
+  announceQueuePositions,
+  assignToAgent,
+  drainQueue,
+  agentStatusChanged,
+} from '../routing.js';
 import { appendSystemMessage } from './systemMessages.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
 
@@ -81,7 +86,7 @@ export async function transferConversation(
         .set({ agent_id: target.id, assigned_at: now })
         .where('id', '=', conversationId)
         .execute();
-      const message = await appendSystemMessage(ctx, trx, conversationId, {
+      const message = await appendSystemMessage(ctx, trx, now, conversationId, {
         kind: 'transferred',
         fromName: from?.display_name ?? null,
         toName: target.display_name,
@@ -94,13 +99,10 @@ export async function transferConversation(
           ...(conversation.agent_id ? { previousAgentId: conversation.agent_id } : {}),
         },
         { type: 'message.created', view, message },
-        { type: 'agent.status', presence: await presenceOf(trx, target.id) },
+        await agentStatusChanged(trx, target.id),
       ];
       if (conversation.agent_id) {
-        events.push({
-          type: 'agent.status',
-          presence: await presenceOf(trx, conversation.agent_id),
-        });
+        events.push(await agentStatusChanged(trx, conversation.agent_id));
       }
       await drainQueue(trx, ctx, events);
       return { value: presentConversationForConsole(view, ctx.fileUrls), events };
@@ -126,7 +128,7 @@ export async function assignConversation(
       const target = await targetAgent(trx, toAgentId);
       const events: DomainEvent[] = [];
       await assignToAgent(trx, ctx, conversation, target.id, events);
-      events.push({ type: 'agent.status', presence: await presenceOf(trx, target.id) });
+      events.push(await agentStatusChanged(trx, target.id));
       await announceQueuePositions(trx, events);
       const view = await viewOf(trx, conversationId);
       return { value: presentConversationForConsole(view, ctx.fileUrls), events };

@@ -50,8 +50,9 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
     const actor = authorizeCaller(request.actor, callers.agents);
     const { id } = parseWith(IdParams, request.params);
     const input = parseWith(SendMessageRequest, request.body);
-    const sent = run(sendMessage(ctx, actor, { ...input, conversationId: id }));
-    const { message, conversation, created } = await sent;
+    const { message, conversation, created } = await run(
+      sendMessage(ctx, actor, { ...input, conversationId: id }),
+    );
     return reply.status(created ? 201 : 200).send({ message, conversation });
   });
 
