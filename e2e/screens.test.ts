@@ -103,12 +103,25 @@ describe('the chat from both sides', () => {
     await visitor.getByText(question).waitFor();
     await screenshot(visitor, 'screens-widget-en-390x844');
 
-    // The other sizes: the console on a phone, the visitor page on a desk.
+    // The console on a phone: the chat fills the screen, and the list is one tap back.
     await agent.setViewportSize(phone);
     await agent.locator('.scroller').getByText(answer).waitFor();
+    expect(await agent.locator('.list').isVisible()).toBe(false);
     await screenshot(agent, 'screens-console-en-390x844');
     await consoleIn(agent, 'zh');
+    await screenshot(agent, 'screens-console-zh-390x844-chat');
+    await agent.getByRole('button', { name: '会话列表' }).click();
+    await row.waitFor();
+    expect(await agent.locator('.pane').count()).toBe(0);
     await screenshot(agent, 'screens-console-zh-390x844');
+    await row.click();
+    await agent.locator('.scroller').getByText(answer).waitFor();
+    expect(await agent.getByRole('button', { name: '会话列表' }).isVisible()).toBe(true);
+    await agent.setViewportSize(desk);
+    // On a desk there is no back button: the list stays beside the chat.
+    expect(await agent.getByRole('button', { name: '会话列表' }).isVisible()).toBe(false);
+    expect(await agent.locator('.list').isVisible()).toBe(true);
+    // The visitor page on a desk.
     await visitor.setViewportSize(desk);
     await screenshot(visitor, 'screens-widget-en-1280x720');
     await visitor.goto(`${chatUrl}&locale=zh-CN`);

@@ -48,6 +48,7 @@ const zh = {
   },
   chat: {
     pick: '选择左侧的会话开始服务',
+    back: '会话列表',
     placeholder: '输入消息，Enter 发送，Shift+Enter 换行；可粘贴或拖入图片、视频',
     send: '发送',
     attach: '图片/视频',
@@ -254,6 +255,7 @@ const en: typeof zh = {
   },
   chat: {
     pick: 'Pick a conversation on the left',
+    back: 'Conversations',
     placeholder:
       'Type a message. Enter sends, Shift+Enter adds a line; paste or drop images and videos',
     send: 'Send',

@@ -149,6 +149,11 @@ export const useConversationsStore = defineStore('conversations', () => {
     return conversations;
   }
 
+  /** Back to the list (on a narrow screen the list and the chat take turns). */
+  function close(): void {
+    selectedId.value = null;
+  }
+
   function reset(): void {
     byId.value = {};
     selectedId.value = null;
@@ -162,6 +167,7 @@ export const useConversationsStore = defineStore('conversations', () => {
     byId,
     selectedId,
     selected,
+    close,
     drafts,
     visitorTyping,
     ended,
