@@ -27,8 +27,9 @@ export { lastSeqOf, mergeMessages } from './timeline.js';
 export {
   applyRead,
   conversationOf,
+  isPreviewable,
   mergeConversation,
-  unreadFor,
+  unreadBound,
   type AnyConversation,
   type MessageCreated,
 } from './conversationState.js';
@@ -42,3 +43,16 @@ export {
   type ThreadState,
   type UploadSource,
 } from './chatMessages.js';
+export {
+  chooseLocale,
+  formatClock,
+  formatDateTime,
+  formatDay,
+  formatListTime,
+  formatMessageTime,
+  localeFromLanguages,
+  locales,
+  parseLocale,
+  type Locale,
+} from './locale.js';
+export { noticeText, textFor, type NoticeReader } from './notices.js';

@@ -3,20 +3,35 @@ import {
   applyRead,
   conversationOf,
   mergeConversation,
-  unreadFor,
+  unreadBound,
 } from '../src/conversationState.js';
 import { conversation, message, visitorConversation } from './factories.js';
 
-describe('the unread rule', () => {
-  it('counts what comes after the reader’s read position, never below zero', () => {
-    const c = { lastSeq: 10, agentReadSeq: 4, visitorReadSeq: 9 };
-    expect(unreadFor(c, 'agent')).toBe(6);
-    expect(unreadFor(c, 'visitor')).toBe(1);
-    expect(unreadFor({ ...c, agentReadSeq: 12 }, 'agent')).toBe(0);
+const notice = (seq: number) =>
+  message(seq, {
+    sender: { type: 'system', name: 'System', avatarUrl: null },
+    type: 'system',
+    meta: { kind: 'assigned', agentName: 'Alice' },
   });
 
-  it('moves read positions forward only, and counts again', () => {
-    const c = conversation({ lastSeq: 10, agentReadSeq: 4, unread: 6 });
+describe('the unread rule', () => {
+  it('bounds the count by what comes after the reader’s read position, never below zero', () => {
+    const c = { lastSeq: 10, agentReadSeq: 4, visitorReadSeq: 9 };
+    expect(unreadBound(c, 'agent')).toBe(6);
+    expect(unreadBound(c, 'visitor')).toBe(1);
+    expect(unreadBound({ ...c, agentReadSeq: 12 }, 'agent')).toBe(0);
+  });
+
+  it('keeps the server’s count (system notices not in it) until the reader reads', () => {
+    // Seqs 1-2 are notices, 3 is the visitor's question: one unread, not three.
+    const c = conversation({ lastSeq: 3, agentReadSeq: 0, unread: 1 });
+    expect(mergeConversation(undefined, c, 'agent').unread).toBe(1);
+    const read = applyRead(c, 'agent', 3, 'agent');
+    expect([read.agentReadSeq, read.unread]).toEqual([3, 0]);
+  });
+
+  it('moves read positions forward only; a partial read lowers the count to its bound', () => {
+    const c = conversation({ lastSeq: 10, agentReadSeq: 4, unread: 5 });
     const read = applyRead(c, 'agent', 8, 'agent');
     expect([read.agentReadSeq, read.unread]).toEqual([8, 2]);
     const stale = applyRead(read, 'agent', 5, 'agent');
@@ -29,7 +44,7 @@ describe('the unread rule', () => {
 });
 
 describe('mergeConversation', () => {
-  it('takes a first copy as it is, with the unread count worked out', () => {
+  it('takes a first copy’s count, bounded by what the reader has not read', () => {
     const c = mergeConversation(
       undefined,
       visitorConversation({ lastSeq: 5, visitorReadSeq: 2, unread: 99 }),
@@ -38,11 +53,12 @@ describe('mergeConversation', () => {
     expect(c.unread).toBe(3);
   });
 
-  it('never lets an older copy move seqs, read positions or the last message back', () => {
+  it('never lets an older copy move seqs, read positions, the count or the last message back', () => {
     const newer = conversation({
       lastSeq: 9,
       agentReadSeq: 7,
       visitorReadSeq: 9,
+      unread: 1,
       lastMessage: message(9),
       lastActivityAt: 2000,
     });
@@ -52,6 +68,7 @@ describe('mergeConversation', () => {
       lastSeq: 6,
       agentReadSeq: 3,
       visitorReadSeq: 6,
+      unread: 3,
       lastMessage: message(6),
       lastActivityAt: 1000,
     });
@@ -60,7 +77,7 @@ describe('mergeConversation', () => {
       lastSeq: 9,
       agentReadSeq: 7,
       visitorReadSeq: 9,
-      unread: 2,
+      unread: 1,
       lastActivityAt: 2000,
       // What is not ordered comes from the copy that arrived last.
       state: 'ended',
@@ -69,12 +86,13 @@ describe('mergeConversation', () => {
     expect(merged.lastMessage?.seq).toBe(9);
   });
 
-  it('takes a newer copy’s progress', () => {
+  it('takes a newer copy’s progress and count', () => {
     const known = visitorConversation({ lastSeq: 3, visitorReadSeq: 3, lastMessage: message(3) });
     const incoming = visitorConversation({
       lastSeq: 5,
       agentReadSeq: 2,
       queuePosition: 2,
+      unread: 1,
       lastMessage: message(5),
     });
     const merged = mergeConversation(known, incoming, 'visitor');
@@ -82,7 +100,7 @@ describe('mergeConversation', () => {
       lastSeq: 5,
       visitorReadSeq: 3,
       agentReadSeq: 2,
-      unread: 2,
+      unread: 1,
       queuePosition: 2,
     });
     expect(merged.lastMessage?.seq).toBe(5);
@@ -90,6 +108,19 @@ describe('mergeConversation', () => {
     expect(
       mergeConversation(merged, { ...incoming, lastMessage: null }, 'visitor').lastMessage?.seq,
     ).toBe(5);
+  });
+
+  it('never previews a system notice', () => {
+    const known = conversation({ lastSeq: 3, lastMessage: message(3, { body: 'question' }) });
+    const merged = mergeConversation(
+      known,
+      conversation({ lastSeq: 4, lastMessage: notice(4) }),
+      'agent',
+    );
+    expect(merged.lastMessage?.body).toBe('question');
+    expect(
+      mergeConversation(undefined, conversation({ lastMessage: notice(1) }), 'agent').lastMessage,
+    ).toBeNull();
   });
 });
 
@@ -107,5 +138,15 @@ describe('message.created', () => {
       conversation: conversation({ lastSeq: 4, lastMessage: message(3) }),
     });
     expect(c.lastMessage?.body).toBe('new');
+  });
+});
+
+describe('message.created with a system notice', () => {
+  it('leaves the preview to the last visitor or agent message', () => {
+    const known = conversation({ lastSeq: 3, lastMessage: message(3, { body: 'question' }) });
+    const { lastMessage: _, ...withoutLast } = conversation({ lastSeq: 4 });
+    const c = conversationOf({ message: notice(4), conversation: withoutLast });
+    expect(c.lastMessage).toBeNull();
+    expect(mergeConversation(known, c, 'agent').lastMessage?.body).toBe('question');
   });
 });

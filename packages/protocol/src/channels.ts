@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BusinessHours } from './businessHours.js';
 import { stripControlCharacters, Timestamp } from './common.js';
+import { LocalizedText } from './messages.js';
 
 /** A web origin such as `https://shop.example.com` or `http://127.0.0.2:8080` (no path). */
 export const Origin = z
@@ -32,12 +33,31 @@ export const ChannelMessageText = z
   .transform((v) => stripControlCharacters(v).trim())
   .pipe(z.string().max(2000, 'must be at most 2000 characters'));
 
+/**
+ * A channel text in a request: one string for every language, or some languages' texts (the
+ * others keep theirs; an empty string removes one).
+ */
+export const ChannelTextInput = z.union([
+  ChannelMessageText,
+  z.object({ 'zh-CN': ChannelMessageText.optional(), en: ChannelMessageText.optional() }).strict(),
+]);
+export type ChannelTextInput = z.input<typeof ChannelTextInput>;
+
+/** A website the embed was seen on: how often, and when last (admins only). */
+export const SeenOrigin = z.object({
+  origin: z.string(),
+  count: z.number().int().min(1),
+  lastSeenAt: Timestamp,
+});
+export type SeenOrigin = z.infer<typeof SeenOrigin>;
+
 export const Channel = z.object({
   id: z.string(),
   name: z.string(),
-  welcomeMessage: z.string(),
+  /** Per language; a visitor sees the text for their language, else the other one. */
+  welcomeMessage: LocalizedText,
   /** Sent instead of the welcome message outside business hours. */
-  offHoursMessage: z.string(),
+  offHoursMessage: LocalizedText,
   /** Null: always open. */
   businessHours: BusinessHours.nullable(),
   allowedOrigins: z.array(z.string()),
@@ -45,6 +65,11 @@ export const Channel = z.object({
   updatedAt: Timestamp,
   /** Only in answers to admins. */
   identitySecret: z.string().optional(),
+  /** Only in answers to admins: sites that loaded embed.js without being allowed (at most 50,
+   * most recent first). */
+  blockedOrigins: z.array(SeenOrigin).optional(),
+  /** Only in answers to admins: allowed sites where the bubble loaded, most recent first. */
+  loadedOrigins: z.array(SeenOrigin).optional(),
 });
 export type Channel = z.infer<typeof Channel>;
 
@@ -57,8 +82,8 @@ export type ChannelResponse = z.infer<typeof ChannelResponse>;
 export const CreateChannelRequest = z
   .object({
     name: ChannelName,
-    welcomeMessage: ChannelMessageText.optional(),
-    offHoursMessage: ChannelMessageText.optional(),
+    welcomeMessage: ChannelTextInput.optional(),
+    offHoursMessage: ChannelTextInput.optional(),
     businessHours: BusinessHours.nullable().optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
   })
@@ -68,10 +93,22 @@ export type CreateChannelRequest = z.input<typeof CreateChannelRequest>;
 export const UpdateChannelRequest = z
   .object({
     name: ChannelName.optional(),
-    welcomeMessage: ChannelMessageText.optional(),
-    offHoursMessage: ChannelMessageText.optional(),
+    welcomeMessage: ChannelTextInput.optional(),
+    offHoursMessage: ChannelTextInput.optional(),
     businessHours: BusinessHours.nullable().optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
   })
   .strict();
 export type UpdateChannelRequest = z.input<typeof UpdateChannelRequest>;
+
+// ---- GET /api/v1/embed/check?channel=<id> (embed.js, cross-origin, no credentials)
+export const EmbedCheckQuery = z.object({ channel: z.string().max(64) }).strict();
+export type EmbedCheckQuery = z.infer<typeof EmbedCheckQuery>;
+
+/** Whether the page asking (its Origin header) may show the channel's bubble. */
+export const EmbedCheckResponse = z.object({
+  allowed: z.boolean(),
+  /** The page's origin as the server read it (null: the browser sent none). */
+  origin: z.string().nullable(),
+});
+export type EmbedCheckResponse = z.infer<typeof EmbedCheckResponse>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
-import { Message } from './messages.js';
+import { Message, QueueReason } from './messages.js';
 
 export const ConversationState = z.enum(['queued', 'active', 'ended']);
 export type ConversationState = z.infer<typeof ConversationState>;
@@ -27,10 +27,13 @@ export const Conversation = z.object({
   lastSeq: z.number().int(),
   visitorReadSeq: z.number().int(),
   agentReadSeq: z.number().int(),
-  /** Messages the agent side has not read: lastSeq − agentReadSeq. */
+  /** The visitor's messages after agentReadSeq: system notices and the agents' own messages
+   * never count. */
   unread: z.number().int(),
   /** 1-based place in the queue while queued, else null. */
   queuePosition: z.number().int().nullable(),
+  /** While queued: why it waits (busy agents, nobody online, off hours); else null. */
+  queueReason: QueueReason.nullable(),
   lastMessage: Message.nullable(),
   createdAt: Timestamp,
   assignedAt: Timestamp.nullable(),
@@ -48,9 +51,11 @@ export const VisitorConversation = z.object({
   visitorReadSeq: z.number().int(),
   /** How far the agent side has read: the visitor's messages up to here show as read. */
   agentReadSeq: z.number().int(),
-  /** Messages the visitor has not read: lastSeq − visitorReadSeq. */
+  /** The agents' messages after visitorReadSeq: system notices and the visitor's own messages
+   * never count. */
   unread: z.number().int(),
   queuePosition: z.number().int().nullable(),
+  queueReason: QueueReason.nullable(),
   lastMessage: Message.nullable(),
   createdAt: Timestamp,
   endedAt: Timestamp.nullable(),

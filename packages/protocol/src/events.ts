@@ -15,6 +15,7 @@ import {
   MediaMessageInput,
   Message,
   messagePageBounds,
+  QueueReason,
   oneDirection,
   TextMessageInput,
 } from './messages.js';
@@ -62,6 +63,8 @@ export type TypingPayload = z.infer<typeof TypingPayload>;
 export const QueuePositionPayload = z.object({
   conversationId: z.string(),
   position: z.number().int().min(1),
+  /** Why it waits: agents busy, nobody online, or off hours with nobody online. */
+  reason: QueueReason,
 });
 export type QueuePositionPayload = z.infer<typeof QueuePositionPayload>;
 

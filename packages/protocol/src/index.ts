@@ -11,3 +11,4 @@ export * from './businessHours.js';
 export * from './files.js';
 export * from './stats.js';
 export * from './audit.js';
+export * from './setup.js';

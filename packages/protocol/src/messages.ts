@@ -63,19 +63,38 @@ export const SystemMessageKind = z.enum([
 ]);
 export type SystemMessageKind = z.infer<typeof SystemMessageKind>;
 
+/** The languages both apps speak; texts a channel gives per language are keyed by these. */
+export const Locale = z.enum(['zh-CN', 'en']);
+export type Locale = z.infer<typeof Locale>;
+
+/** A text per language: an empty string means "not given" (the reader gets the other one). */
+export const LocalizedText = z.object({ 'zh-CN': z.string(), en: z.string() });
+export type LocalizedText = z.infer<typeof LocalizedText>;
+
 /**
- * What a system message is about, one shape per kind. `body` carries the server's English
- * words; clients translate from `meta` instead.
+ * Why a conversation waits in the queue: every online agent is at their cap (`busy`), no agent
+ * is online (`nobodyOnline`), or the channel is outside its business hours and nobody is online
+ * (`offHours`).
+ */
+export const QueueReason = z.enum(['busy', 'nobodyOnline', 'offHours']);
+export type QueueReason = z.infer<typeof QueueReason>;
+
+/**
+ * What a system message is about, one shape per kind. `body` carries the server's words in the
+ * channel's first language; clients render the notice from `meta` in the reader's language.
  */
 export const SystemMeta = z.discriminatedUnion('kind', [
-  /** The channel's welcome text opened the conversation. */
-  z.object({ kind: z.literal(SystemMessageKind.enum.welcome) }),
+  /** The channel's welcome text opened the conversation; `texts` per language (absent on
+   * messages stored before texts had languages: show `body`). */
+  z.object({ kind: z.literal(SystemMessageKind.enum.welcome), texts: LocalizedText.optional() }),
   /** The channel is outside its business hours: its off-hours text opened the conversation. */
-  z.object({ kind: z.literal(SystemMessageKind.enum.offHours) }),
-  /** Nobody could take the conversation: it waits at `position` in the queue. */
+  z.object({ kind: z.literal(SystemMessageKind.enum.offHours), texts: LocalizedText.optional() }),
+  /** Nobody could take the conversation: it waits at `position` in the queue, for `reason`
+   * (absent on older messages: `busy`). */
   z.object({
     kind: z.literal(SystemMessageKind.enum.queued),
     position: z.number().int().min(1),
+    reason: QueueReason.optional(),
   }),
   /** An agent took the conversation. */
   z.object({ kind: z.literal(SystemMessageKind.enum.assigned), agentName: z.string() }),

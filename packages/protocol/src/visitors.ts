@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
+import { LocalizedText } from './messages.js';
 
 // ---- POST /api/v1/visitor/session
 export const VisitorSessionRequest = z
@@ -34,7 +35,10 @@ export const VisitorSessionResponse = z.object({
     /** False outside the channel's business hours: show `offHoursMessage` before the first
      * message (an agent may still answer later). */
     open: z.boolean(),
-    offHoursMessage: z.string(),
+    /** True when some agent is online now (a first message may still wait if all are busy). */
+    agentsOnline: z.boolean(),
+    welcomeMessage: LocalizedText,
+    offHoursMessage: LocalizedText,
   }),
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;

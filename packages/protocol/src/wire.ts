@@ -7,9 +7,14 @@
  */
 import type { ErrorBody, ErrorCode, ErrorIssue } from './errors.js';
 import type { FileInfo, UploadResponse } from './files.js';
+import type { Channel, EmbedCheckResponse, SeenOrigin } from './channels.js';
+import type { SetupStatus, SetupSteps } from './setup.js';
 import type {
+  LocalizedText,
+  Locale,
   Message,
   MessagePage,
+  QueueReason,
   MessageType,
   SenderType,
   SystemMessageKind,
@@ -104,6 +109,14 @@ export type EmbedEvent =
 export type {
   Ack,
   AckError,
+  Channel,
+  EmbedCheckResponse,
+  LocalizedText,
+  Locale,
+  QueueReason,
+  SeenOrigin,
+  SetupStatus,
+  SetupSteps,
   AgentPresence,
   AgentStatus,
   AgentStatusPayload,
