@@ -42,8 +42,14 @@ export type AuditChange = z.infer<typeof AuditChange>;
 export const AuditEntry = z.object({
   id: z.string(),
   at: Timestamp,
-  /** The administrator; both null for the operator (the CLI on the server, first-run setup). */
-  actor: z.object({ id: z.string().nullable(), username: z.string().nullable() }),
+  /** Who: an administrator (`account`, with id and username), the operator's command line on the
+   * server (`cli`), or the server's first start (`setup`); id and username are null for the last
+   * two. */
+  actor: z.object({
+    kind: z.enum(['account', 'cli', 'setup']),
+    id: z.string().nullable(),
+    username: z.string().nullable(),
+  }),
   action: AuditAction,
   /** `label` is the target's username or channel name at the time (the target may be gone). */
   target: z.object({ type: AuditTargetType, id: z.string(), label: z.string() }),
