@@ -1,4 +1,7 @@
 import { createI18n } from 'vue-i18n';
+import { chooseLocale, type Locale } from '@servicesystem/chat-client';
+
+export type { Locale };
 
 const zhCN = {
   title: '在线客服',
@@ -14,7 +17,9 @@ const zhCN = {
   queuePosition: '排队中，第 {n} 位',
   waiting: '正在为您接入客服…',
   ended: '会话已结束',
-  offHours: '当前为非工作时间，留言后我们会尽快回复',
+  offHours: '非工作时间 · 上班后回复您',
+  nobodyOnline: '暂无客服在线 · 消息会保留',
+  servedBy: '{name} 为您服务',
   typing: '对方正在输入…',
   placeholder: '输入消息…',
   send: '发送',
@@ -34,12 +39,6 @@ const zhCN = {
   uploading: '上传中 {p}%',
   close: '关闭',
   newConversation: '发送消息即可开始新的会话',
-  system: {
-    assigned: '{name} 为您服务',
-    transferred: '已转接给 {name}',
-    queued: '客服繁忙，您已进入排队',
-    ended: '本次会话已结束',
-  },
   errors: {
     PAYLOAD_TOO_LARGE: '文件太大',
     UNSUPPORTED_MEDIA_TYPE: '不支持的文件类型',
@@ -50,6 +49,11 @@ const zhCN = {
   },
   emptyTitle: '您好，有什么可以帮您？',
   emptyText: '发送消息即可开始咨询，客服会尽快回复您。',
+  emptyNobodyTitle: '目前没有客服在线',
+  emptyNobodyText: '您可以先留下问题，消息会保存好，下一位上线的客服会回复您。',
+  emptyClosedTitle: '现在是非工作时间',
+  emptyClosedText: '您可以先留下问题，我们上班后会尽快回复。',
+  language: '语言',
   imageLabel: '图片',
 };
 
@@ -68,7 +72,9 @@ const en: typeof zhCN = {
   queuePosition: 'In queue, position {n}',
   waiting: 'Connecting you to an agent…',
   ended: 'Conversation ended',
-  offHours: 'We are closed right now. Leave a message and we will reply soon.',
+  offHours: 'Closed now · we reply when we open',
+  nobodyOnline: 'No agent online · your messages are kept',
+  servedBy: '{name} is serving you',
   typing: 'Typing…',
   placeholder: 'Type a message…',
   send: 'Send',
@@ -88,12 +94,6 @@ const en: typeof zhCN = {
   uploading: 'Uploading {p}%',
   close: 'Close',
   newConversation: 'Send a message to start a new conversation',
-  system: {
-    assigned: '{name} is now serving you',
-    transferred: 'Transferred to {name}',
-    queued: 'All agents are busy; you are in the queue',
-    ended: 'This conversation has ended',
-  },
   errors: {
     PAYLOAD_TOO_LARGE: 'File too large',
     UNSUPPORTED_MEDIA_TYPE: 'File type not supported',
@@ -104,13 +104,43 @@ const en: typeof zhCN = {
   },
   emptyTitle: 'Hi there! How can we help?',
   emptyText: 'Send us a message and an agent will reply shortly.',
+  emptyNobodyTitle: 'No agent is online right now',
+  emptyNobodyText:
+    'Leave your question now: your messages are kept, and the next agent to come online will reply.',
+  emptyClosedTitle: 'We are closed right now',
+  emptyClosedText: 'Leave your question now and we will reply when we open.',
+  language: 'Language',
   imageLabel: 'Photo',
 };
 
-export type Locale = 'zh-CN' | 'en';
+/** Where the visitor's own choice of language is remembered (shared with the demo page). */
+export const localeStorageKey = 'ss.widget.locale';
 
-export function pickLocale(value: string | null): Locale {
-  return value && value.toLowerCase().startsWith('en') ? 'en' : 'zh-CN';
+/** Each language named in itself, for the language switch. */
+export const languageNames: Record<Locale, string> = { 'zh-CN': '中文', en: 'English' };
+
+/**
+ * The page's language: the visitor's remembered choice, else the embed's `data-locale` (`?locale=`),
+ * else the browser's languages.
+ */
+export function initialLocale(requested: string | null): Locale {
+  let chosen: string | null = null;
+  try {
+    chosen = localStorage.getItem(localeStorageKey);
+  } catch {
+    // storage blocked: the browser's languages decide
+  }
+  const languages = navigator.languages?.length ? navigator.languages : [navigator.language];
+  return chooseLocale({ chosen, requested, languages });
+}
+
+/** The visitor chose a language: remembered for their next visit. */
+export function rememberLocale(locale: Locale) {
+  try {
+    localStorage.setItem(localeStorageKey, locale);
+  } catch {
+    // storage blocked: the choice lasts for this page only
+  }
 }
 
 export function createWidgetI18n(locale: Locale) {

@@ -1,18 +1,18 @@
-import { createApp } from 'vue';
-import { Locale } from 'vant';
-import enUS from 'vant/es/locale/lang/en-US';
+import { createApp, watchEffect } from 'vue';
 import 'vant/es/pull-refresh/style/index';
 import 'vant/es/image-preview/style/index';
 import './styles.css';
 import App from './App.vue';
 import { createChatStore } from './chat/chatStore';
 import { createHostBridge } from './chat/hostBridge';
-import { createWidgetI18n, pickLocale } from './i18n';
+import { createWidgetI18n, initialLocale } from './i18n';
+import { createPageLanguage } from './pageLanguage';
 
 const params = new URLSearchParams(location.search);
-const locale = pickLocale(params.get('locale'));
-if (locale === 'en') Locale.use('en-US', enUS);
-document.documentElement.lang = locale;
+const i18n = createWidgetI18n(initialLocale(params.get('locale')));
+const language = createPageLanguage(i18n.global.locale.value, (locale) => {
+  i18n.global.locale.value = locale;
+});
 
 // A brand colour from the embedding site (data-color): only plain hex colours are taken.
 let color = params.get('color');
@@ -31,7 +31,12 @@ const chat = createChatStore({
   bridge,
 });
 const title = params.get('title');
-const i18n = createWidgetI18n(locale);
-document.title = title || i18n.global.t('title');
 
-createApp(App, { chat, bridge, title }).use(i18n).mount('#app');
+// The tab's title, with the count of agent messages not read yet (the server's count).
+watchEffect(() => {
+  const name = title || chat.state.channelName || i18n.global.t('title');
+  const unread = chat.unread.value;
+  document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) ${name}` : name;
+});
+
+createApp(App, { chat, bridge, title, language }).use(i18n).mount('#app');

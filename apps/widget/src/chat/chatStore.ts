@@ -14,7 +14,7 @@ import {
   outboxFromJson,
   outboxToJson,
 } from '@servicesystem/chat-client';
-import type { Message, VisitorConversation } from '@servicesystem/protocol/wire';
+import type { LocalizedText, Message, VisitorConversation } from '@servicesystem/protocol/wire';
 import {
   createSession,
   listConversations,
@@ -87,7 +87,10 @@ export function createChatStore(options: ChatOptions) {
     channelName: '',
     /** False outside the channel's business hours (from the session). */
     channelOpen: true,
-    offHoursMessage: '',
+    /** Some agent was online when the session began (the empty state says so when not). */
+    agentsOnline: true,
+    welcomeMessage: null as LocalizedText | null,
+    offHoursMessage: null as LocalizedText | null,
     visitorId: '',
     conversations,
     messages,
@@ -114,7 +117,8 @@ export function createChatStore(options: ChatOptions) {
     if (chatState.value.threads[oldest.id]?.hasMoreBefore) return true;
     return state.conversations.indexOf(oldest) < state.conversations.length - 1;
   });
-  const unread = computed(() => current.value?.unread ?? 0);
+  /** The agents' messages the visitor has not read: the server's count, kept, never recomputed. */
+  const unread = computed(() => state.conversations.reduce((sum, c) => sum + c.unread, 0));
 
   // ---- conversations
 
@@ -192,6 +196,8 @@ export function createChatStore(options: ChatOptions) {
     }
     state.channelName = session.channel.name;
     state.channelOpen = session.channel.open;
+    state.agentsOnline = session.channel.agentsOnline;
+    state.welcomeMessage = session.channel.welcomeMessage;
     state.offHoursMessage = session.channel.offHoursMessage;
     state.visitorId = session.visitor.id;
     outboxKey = `servicesystem.outbox.${channelId}.${session.visitor.id}`;
@@ -201,6 +207,10 @@ export function createChatStore(options: ChatOptions) {
       state.conversations = await listConversations(session.visitorToken);
       const newest = state.conversations[0];
       if (newest) await chat.loadNewest(newest.id);
+      // An earlier conversation with an agent's reply not read yet is shown too, to be read.
+      for (const earlier of state.conversations.slice(1)) {
+        if (earlier.unread > 0) await chat.loadNewest(earlier.id);
+      }
     } catch {
       state.load = { kind: 'error', reason: 'loadFailed' };
       return;
@@ -268,9 +278,9 @@ export function createChatStore(options: ChatOptions) {
         clearTimeout(typingTimer);
         if (isTyping) typingTimer = setTimeout(() => (state.agentTyping = false), 6000);
       },
-      onQueuePosition: ({ conversationId, position }) => {
+      onQueuePosition: ({ conversationId, position, reason }) => {
         const c = state.conversations.find((x) => x.id === conversationId);
-        if (c) upsertConversation({ ...c, queuePosition: position });
+        if (c) upsertConversation({ ...c, queuePosition: position, queueReason: reason ?? null });
       },
     });
   }
@@ -351,18 +361,21 @@ export function createChatStore(options: ChatOptions) {
     lastTypingSent = 0;
   }
 
+  /** The visitor sees the page: every shown conversation is read up to its last shown message. */
   async function markRead() {
-    const c = current.value;
     const sock = socket.value;
-    if (!c || !sock?.connected || !state.visible || !state.panelOpen) return;
-    const seq = chat.lastSeq(c.id);
-    if (seq <= c.visitorReadSeq) return;
-    try {
-      const answer = await sock.markRead(c.id, seq);
-      const latest = state.conversations.find((x) => x.id === c.id);
-      if (latest) upsertConversation(applyRead(latest, 'visitor', answer.seq, 'visitor'));
-    } catch {
-      // tried again on the next change
+    if (!sock?.connected || !state.visible || !state.panelOpen) return;
+    for (const c of state.conversations) {
+      if (!chat.thread(c.id)?.loaded) continue;
+      const seq = chat.lastSeq(c.id);
+      if (seq <= c.visitorReadSeq) continue;
+      try {
+        const answer = await sock.markRead(c.id, seq);
+        const latest = state.conversations.find((x) => x.id === c.id);
+        if (latest) upsertConversation(applyRead(latest, 'visitor', answer.seq, 'visitor'));
+      } catch {
+        // tried again on the next change
+      }
     }
   }
 

@@ -10,15 +10,6 @@ export function mediaBox(file: Pick<FileInfo, 'width' | 'height'> | null, max = 
   return { width: `${w}px`, height: `${Math.min(h, 320)}px` };
 }
 
-export function clockTime(at: number, locale: string): string {
-  const date = new Date(at);
-  const now = new Date();
-  const time = date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
-  if (date.toDateString() === now.toDateString()) return time;
-  const day = date.toLocaleDateString(locale, { month: 'short', day: 'numeric' });
-  return `${day} ${time}`;
-}
-
 export function initial(name: string): string {
   return (Array.from(name.trim())[0] ?? '?').toUpperCase();
 }
