@@ -1,0 +1,40 @@
+/**
+ * The page's language as it runs: the vue-i18n locale, Vant's own words, `<html lang>` and the
+ * remembered choice move together. Another tab or the demo page (same origin) choosing a language
+ * switches this page too.
+ */
+import { ref, type Ref } from 'vue';
+import { Locale as VantLocale } from 'vant';
+import vantEn from 'vant/es/locale/lang/en-US';
+import vantZh from 'vant/es/locale/lang/zh-CN';
+import { parseLocale } from '@servicesystem/chat-client';
+import { localeStorageKey, rememberLocale, type Locale } from './i18n';
+
+export interface PageLanguage {
+  readonly locale: Readonly<Ref<Locale>>;
+  /** The visitor picked a language: shown at once and remembered. */
+  choose(locale: Locale): void;
+}
+
+export function createPageLanguage(initial: Locale, apply: (locale: Locale) => void): PageLanguage {
+  const locale = ref<Locale>(initial);
+  const show = (next: Locale) => {
+    locale.value = next;
+    if (next === 'en') VantLocale.use('en-US', vantEn);
+    else VantLocale.use('zh-CN', vantZh);
+    document.documentElement.lang = next;
+    apply(next);
+  };
+  show(initial);
+  window.addEventListener('storage', (event) => {
+    const next = event.key === localeStorageKey ? parseLocale(event.newValue) : null;
+    if (next && next !== locale.value) show(next);
+  });
+  return {
+    locale,
+    choose(next) {
+      rememberLocale(next);
+      if (next !== locale.value) show(next);
+    },
+  };
+}
