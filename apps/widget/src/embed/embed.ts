@@ -2,6 +2,11 @@
  * ServiceSystem website loader: one <script src=".../embed.js" data-channel="…" async> tag draws a
  * chat bubble; a click opens the visitor page in an iframe panel. Framework-free and small.
  *
+ * Before drawing anything it asks the server whether this site may show the channel
+ * (GET /api/v1/embed/check): when not, or when the channel does not exist, it draws nothing and
+ * says why in one console warning. When the server cannot answer it draws as usual (the chat
+ * page's own frame-ancestors policy still protects it).
+ *
  * Talks to the iframe by postMessage: it sends only to the server's origin and accepts only
  * messages from that origin and that iframe. Nothing here may break the host page: every entry
  * point is guarded, and every element is fixed-position (no layout shift).
@@ -9,6 +14,7 @@
 
 import {
   embedMessageSource as tag,
+  type EmbedCheckResponse,
   type EmbedCommand,
   type EmbedEvent,
 } from '@servicesystem/protocol/wire';
@@ -30,6 +36,51 @@ interface ServiceSystemApi {
 const host = window as Window & { ServiceSystem?: ServiceSystemApi };
 
 const z = '2147483000';
+
+/** The one way this loader speaks to the site's developer: a warning in the browser console. */
+function say(text: string) {
+  // eslint-disable-next-line no-console -- telling the integrator why no chat is drawn is the point
+  console.warn(`[ServiceSystem] ${text}`);
+}
+
+/**
+ * Whether to draw the chat: false (after one warning) when the server says this site is not
+ * allowed or the channel does not exist; true when allowed, and when the server could not say
+ * (network, 5xx, rate limit, old browser).
+ */
+async function checkSite(server: string, channel: string): Promise<boolean> {
+  if (typeof fetch !== 'function') return true;
+  const abort = typeof AbortController === 'function' ? new AbortController() : null;
+  const timer = setTimeout(() => abort?.abort(), 8000);
+  try {
+    const url = `${server}/api/v1/embed/check?channel=${encodeURIComponent(channel)}`;
+    const response = await fetch(url, {
+      credentials: 'omit',
+      mode: 'cors',
+      signal: abort?.signal,
+    });
+    if (response.status === 404) {
+      say(
+        `The chat channel "${channel}" does not exist on ${server}, so no chat is shown. ` +
+          `Copy the script tag again from the console: ${server}/console/ → Channels.`,
+      );
+      return false;
+    }
+    if (!response.ok) return true;
+    const answer = (await response.json()) as Partial<EmbedCheckResponse>;
+    if (answer.allowed !== false) return true;
+    const origin = answer.origin || location.origin;
+    say(
+      `This site (${origin}) is not allowed to show the chat of channel ${channel}. ` +
+        `An admin can allow it in the console: ${server}/console/ → Channels → Allowed websites.`,
+    );
+    return false;
+  } catch {
+    return true;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function findScript(): HTMLScriptElement | null {
   const current = document.currentScript;
@@ -245,8 +296,12 @@ function install(script: HTMLScriptElement) {
     document.body.appendChild(panel);
     document.body.appendChild(bubble);
   };
-  if (document.body) mount();
-  else document.addEventListener('DOMContentLoaded', mount);
+  // The API exists at once (the host may call it early); the chat is drawn once the server agrees.
+  void checkSite(server, channel).then((allowed) => {
+    if (!allowed) return;
+    if (document.body) mount();
+    else document.addEventListener('DOMContentLoaded', mount);
+  });
 
   const api: ServiceSystemApi = {
     open: () => setOpen(true),
@@ -277,6 +332,8 @@ try {
   if (!host.ServiceSystem) {
     const script = findScript();
     if (script) host.ServiceSystem = install(script);
+    else if (document.currentScript instanceof HTMLScriptElement)
+      say('The script tag has no data-channel attribute, so no chat is shown.');
   }
 } catch {
   // A loader that cannot start leaves the host page exactly as it was.
