@@ -5,7 +5,8 @@ import './styles.css';
 import App from './App.vue';
 import { createChatStore } from './chat/chatStore';
 import { createHostBridge } from './chat/hostBridge';
-import { createWidgetI18n, initialLocale } from './i18n';
+import { createWidgetI18n } from './i18n';
+import { initialLocale } from './localeChoice';
 import { createPageLanguage } from './pageLanguage';
 
 const params = new URLSearchParams(location.search);

@@ -8,7 +8,8 @@ import { Locale as VantLocale } from 'vant';
 import vantEn from 'vant/es/locale/lang/en-US';
 import vantZh from 'vant/es/locale/lang/zh-CN';
 import { parseLocale } from '@servicesystem/chat-client';
-import { localeStorageKey, rememberLocale, type Locale } from './i18n';
+import { localeStorageKey, rememberLocale } from './localeChoice';
+import type { Locale } from './i18n';
 
 export interface PageLanguage {
   readonly locale: Readonly<Ref<Locale>>;
