@@ -37,14 +37,14 @@ async function run(args: string[]): Promise<number> {
     if (command === 'reset-password') {
       const {
         value: { password },
-      } = await doResetPassword(ctx, { username: username.data }, undefined);
+      } = await doResetPassword(ctx, { username: username.data }, undefined, 'cli');
       process.stdout.write(`New password for ${username.data}: ${password}\n`);
     } else {
-      const created = await doCreateAccount(ctx, {
-        username: username.data,
-        displayName: username.data,
-        role: 'admin',
-      });
+      const created = await doCreateAccount(
+        ctx,
+        { username: username.data, displayName: username.data, role: 'admin' },
+        'cli',
+      );
       process.stdout.write(
         `Created admin ${username.data} with password: ${created.password ?? ''}\n`,
       );

@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_foundation.js';
 import * as m0002 from './migrations/0002_conversations.js';
 import * as m0003 from './migrations/0003_files.js';
 import * as m0004 from './migrations/0004_audit_log.js';
+import * as m0005 from './migrations/0005_first_contact.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002_conversations': m0002,
   '0003_files': m0003,
   '0004_audit_log': m0004,
+  '0005_first_contact': m0005,
 };
 
 const provider: MigrationProvider = {

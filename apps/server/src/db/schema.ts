@@ -13,6 +13,8 @@ export interface AccountsTable {
   password_hash: string;
   disabled_at: number | null;
   status: 'online' | 'away' | 'offline';
+  /** The status the agent last chose, applied when their console connects (new: online). */
+  chosen_status: 'online' | 'away' | 'offline';
   /** When this agent was last given a conversation: the routing tie-break. */
   last_assigned_at: number | null;
   created_at: number;
@@ -33,7 +35,9 @@ export interface ChannelsTable {
   id: string;
   name: string;
   identity_secret: string;
+  /** JSON LocalizedText: `{"zh-CN": …, "en": …}`. */
   welcome_message: string;
+  /** JSON LocalizedText. */
   off_hours_message: string;
   /** JSON BusinessHours, or null for always open. */
   business_hours: string | null;
@@ -75,6 +79,12 @@ export interface ConversationsTable {
   last_seq: number;
   visitor_read_seq: number;
   agent_read_seq: number;
+  /** The visitor's messages after agent_read_seq; moved by the statements that move either. */
+  agent_unread: number;
+  /** The agents' messages after visitor_read_seq. */
+  visitor_unread: number;
+  /** The seq of the last visitor or agent message (what lists preview); 0 when none. */
+  preview_seq: number;
   created_at: number;
   assigned_at: number | null;
   first_response_at: number | null;
@@ -144,7 +154,8 @@ export interface FilesTable {
 export interface AuditLogTable {
   id: string;
   created_at: number;
-  /** Null for the operator (CLI, first-run setup). */
+  /** 'account' (actor_id and actor_username set), 'cli' or 'setup' (both null). */
+  actor_kind: 'account' | 'cli' | 'setup';
   actor_id: string | null;
   actor_username: string | null;
   action: string;
@@ -190,6 +201,9 @@ export const conversationColumns = everyColumn<ConversationsTable>()([
   'last_seq',
   'visitor_read_seq',
   'agent_read_seq',
+  'agent_unread',
+  'visitor_unread',
+  'preview_seq',
   'created_at',
   'assigned_at',
   'first_response_at',
@@ -215,6 +229,15 @@ export const messageColumns = everyColumn<MessagesTable>()([
   'created_at',
 ]);
 
+/** Where embed.js was seen for a channel: blocked (not allowed) or loaded (the bubble showed). */
+export interface ChannelOriginsTable {
+  channel_id: string;
+  origin: string;
+  outcome: 'blocked' | 'loaded';
+  count: number;
+  last_seen_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   sessions: SessionsTable;
@@ -225,4 +248,5 @@ export interface Database {
   messages: MessagesTable;
   files: FilesTable;
   audit_log: AuditLogTable;
+  channel_origins: ChannelOriginsTable;
 }

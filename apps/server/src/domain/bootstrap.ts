@@ -30,7 +30,7 @@ export async function bootstrap(
             password: options.adminPassword,
             role: 'admin',
           },
-          'operator',
+          'setup',
           trx,
         );
         result.admin = {
@@ -40,7 +40,7 @@ export async function bootstrap(
       }
       const anyChannel = await trx.selectFrom('channels').select('id').limit(1).executeTakeFirst();
       if (!anyChannel) {
-        const channel = await doCreateChannel(ctx, { name: 'Default' }, 'operator', trx);
+        const channel = await doCreateChannel(ctx, { name: 'Default' }, 'setup', trx);
         result.channel = { id: channel.id, name: channel.name };
       }
       return result;

@@ -1,4 +1,4 @@
-import type { AgentPresence } from '@servicesystem/protocol';
+import type { AgentPresence, QueueReason } from '@servicesystem/protocol';
 import type { StoredMessage } from '../db/messages/messageStore.js';
 import type { ConversationView } from './conversations/conversationViews.js';
 
@@ -22,7 +22,12 @@ export type DomainEvent =
   | { type: 'typing'; view: ConversationView; side: 'visitor' | 'agent'; isTyping: boolean }
   | {
       type: 'queue.positions';
-      entries: { conversationId: string; visitorId: string; position: number }[];
+      entries: {
+        conversationId: string;
+        visitorId: string;
+        position: number;
+        reason: QueueReason;
+      }[];
     }
   | { type: 'agent.status'; presence: AgentPresence }
   /** Every session of an account ended (disabled, password reset), or all but one. */

@@ -4,7 +4,7 @@ import type { ConversationsTable, Database } from '../db/schema.js';
 import { queryPresence } from './agents/agentPresence.js';
 import type { DomainContext } from './context.js';
 import { appendSystemMessage } from './conversations/systemMessages.js';
-import { viewOf } from './conversations/conversationViews.js';
+import { queueReasonsOf, viewOf } from './conversations/conversationViews.js';
 import type { DomainEvent } from './events.js';
 
 /**
@@ -155,23 +155,30 @@ export async function drainQueue(
   }
 }
 
-/** Every queued conversation's place, as one event (visitors each hear their own). */
+/** Every queued conversation's place and why it waits, as one event (visitors each hear their
+ * own). */
 export async function announceQueuePositions(
   trx: Kysely<Database>,
   events: DomainEvent[],
 ): Promise<void> {
   const queued = await trx
     .selectFrom('conversations')
-    .select(['id', 'visitor_id'])
+    .select(['id', 'visitor_id', 'channel_id'])
     .where('state', '=', 'queued')
     .orderBy('queue_order')
     .execute();
+  if (queued.length === 0) return;
+  const reasons = await queueReasonsOf(
+    trx,
+    queued.map((q) => q.channel_id),
+  );
   events.push({
     type: 'queue.positions',
     entries: queued.map((q, index) => ({
       conversationId: q.id,
       visitorId: q.visitor_id,
       position: index + 1,
+      reason: reasons.get(q.channel_id) ?? 'busy',
     })),
   });
 }

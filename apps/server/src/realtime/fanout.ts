@@ -127,6 +127,7 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
         const payload: QueuePositionPayload = {
           conversationId: entry.conversationId,
           position: entry.position,
+          reason: entry.reason,
         };
         return {
           kind: 'emit' as const,

@@ -6,7 +6,7 @@ import { comesFromOwnSite, isOwnOrigin } from '../auth/requestOrigin.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
 import { channelOrigins, frameAncestorsOfChannel } from '../domain/channels/frameAncestors.js';
 import { agentsNotOffline } from '../domain/agents/agentPresence.js';
-import { applyAgentStatus } from '../domain/agents/setAgentStatus.js';
+import { applyAgentStatus, resumeChosenStatus } from '../domain/agents/setAgentStatus.js';
 import type { Actor, DomainContext } from '../domain/context.js';
 import type { ActionRunner } from '../domain/runner.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
@@ -210,6 +210,9 @@ export function createRealtime(
         if (connections.connected(agentId)) {
           presence?.here(agentId).catch((error: unknown) => log.warn({ err: error }, 'presence'));
         }
+        runner
+          .run(resumeChosenStatus(ctx, agentId))
+          .catch((error: unknown) => log.warn({ err: error, agentId }, 'could not resume status'));
         socket.on('disconnect', () => {
           if (connections.disconnected(agentId)) {
             presence

@@ -104,10 +104,21 @@ export function advance(db: Kysely<Database>, shape: AdvanceShape, values: Advan
     .set((eb) => ({
       last_seq: eb('last_seq', '+', 1),
       last_activity_at: values.now,
-      ...(shape.senderType === 'visitor' ? { visitor_read_seq: eb('last_seq', '+', 1) } : {}),
+      // A visitor's or agent's message: what lists preview; the sender has read everything, and
+      // the other side has one more unread. System notices move neither.
+      ...(shape.senderType === 'system' ? {} : { preview_seq: eb('last_seq', '+', 1) }),
+      ...(shape.senderType === 'visitor'
+        ? {
+            visitor_read_seq: eb('last_seq', '+', 1),
+            visitor_unread: eb.val(0),
+            agent_unread: eb('agent_unread', '+', 1),
+          }
+        : {}),
       ...(shape.senderType === 'agent'
         ? {
             agent_read_seq: eb('last_seq', '+', 1),
+            agent_unread: eb.val(0),
+            visitor_unread: eb('visitor_unread', '+', 1),
             first_response_at: eb.fn.coalesce('first_response_at', eb.val(values.now)),
           }
         : {}),
@@ -270,9 +281,9 @@ export abstract class MessageStoreBase implements MessageStore {
 /** The newest message of each conversation that has one (the same query on both engines). */
 export async function newestMessagesOf(
   db: Kysely<Database>,
-  conversations: readonly Pick<ConversationsTable, 'id' | 'last_seq'>[],
+  conversations: readonly Pick<ConversationsTable, 'id' | 'preview_seq'>[],
 ): Promise<StoredMessage[]> {
-  const withMessages = conversations.filter((c) => c.last_seq > 0);
+  const withMessages = conversations.filter((c) => c.preview_seq > 0);
   if (withMessages.length === 0) return [];
   const rows = await db
     .selectFrom('messages')
@@ -280,7 +291,7 @@ export async function newestMessagesOf(
     .where((eb) =>
       eb.or(
         withMessages.map((c) =>
-          eb.and([eb('conversation_id', '=', c.id), eb('seq', '=', c.last_seq)]),
+          eb.and([eb('conversation_id', '=', c.id), eb('seq', '=', c.preview_seq)]),
         ),
       ),
     )

@@ -25,11 +25,11 @@ export async function createAccount(
   return doCreateAccount(ctx, input, actor);
 }
 
-/** Creates an account and its audit entry. `operator`: first-run bootstrap and the CLI. */
+/** Creates an account and its audit entry. `cli` or `setup` when no administrator did it. */
 export async function doCreateAccount(
   ctx: DomainContext,
   input: Input,
-  by: AuditBy = 'operator',
+  by: AuditBy,
   /** Bootstrap's open transaction, to write in; otherwise this opens its own. */
   within?: Kysely<Database>,
 ): Promise<CreateAgentResponse> {
@@ -46,6 +46,8 @@ export async function doCreateAccount(
     password_hash: passwordHash,
     disabled_at: null,
     status: 'offline' as const,
+    // A new agent starts online at their first console login.
+    chosen_status: 'online' as const,
     last_assigned_at: null,
     created_at: now,
     updated_at: now,

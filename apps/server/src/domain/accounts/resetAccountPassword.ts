@@ -19,12 +19,12 @@ export async function resetAccountPassword(
   return doResetPassword(ctx, { accountId }, input.password, actor);
 }
 
-/** `operator`: the operator's CLI (`npm run admin -- reset-password <username>`). */
+/** `cli`: the operator's command line (`npm run admin -- reset-password <username>`). */
 export async function doResetPassword(
   ctx: DomainContext,
   who: { accountId: string } | { username: string },
   password: string | undefined,
-  by: AuditBy = 'operator',
+  by: AuditBy,
 ): Promise<Outcome<ResetPasswordResponse>> {
   const newPassword = password ?? generatePassword();
   const passwordHash = await hashPassword(newPassword);

@@ -48,3 +48,16 @@ export async function agentsNotOffline(db: Kysely<Database>): Promise<string[]> 
     .execute();
   return rows.map((row) => row.id);
 }
+
+/** True when some enabled agent is online now. */
+export async function anyAgentOnline(db: Kysely<Database>): Promise<boolean> {
+  const row = await db
+    .selectFrom('accounts')
+    .select('id')
+    .where('role', '=', 'agent')
+    .where('status', '=', 'online')
+    .where('disabled_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -9,8 +9,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Actor } from '../context.js';
 
-/** Who did it: a console user, or `operator` (the CLI on the server, first-run setup). */
-export type AuditBy = Actor | 'operator';
+/** Who did it: a console user, the operator's command line on the server (`cli`), or the
+ * server's first start (`setup`). */
+export type AuditBy = Actor | 'cli' | 'setup';
 
 export interface AuditRecord {
   action: AuditAction;
@@ -31,7 +32,7 @@ export async function recordAudit(
 ): Promise<void> {
   let actorId: string | null = null;
   let actorUsername: string | null = null;
-  if (by !== 'operator') {
+  if (typeof by !== 'string') {
     if (by.kind !== 'account') throw new Error('only console users are audited');
     const row = await trx
       .selectFrom('accounts')
@@ -46,6 +47,7 @@ export async function recordAudit(
     .values({
       id: randomUUID(),
       created_at: now,
+      actor_kind: typeof by === 'string' ? by : 'account',
       actor_id: actorId,
       actor_username: actorUsername,
       action: record.action,

@@ -8,12 +8,9 @@ import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
 import { newIdentitySecret } from './channelSecrets.js';
+import { applyTextInput, defaultOffHoursMessage, defaultWelcomeMessage } from './channelTexts.js';
 
 type Input = z.output<typeof CreateChannelRequest>;
-
-export const defaultWelcomeMessage = 'Hello! How can we help you today?';
-export const defaultOffHoursMessage =
-  "We're away right now. Leave a message and we'll reply as soon as we can.";
 
 export async function createChannel(
   ctx: DomainContext,
@@ -24,11 +21,11 @@ export async function createChannel(
   return doCreateChannel(ctx, input, actor);
 }
 
-/** Creates a channel and its audit entry. `operator`: first-run bootstrap. */
+/** Creates a channel and its audit entry. `setup`: the first start. */
 export async function doCreateChannel(
   ctx: DomainContext,
   input: Input,
-  by: AuditBy = 'operator',
+  by: AuditBy,
   /** Bootstrap's open transaction, to write in; otherwise this opens its own. */
   within?: Kysely<Database>,
 ): Promise<Channel> {
@@ -37,8 +34,10 @@ export async function doCreateChannel(
     id: randomUUID(),
     name: input.name,
     identity_secret: newIdentitySecret(),
-    welcome_message: input.welcomeMessage ?? defaultWelcomeMessage,
-    off_hours_message: input.offHoursMessage ?? defaultOffHoursMessage,
+    welcome_message: JSON.stringify(applyTextInput(defaultWelcomeMessage, input.welcomeMessage)),
+    off_hours_message: JSON.stringify(
+      applyTextInput(defaultOffHoursMessage, input.offHoursMessage),
+    ),
     business_hours: input.businessHours ? JSON.stringify(input.businessHours) : null,
     allowed_origins: JSON.stringify(input.allowedOrigins ?? []),
     created_at: now,
@@ -64,5 +63,8 @@ export async function doCreateChannel(
     );
   };
   await (within ? write(within) : ctx.transaction(write));
-  return presentChannel(row, { withSecret: true });
+  return presentChannel(row, {
+    withSecret: true,
+    sightings: { blockedOrigins: [], loadedOrigins: [] },
+  });
 }

@@ -27,7 +27,7 @@ export async function channelOrigins(db: Kysely<Database>): Promise<Set<string>>
   return new Set(rows.flatMap((row) => originsIn(row.allowed_origins)));
 }
 
-function originsIn(stored: string): string[] {
+export function originsIn(stored: string): string[] {
   const origins = JSON.parse(stored) as unknown;
   if (!Array.isArray(origins)) return [];
   // Stored origins were validated as scheme://host[:port]; keep only those shapes in a header.

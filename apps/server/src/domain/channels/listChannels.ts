@@ -3,6 +3,7 @@ import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
 import { findChannelOrThrow } from './channelRows.js';
+import { sightingsOf } from './embedSightings.js';
 
 export async function listChannels(ctx: DomainContext, actor: Actor): Promise<Channel[]> {
   authorize(channelPolicy.list(actor));
@@ -13,7 +14,13 @@ export async function listChannels(ctx: DomainContext, actor: Actor): Promise<Ch
     .orderBy('id')
     .execute();
   const withSecret = channelPolicy.readSecret(actor);
-  return rows.map((row) => presentChannel(row, { withSecret }));
+  const sightings = withSecret
+    ? await sightingsOf(
+        ctx.db,
+        rows.map((row) => row.id),
+      )
+    : undefined;
+  return rows.map((row) => presentChannel(row, { withSecret, sightings: sightings?.get(row.id) }));
 }
 
 export async function getChannel(
@@ -23,5 +30,7 @@ export async function getChannel(
 ): Promise<Channel> {
   authorize(channelPolicy.list(actor));
   const row = await findChannelOrThrow(ctx.db, channelId);
-  return presentChannel(row, { withSecret: channelPolicy.readSecret(actor) });
+  const withSecret = channelPolicy.readSecret(actor);
+  const sightings = withSecret ? (await sightingsOf(ctx.db, [row.id])).get(row.id) : undefined;
+  return presentChannel(row, { withSecret, sightings });
 }

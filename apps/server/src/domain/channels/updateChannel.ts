@@ -8,6 +8,8 @@ import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
 import { findChannelOrThrow } from './channelRows.js';
 import { newIdentitySecret } from './channelSecrets.js';
+import { applyTextInput, parseTexts } from './channelTexts.js';
+import { sightingsOf } from './embedSightings.js';
 
 type Input = z.output<typeof UpdateChannelRequest>;
 
@@ -22,8 +24,14 @@ export async function updateChannel(
     const before = await findChannelOrThrow(trx, channelId);
     const changes: Updateable<ChannelsTable> = { updated_at: ctx.now() };
     if (input.name !== undefined) changes.name = input.name;
-    if (input.welcomeMessage !== undefined) changes.welcome_message = input.welcomeMessage;
-    if (input.offHoursMessage !== undefined) changes.off_hours_message = input.offHoursMessage;
+    if (input.welcomeMessage !== undefined) {
+      const texts = applyTextInput(parseTexts(before.welcome_message), input.welcomeMessage);
+      changes.welcome_message = JSON.stringify(texts);
+    }
+    if (input.offHoursMessage !== undefined) {
+      const texts = applyTextInput(parseTexts(before.off_hours_message), input.offHoursMessage);
+      changes.off_hours_message = JSON.stringify(texts);
+    }
     if (input.businessHours !== undefined) {
       changes.business_hours = input.businessHours ? JSON.stringify(input.businessHours) : null;
     }
@@ -33,7 +41,8 @@ export async function updateChannel(
     await trx.updateTable('channels').set(changes).where('id', '=', channelId).execute();
     const after = await findChannelOrThrow(trx, channelId);
     await auditChannelUpdate(trx, actor, before, after);
-    return presentChannel(after, { withSecret: true });
+    const sightings = (await sightingsOf(trx, [channelId])).get(channelId);
+    return presentChannel(after, { withSecret: true, sightings });
   });
 }
 
@@ -95,6 +104,10 @@ export async function rotateChannelSecret(
       },
       now,
     );
-    return presentChannel(await findChannelOrThrow(trx, channelId), { withSecret: true });
+    const sightings = (await sightingsOf(trx, [channelId])).get(channelId);
+    return presentChannel(await findChannelOrThrow(trx, channelId), {
+      withSecret: true,
+      sightings,
+    });
   });
 }

@@ -9,6 +9,9 @@ import {
   type Database,
   type VisitorsTable,
 } from '../../db/schema.js';
+import type { QueueReason } from '@servicesystem/protocol';
+import { anyAgentOnline } from '../agents/agentPresence.js';
+import { isChannelOpen } from '../channels/channelOpen.js';
 import { notFound } from '../errors.js';
 
 /** A conversation with what any presenter needs: its visitor, agent and newest message. */
@@ -19,9 +22,45 @@ export interface ConversationView {
   lastMessage: StoredMessage | null;
   /** 1-based place in the queue while queued, else null. */
   queuePosition: number | null;
+  /** Why it waits, while queued; else null. */
+  queueReason: QueueReason | null;
 }
 
-/** Completes conversation rows into views with four queries in all, whatever their number. */
+/**
+ * Why queued conversations wait, per channel: some agent is online but all are at their caps
+ * (`busy`); nobody is online (`nobodyOnline`), and the channel is outside its hours
+ * (`offHours`). One query for the agents, one for the channels.
+ */
+export async function queueReasonsOf(
+  db: Kysely<Database>,
+  channelIds: readonly string[],
+  now = Date.now(),
+): Promise<Map<string, QueueReason>> {
+  const reasons = new Map<string, QueueReason>();
+  if (channelIds.length === 0) return reasons;
+  if (await anyAgentOnline(db)) {
+    for (const id of channelIds) reasons.set(id, 'busy');
+    return reasons;
+  }
+  const channels = await db
+    .selectFrom('channels')
+    .select(['id', 'business_hours'])
+    .where('id', 'in', [...new Set(channelIds)])
+    .execute();
+  for (const channel of channels) {
+    reasons.set(
+      channel.id,
+      isChannelOpen(channel.business_hours, now) ? 'nobodyOnline' : 'offHours',
+    );
+  }
+  return reasons;
+}
+
+function queuedChannels(conversations: readonly ConversationsTable[]): string[] {
+  return [...new Set(conversations.filter((c) => c.state === 'queued').map((c) => c.channel_id))];
+}
+
+/** Completes conversation rows into views with a handful of queries, whatever their number. */
 export async function viewsOf(
   db: Kysely<Database>,
   conversations: ConversationsTable[],
@@ -31,7 +70,7 @@ export async function viewsOf(
   const agentIds = [
     ...new Set(conversations.map((c) => c.agent_id).filter((id): id is string => id !== null)),
   ];
-  const [visitors, agents, lastMessages, queued] = await Promise.all([
+  const [visitors, agents, lastMessages, queued, reasons] = await Promise.all([
     db.selectFrom('visitors').selectAll().where('id', 'in', visitorIds).execute(),
     agentIds.length === 0
       ? Promise.resolve([])
@@ -49,6 +88,7 @@ export async function viewsOf(
           .orderBy('queue_order')
           .execute()
       : Promise.resolve([]),
+    queueReasonsOf(db, queuedChannels(conversations)),
   ]);
   const visitorById = new Map(visitors.map((v) => [v.id, v]));
   const agentById = new Map(agents.map((a) => [a.id, a]));
@@ -60,6 +100,8 @@ export async function viewsOf(
     agent: conversation.agent_id ? (agentById.get(conversation.agent_id) ?? null) : null,
     lastMessage: messageByConversation.get(conversation.id) ?? null,
     queuePosition: positionById.get(conversation.id) ?? null,
+    queueReason:
+      conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null,
   }));
 }
 
@@ -95,7 +137,7 @@ export async function completeView(
   },
 ): Promise<ConversationView> {
   const agentId = conversation.agent_id;
-  const [visitor, agent, lastMessage, queuePosition] = await Promise.all([
+  const [visitor, agent, lastMessage, queuePosition, reasons] = await Promise.all([
     known.visitor?.id === conversation.visitor_id
       ? known.visitor
       : db
@@ -114,7 +156,7 @@ export async function completeView(
             .executeTakeFirst()
             .then((row) => row ?? null),
     known.lastMessage?.conversation_id === conversation.id &&
-    known.lastMessage.seq === conversation.last_seq
+    known.lastMessage.seq === conversation.preview_seq
       ? known.lastMessage
       : newestMessagesOf(db, [conversation]).then((rows) => rows[0] ?? null),
     conversation.state === 'queued'
@@ -126,6 +168,9 @@ export async function completeView(
           .executeTakeFirstOrThrow()
           .then((row) => Number(row.ahead))
       : null,
+    queueReasonsOf(db, queuedChannels([conversation])),
   ]);
-  return { conversation, visitor, agent, lastMessage, queuePosition };
+  const queueReason =
+    conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null;
+  return { conversation, visitor, agent, lastMessage, queuePosition, queueReason };
 }

@@ -5,7 +5,8 @@ import { completeView, findConversationOrThrow } from './conversationViews.js';
 
 /**
  * A participant has read up to `seq`. Read positions only move forward and never past the last
- * message. Unread counts derive from them: last seq − read seq.
+ * message. The reader's unread count is worked out again in the same statement: the other side's
+ * messages after the new position (an index range, empty when they read to the end).
  */
 export async function markRead(
   ctx: DomainContext,
@@ -24,7 +25,15 @@ export async function markRead(
   const view = await ctx.transaction(async (trx) => {
     const row = await trx
       .updateTable('conversations')
-      .set({ [column]: target })
+      .set((eb) => ({
+        [column]: target,
+        [side === 'visitor' ? 'visitor_unread' : 'agent_unread']: eb
+          .selectFrom('messages as m')
+          .select((m) => m.fn.countAll<number>().as('unread'))
+          .whereRef('m.conversation_id', '=', 'conversations.id')
+          .where('m.seq', '>', target)
+          .where('m.sender_type', '=', side === 'visitor' ? 'agent' : 'visitor'),
+      }))
       .where('id', '=', conversationId)
       .where(column, '<', target)
       .returningAll()

@@ -4,6 +4,7 @@ import type { StoredMessage, VisitorMessage } from '../../db/messages/messageSto
 import { visitorSender } from '../../db/messages/messageRows.js';
 import type { Database, VisitorsTable } from '../../db/schema.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
+import { firstText, parseTexts } from '../channels/channelTexts.js';
 import type { DomainContext } from '../context.js';
 import { ownMessageCreated, type DomainEvent } from '../events.js';
 import { drainQueue, nextQueueOrder } from '../routing.js';
@@ -59,6 +60,9 @@ export function startConversation(
           last_seq: 0,
           visitor_read_seq: 0,
           agent_read_seq: 0,
+          agent_unread: 0,
+          visitor_unread: 0,
+          preview_seq: 0,
           created_at: now,
           assigned_at: null,
           first_response_at: null,
@@ -86,6 +90,7 @@ export function startConversation(
       const queued = await appendSystemMessage(ctx, trx, now, conversationId, {
         kind: 'queued',
         position: routed.queuePosition ?? 1,
+        reason: routed.queueReason ?? 'busy',
       });
       const final = await viewOf(trx, conversationId);
       events.push({ type: 'message.created', view: final, message: queued });
@@ -109,9 +114,10 @@ async function greet(
     .where('id', '=', channelId)
     .executeTakeFirstOrThrow();
   const open = isChannelOpen(channel.business_hours, now);
-  const text = open ? channel.welcome_message : channel.off_hours_message;
+  const texts = parseTexts(open ? channel.welcome_message : channel.off_hours_message);
+  const text = firstText(texts);
   if (text === '') return [];
-  const meta = open ? { kind: 'welcome' as const } : { kind: 'offHours' as const };
+  const meta = open ? { kind: 'welcome' as const, texts } : { kind: 'offHours' as const, texts };
   return [await appendSystemMessage(ctx, trx, now, conversationId, meta, text)];
 }
 

@@ -6,7 +6,7 @@ export function presentAuditEntry(row: AuditLogTable): AuditEntry {
   return {
     id: row.id,
     at: Number(row.created_at),
-    actor: { id: row.actor_id, username: row.actor_username },
+    actor: { kind: row.actor_kind, id: row.actor_id, username: row.actor_username },
     action: row.action as AuditAction,
     target: { type: row.target_type, id: row.target_id, label: row.target_label },
     changes: JSON.parse(row.changes) as AuditChange[],

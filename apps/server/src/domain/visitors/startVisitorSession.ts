@@ -8,7 +8,9 @@ import {
 import { verifyIdentityToken } from '../../auth/identityTokens.js';
 import type { VisitorsTable } from '../../db/schema.js';
 import { findChannelOrThrow } from '../channels/channelRows.js';
+import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
+import { parseTexts } from '../channels/channelTexts.js';
 import type { DomainContext } from '../context.js';
 import { presentVisitor } from '../presenters/visitor.js';
 
@@ -104,7 +106,9 @@ export async function startVisitorSession(
       id: channel.id,
       name: channel.name,
       open: isChannelOpen(channel.business_hours, now),
-      offHoursMessage: channel.off_hours_message,
+      agentsOnline: await anyAgentOnline(ctx.db),
+      welcomeMessage: parseTexts(channel.welcome_message),
+      offHoursMessage: parseTexts(channel.off_hours_message),
     },
   };
 }
