@@ -10,6 +10,12 @@ import { createFileStore } from './storage/createFileStore.js';
 import type { FileStore } from './storage/fileStore.js';
 import { fileRoutes } from './http/routes/files.js';
 import { pageRoutes } from './http/routes/pages.js';
+import { setupRoutes } from './http/routes/setup.js';
+import { EmbedSightings } from './domain/channels/embedSightings.js';
+import { prettyStream } from './logging.js';
+import { demoRoutes } from './http/routes/demo.js';
+import { seedDemo, type DemoInfo } from './demo/demoData.js';
+import { forgetInitialPasswordIfChanged, keepInitialPassword } from './initialPassword.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
@@ -44,9 +50,14 @@ export interface App {
   db: Db;
   ctx: DomainContext;
   realtime: Realtime;
-  bootstrap: BootstrapResult;
+  /** What the first start created; `initialPasswordPath`: where the generated password is kept. */
+  bootstrap: BootstrapResult & { initialPasswordPath?: string | undefined };
   /** Every route registered, for the permission-matrix test and docs checks. */
   routes: { method: string; url: string }[];
+  /** Demo mode's channel and agents (`npm run demo`); undefined otherwise. */
+  demo: DemoInfo | undefined;
+  /** Where embed.js ran, added up in memory and written every 2 s (`flush()` writes now). */
+  sightings: EmbedSightings;
 }
 
 export interface AppOptions {
@@ -131,8 +142,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
 
+  const pretty =
+    config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   const http = Fastify({
-    logger: { level: config.logLevel },
+    // On a terminal: short lines and no line per request, so the start banner stays readable.
+    logger: pretty
+      ? { level: config.logLevel, stream: prettyStream() }
+      : { level: config.logLevel },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
@@ -159,9 +175,31 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     log: http.log,
     redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
   });
+  // The first admin's generated password is kept in a file until it is changed.
+  let initialPasswordPath: string | undefined;
+  if (bootstrapResult.admin?.generatedPassword) {
+    initialPasswordPath = await keepInitialPassword(
+      config.dataDir,
+      bootstrapResult.admin.username,
+      bootstrapResult.admin.generatedPassword,
+    );
+  } else {
+    await forgetInitialPasswordIfChanged(ctx.db, config.dataDir);
+  }
+  runner.listen((events) => {
+    if (events.some((e) => e.type === 'account.sessionsEnded')) {
+      forgetInitialPasswordIfChanged(ctx.db, config.dataDir).catch((error: unknown) =>
+        http.log.warn({ err: error }, 'could not check the initial password file'),
+      );
+    }
+  });
+  const sightings = new EmbedSightings(ctx, 2000, (error) =>
+    http.log.warn({ err: error }, 'could not record where embed.js ran'),
+  );
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
     await realtime.close();
+    await sightings.stop();
     await redis?.quit().catch(() => undefined);
   });
   http.addHook('onClose', async () => {
@@ -246,13 +284,25 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);
   statsRoutes(http, deps);
+  setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   await pageRoutes(http, deps);
+  const demo = config.demo ? await seedDemo(ctx, config.dataDir) : undefined;
+  if (demo) demoRoutes(http, deps, demo);
 
   // Agents a previous run left online get the grace period to reconnect, then go offline.
   // (With Redis, every node's presence sweep does this across nodes.)
   if (!redis) realtime.connections.expectReconnect(await agentsNotOffline(ctx.db));
 
-  return { http, db, ctx, realtime, bootstrap: bootstrapResult, routes };
+  return {
+    http,
+    db,
+    ctx,
+    realtime,
+    bootstrap: { ...bootstrapResult, initialPasswordPath },
+    demo,
+    routes,
+    sightings,
+  };
 }

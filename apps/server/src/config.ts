@@ -49,6 +49,12 @@ export interface Config {
   /** Outside production (NODE_ENV), a query on the outer database handle inside an open write
    * throws at once instead of waiting (db/writeScope.ts). */
   writeChecks: boolean;
+  /** `pretty`: short human-readable lines, no per-request lines (a terminal); `json`: one JSON
+   * object per line with every request (production, log collectors). `auto` decides by whether
+   * standard output is a terminal. */
+  logFormat: 'auto' | 'pretty' | 'json';
+  /** `npm run demo`: a demo channel, agents and visitors, and the /demo/ host page. */
+  demo: boolean;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +158,8 @@ const variables = {
   AGENT_OFFLINE_GRACE_SECONDS: { schema: integer(0, 3600), default: '30' },
   TRUST_PROXY: { schema: booleanFlag, default: 'false' },
   LOG_LEVEL: { schema: logLevel, default: 'info' },
+  LOG_FORMAT: { schema: z.enum(['auto', 'pretty', 'json']), default: 'auto' },
+  DEMO: { schema: booleanFlag, default: 'false' },
   NODE_ENV: { schema: optionalText, default: undefined },
 } as const;
 
@@ -200,7 +208,10 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
 
-  const dataDir = path.resolve(p.DATA_DIR);
+  // The demo keeps its own data, so trying it leaves nothing in a real install's database.
+  const dataDir = path.resolve(
+    p.DEMO && (env.DATA_DIR === undefined || env.DATA_DIR === '') ? './data-demo' : p.DATA_DIR,
+  );
   const databaseUrlValue = p.DATABASE_URL;
   let database: DatabaseConfig;
   if (databaseUrlValue === undefined) {
@@ -250,5 +261,7 @@ export function loadConfig(env: Env = process.env): Config {
     searchPath: env.PATH ?? '',
     logLevel: p.LOG_LEVEL,
     writeChecks: p.NODE_ENV !== 'production',
+    logFormat: p.LOG_FORMAT,
+    demo: p.DEMO,
   };
 }

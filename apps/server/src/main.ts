@@ -1,40 +1,59 @@
-import { createApp } from './app.js';
+import { createApp, type App } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import type { BootstrapResult } from './domain/bootstrap.js';
 
-function printWelcome(config: Config, result: BootstrapResult): void {
+function printWelcome(config: Config, app: App): void {
+  const result = app.bootstrap;
+  const url = config.publicUrl;
   const lines = [
     '',
-    `  ServiceSystem is running on ${config.database.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`,
-    `  Console:       ${config.publicUrl}/console/`,
+    `  ServiceSystem is running on ${config.database.engine === 'sqlite' ? 'SQLite' : 'PostgreSQL'}${app.demo ? '  (DEMO MODE: sample data in ' + config.dataDir + ')' : ''}`,
+    '',
+    `  Console:       ${url}/console/`,
   ];
-  if (result.channel) {
-    lines.push(`  Visitor page:  ${config.publicUrl}/chat/?channel=${result.channel.id}`);
-  } else {
-    lines.push(`  Visitor page:  ${config.publicUrl}/chat/?channel=<channel id>`);
-  }
+  const channelId = app.demo?.channelId ?? result.channel?.id;
+  lines.push(`  Visitor page:  ${url}/chat/?channel=${channelId ?? '<channel id>'}`);
+  if (app.demo) lines.push(`  Demo page:     ${url}/demo/   (chat as any of nine sample users)`);
   if (result.admin) {
     lines.push(`  Admin user:    ${result.admin.username}`);
     if (result.admin.generatedPassword) {
-      lines.push(
-        `  Admin password: ${result.admin.generatedPassword}   (shown once: write it down, then change it)`,
-      );
+      lines.push(`  Admin password: ${result.admin.generatedPassword}`);
+      if (result.initialPasswordPath) {
+        lines.push(`                 (also in ${result.initialPasswordPath} until you change it)`);
+      }
     } else {
       lines.push('  Admin password: the one in ADMIN_PASSWORD');
     }
   }
-  lines.push(
-    `  Log in:        curl -X POST ${config.publicUrl}/api/v1/auth/login -H 'content-type: application/json' \\`,
-    `                   -d '{"username":"<user>","password":"<password>"}'`,
-    '',
-  );
+  if (app.demo) {
+    lines.push('', '  Demo agents (log in to the console as any of them):');
+    for (const agent of app.demo.agents) {
+      lines.push(`    ${agent.username.padEnd(10)} ${agent.password}   (${agent.displayName})`);
+    }
+    lines.push(
+      '',
+      '  Try it: open the demo page, pick a user and write; log in to the console as an agent',
+      '  in another browser window and answer. This is a demo: do not put real data in it.',
+    );
+  } else if (result.admin) {
+    lines.push(
+      '',
+      '  Next steps (the admin console shows them as a checklist):',
+      '    1. Log in to the console as the admin and create an agent (Agents → New).',
+      '    2. Allow your website on the channel (Channels → Allowed websites) and paste the',
+      '       embed snippet shown there into your pages, or link apps to the visitor page.',
+      '    3. Log in as the agent (in another browser) and answer your first visitor.',
+    );
+  }
+  lines.push('');
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 async function main(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig();
+    // `--demo` (npm run demo) is DEMO=1.
+    const demo = process.argv.includes('--demo');
+    config = loadConfig(demo ? { ...process.env, DEMO: '1' } : process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -66,7 +85,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   await app.http.listen({ port: config.port, host: config.host });
-  printWelcome(config, app.bootstrap);
+  printWelcome(config, app);
 }
 
 main().catch((error: unknown) => {
