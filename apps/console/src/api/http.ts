@@ -15,6 +15,7 @@ import type {
   CreateChannelRequest,
   DashboardStats,
   Message,
+  SetupStatus,
   UpdateAgentRequest,
   UpdateChannelRequest,
   AgentStatus,
@@ -87,6 +88,8 @@ export const api = {
   rotateSecret: (id: string) =>
     request<{ channel: Channel }>('POST', `/channels/${encodeURIComponent(id)}/rotate-secret`, {}),
 
+  /** The first-run checklist's state (admins). */
+  setup: () => request<SetupStatus>('GET', '/setup'),
   stats: (tz: string) => request<DashboardStats>('GET', '/stats' + query({ tz })),
   audit: (q: AuditQuery) => request<AuditListResponse>('GET', '/audit' + query({ ...q })),
 };

@@ -1,56 +1,71 @@
-import { previewLine } from '@servicesystem/chat-client';
+import {
+  formatClock,
+  formatDateTime as dateTimeIn,
+  formatDay as dayIn,
+  formatListTime as listTimeIn,
+  formatMessageTime as messageTimeIn,
+  noticeText,
+  previewLine,
+} from '@servicesystem/chat-client';
 import type { Message } from '@servicesystem/protocol/wire';
+import { currentLocale, i18n } from '../i18n';
 
-const locale = () => navigator.language || 'zh-CN';
+// Times in the console's language, the same as the visitor page's (chat-client formats them):
+// zh-CN reads 13:14, en reads 1:14 PM. Each reads the current locale, so a template re-renders
+// when the person switches language.
 
+/** The time of day (beside a message; day headings carry the date). */
 export function formatTime(ms: number): string {
-  return new Date(ms).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' });
+  return formatClock(ms, currentLocale());
 }
 
+/** A message's time: the clock today, else the date and the clock. */
+export function formatMessageTime(ms: number): string {
+  return messageTimeIn(ms, currentLocale());
+}
+
+/** A day heading in a conversation. */
 export function formatDay(ms: number): string {
-  return new Date(ms).toLocaleDateString(locale(), {
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    weekday: 'short',
-  });
+  return dayIn(ms, currentLocale());
 }
 
+/** A date with its time (tables, the visitor panel). */
 export function formatDateTime(ms: number): string {
-  return new Date(ms).toLocaleString(locale(), {
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-  });
+  return dateTimeIn(ms, currentLocale());
 }
 
 /** Time for a list row: the time today, else the date. */
 export function formatListTime(ms: number): string {
-  const d = new Date(ms);
-  const now = new Date();
-  if (d.toDateString() === now.toDateString()) return formatTime(ms);
-  return d.toLocaleDateString(locale(), { month: 'numeric', day: 'numeric' });
+  return listTimeIn(ms, currentLocale());
 }
 
 export function dayKey(ms: number): string {
   return new Date(ms).toDateString();
 }
 
+/** A duration such as a wait: `45s`, `3m 20s`, `2h 5m` (`45秒`, `3分20秒`, `2小时5分`). */
 export function formatDuration(ms: number | null): string {
   if (ms === null) return '—';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
+  const t = i18n.global.t;
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return t('duration.s', { s });
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
+  if (m < 60) return t('duration.ms', { m, s: s % 60 });
+  return t('duration.hm', { h: Math.floor(m / 60), m: m % 60 });
 }
 
-/** The preview of a message in lists: its text, or a label for media. */
-export function previewOf(m: Message | null, t: (key: string) => string): string {
+/** A system notice in the reader's language (see chat-client's noticeText). */
+export function noticeOf(m: Pick<Message, 'body' | 'meta'>): string {
+  return noticeText(m, currentLocale(), 'agent');
+}
+
+/** The preview of a message in lists and notifications: its text, or a label for media. */
+export function previewOf(m: Message | null): string {
   if (!m) return '';
+  const t = i18n.global.t;
   if (m.type === 'image') return t('msg.imageTag');
   if (m.type === 'video') return t('msg.videoTag');
+  if (m.sender.type === 'system') return previewLine(noticeOf(m));
   return previewLine(m.body);
 }
 

@@ -84,7 +84,7 @@ export function startRealtime(): void {
       return;
     }
     chime();
-    notify(conversation.visitor.name, previewOf(message, i18n.global.t), () => {
+    notify(conversation.visitor.name, previewOf(message), () => {
       void router.push({ name: 'workspace' });
       void conversations.open(conversation.id);
     });
@@ -111,11 +111,12 @@ export function startRealtime(): void {
     if (open && document.visibilityState === 'visible') void conversations.markRead(open);
   });
 
+  // The tab's title: the server's unread counts (the visitor's messages only), in the language shown.
   watch(
-    () => conversations.unreadTotal,
-    (n) => {
-      document.title = (n > 0 ? `(${n}) ` : '') + i18n.global.t('app.name');
-    },
+    () =>
+      (conversations.unreadTotal > 0 ? `(${conversations.unreadTotal}) ` : '') +
+      i18n.global.t('app.name'),
+    (title) => (document.title = title),
     { immediate: true },
   );
 }

@@ -8,7 +8,12 @@ import { live } from '../api/socket';
 export const useSessionStore = defineStore('session', () => {
   const account = ref<Account | null>(null);
   const checked = ref(false);
-  const status = ref<AgentStatus>('offline');
+  /**
+   * My status as the server reports it (presence lists, agent.status events); null until it has.
+   * The server remembers the status an agent chose and applies it when their console connects,
+   * so the console never assumes one.
+   */
+  const status = ref<AgentStatus | null>(null);
   const connected = ref(false);
   /** True once the first connection is up: before it no "disconnected" banner is shown. */
   const everConnected = ref(false);
@@ -30,6 +35,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   async function login(username: string, password: string): Promise<void> {
+    status.value = null;
     account.value = (await api.login(username, password)).account;
     checked.value = true;
   }
@@ -40,6 +46,7 @@ export const useSessionStore = defineStore('session', () => {
     } finally {
       account.value = null;
       presence.value = {};
+      status.value = null;
     }
   }
 
