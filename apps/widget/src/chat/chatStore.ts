@@ -38,6 +38,8 @@ export interface ChatOptions {
 }
 
 const tokenKey = (channelId: string) => `servicesystem.visitor.${channelId}`;
+/** How old the channel's open/online answer may be when the visitor looks again. */
+const channelRecheckMs = 30_000;
 
 export function createChatStore(options: ChatOptions) {
   const socket = shallowRef<VisitorSocket | null>(null);
@@ -49,6 +51,7 @@ export function createChatStore(options: ChatOptions) {
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let lastTypingSent = 0;
   let selfTypingStop: ReturnType<typeof setTimeout> | undefined;
+  let channelCheckedAt = 0;
 
   const notConnected = () => new ApiError('NETWORK', 'not connected');
   const chat = new ChatMessages<VisitorConversation>({
@@ -161,6 +164,36 @@ export function createChatStore(options: ChatOptions) {
 
   // ---- session and socket
 
+  function showChannel(channel: VisitorSession['channel']) {
+    state.channelName = channel.name;
+    state.channelOpen = channel.open;
+    state.agentsOnline = channel.agentsOnline;
+    state.welcomeMessage = channel.welcomeMessage;
+    state.offHoursMessage = channel.offHoursMessage;
+    channelCheckedAt = Date.now();
+  }
+
+  /**
+   * Whether the channel is open and someone is online, asked again when the visitor comes back
+   * to a page that has no conversation going (the empty state and the header say it): the
+   * answer of the first load may be long out of date by then.
+   */
+  async function refreshChannel() {
+    const c = current.value;
+    if (!session || !options.channelId || (c && c.state !== 'ended')) return;
+    if (Date.now() - channelCheckedAt < channelRecheckMs) return;
+    channelCheckedAt = Date.now();
+    const asked = session;
+    try {
+      const fresh = identity
+        ? await createSession(options.channelId, identity)
+        : await createSession(options.channelId, undefined, asked.visitorToken);
+      if (session === asked && fresh.visitor.id === asked.visitor.id) showChannel(fresh.channel);
+    } catch {
+      // the last known words stay
+    }
+  }
+
   async function start() {
     if (!options.channelId) {
       state.load = { kind: 'error', reason: 'noChannel' };
@@ -194,11 +227,7 @@ export function createChatStore(options: ChatOptions) {
       };
       return;
     }
-    state.channelName = session.channel.name;
-    state.channelOpen = session.channel.open;
-    state.agentsOnline = session.channel.agentsOnline;
-    state.welcomeMessage = session.channel.welcomeMessage;
-    state.offHoursMessage = session.channel.offHoursMessage;
+    showChannel(session.channel);
     state.visitorId = session.visitor.id;
     outboxKey = `servicesystem.outbox.${channelId}.${session.visitor.id}`;
     savedOutbox = safeGet(outboxKey);
@@ -394,6 +423,12 @@ export function createChatStore(options: ChatOptions) {
   document.addEventListener('visibilitychange', () => {
     state.visible = document.visibilityState === 'visible';
   });
+  watch(
+    () => state.visible && state.panelOpen,
+    (looking) => {
+      if (looking) void refreshChannel();
+    },
+  );
   window.addEventListener('online', () => {
     state.browserOnline = true;
     void chat.flush();
