@@ -164,6 +164,15 @@ function loadEmbed(channelId: string): Promise<EmbedApi | null> {
   return embedLoaded;
 }
 
+/** embed.js draws its panel once the server agrees (a moment after it loads); false if never. */
+async function embedDrawn(): Promise<boolean> {
+  for (let waited = 0; waited < 3000; waited += 100) {
+    if (document.querySelector('[data-servicesystem="panel"]')) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
 function chatPageUrl(user: DemoUser, channelId: string): string {
   const query = new URLSearchParams({ channel: channelId, identity: user.identity });
   return `/chat/?${query.toString()}`;
@@ -174,7 +183,7 @@ async function chatAs(user: DemoUser) {
   if (!d) return;
   const api = await loadEmbed(d.channelId);
   // No embed (not loaded, or the server refused this site): the chat page itself, in a new tab.
-  if (!api || !document.querySelector('[data-servicesystem="panel"]')) {
+  if (!api || !(await embedDrawn())) {
     window.open(chatPageUrl(user, d.channelId), '_blank', 'noopener');
     return;
   }
