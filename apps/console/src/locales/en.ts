@@ -174,6 +174,7 @@ export const en: Messages = {
     offHours: 'Off-hours message',
     sectionInstall: 'Add to your website',
     sectionTexts: 'Automatic messages',
+    sectionMore: 'More settings',
     secretHint:
       "Optional: your server signs signed-in users' identities with it, so agents see who they are.",
     langZh: '中文',

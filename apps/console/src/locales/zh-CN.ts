@@ -161,6 +161,7 @@ export const zh = {
     offHours: '非工作时间提示',
     sectionInstall: '接入网站',
     sectionTexts: '自动消息',
+    sectionMore: '其他设置',
     secretHint: '可选：你的服务端用它签名已登录用户的身份，客服就能看到是哪位用户。',
     langZh: '中文',
     langEn: 'English',
