@@ -204,6 +204,11 @@ export function loadConfig(env: Env = process.env): Config {
       if (p[name] !== undefined) problems.push(`${name} is set but S3_BUCKET is not`);
     }
   }
+  if (problems.length === 0 && p.DEMO && p.DATABASE_URL !== undefined) {
+    problems.push(
+      'DEMO is set with DATABASE_URL: the demo writes sample agents and a channel, so it keeps its own SQLite database (unset DATABASE_URL)',
+    );
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }

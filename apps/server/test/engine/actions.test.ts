@@ -103,7 +103,7 @@ describe('actions return the events they caused', () => {
       'message.created:text:inReply',
       'conversation.updated',
       'message.created:assigned',
-      'queue.positions',
+      // Nobody else waits: no queue event.
       'agent.status',
     ]);
     const assigned = first.events[4];
@@ -192,7 +192,11 @@ describe('actions return the events they caused', () => {
       'message.created:queued',
     ]);
     const note = queued.events[3];
-    expect(note?.type === 'message.created' && note.message.meta).toMatchObject({ kind: 'queued' });
+    expect(note?.type === 'message.created' && note.message.meta).toEqual({
+      kind: 'queued',
+      position: 1,
+      reason: 'nobodyOnline',
+    });
     expect(queued.value.conversation).toMatchObject({ state: 'queued' });
     expectDeliverable(queued);
 

@@ -35,11 +35,11 @@ describe('audit log', () => {
     return (await readLog('?limit=1'))[0]?.id ?? null;
   }
 
-  it('holds the first-run setup, by the operator', async () => {
+  it('holds the first-run setup, by the first start', async () => {
     const setup = await entriesSince(null);
     expect(setup.map((e) => [e.action, e.target.label, e.actor])).toEqual([
-      ['account.create', 'admin', { id: null, username: null }],
-      ['channel.create', 'Default', { id: null, username: null }],
+      ['account.create', 'admin', { kind: 'setup', id: null, username: null }],
+      ['channel.create', 'Default', { kind: 'setup', id: null, username: null }],
     ]);
   });
 
@@ -89,7 +89,7 @@ describe('audit log', () => {
     ).toBe(204);
 
     const entries = await entriesSince(mark);
-    const admin = { id: adminId, username: 'admin' };
+    const admin = { kind: 'account', id: adminId, username: 'admin' };
     const alice = { type: 'account', id: aliceId, label: 'alice' };
     const shop = { type: 'channel', id: channelId };
     expect(
@@ -312,10 +312,10 @@ describe('audit log', () => {
   it('records the operator’s CLI actions with no account', async () => {
     const mark = await lastId();
     const erin = await t.createAccount();
-    await doResetPassword(t.app.ctx, { username: erin.account.username }, undefined);
+    await doResetPassword(t.app.ctx, { username: erin.account.username }, undefined, 'cli');
     const [, entry] = await entriesSince(mark);
     expect(entry).toMatchObject({
-      actor: { id: null, username: null },
+      actor: { kind: 'cli', id: null, username: null },
       action: 'account.resetPassword',
       target: { type: 'account', id: erin.account.id, label: erin.account.username },
       changes: [{ field: 'password' }],

@@ -22,17 +22,36 @@ describe('channels', () => {
     const { channel } = ChannelResponse.parse(created.body);
     expect(channel).toMatchObject({
       name: 'Shop',
-      welcomeMessage: 'Welcome to the shop!',
+      // One string: every language.
+      welcomeMessage: { 'zh-CN': 'Welcome to the shop!', en: 'Welcome to the shop!' },
       allowedOrigins: ['https://shop.example.com', 'http://127.0.0.2:8080'],
+      blockedOrigins: [],
+      loadedOrigins: [],
     });
     expect(Buffer.from(channel.identitySecret!, 'base64url')).toHaveLength(32);
 
     const edited = await t.request('PATCH', `/api/v1/channels/${channel.id}`, {
       token: t.adminToken,
-      body: { name: 'Shop CN', allowedOrigins: [] },
+      body: { name: 'Shop CN', allowedOrigins: [], welcomeMessage: { 'zh-CN': '欢迎光临！' } },
     });
     expect(edited.status).toBe(200);
-    expect(edited.body.channel).toMatchObject({ name: 'Shop CN', allowedOrigins: [] });
+    // Only the language given changes; an empty text removes one language's.
+    expect(edited.body.channel).toMatchObject({
+      name: 'Shop CN',
+      allowedOrigins: [],
+      welcomeMessage: { 'zh-CN': '欢迎光临！', en: 'Welcome to the shop!' },
+    });
+    const cleared = await t.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      token: t.adminToken,
+      body: { welcomeMessage: { en: '' } },
+    });
+    expect(cleared.body.channel.welcomeMessage).toEqual({ 'zh-CN': '欢迎光临！', en: '' });
+    const wrong = await t.request('PATCH', `/api/v1/channels/${channel.id}`, {
+      token: t.adminToken,
+      body: { welcomeMessage: { fr: 'Bienvenue' } },
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.code).toBe('VALIDATION_FAILED');
     expect(edited.body.channel.identitySecret).toBe(channel.identitySecret);
 
     const rotated = await t.request('POST', `/api/v1/channels/${channel.id}/rotate-secret`, {

@@ -203,7 +203,8 @@ describe('200 visitors at once against 10 agents with cap 5', () => {
       const note = v.messages.at(-1)!.message;
       expect(note).toMatchObject({ seq: 3, sender: { type: 'system' } });
       expect(acks[v.index].conversation.queuePosition).toBe(place);
-      expect(note.meta).toEqual({ kind: 'queued', position: place });
+      // Ten agents are online, all at their caps: busy, and the place in the queue.
+      expect(note.meta).toEqual({ kind: 'queued', position: place, reason: 'busy' });
       ackPositions.push(acks[v.index].conversation.queuePosition);
       if (note.meta?.kind === 'queued') notePositions.push(note.meta.position);
     }

@@ -576,11 +576,23 @@ const businessHours = fc.record({
     { requiredKeys: [] },
   ),
 });
+/** A channel text: one string for every language, or some languages' (and stray keys). */
+const channelText = fc.oneof(
+  fc.string({ maxLength: 100 }),
+  fc.record(
+    {
+      'zh-CN': fc.oneof(fc.string({ maxLength: 100 }), nastyString),
+      en: fc.string({ maxLength: 100 }),
+      fr: fc.string({ maxLength: 10 }),
+    },
+    { requiredKeys: [] },
+  ),
+);
 const channelBody = fc.record(
   {
     name: displayName,
-    welcomeMessage: fc.string({ maxLength: 100 }),
-    offHoursMessage: fc.string({ maxLength: 100 }),
+    welcomeMessage: channelText,
+    offHoursMessage: channelText,
     businessHours: fc.option(businessHours, { nil: null }),
     allowedOrigins: fc.array(fc.constantFrom('https://shop.example.com', 'http://127.0.0.2:8080'), {
       maxLength: 2,
@@ -923,6 +935,25 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     as: fx.adminToken,
     ids: [fx.CA, fx.CE],
     body: fc.record({ agentId: fc.constantFrom(fx.X.id, fx.D.id, 'none') }),
+  }),
+  'GET /api/v1/setup': (fx) => ({ as: fx.adminToken, runs: 100 }),
+  'GET /api/v1/embed/check': (fx) => ({
+    as: undefined,
+    query: fc.record(
+      { channel: fc.oneof(fc.constantFrom(fx.channelId, fx.fuzzChannelId), nastyString) },
+      { requiredKeys: [] },
+    ),
+    headers: fc.record(
+      {
+        origin: fc.oneof(
+          fc.constantFrom('https://shop.example.com', 'null', 'http://[::1]:80', 'javascript:x'),
+          nastyString.map(headerSafe),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+    writes: ['channel_origins'],
+    runs: 100,
   }),
   'GET /api/v1/stats': (fx) => ({
     as: fx.adminToken,

@@ -72,7 +72,8 @@ describe('a new conversation', () => {
       token: w.adminToken,
     });
     const welcome = bodyOf(channel, ChannelResponse).channel.welcomeMessage;
-    expect(welcome.length).toBeGreaterThan(0);
+    expect(welcome['zh-CN'].length).toBeGreaterThan(0);
+    expect(welcome.en.length).toBeGreaterThan(0);
 
     const visitor = await w.visitor();
     const visitorSocket = await w.connect(visitor.token);
@@ -112,8 +113,9 @@ describe('a new conversation', () => {
       expect(seen.map((m) => m.seq)).toEqual([1, 2, 3]);
       expect(seen[0]).toMatchObject({
         type: 'system',
-        body: welcome,
-        meta: { kind: 'welcome' },
+        // The server's own words are the Chinese text; clients show the reader's language.
+        body: welcome['zh-CN'],
+        meta: { kind: 'welcome', texts: welcome },
         sender: { type: 'system', name: 'System' },
         clientMsgId: null,
       });
@@ -259,12 +261,15 @@ describe('business hours', () => {
       seq: 1,
       type: 'system',
       body: 'We are closed.',
-      meta: { kind: 'offHours' },
+      meta: { kind: 'offHours', texts: { 'zh-CN': 'We are closed.', en: 'We are closed.' } },
     });
 
     // A schedule with no spans at all is closed too.
     expect((await patch({ businessHours: { timezone: 'UTC', weekly: {} } })).status).toBe(200);
-    expect((await firstMessageOn(channelId)).meta).toEqual({ kind: 'offHours' });
+    expect((await firstMessageOn(channelId)).meta).toEqual({
+      kind: 'offHours',
+      texts: { 'zh-CN': 'We are closed.', en: 'We are closed.' },
+    });
 
     // Open all day today only: open now.
     expect(
@@ -278,7 +283,7 @@ describe('business hours', () => {
 
     // No schedule: always open.
     expect((await patch({ businessHours: null })).status).toBe(200);
-    expect((await firstMessageOn(channelId)).meta).toEqual({ kind: 'welcome' });
+    expect((await firstMessageOn(channelId)).meta).toMatchObject({ kind: 'welcome' });
   });
 
   it('refuses invalid schedules with 400 and keeps the old one', async () => {
@@ -708,13 +713,14 @@ describe('read positions and unread counts', () => {
     const readsAtVisitor = record<unknown>(visitorSocket, 'conversation.read');
     const readsAtAgent = record<unknown>(agentSocket, 'conversation.read');
 
-    // The visitor read up to their own message; the agent has read nothing yet.
-    expect(await visitorUnread(visitor.token)).toBe(1);
+    // The visitor read up to their own message; the agent has read nothing yet. Only the other
+    // side's messages count: the notices (1, 3) never do.
+    expect(await visitorUnread(visitor.token)).toBe(0);
     expect(await w.conversation(id, agent.token)).toMatchObject({
       lastSeq: 3,
       agentReadSeq: 0,
       visitorReadSeq: 2,
-      unread: 3,
+      unread: 1,
     });
 
     // The agent reads up to 2 over the socket: the visitor gets a receipt.
@@ -728,7 +734,7 @@ describe('read positions and unread counts', () => {
       side: 'agent',
       seq: 2,
     });
-    expect((await w.conversation(id, agent.token)).unread).toBe(1);
+    expect((await w.conversation(id, agent.token)).unread).toBe(0);
 
     // Never backwards; never past the last message.
     const back = await w.request('POST', `/api/v1/conversations/${id}/read`, {
@@ -746,9 +752,9 @@ describe('read positions and unread counts', () => {
       expect(readsAtVisitor.map((p) => ConversationReadPayload.parse(p).seq)).toEqual([2, 3]),
     );
 
-    // Two agent messages: the visitor has 2 more unread; the agent has read their own.
+    // Two agent messages: the visitor has 2 unread; the agent has read their own.
     for (const body of ['one', 'two']) await w.reply(agentSocket, id, body);
-    expect(await visitorUnread(visitor.token)).toBe(3);
+    expect(await visitorUnread(visitor.token)).toBe(2);
     expect(await w.conversation(id, agent.token)).toMatchObject({ lastSeq: 5, unread: 0 });
 
     // The visitor reads over REST, then over the socket; the agent gets the receipts.
@@ -789,14 +795,16 @@ describe('read positions and unread counts', () => {
       unread: 0,
     });
 
-    // Visitor unread sums over their conversations: the "ended" message of this one, plus the
-    // "assigned" message of the next.
+    // Visitor unread sums the agents' messages over their conversations; the "ended" notice of
+    // this one and the "assigned" notice of the next never count.
     expect(
       (await w.request('POST', `/api/v1/conversations/${id}/end`, { token: agent.token })).status,
     ).toBe(200);
+    expect(await visitorUnread(visitor.token)).toBe(0);
+    const next = await w.startConversation(visitor.token, 'me again');
+    expect(await visitorUnread(visitor.token)).toBe(0);
+    await w.reply(agentSocket, next, 'welcome back');
     expect(await visitorUnread(visitor.token)).toBe(1);
-    await w.startConversation(visitor.token, 'me again');
-    expect(await visitorUnread(visitor.token)).toBe(2);
   });
 });
 

@@ -121,6 +121,8 @@ const restMatrix: Record<string, RestRow> = {
   'POST /api/v1/conversations/:id/assign':  { cells: [401, 401, 401, 403, 403, 401, '409 INVALID_STATE'], body: (fx) => ({ agentId: fx.Y.id }) },
   'GET /api/v1/stats':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
   'GET /api/v1/audit':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'GET /api/v1/setup':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'GET /api/v1/embed/check':                { cells: [200, 200, 200, 200, 200, 200, 200], query: (fx) => `?channel=${fx.channelId}` },
   'GET /console':                           { cells: [302, 302, 302, 302, 302, 302, 302] },
   'GET /console/*':                         { cells: [consolePage, consolePage, consolePage, consolePage, consolePage, consolePage, consolePage] },
   'GET /chat':                              { cells: [302, 302, 302, 302, 302, 302, 302] },

@@ -440,7 +440,9 @@ describe('routing', () => {
       await flush(v);
       const note = v.messages.find((p) => p.message.meta?.kind === 'queued')!.message;
       expect(note).toMatchObject({ seq: 3, sender: { type: 'system' } });
-      expect(note.meta).toEqual({ kind: 'queued', position: index + 1 });
+      // Nobody is online yet: the notice says so, not "busy".
+      expect(note.meta).toEqual({ kind: 'queued', position: index + 1, reason: 'nobodyOnline' });
+      expect(conversation.queueReason).toBe('nobodyOnline');
     }
     const queue = await t.request('GET', '/api/v1/conversations?state=queued', {
       token: t.adminToken,
@@ -780,6 +782,8 @@ describe('agent offline grace', () => {
     const { conversation } = await say(visitor);
     expect(conversation.state).toBe('active');
     const reloading = await agentClient(t, { status: 'online' });
+    await flush(admin);
+    const statusesBefore = admin.statuses.length;
 
     // A page reload: the socket goes and a new one comes within the grace.
     reloading.socket.disconnect();
@@ -797,9 +801,12 @@ describe('agent offline grace', () => {
     expect(event).toMatchObject({ status: 'offline', activeConversations: 1 });
     await flush(admin);
     // The reload's grace started earlier and has passed too, without marking them offline.
-    expect(admin.statuses.filter((s) => s.id === reloading.id).map((s) => s.status)).not.toContain(
-      'offline',
-    );
+    expect(
+      admin.statuses
+        .slice(statusesBefore)
+        .filter((s) => s.id === reloading.id)
+        .map((s) => s.status),
+    ).not.toContain('offline');
     expect(await presence(t, reloading.id)).toMatchObject({ status: 'online' });
     expect(await presence(t, gone.id)).toMatchObject({ status: 'offline', activeConversations: 1 });
     expect(await conversationOf(t, conversation.id)).toMatchObject({

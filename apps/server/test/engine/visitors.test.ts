@@ -186,8 +186,17 @@ describe('visitor sessions and identity', () => {
       id: night.body.channel.id,
       name: 'Night',
       open: false,
-      offHoursMessage: 'Closed for the night.',
+      agentsOnline: false,
+      // One string given: both languages have it. The welcome keeps the default per language.
+      welcomeMessage: {
+        'zh-CN': '您好！请问有什么可以帮您？',
+        en: 'Hello! How can we help you today?',
+      },
+      offHoursMessage: { 'zh-CN': 'Closed for the night.', en: 'Closed for the night.' },
     });
+    // Whether anyone is online now, so the page can say so before the first message too.
+    await t.agent({ status: 'online' });
+    expect((await session({ channelId: t.channelId })).body.channel.agentsOnline).toBe(true);
   });
 
   it('unknown channel → 404, bad body → 400', async () => {
@@ -233,8 +242,8 @@ describe('visitor sessions and identity', () => {
       body: { clientMsgId: newClientMsgId(), type: 'text', body: 'hi' },
     });
     expect(sent.status).toBe(201);
-    // welcome (1) and own message (2) are read by sending; "assigned" (3) is not.
-    expect(await unread()).toBe(1);
+    // welcome (1), own message (2), "assigned" (3): system notices and one's own never count.
+    expect(await unread()).toBe(0);
     const conversationId = sent.body.conversation.id;
     for (const body of ['one', 'two']) {
       await t.request('POST', `/api/v1/conversations/${conversationId}/messages`, {
@@ -242,11 +251,15 @@ describe('visitor sessions and identity', () => {
         body: { clientMsgId: newClientMsgId(), type: 'text', body },
       });
     }
-    expect(await unread()).toBe(3);
+    // The agent's two messages (4, 5).
+    expect(await unread()).toBe(2);
     await t.request('POST', `/api/v1/conversations/${conversationId}/read`, {
       token: visitor.token,
       body: { seq: 4 },
     });
+    expect(await unread()).toBe(1);
+    // A notice after them does not count either: ending adds one.
+    await t.request('POST', `/api/v1/conversations/${conversationId}/end`, { token: agent.token });
     expect(await unread()).toBe(1);
     expect((await t.request('GET', '/api/v1/visitor/unread')).status).toBe(401);
     expect((await t.request('GET', '/api/v1/visitor/unread', { token: t.adminToken })).status).toBe(

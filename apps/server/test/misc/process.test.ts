@@ -60,6 +60,27 @@ describe('server process', () => {
     });
     expect(created.status).toBe(201);
 
+    // The password is also kept in a file only its owner reads, until the admin changes it.
+    const kept = path.join(dataDir, 'initial-admin-password');
+    expect(stdout).toContain(`(also in ${kept} until you change it)`);
+    expect(stdout).toContain('Next steps');
+    expect((await fs.stat(kept)).mode & 0o777).toBe(0o600);
+    expect(await fs.readFile(kept, 'utf8')).toContain(`password: ${password}`);
+    const changed = await fetch(`${base}/api/v1/me/password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ currentPassword: password, newPassword: 'a-new-admin-password' }),
+    });
+    expect(changed.status).toBeLessThan(300);
+    await expect
+      .poll(() =>
+        fs.stat(kept).then(
+          () => true,
+          () => false,
+        ),
+      )
+      .toBe(false);
+
     server.child.kill('SIGTERM');
     const result = await server.finished;
     expect(result.code).toBe(0);
@@ -71,7 +92,7 @@ describe('server process', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
     });
-    await again.waitFor('Log in:');
+    await again.waitFor('Console:');
     expect(again.output().stdout).not.toContain('Admin password');
     again.child.kill('SIGINT');
     expect((await again.finished).code).toBe(0);
@@ -92,7 +113,7 @@ describe('server process', () => {
 
     const port = await freePort();
     const server = runNode('main.js', [], { ...env, PORT: String(port), HOST: '127.0.0.1' });
-    await server.waitFor('Log in:');
+    await server.waitFor('Console:');
     const login = async (password: string) =>
       (
         await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
@@ -112,5 +133,101 @@ describe('server process', () => {
     const usage = await runNode('cli/admin.js', ['frobnicate'], env).finished;
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('Usage:');
+  });
+
+  it('writes short readable lines on a terminal, without a line per request', async () => {
+    const port = await freePort();
+    const server = runNode('main.js', [], {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'pretty',
+    });
+    await server.waitFor('Console:');
+    for (let i = 0; i < 5; i++) await fetch(`http://127.0.0.1:${port}/healthz`);
+    await fetch(`http://127.0.0.1:${port}/api/v1/me`);
+    server.child.kill('SIGTERM');
+    await server.finished;
+    const lines = server.output().stdout.split('\n');
+    expect(lines.some((line) => /^\d\d:\d\d:\d\d INFO  Server listening at/.test(line))).toBe(true);
+    expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+    expect(lines.filter((line) => /incoming request|request completed/.test(line))).toEqual([]);
+  });
+
+  it('demo mode: nine users whose signed identities open visitor sessions; /demo/ is 404 otherwise', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const plain = runNode('main.js', [], {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    await plain.waitFor('Console:');
+    expect((await fetch(`${base}/demo/`)).status).toBe(404);
+    expect((await fetch(`${base}/demo/api/users`)).status).toBe(404);
+    plain.child.kill('SIGTERM');
+    await plain.finished;
+
+    const demoDir = path.join(dataDir, 'demo');
+    const demo = runNode('main.js', ['--demo'], {
+      DATA_DIR: demoDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    await demo.waitFor('Demo page:');
+    const { stdout } = demo.output();
+    expect(stdout).toContain('DEMO MODE');
+    const agentPassword = /^\s+xiaomei\s+(\S+)/m.exec(stdout)?.[1];
+    expect(agentPassword).toMatch(/^[A-Za-z0-9]{16}$/);
+    const login = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'xiaomei', password: agentPassword }),
+    });
+    expect(login.status).toBe(200);
+
+    const page = await fetch(`${base}/demo/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html');
+    const { channelId, users } = (await (await fetch(`${base}/demo/api/users`)).json()) as {
+      channelId: string;
+      users: { name: string; avatarUrl: string; identity: string }[];
+    };
+    expect(users.map((u) => u.name)).toEqual([
+      '王小二',
+      '海底月捞不起',
+      '谒词笙歌拟墨画扇',
+      '巷子小仙女',
+      '乐曲',
+      '水乳交融',
+      '敷诋',
+      '十六鹤井',
+      '梦清云凉泽',
+    ]);
+    const avatar = await fetch(users[0]!.avatarUrl);
+    expect(avatar.headers.get('content-type')).toContain('image/svg+xml');
+    const session = await fetch(`${base}/api/v1/visitor/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channelId, identity: users[1]!.identity }),
+    });
+    expect(session.status).toBe(200);
+    const { visitor } = (await session.json()) as {
+      visitor: { name: string; identified: boolean };
+    };
+    expect(visitor).toMatchObject({ name: '海底月捞不起', identified: true });
+    demo.child.kill('SIGTERM');
+    await demo.finished;
+
+    // A second demo start finds its data again and prints the same agent password.
+    const again = runNode('main.js', ['--demo'], {
+      DATA_DIR: demoDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    });
+    await again.waitFor('Demo page:');
+    expect(again.output().stdout).toContain(agentPassword);
+    again.child.kill('SIGTERM');
+    await again.finished;
   });
 });

@@ -63,6 +63,7 @@ export function accountRow(overrides: Partial<AccountsTable> = {}): AccountsTabl
     password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo',
     disabled_at: null,
     status: 'online',
+    chosen_status: 'online',
     last_assigned_at: null,
     created_at: testNow - 86_400_000,
     updated_at: testNow - 3_600_000,
@@ -91,8 +92,11 @@ export function channelRow(overrides: Partial<ChannelsTable> = {}): ChannelsTabl
     id: idOf('channel'),
     name: 'Website',
     identity_secret: 'identity-secret-of-the-channel',
-    welcome_message: 'Hello! How can we help?',
-    off_hours_message: 'We are closed; leave a message.',
+    welcome_message: JSON.stringify({
+      'zh-CN': '您好，有什么可以帮您？',
+      en: 'Hello! How can we help?',
+    }),
+    off_hours_message: JSON.stringify({ 'zh-CN': '', en: 'We are closed; leave a message.' }),
     business_hours: null,
     allowed_origins: '[]',
     created_at: testNow - 86_400_000,
@@ -114,6 +118,9 @@ export function conversationRow(overrides: Partial<ConversationsTable> = {}): Co
     last_seq: 3,
     visitor_read_seq: 2,
     agent_read_seq: 1,
+    agent_unread: 1,
+    visitor_unread: 1,
+    preview_seq: 3,
     created_at: testNow - 30_000,
     assigned_at: state === 'queued' ? null : testNow - 20_000,
     first_response_at: null,
@@ -153,6 +160,7 @@ export function auditRow(overrides: Partial<AuditLogTable> = {}): AuditLogTable 
   return {
     id: idOf('audit'),
     created_at: testNow,
+    actor_kind: 'account',
     actor_id: 'admin-root',
     actor_username: 'admin',
     action: 'account.create',
@@ -176,6 +184,7 @@ export function conversationView(
     agent?: Partial<AccountsTable> | null;
     lastMessage?: ConversationView['lastMessage'];
     queuePosition?: number | null;
+    queueReason?: ConversationView['queueReason'];
   } = {},
 ): ConversationView {
   const visitor = visitorRow(overrides.visitor);
@@ -198,6 +207,7 @@ export function conversationView(
       : null,
     lastMessage: overrides.lastMessage ?? null,
     queuePosition: overrides.queuePosition ?? (state === 'queued' ? 1 : null),
+    queueReason: overrides.queueReason ?? (state === 'queued' ? 'busy' : null),
   };
 }
 

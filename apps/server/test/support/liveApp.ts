@@ -61,8 +61,9 @@ export async function startLiveApp(
         maxConcurrent: opts.maxConcurrent ?? null,
         ...(opts.displayName ? { displayName: opts.displayName } : {}),
       });
-      if (opts.status && opts.status !== 'offline')
-        await live.setStatus(created.token, opts.status);
+      // Chosen up front (default offline), so connecting its console does not switch it on: a
+      // test decides when an agent takes conversations.
+      await live.setStatus(created.token, opts.status ?? 'offline');
       return {
         id: created.account.id,
         token: created.token,

@@ -212,7 +212,8 @@ export async function startWorld(
       ...(opts.displayName ? { displayName: opts.displayName } : {}),
       ...(opts.username ? { username: opts.username } : {}),
     });
-    if (opts.status && opts.status !== 'offline') await app.setStatus(made.token, opts.status);
+    // Chosen up front (default offline), so connecting does not switch the agent on.
+    await app.setStatus(made.token, opts.status ?? 'offline');
     return {
       id: made.account.id,
       token: made.token,

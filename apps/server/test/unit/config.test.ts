@@ -20,7 +20,27 @@ describe('loadConfig', () => {
       loginMaxFailures: 10,
       loginWindowMinutes: 15,
       trustProxy: false,
+      logFormat: 'auto',
+      demo: false,
     });
+  });
+
+  it('demo mode keeps its own data, and never writes into a database named for real use', () => {
+    expect(loadConfig({ DEMO: '1' })).toMatchObject({
+      demo: true,
+      dataDir: path.resolve('data-demo'),
+      database: { engine: 'sqlite', file: path.resolve('data-demo', 'servicesystem.db') },
+    });
+    expect(loadConfig({ DEMO: 'true', DATA_DIR: '/tmp/my-demo' }).dataDir).toBe('/tmp/my-demo');
+    expect(() => loadConfig({ DEMO: '1', DATABASE_URL: 'postgres://db/prod' })).toThrow(
+      /DEMO is set with DATABASE_URL/,
+    );
+  });
+
+  it('reads the log format', () => {
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
 
   it('reads every variable', () => {

@@ -114,7 +114,7 @@ describe('message.created', () => {
       id: view.conversation.id,
       agent: { id: view.agent!.id },
       visitor: { externalId: 'host-user-77' },
-      unread: 2,
+      unread: view.conversation.agent_unread,
     });
   });
 
@@ -280,8 +280,13 @@ describe('queue.positions', () => {
     const deliveries = emits({
       type: 'queue.positions',
       entries: [
-        { conversationId: 'conversation-q1', visitorId: first.id, position: 1 },
-        { conversationId: 'conversation-q2', visitorId: second.id, position: 2 },
+        { conversationId: 'conversation-q1', visitorId: first.id, position: 1, reason: 'busy' },
+        {
+          conversationId: 'conversation-q2',
+          visitorId: second.id,
+          position: 2,
+          reason: 'nobodyOnline',
+        },
       ],
     });
     expect(deliveries).toEqual([
@@ -289,13 +294,13 @@ describe('queue.positions', () => {
         kind: 'emit',
         rooms: [`visitor:${first.id}`],
         event: 'queue.position',
-        payload: { conversationId: 'conversation-q1', position: 1 },
+        payload: { conversationId: 'conversation-q1', position: 1, reason: 'busy' },
       },
       {
         kind: 'emit',
         rooms: [`visitor:${second.id}`],
         event: 'queue.position',
-        payload: { conversationId: 'conversation-q2', position: 2 },
+        payload: { conversationId: 'conversation-q2', position: 2, reason: 'nobodyOnline' },
       },
     ]);
     for (const d of deliveries) strictly(QueuePositionPayload, d.payload);
@@ -360,7 +365,9 @@ function oneOfEach(): { [K in DomainEvent['type']]: Extract<DomainEvent, { type:
     typing: { type: 'typing', view, side: 'visitor', isTyping: true },
     'queue.positions': {
       type: 'queue.positions',
-      entries: [{ conversationId: 'conversation-q', visitorId: 'visitor-q', position: 1 }],
+      entries: [
+        { conversationId: 'conversation-q', visitorId: 'visitor-q', position: 1, reason: 'busy' },
+      ],
     },
     'agent.status': {
       type: 'agent.status',

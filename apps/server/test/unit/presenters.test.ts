@@ -90,21 +90,33 @@ describe('presentChannel', () => {
     allowed_origins: JSON.stringify(['https://shop.example']),
   });
 
-  it('gives the identity secret only when asked to', () => {
-    const withSecret = Channel.strict().parse(presentChannel(row, { withSecret: true }));
+  it('gives the identity secret and where embed.js was seen only when asked to', () => {
+    const sightings = {
+      blockedOrigins: [{ origin: 'https://blocked.example', count: 3, lastSeenAt: testNow }],
+      loadedOrigins: [],
+    };
+    const withSecret = Channel.strict().parse(presentChannel(row, { withSecret: true, sightings }));
     expect(withSecret.identitySecret).toBe(row.identity_secret);
-    const without = Channel.strict().parse(presentChannel(row, { withSecret: false }));
+    expect(withSecret.blockedOrigins).toEqual(sightings.blockedOrigins);
+    const without = Channel.strict().parse(presentChannel(row, { withSecret: false, sightings }));
     expect('identitySecret' in without).toBe(false);
     expect(JSON.stringify(without)).not.toContain(row.identity_secret);
-    expect(without).toEqual({ ...withSecret, identitySecret: undefined });
+    expect(JSON.stringify(without)).not.toContain('blocked.example');
+    expect(without).toEqual({
+      ...withSecret,
+      identitySecret: undefined,
+      blockedOrigins: undefined,
+      loadedOrigins: undefined,
+    });
   });
 
   it('reads the stored JSON: business hours (or null: always open) and allowed origins', () => {
     expect(presentChannel(row, { withSecret: false })).toEqual({
       id: 'channel-shop',
       name: 'Shop',
-      welcomeMessage: row.welcome_message,
-      offHoursMessage: row.off_hours_message,
+      // Per language; an empty one is "not given".
+      welcomeMessage: { 'zh-CN': '您好，有什么可以帮您？', en: 'Hello! How can we help?' },
+      offHoursMessage: { 'zh-CN': '', en: 'We are closed; leave a message.' },
       businessHours: {
         timezone: 'Europe/Berlin',
         weekly: { mon: [{ open: '09:00', close: '17:00' }] },
@@ -221,25 +233,41 @@ describe('presentAuditEntry', () => {
     expect(AuditEntry.strict().parse(presentAuditEntry(row))).toEqual({
       id: 'audit-1',
       at: testNow,
-      actor: { id: 'admin-root', username: 'root' },
+      actor: { kind: 'account', id: 'admin-root', username: 'root' },
       action: 'account.update',
       target: { type: 'account', id: 'agent-bob', label: 'bob' },
       changes,
     });
   });
 
-  it('shows the operator (CLI, first start) as an actor without id or name', () => {
-    const entry = presentAuditEntry(
-      auditRow({ actor_id: null, actor_username: null, action: 'channel.create' }),
-    );
-    expect(entry.actor).toEqual({ id: null, username: null });
-    expect(entry.at).toBe(testNow);
+  it('shows the command line and the first start as actors without id or name', () => {
+    for (const kind of ['cli', 'setup'] as const) {
+      const entry = presentAuditEntry(
+        auditRow({
+          actor_kind: kind,
+          actor_id: null,
+          actor_username: null,
+          action: 'channel.create',
+        }),
+      );
+      expect(entry.actor).toEqual({ kind, id: null, username: null });
+      expect(entry.at).toBe(testNow);
+    }
   });
 });
 
 describe('presentConversationForConsole and ForVisitor', () => {
   const view = conversationView({
-    conversation: { id: 'conversation-1', last_seq: 9, visitor_read_seq: 7, agent_read_seq: 4 },
+    conversation: {
+      id: 'conversation-1',
+      last_seq: 9,
+      visitor_read_seq: 7,
+      agent_read_seq: 4,
+      // Of the 5 messages after the agent's read position, 3 are the visitor's; of the 2 after the
+      // visitor's, 1 is an agent's (the rest are notices and the reader's own).
+      agent_unread: 3,
+      visitor_unread: 1,
+    },
     visitor: {
       id: 'visitor-9',
       name: 'Vera',
@@ -267,8 +295,9 @@ describe('presentConversationForConsole and ForVisitor', () => {
       lastSeq: 9,
       visitorReadSeq: 7,
       agentReadSeq: 4,
-      unread: 5,
+      unread: 3,
       queuePosition: null,
+      queueReason: null,
       lastMessage: null,
       createdAt: c.created_at,
       assignedAt: c.assigned_at,
@@ -288,8 +317,9 @@ describe('presentConversationForConsole and ForVisitor', () => {
       lastSeq: 9,
       visitorReadSeq: 7,
       agentReadSeq: 4,
-      unread: 2,
+      unread: 1,
       queuePosition: null,
+      queueReason: null,
       lastMessage: null,
       createdAt: view.conversation.created_at,
       endedAt: null,
@@ -301,21 +331,30 @@ describe('presentConversationForConsole and ForVisitor', () => {
   });
 
   it('gives a queue position while queued only, and no agent until one serves it', () => {
-    const queued = conversationView({ conversation: { state: 'queued' }, queuePosition: 3 });
+    const queued = conversationView({
+      conversation: { state: 'queued' },
+      queuePosition: 3,
+      queueReason: 'nobodyOnline',
+    });
     expect(presentConversationForConsole(queued, testFileUrls)).toMatchObject({
       state: 'queued',
       agent: null,
       queuePosition: 3,
+      queueReason: 'nobodyOnline',
       assignedAt: null,
     });
     expect(presentConversationForVisitor(queued, testFileUrls)).toMatchObject({
       state: 'queued',
       agent: null,
       queuePosition: 3,
+      queueReason: 'nobodyOnline',
     });
     // A position left on a view that is no longer queued is not shown.
     const ended = conversationView({ conversation: { state: 'ended' }, queuePosition: 2 });
-    expect(presentConversationForConsole(ended, testFileUrls).queuePosition).toBeNull();
+    expect(presentConversationForConsole(ended, testFileUrls)).toMatchObject({
+      queuePosition: null,
+      queueReason: null,
+    });
     expect(presentConversationForVisitor(ended, testFileUrls)).toMatchObject({
       state: 'ended',
       queuePosition: null,

@@ -1,5 +1,8 @@
 import type { AgentPresence, AgentStatus } from '@servicesystem/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
 import type { AccountActor, DomainContext } from '../context.js';
+import { anyAgentOnline } from './agentPresence.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { accountPolicy, authorize } from '../policies.js';
 import { announceQueuePositions, drainQueue, agentStatusChanged, presenceOf } from '../routing.js';
@@ -31,6 +34,7 @@ export async function applyAgentStatus(
 ): Promise<Outcome<AgentPresence>> {
   return ctx.transaction(
     async (trx) => {
+      const anyoneBefore = await anyAgentOnline(trx);
       let update = trx
         .updateTable('accounts')
         .set(remember ? { status, chosen_status: status } : { status })
@@ -41,8 +45,7 @@ export async function applyAgentStatus(
       if (changed) {
         events.push(await agentStatusChanged(trx, agentId));
         if (status === 'online') await drainQueue(trx, ctx, events);
-        // Whoever still waits may wait for another reason now (somebody came or went).
-        await announceQueuePositions(trx, events);
+        await announceNewReason(trx, anyoneBefore, events);
       }
       return { value: await presenceOf(trx, agentId), events };
     },
@@ -53,25 +56,46 @@ export async function applyAgentStatus(
 /**
  * An agent's console connected: an agent who is offline gets the status they last chose (a new
  * agent: online), so nobody has to switch themselves on at every login. Nothing when they chose
- * offline, or are online or away already.
+ * offline, or are online or away already. One guarded update under the routing lock, so a choice
+ * made at the same moment (say "offline") is never overwritten.
  */
 export async function resumeChosenStatus(
   ctx: DomainContext,
   agentId: string,
 ): Promise<Outcome<AgentPresence | null>> {
-  const row = await ctx.db
-    .selectFrom('accounts')
-    .select(['status', 'chosen_status', 'role', 'disabled_at'])
-    .where('id', '=', agentId)
-    .executeTakeFirst();
-  if (
-    !row ||
-    row.role !== 'agent' ||
-    row.disabled_at !== null ||
-    row.status !== 'offline' ||
-    row.chosen_status === 'offline'
-  ) {
-    return { value: null, events: [] };
-  }
-  return applyAgentStatus(ctx, agentId, row.chosen_status, { currentIn: ['offline'] });
+  return ctx.transaction(
+    async (trx) => {
+      const anyoneBefore = await anyAgentOnline(trx);
+      const row = await trx
+        .updateTable('accounts')
+        .set((eb) => ({ status: eb.ref('chosen_status') }))
+        .where('id', '=', agentId)
+        .where('role', '=', 'agent')
+        .where('disabled_at', 'is', null)
+        .where('status', '=', 'offline')
+        .where('chosen_status', '!=', 'offline')
+        .returning('status')
+        .executeTakeFirst();
+      if (!row) return { value: null, events: [] };
+      const events: DomainEvent[] = [await agentStatusChanged(trx, agentId)];
+      if (row.status === 'online') await drainQueue(trx, ctx, events);
+      await announceNewReason(trx, anyoneBefore, events);
+      return { value: await presenceOf(trx, agentId), events };
+    },
+    { lock: 'routing' },
+  );
+}
+
+/**
+ * Whoever waits in the queue waits for another reason once the first agent comes online or the
+ * last one leaves: tell them (unless routing just told them their places).
+ */
+async function announceNewReason(
+  trx: Kysely<Database>,
+  anyoneBefore: boolean,
+  events: DomainEvent[],
+): Promise<void> {
+  if ((await anyAgentOnline(trx)) === anyoneBefore) return;
+  if (events.some((event) => event.type === 'queue.positions')) return;
+  await announceQueuePositions(trx, events);
 }

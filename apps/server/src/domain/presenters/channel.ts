@@ -12,16 +12,25 @@ export function presentChannel(
   row: ChannelsTable,
   options: { withSecret: boolean; sightings?: ChannelSightings | undefined },
 ): Channel {
+  const allowed = JSON.parse(row.allowed_origins) as string[];
   return {
     id: row.id,
     name: row.name,
     welcomeMessage: parseTexts(row.welcome_message),
     offHoursMessage: parseTexts(row.off_hours_message),
     businessHours: row.business_hours ? (JSON.parse(row.business_hours) as BusinessHours) : null,
-    allowedOrigins: JSON.parse(row.allowed_origins) as string[],
+    allowedOrigins: allowed,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(options.withSecret ? { identitySecret: row.identity_secret } : {}),
-    ...(options.withSecret && options.sightings ? options.sightings : {}),
+    ...(options.withSecret && options.sightings
+      ? {
+          // A site allowed since it was seen is no longer "not allowed yet".
+          blockedOrigins: options.sightings.blockedOrigins.filter(
+            (seen) => !allowed.includes(seen.origin),
+          ),
+          loadedOrigins: options.sightings.loadedOrigins,
+        }
+      : {}),
   };
 }
