@@ -58,7 +58,9 @@ export async function pageRoutes(app: FastifyInstance, deps?: RouteDeps): Promis
   // The visitor page may be framed only by the channel's allowed origins (and our own origin):
   // the browser enforces `frame-ancestors`, so a site not in the list shows nothing.
   app.get('/chat/*', async (request, reply) => {
-    const relative = (request.params as { '*': string })['*'];
+    let relative = (request.params as { '*': string })['*'];
+    // The demo's host page is built beside the visitor page but served at /demo/ in demo mode only.
+    if (relative === 'demo.html') relative = '';
     if (!relative.startsWith('assets/')) {
       // Not a valid id (a NUL, say): no channel, so only our own origin may frame the page.
       const channel = Id.safeParse((request.query as Record<string, unknown>).channel);
