@@ -298,8 +298,8 @@ describe('stored XSS, in Chromium under the CSP', () => {
       .filter({ hasText: 'alice' });
     expect(await agentRow.innerText()).toContain(`Display name: ${agentName}`);
     expect(await agentRow.innerText()).toContain('Password (not logged)');
-    // The first-run setup, by the operator.
-    await table.locator('.el-table__row', { hasText: 'Server operator (CLI)' }).first().waitFor();
+    // The first-run setup, by the first start (not the command line).
+    await table.locator('.el-table__row', { hasText: 'First start' }).first().waitFor();
 
     // Filter by action.
     await page.getByTestId('audit-action').click();

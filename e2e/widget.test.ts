@@ -119,11 +119,13 @@ describe('visitor page and website embed', () => {
   });
 
   async function phonePage(baseUrl = server.url): Promise<{ context: BrowserContext; page: Page }> {
+    // A phone set to Chinese: the page follows the browser's language.
     const context = await browser.newContext({
       viewport: { width: 360, height: 640 },
       deviceScaleFactor: 2,
       isMobile: true,
       hasTouch: true,
+      locale: 'zh-CN',
     });
     const page = await context.newPage();
     await page.goto(`${baseUrl}/chat/?channel=${channelId}`);
@@ -295,7 +297,12 @@ describe('visitor page and website embed', () => {
     const { context, page } = await phonePage();
     try {
       await typeAndSend(page, 'Is anyone there?');
-      await expect.poll(() => page.getByTestId('chat-subtitle').textContent()).toContain('第 1 位');
+      // The only agent is away: the visitor is told nobody is online, not that agents are busy.
+      await expect
+        .poll(() => page.getByTestId('chat-subtitle').getAttribute('data-reason'))
+        .toBe('nobodyOnline');
+      expect(await page.getByTestId('chat-subtitle').textContent()).toContain('暂无客服在线');
+      expect(await page.getByTestId('chat-subtitle').textContent()).not.toContain('排队');
       await screenshot(page, 'widget-queue-360x640');
       const seen = agentMessages.length;
       expect((await agent.emitWithAck('agent.status.set', { status: 'online' })).ok).toBe(true);

@@ -42,7 +42,11 @@ function filesUnder(relative, out) {
 function fingerprint(inputs) {
   const hash = createHash('sha256');
   for (const file of inputs.flatMap((input) => filesUnder(input, [])).sort()) {
-    hash.update(file).update('\0').update(fs.readFileSync(path.join(root, file))).update('\0');
+    hash
+      .update(file)
+      .update('\0')
+      .update(fs.readFileSync(path.join(root, file)))
+      .update('\0');
   }
   return hash.digest('hex');
 }

@@ -17,6 +17,10 @@ export interface E2eServer {
   adminToken(): Promise<string>;
   /** The id of the default channel. */
   channelId(): Promise<string>;
+  /** Logs any account in over REST; answers the session token. */
+  login(username: string, password: string): Promise<string>;
+  /** Demo mode: a demo agent's password, as the server keeps it for its banner. */
+  demoPassword(username: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -95,6 +99,17 @@ export async function startE2eServer(
     async channelId() {
       const token = await adminToken();
       return (await api('GET', '/api/v1/channels', token)).channels[0].id as string;
+    },
+    async login(username, password) {
+      const answer = await api('POST', '/api/v1/auth/login', undefined, { username, password });
+      if (typeof answer.token !== 'string') throw new Error(`login: ${JSON.stringify(answer)}`);
+      return answer.token;
+    },
+    async demoPassword(username) {
+      const text = await fs.readFile(path.join(dataDir, 'demo-accounts.txt'), 'utf8');
+      const line = text.split('\n').find((l) => l.startsWith(`${username} `));
+      if (!line) throw new Error(`no demo account ${username}`);
+      return line.split(' ')[1]!;
     },
     async stop() {
       child.kill('SIGTERM');

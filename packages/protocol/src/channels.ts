@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BusinessHours } from './businessHours.js';
-import { stripControlCharacters, Timestamp } from './common.js';
+import { Id, stripControlCharacters, Timestamp } from './common.js';
 import { LocalizedText } from './messages.js';
 
 /** A web origin such as `https://shop.example.com` or `http://127.0.0.2:8080` (no path). */
@@ -102,7 +102,7 @@ export const UpdateChannelRequest = z
 export type UpdateChannelRequest = z.input<typeof UpdateChannelRequest>;
 
 // ---- GET /api/v1/embed/check?channel=<id> (embed.js, cross-origin, no credentials)
-export const EmbedCheckQuery = z.object({ channel: z.string().max(64) }).strict();
+export const EmbedCheckQuery = z.object({ channel: Id }).strict();
 export type EmbedCheckQuery = z.infer<typeof EmbedCheckQuery>;
 
 /** Whether the page asking (its Origin header) may show the channel's bubble. */

@@ -1,11 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentStatusPayload, QueuePositionPayload } from '@servicesystem/protocol';
 import {
-  AgentStatusPayload,
   ChannelResponse,
   Conversation,
   EmbedCheckResponse,
-  QueuePositionPayload,
   SetupStatus,
   ServerEvent,
 } from '@servicesystem/protocol';
@@ -65,7 +64,11 @@ describe('the embed check: embed.js asks before it draws, and admins see where i
     expect(unknown.status).toBe(404);
     expect(unknown.headers['access-control-allow-origin']).toBe('*');
     expect(unknown.body.error.code).toBe('NOT_FOUND');
-    expect((await check('', 'https://shop.example')).status).toBe(404);
+    for (const bad of ['', '\u0000abc', 'x'.repeat(65)]) {
+      const refused = await check(bad, 'https://shop.example');
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('VALIDATION_FAILED');
+    }
   });
 
   it('lists blocked sites for admins with counts, and an allowed site as loaded instead', async () => {
@@ -255,7 +258,7 @@ describe('an agent’s status is theirs across logins', () => {
     await t.setStatus(token, 'offline');
     socket.disconnect();
     const events = record<AgentStatusPayload>(admin, ServerEvent.AgentStatus);
-    socket = await t.connect(token);
+    await t.connect(token);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(events.filter((e) => e.id === agentId && e.status !== 'offline')).toEqual([]);
     const presence = await t.request('GET', '/api/v1/presence', { token: t.adminToken });

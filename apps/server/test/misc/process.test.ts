@@ -149,7 +149,9 @@ describe('server process', () => {
     server.child.kill('SIGTERM');
     await server.finished;
     const lines = server.output().stdout.split('\n');
-    expect(lines.some((line) => /^\d\d:\d\d:\d\d INFO  Server listening at/.test(line))).toBe(true);
+    expect(lines.some((line) => /^\d\d:\d\d:\d\d INFO {2}Server listening at/.test(line))).toBe(
+      true,
+    );
     expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
     expect(lines.filter((line) => /incoming request|request completed/.test(line))).toEqual([]);
   });
