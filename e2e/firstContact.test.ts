@@ -254,7 +254,10 @@ describe('first contact', () => {
     expect(await overflowsSideways(agent)).toBe(false);
     await screenshot(agent, 'first-phone-chat-en-390x844');
     await agent.locator('[data-test=back]').click();
-    await row.waitFor();
+    // Back on the list, previewing the newest message: the picture.
+    const back = agent.locator('.row').first();
+    await back.waitFor();
+    expect(await back.locator('.preview').textContent()).toContain('[image]');
     await agent.locator('[data-test=status-switch]').click();
     await agent.locator('[data-test=status-away]').click();
     await expect.poll(() => agent.getByTestId('status').textContent()).toContain('Away');

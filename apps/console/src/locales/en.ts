@@ -180,7 +180,7 @@ export const en: Messages = {
     langZh: '中文',
     langEn: 'English',
     perLanguage: 'Visitors see the text in their language; when one is empty, they see the other.',
-    origins: 'Allowed origins',
+    origins: 'Allowed websites',
     originsHint: 'One site per line, like https://shop.example.com (scheme, host and port only).',
     hours: 'Business hours',
     alwaysOpen: 'Always open',
@@ -195,7 +195,7 @@ export const en: Messages = {
     embed: 'Embed snippet',
     embedHint: 'Put it before </body> on every page of your site.',
     embedBlocked:
-      'No website is allowed yet: the chat bubble shows on no site until you add its address to "Allowed origins" above and save.',
+      'No website is allowed yet: the chat bubble shows on no site until you add its address to "Allowed websites" above and save.',
     visitorLink: 'Visitor page link',
     visitorLinkHint:
       'For apps, or where you cannot add code: open this link directly. No allowed site needed.',
@@ -273,7 +273,7 @@ export const en: Messages = {
       welcomeMessage: 'Welcome message',
       offHoursMessage: 'Off-hours message',
       businessHours: 'Business hours',
-      allowedOrigins: 'Allowed origins',
+      allowedOrigins: 'Allowed websites',
       identitySecret: 'Identity secret',
     },
   },
