@@ -1,10 +1,9 @@
-import http from 'node:http';
-import type net from 'node:net';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, screenshot, tmpDir } from './support/browser.js';
+import { startHostSite } from './support/hostSite.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -17,25 +16,6 @@ import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server
 const desk = { width: 1280, height: 720 };
 const phone = { width: 390, height: 844 };
 const phoneContext = { viewport: phone, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-
-/** A website on another origin with the documented one-line snippet. */
-async function startHostSite(serverUrl: string, channelId: string) {
-  const site = http.createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(`<!doctype html><html><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Tea shop</title></head>
-<body style="margin:0;font-family:sans-serif"><header style="padding:18px 32px;background:#14532d;color:#fff">Tea shop</header>
-<main style="padding:32px"><h1>Green teas</h1></main>
-<script src="${serverUrl}/embed.js" data-channel="${channelId}" data-title="Tea support" async></script>
-</body></html>`);
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.2', resolve));
-  const { port } = site.address() as net.AddressInfo;
-  return {
-    origin: `http://127.0.0.2:${port}`,
-    close: () => new Promise<void>((resolve) => site.close(() => resolve())),
-  };
-}
 
 async function signIn(page: Page, server: E2eServer, username: string, password: string) {
   await page.goto(`${server.url}/console/`);
@@ -107,7 +87,10 @@ describe('first contact', () => {
     await expect.poll(() => stepDone(adminPage, 'agentCreated'), { timeout: 15_000 }).toBe('true');
 
     // 2. The snippet on a site that is not allowed yet: nothing drawn, one clear warning.
-    const site = await startHostSite(server.url, channelId);
+    const site = await startHostSite(server.url, channelId, {
+      title: 'Tea support',
+      shop: 'Tea shop',
+    });
     try {
       const hostContext = await context({ viewport: desk, locale: 'en-US' });
       const host = await hostContext.newPage();

@@ -1,7 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
-import type net from 'node:net';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
@@ -12,6 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { video as makeVideo } from '../apps/server/test/support/mediaFactory.js';
 import { startTcpProxy } from '../apps/server/test/support/tcpProxy.js';
 import { launchBrowser, screenshot, tmpDir } from './support/browser.js';
+import { startHostSite } from './support/hostSite.js';
 import { startE2eServer, type E2eServer } from './support/server.js';
 
 const embedFile = fileURLToPath(new URL('../apps/widget/dist/embed.js', import.meta.url));
@@ -34,26 +33,6 @@ async function waitFor<T>(
 async function startProxy(target: URL) {
   const proxy = await startTcpProxy(target.hostname, Number(target.port));
   return { ...proxy, url: `http://127.0.0.1:${proxy.port}` };
-}
-
-/** A tiny website on another origin that embeds the chat with the one-line snippet. */
-async function startHostSite(serverUrl: string, channelId: string) {
-  const site = http.createServer((_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(`<!doctype html><html><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title></head>
-<body style="margin:0;font-family:sans-serif;background:#fafafa">
-<header style="padding:18px 32px;background:#222;color:#fff;font-size:20px">Example Shop</header>
-<main style="padding:32px"><h1>Spring collection</h1><p>Everything you need, delivered tomorrow.</p></main>
-<script src="${serverUrl}/embed.js" data-channel="${channelId}" data-title="Shop support" async></script>
-</body></html>`);
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.2', resolve));
-  const { port } = site.address() as net.AddressInfo;
-  return {
-    origin: `http://127.0.0.2:${port}`,
-    close: () => new Promise<void>((resolve) => site.close(() => resolve())),
-  };
 }
 
 describe('visitor page and website embed', () => {
