@@ -35,7 +35,7 @@ describe('two nodes on PostgreSQL + Redis', () => {
       ADMIN_PASSWORD: 'admin-password-1',
       AGENT_OFFLINE_GRACE_SECONDS: '2',
     });
-    await running.waitFor('Log in:');
+    await running.waitFor('Console:');
     const node = { url: `http://127.0.0.1:${port}`, process: running, dataDir };
     nodes.push(node);
     return node;

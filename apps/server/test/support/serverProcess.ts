@@ -32,7 +32,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
   const launch = async () => {
     const running = runNode('main.js', [], fullEnv);
     try {
-      await running.waitFor('Log in:', 30_000);
+      await running.waitFor('Console:', 30_000);
     } catch (error) {
       running.child.kill('SIGKILL');
       throw error;
