@@ -25,6 +25,17 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/**
+ * Closes the transport of every socket on this node (not the others'). Closing the transport,
+ * not disconnecting the socket: a client treats "io server disconnect" as "the server sent you
+ * away" and stays away; after a lost transport it reconnects by itself (through the load
+ * balancer, to a node that is up) and resyncs.
+ */
+function closeLocalTransports(io: Server): void {
+  // The namespace's `sockets` are this process's own connections.
+  for (const socket of io.of('/').sockets.values()) socket.conn.close();
+}
+
 interface AuthError extends Error {
   data?: { code: string; message: string };
 }
@@ -147,9 +158,7 @@ export function createRealtime(
       if (!lost) return;
       lost = false;
       log.warn("Redis is back: closing this node's connections so that clients resync");
-      // Closing the transport, not disconnecting the socket: a client treats the latter as "the
-      // server sent you away" and stays away; after a lost transport it reconnects by itself.
-      for (const socket of io.of('/').sockets.values()) socket.conn.close();
+      closeLocalTransports(io);
     });
   }
 
@@ -232,7 +241,9 @@ export function createRealtime(
       connections.stop();
       if (sweeper) clearInterval(sweeper);
       await presence?.stop();
-      io.disconnectSockets(true);
+      // This node's connections only: `io.disconnectSockets()` goes through the adapter to every
+      // node, so a rolling restart would send every client of every node away.
+      closeLocalTransports(io);
       io.engine.close();
     },
   };

@@ -268,4 +268,27 @@ describe('two nodes on PostgreSQL + Redis', () => {
     expect(conversation.body.conversation.agent.id).toBe(y.id);
     expect(conversation.body.conversation.state).toBe('active');
   });
+
+  it('a graceful stop of one node sends only its own clients away, and they are told to come back', async () => {
+    const c = await startNode();
+    const x = await agent(null);
+    const onB = await connect(b.url, x.token);
+    const visitorToken = await visitorOn(c.url);
+    const onC = await connect(c.url, visitorToken);
+    const reasons = { b: [] as string[], c: [] as string[] };
+    onB.on('disconnect', (reason) => reasons.b.push(reason));
+    onC.on('disconnect', (reason) => reasons.c.push(reason));
+
+    c.process.child.kill('SIGTERM');
+    expect((await c.process.finished).code).toBe(0);
+    await eventually(() => expect(reasons.c).toHaveLength(1));
+    // A lost transport: socket.io-client reconnects by itself after that (not after "io server
+    // disconnect", which means "go away").
+    expect(reasons.c[0]).toBe('transport close');
+    // Node B's client never noticed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(reasons.b).toEqual([]);
+    expect(onB.connected).toBe(true);
+    expect((await request(onB, 'conversations.list', {})).ok).toBe(true);
+  });
 });
