@@ -19,6 +19,8 @@ export interface E2eServer {
   channelId(): Promise<string>;
   /** Logs any account in over REST; answers the session token. */
   login(username: string, password: string): Promise<string>;
+  /** Stops the server gracefully (SIGTERM) and starts it again on the same port and data. */
+  restart(): Promise<void>;
   /** Demo mode: a demo agent's password, as the server keeps it for its banner. */
   demoPassword(username: string): Promise<string>;
   stop(): Promise<void>;
@@ -44,41 +46,51 @@ export async function startE2eServer(
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ss-e2e-'));
   const port = await freePort(host);
   const url = `http://${host}:${port}`;
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'apps/server/dist/main.js')],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        HOST: host,
-        PUBLIC_URL: url,
-        LOG_LEVEL: 'warn',
-        ADMIN_USERNAME: e2eAdmin.username,
-        ADMIN_PASSWORD: e2eAdmin.password,
-        AGENT_OFFLINE_GRACE_SECONDS: '5',
-        ...env,
+  const launch = async (): Promise<ChildProcess> => {
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'apps/server/dist/main.js')],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATA_DIR: dataDir,
+          PORT: String(port),
+          HOST: host,
+          PUBLIC_URL: url,
+          LOG_LEVEL: 'warn',
+          ADMIN_USERNAME: e2eAdmin.username,
+          ADMIN_PASSWORD: e2eAdmin.password,
+          AGENT_OFFLINE_GRACE_SECONDS: '5',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const health = await fetch(`${url}/healthz`);
-      if (health.ok) break;
-    } catch {
-      // not up yet
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const health = await fetch(`${url}/healthz`);
+        if (health.ok) break;
+      } catch {
+        // not up yet
+      }
+      if (child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`server did not start: ${output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`server did not start: ${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return child;
+  };
+  const stopChild = async (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  };
+  let child = await launch();
   const api = async (method: string, route: string, token?: string, body?: unknown) => {
     const response = await fetch(`${url}${route}`, {
       method,
@@ -111,9 +123,12 @@ export async function startE2eServer(
       if (!line) throw new Error(`no demo account ${username}`);
       return line.split(' ')[1]!;
     },
+    async restart() {
+      await stopChild('SIGTERM');
+      child = await launch();
+    },
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      await stopChild('SIGTERM');
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,3 +1,4 @@
+import '../nodeVersion.js';
 import { openDomain } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { doCreateAccount } from '../domain/accounts/createAccount.js';

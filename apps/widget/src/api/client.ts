@@ -99,7 +99,13 @@ export class VisitorSocket {
       events.onConnect(!this.connectedBefore);
       this.connectedBefore = true;
     });
-    this.socket.on('disconnect', () => events.onDisconnect());
+    this.socket.on('disconnect', (reason) => {
+      events.onDisconnect();
+      // The server sent us away (a node stopping, an older server draining): socket.io-client
+      // never comes back from that by itself, so come back later; a token that no longer works
+      // is refused at once and starts a new session (onAuthFailed).
+      if (reason === 'io server disconnect') this.retryLater();
+    });
     this.socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
       if (error.data?.code === 'UNAUTHENTICATED') return events.onAuthFailed();
       // Refused for another reason (the server could not check the token just now): the client
