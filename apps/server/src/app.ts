@@ -123,6 +123,16 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
   return { db, ctx };
 }
 
+/**
+ * Fastify's trust for `X-Forwarded-For`. A number of hops becomes "trust the N nearest
+ * addresses" (the socket's peer is hop 0), so entries a client wrote further left never count;
+ * Fastify itself ignores a bare number.
+ */
+function trustProxyOf(trust: Config['trustProxy']) {
+  if (typeof trust !== 'number') return trust;
+  return (_address: string, hop: number) => hop < trust;
+}
+
 /** The composition root: database, first-run bootstrap, HTTP routes. Does not listen. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const { db, ctx } = await openDomain(config, options);
@@ -149,7 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger: pretty
       ? { level: config.logLevel, stream: prettyStream() }
       : { level: config.logLevel },
-    trustProxy: config.trustProxy,
+    trustProxy: trustProxyOf(config.trustProxy),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     // What the router refuses before any hook (a path that is not UTF-8, an over-long

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -42,7 +43,9 @@ export interface Config {
   visitorMessagesPerMinute: number;
   loginWindowMinutes: number;
   agentOfflineGraceSeconds: number;
-  trustProxy: boolean;
+  /** Which proxies' `X-Forwarded-For` entries count: none (false), the last N hops, or the
+   * proxies at these addresses/CIDRs. Never "any": a client could name its own address. */
+  trustProxy: false | number | string[];
   /** The PATH to look for ffmpeg and ffprobe on. */
   searchPath: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -84,6 +87,46 @@ const booleanFlag = z
   .toLowerCase()
   .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no'].includes(v), 'must be true or false')
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+/**
+ * `false`, a number of proxy hops (`1` for one nginx in front), or a comma list of the proxies'
+ * addresses or CIDRs. `true` is refused: it would trust whatever a client puts in the header.
+ */
+const proxyAddress = (value: string): boolean => {
+  const [address = '', bits, ...rest] = value.split('/');
+  return (
+    rest.length === 0 &&
+    net.isIP(address) !== 0 &&
+    (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= 128))
+  );
+};
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | number | string[] => {
+    const lower = v.toLowerCase();
+    if (['false', 'no', '0', 'off'].includes(lower)) return false;
+    if (['true', 'yes', 'on'].includes(lower)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'must not be true (any client could then name its own address): give the number of proxies in front, such as 1, or their addresses',
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(v)) {
+      const hops = Number(v);
+      if (hops >= 1 && hops <= 10) return hops;
+    }
+    const list = v.split(',').map((a) => a.trim());
+    if (list.length > 0 && list.every(proxyAddress)) return list;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be false, a number of proxies from 1 to 10, or their addresses (comma separated)',
+    });
+    return z.NEVER;
+  });
 
 const httpUrl = z
   .string()
@@ -156,7 +199,7 @@ const variables = {
   VISITOR_MESSAGE_BURST: { schema: integer(1, 10000), default: '20' },
   VISITOR_MESSAGES_PER_MINUTE: { schema: integer(0, 100000), default: '60' },
   AGENT_OFFLINE_GRACE_SECONDS: { schema: integer(0, 3600), default: '30' },
-  TRUST_PROXY: { schema: booleanFlag, default: 'false' },
+  TRUST_PROXY: { schema: trustProxy, default: 'false' },
   LOG_LEVEL: { schema: logLevel, default: 'info' },
   LOG_FORMAT: { schema: z.enum(['auto', 'pretty', 'json']), default: 'auto' },
   DEMO: { schema: booleanFlag, default: 'false' },

@@ -168,3 +168,55 @@ describe('idle expiry', () => {
     }
   });
 });
+
+describe('client addresses behind a proxy', () => {
+  const login = (t: TestApp, username: string, password: string, forwardedFor?: string) =>
+    t.request('POST', '/api/v1/auth/login', {
+      body: { username, password },
+      // The proxy (nginx on the same machine) is the socket's peer.
+      ip: '127.0.0.1',
+      ...(forwardedFor ? { headers: { 'x-forwarded-for': forwardedFor } } : {}),
+    });
+
+  it.each([
+    ['one trusted hop', '1'],
+    ['the proxy by address', '127.0.0.1'],
+  ])(
+    '%s: the real address counts, and one the client wrote itself changes nothing',
+    async (_name, trust) => {
+      const t = await startTestApp({ TRUST_PROXY: trust, LOGIN_MAX_FAILURES: '3' });
+      try {
+        const { account, password } = await t.createAccount();
+        // nginx appends the address it saw ($proxy_add_x_forwarded_for) to what the client sent.
+        const via = (client: string, forged?: string) => (forged ? `${forged}, ${client}` : client);
+        for (let i = 0; i < 3; i++) {
+          await login(t, `nobody${i}`, 'wrong-password', via('198.51.100.20'));
+        }
+        expect((await login(t, account.username, password, via('198.51.100.20'))).status).toBe(429);
+        // Naming another address in its own header does not get the client through.
+        const forged = await login(
+          t,
+          account.username,
+          password,
+          via('198.51.100.20', '203.0.113.7'),
+        );
+        expect(forged.status).toBe(429);
+        // Another real client behind the same proxy is not held back.
+        expect((await login(t, account.username, password, via('198.51.100.21'))).status).toBe(200);
+      } finally {
+        await t.close();
+      }
+    },
+  );
+
+  it('without TRUST_PROXY the header is ignored: everyone behind the proxy is one address', async () => {
+    const t = await startTestApp({ LOGIN_MAX_FAILURES: '3' });
+    try {
+      const { account, password } = await t.createAccount();
+      for (let i = 0; i < 3; i++) await login(t, `nobody${i}`, 'wrong-password', '198.51.100.30');
+      expect((await login(t, account.username, password, '198.51.100.31')).status).toBe(429);
+    } finally {
+      await t.close();
+    }
+  });
+});

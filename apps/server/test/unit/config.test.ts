@@ -37,6 +37,16 @@ describe('loadConfig', () => {
     );
   });
 
+  it('trusts the proxies named, never any', () => {
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8,::1' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+    ]);
+  });
+
   it('reads the log format', () => {
     expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).toBe('json');
     expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
@@ -62,7 +72,7 @@ describe('loadConfig', () => {
       ADMIN_PASSWORD: 'long-enough',
       MAX_UPLOAD_MB: '50',
       SESSION_IDLE_DAYS: '30',
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
       LOG_LEVEL: 'warn',
     });
     expect(config).toMatchObject({
@@ -85,7 +95,7 @@ describe('loadConfig', () => {
       adminPassword: 'long-enough',
       maxUploadMb: 50,
       sessionIdleDays: 30,
-      trustProxy: true,
+      trustProxy: 1,
       logLevel: 'warn',
     });
     expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({
@@ -104,7 +114,9 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL must be a redis:// or rediss:// URL'],
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL must be an http:// or https:// URL'],
     [{ MAX_UPLOAD_MB: '0' }, 'MAX_UPLOAD_MB must be at least 1'],
-    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be true or false'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be false, a number of proxies'],
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY must not be true'],
+    [{ TRUST_PROXY: '11' }, 'TRUST_PROXY must be false, a number of proxies'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ ADMIN_USERNAME: 'a b' }, 'ADMIN_USERNAME must be 2 to 32 letters'],
     [{ S3_ENDPOINT: 'http://minio:9000' }, 'S3_ENDPOINT is set but S3_BUCKET is not'],
