@@ -261,6 +261,16 @@ export function createS3Store(config: S3Config): FileStore {
         );
       } catch (err) {
         if (nameOf(err) === 'BucketAlreadyOwnedByYou') return;
+        // Another node created it a moment ago (MinIO and others answer "already exists" then,
+        // not "owned by you"): fine when we can reach it now; someone else's bucket is not.
+        if (nameOf(err) === 'BucketAlreadyExists') {
+          try {
+            await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal });
+            return;
+          } catch (headErr) {
+            throw unavailable('reach the bucket another node just created', headErr);
+          }
+        }
         throw unavailable('create the missing bucket', err);
       }
     },

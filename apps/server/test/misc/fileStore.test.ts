@@ -270,6 +270,15 @@ describe('S3 file store against s3rver', () => {
     expectBytes(await readAll(await store.read('2026/11/x.jpg')), content);
   });
 
+  it('nodes starting together all pass check() on one missing bucket, whoever creates it', async () => {
+    const stores = Array.from({ length: 6 }, () =>
+      createS3Store(s3Config(fake.endpoint, { bucket: 'made-together' })),
+    );
+    const results = await Promise.allSettled(stores.map((store) => store.check()));
+    expect(results.map((r) => r.status)).toEqual(stores.map(() => 'fulfilled'));
+    expect(await fs.readdir(fake.directory)).toContain('made-together');
+  });
+
   it('stores the content type and the plain bytes (no aws-chunked framing)', async () => {
     const store = createS3Store(s3Config(fake.endpoint, { bucket: 'typed' }));
     await store.check();
