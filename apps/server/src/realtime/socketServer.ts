@@ -65,6 +65,7 @@ export function createRealtime(
 ): Realtime {
   const { log, redis } = options;
   const publicOrigin = new URL(options.publicUrl).origin;
+  let stopping = false;
   const io = new Server(server, {
     path: '/socket.io',
     serveClient: false,
@@ -86,6 +87,9 @@ export function createRealtime(
     // The handshake (polling or WebSocket; WebSockets know no CORS) is refused outright from a
     // browser page on any other site.
     allowRequest: (request, callback) => {
+      // Stopping: no new connections. The client's transport fails, so it tries again by itself
+      // a moment later, through the load balancer, and reaches a node that is up.
+      if (stopping) return callback('this node is stopping', false);
       const origin = request.headers.origin;
       if (origin === undefined || isOwnOrigin(origin, request.headers.host, options.publicUrl)) {
         return callback(null, true);
@@ -238,6 +242,7 @@ export function createRealtime(
     io,
     connections,
     async close() {
+      stopping = true;
       connections.stop();
       if (sweeper) clearInterval(sweeper);
       await presence?.stop();
