@@ -2,6 +2,7 @@
 // itself), then each browser app only when its sources, the shared packages or the lock file
 // changed (a fingerprint of their contents is kept in the app's dist/). `--force` rebuilds all.
 import { spawnSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,13 @@ const apps = [
   { name: 'console', inputs: ['apps/console'] },
   { name: 'widget', inputs: ['apps/widget'] },
 ];
-const shared = ['packages/protocol/src', 'packages/chat-client/src', 'package-lock.json'];
+const shared = [
+  'packages/protocol/src',
+  'packages/chat-client/src',
+  'package-lock.json',
+  // How the apps are built and compressed is an input too.
+  'scripts/build.mjs',
+];
 const skip = new Set(['node_modules', 'dist', '.vite']);
 
 function run(command, args) {
@@ -37,6 +44,38 @@ function filesUnder(relative, out) {
     filesUnder(path.join(relative, entry.name), out);
   }
   return out;
+}
+
+/** Text files worth compressing: scripts, styles, pages, icons, data. */
+const compressible = /\.(?:js|mjs|css|html|svg|json|txt|map)$/;
+
+/**
+ * Brotli (quality 11) and gzip (level 9) copies beside each compressible file of `dir`, made once
+ * here so the server only picks one per request (`Accept-Encoding`). Kept only where they are
+ * smaller; files under 1 KiB are left alone.
+ */
+function precompress(dir) {
+  for (const file of filesUnder(path.relative(root, dir), [])) {
+    if (!compressible.test(file)) continue;
+    const full = path.join(root, file);
+    const raw = fs.readFileSync(full);
+    if (raw.length < 1024) continue;
+    const variants = [
+      [
+        '.br',
+        zlib.brotliCompressSync(raw, {
+          params: {
+            [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+            [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
+          },
+        }),
+      ],
+      ['.gz', zlib.gzipSync(raw, { level: 9 })],
+    ];
+    for (const [ext, packed] of variants) {
+      if (packed.length < raw.length) fs.writeFileSync(full + ext, packed);
+    }
+  }
 }
 
 function fingerprint(inputs) {
@@ -67,5 +106,6 @@ for (const app of apps) {
   }
   log(`${app.name}: building`);
   run('npm', ['run', 'build', '--silent', '--workspace', `apps/${app.name}`]);
+  precompress(path.join(root, 'apps', app.name, 'dist'));
   fs.writeFileSync(stampFile, current);
 }

@@ -29,6 +29,8 @@ function sendPage(reply: FastifyReply, root: string, relative: string) {
       'This page has not been built: run `npm run build` (npm start does it for you)',
     );
   }
+  // Whichever copy is sent, caches keep one per encoding.
+  void reply.header('Vary', 'Accept-Encoding');
   const target = path.resolve(root, relative);
   const inside = target.startsWith(root + path.sep);
   if (inside && relative !== '' && fs.existsSync(target) && fs.statSync(target).isFile()) {
@@ -44,7 +46,9 @@ function sendPage(reply: FastifyReply, root: string, relative: string) {
 
 /** The console at /console/, the visitor page at /chat/, the embed loader at /embed.js. */
 export async function pageRoutes(app: FastifyInstance, deps?: RouteDeps): Promise<void> {
-  await app.register(fastifyStatic, { root: pageRoots.console, serve: false });
+  // The build writes brotli and gzip copies beside each file (scripts/build.mjs): each answer
+  // is the smallest one the browser accepts, with `Vary: Accept-Encoding`.
+  await app.register(fastifyStatic, { root: pageRoots.console, serve: false, preCompressed: true });
 
   app.get('/console', (_request, reply) => reply.redirect('/console/'));
   app.get('/console/*', (request, reply) =>
@@ -85,6 +89,7 @@ export async function pageRoutes(app: FastifyInstance, deps?: RouteDeps): Promis
     }
     return reply
       .header('Cache-Control', 'public, max-age=300')
+      .header('Vary', 'Accept-Encoding')
       .header('Access-Control-Allow-Origin', '*')
       .header('Cross-Origin-Resource-Policy', 'cross-origin')
       .sendFile('embed.js', pageRoots.widget, { cacheControl: false });
