@@ -8,7 +8,8 @@ import { io, type Socket } from 'socket.io-client';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newClientMsgId } from '../support/liveApp.js';
-import { freePort, runNode, type Running } from '../support/processes.js';
+import { startClusterNode } from '../support/clusterNode.js';
+import { freePort, type Running } from '../support/processes.js';
 import { api } from '../support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
@@ -85,23 +86,13 @@ describe.skipIf(!hasNginx && process.env.CI !== 'true')('behind the documented n
   const prefix = `ss-nginx-${randomBytes(4).toString('hex')}`;
   let entry: string;
 
-  async function startNode(port: number, dataDir: string): Promise<Running> {
-    const running = runNode('main.js', [], {
-      DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      REDIS_PREFIX: prefix,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: entry,
-      TRUST_PROXY: '1',
-      LOG_LEVEL: 'warn',
-      ADMIN_PASSWORD: 'admin-password-1',
-      AGENT_OFFLINE_GRACE_SECONDS: '10',
-    });
-    await running.waitFor('Console:', 30_000);
-    return running;
-  }
+  const startNode = (port: number, dataDir: string): Promise<Running> =>
+    startClusterNode(
+      { databaseUrl: db.url, prefix, adminPassword: 'admin-password-1' },
+      port,
+      dataDir,
+      { PUBLIC_URL: entry, TRUST_PROXY: '1', AGENT_OFFLINE_GRACE_SECONDS: '10' },
+    );
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ss-nginx-'));

@@ -6,7 +6,8 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageCreatedPayload } from '@servicesystem/protocol';
 import { eventually, newClientMsgId, nextEvent, request } from '../support/liveApp.js';
-import { freePort, runNode, type Running } from '../support/processes.js';
+import { startClusterNode } from '../support/clusterNode.js';
+import { freePort, type Running } from '../support/processes.js';
 import { api as processApi } from '../support/serverProcess.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 
@@ -24,18 +25,12 @@ describe('two nodes on PostgreSQL + Redis', () => {
   async function startNode(): Promise<{ url: string; process: Running; dataDir: string }> {
     const port = await freePort();
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ss-node-'));
-    const running = runNode('main.js', [], {
-      DATABASE_URL: db.url,
-      REDIS_URL: 'redis://127.0.0.1:6379',
-      REDIS_PREFIX: prefix,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      ADMIN_PASSWORD: 'admin-password-1',
-      AGENT_OFFLINE_GRACE_SECONDS: '2',
-    });
-    await running.waitFor('Console:');
+    const running = await startClusterNode(
+      { databaseUrl: db.url, prefix, adminPassword: 'admin-password-1' },
+      port,
+      dataDir,
+      { AGENT_OFFLINE_GRACE_SECONDS: '2' },
+    );
     const node = { url: `http://127.0.0.1:${port}`, process: running, dataDir };
     nodes.push(node);
     return node;
