@@ -7,7 +7,8 @@ const oldDefaults = {
   offHours: "We're away right now. Leave a message and we'll reply as soon as we can.",
 };
 
-export const defaultTexts = {
+/** The texts new channels got when this migration shipped (a frozen copy: domain/channels/channelTexts.ts may change). */
+const defaultTexts = {
   welcome: { 'zh-CN': '您好！请问有什么可以帮您？', en: 'Hello! How can we help you today?' },
   offHours: {
     'zh-CN': '我们现在不在线。请留下您的问题，我们会尽快回复。',
