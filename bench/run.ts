@@ -16,6 +16,16 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { launchBrowser } from '../e2e/support/browser.js';
+import {
+  fastMobile,
+  loginPageUsable,
+  measureLoad,
+  NetworkLog,
+  slowMobile,
+  visitorPageUsable,
+  type LoadFigures,
+} from '../e2e/support/pageLoad.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -637,10 +647,87 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
   return { label, results };
 }
 
+/**
+ * (g) What a first visit costs on a phone's network: Chromium emulates each profile (throttled
+ * download, added latency per request) with an empty cache, loads the visitor page at 390 × 844
+ * and the console's login page at 1280 × 720, and reports bytes transferred and the time until
+ * the page is usable beside the floor: those bytes at that bandwidth plus the round trips on the
+ * critical path. Runs on SQLite (the pages do not depend on the engine); the median of `loads`.
+ */
+async function pageWeight(): Promise<string[]> {
+  console.error('\n[pages] (g) page weight');
+  const app = await startApp('sqlite');
+  const browser = await launchBrowser();
+  const loads = quick ? 1 : 3;
+  const lines = [
+    '',
+    '## (g) page weight, first visit (empty cache)',
+    '',
+    '| page | network | transferred | round trips | usable after | floor | ÷ floor | goal |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  try {
+    const { token } = await api(app.url, 'POST', '/api/v1/auth/login', undefined, {
+      username: 'admin',
+      password: 'bench-admin-password',
+    });
+    const channelId = (await api(app.url, 'GET', '/api/v1/channels', token)).channels[0].id;
+    const pages = [
+      {
+        name: 'visitor page /chat/',
+        url: `${app.url}/chat/?channel=${channelId}`,
+        viewport: { width: 390, height: 844 },
+        mobile: true,
+        usable: visitorPageUsable,
+        goalMs: 1200,
+      },
+      {
+        name: 'console login /console/',
+        url: `${app.url}/console/`,
+        viewport: { width: 1280, height: 720 },
+        mobile: false,
+        usable: loginPageUsable,
+        goalMs: 2500,
+      },
+    ];
+    for (const page of pages) {
+      for (const profile of [slowMobile, fastMobile]) {
+        const figures: LoadFigures[] = [];
+        for (let i = 0; i < loads; i++) {
+          const context = await browser.newContext({
+            viewport: page.viewport,
+            isMobile: page.mobile,
+            hasTouch: page.mobile,
+          });
+          const tab = await context.newPage();
+          const log = await NetworkLog.attach(context, tab);
+          figures.push(await measureLoad(log, tab, page.url, page.usable, profile));
+          await context.close();
+        }
+        figures.sort((a, b) => a.ms - b.ms);
+        const m = figures[Math.floor(figures.length / 2)]!;
+        const goal = profile === slowMobile ? page.goalMs : undefined;
+        lines.push(
+          `| ${page.name} | ${profile.name} | ${(m.bytes / 1000).toFixed(1)} kB | ${m.waves} | ${(m.ms / 1000).toFixed(2)} s | ${(m.floorMs / 1000).toFixed(2)} s | ${(m.ms / m.floorMs).toFixed(2)}× | ${goal ? `≤ ${(goal / 1000).toFixed(1)} s ${m.ms <= goal ? 'PASS' : 'FAIL'}` : ''} |`,
+        );
+      }
+    }
+  } finally {
+    await browser.close();
+    await app.stop();
+    await fs.rm(app.dataDir, { recursive: true, force: true });
+  }
+  return lines;
+}
+
 async function main() {
   const engines = (['sqlite', 'postgres'] as const).filter((e) => !onlyEngine || e === onlyEngine);
   const report = [];
-  for (const engine of engines) report.push(await benchEngine(engine));
+  for (const engine of engines) {
+    if (onlyScenarios && !onlyScenarios.some((x) => 'abcde'.includes(x))) break;
+    report.push(await benchEngine(engine));
+  }
+  const pages = runs('g') ? await pageWeight() : [];
   const lines = [
     '',
     `ServiceSystem benchmark ${quick ? '(quick) ' : ''}— ${new Date().toISOString()}, ${os.cpus().length} cores`,
@@ -661,6 +748,7 @@ async function main() {
       );
     }
   }
+  lines.push(...pages);
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);
   const dir = path.join(root, 'bench/results');
@@ -672,7 +760,7 @@ async function main() {
   await fs.writeFile(
     file,
     JSON.stringify(
-      { quick, date: new Date().toISOString(), cores: os.cpus().length, report },
+      { quick, date: new Date().toISOString(), cores: os.cpus().length, report, pages },
       null,
       2,
     ),

@@ -24,9 +24,12 @@ export async function accessibilityViolations(page: Page): Promise<string[]> {
   axeSource ??= fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async (tags) => {
-    const axe = (window as unknown as { axe: { run: (...args: unknown[]) => Promise<unknown> } })
-      .axe;
-    const result = (await axe.run(document, {
+    // In the page: its window, typed loosely (this file is compiled without the DOM library).
+    const page = globalThis as unknown as {
+      document: unknown;
+      axe: { run: (...args: unknown[]) => Promise<unknown> };
+    };
+    const result = (await page.axe.run(page.document, {
       runOnly: { type: 'tag', values: tags },
       resultTypes: ['violations'],
     })) as { violations: Violation[] };
