@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from './support/browser.js';
+import { checkScreen, launchBrowser } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 const viewport = { width: 1280, height: 720 };
@@ -85,7 +85,7 @@ describe('console', () => {
     await page.locator('input[name=username]').waitFor();
     // This browser says English: the console follows it.
     await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor();
-    await screenshot(page, 'console-login');
+    await checkScreen(page, 'console-login');
     await page.getByRole('button', { name: '中文' }).click();
     await page.getByRole('heading', { name: '登录客服台' }).waitFor();
     await login(page, server, 'alice', 'alice-password-1');
@@ -156,7 +156,7 @@ describe('console', () => {
     await page.locator('.el-image-viewer__wrapper').waitFor({ state: 'detached' });
     if (process.env.SCREENSHOTS === '1') {
       await page.getByRole('button', { name: 'English' }).click();
-      await screenshot(page, 'console-workspace');
+      await checkScreen(page, 'console-workspace');
       await page.getByRole('button', { name: '中文' }).click();
     }
 
@@ -324,7 +324,7 @@ describe('console', () => {
     await once.waitFor({ state: 'hidden' });
     await page.locator('.el-table__row', { hasText: 'Bob Wang' }).waitFor();
     await page.waitForTimeout(300);
-    await screenshot(page, 'console-agents');
+    await checkScreen(page, 'console-agents');
 
     // Edit: an avatar upload, then a password reset shown once.
     const bobRow = page.locator('.el-table__row', { hasText: 'Bob Wang' });
@@ -367,7 +367,7 @@ describe('console', () => {
       .poll(() => page.locator('.stat').first().textContent())
       .toBe(`${online}Agents online`);
     await page.waitForTimeout(500); // chart animations
-    await screenshot(page, 'console-dashboard');
+    await checkScreen(page, 'console-dashboard');
 
     await page.getByRole('link', { name: 'Channels' }).click();
     const snippet = page.getByTestId('embed-snippet');
@@ -375,7 +375,7 @@ describe('console', () => {
     expect(await snippet.textContent()).toContain(
       `<script src="${server.url}/embed.js" data-channel="${channelId}" async></script>`,
     );
-    await screenshot(page, 'console-channels');
+    await checkScreen(page, 'console-channels');
     // The identity secret: revealed, then rotated after a confirm.
     await page.getByRole('button', { name: 'Reveal' }).click();
     const secret = page.locator('code.secret');
@@ -410,7 +410,7 @@ describe('console', () => {
     await drawer.getByText('Is anyone there?').waitFor();
     expect(await drawer.getByTestId('composer').count()).toBe(0);
     await page.waitForTimeout(400); // the drawer's slide-in
-    await screenshot(page, 'console-monitor');
+    await checkScreen(page, 'console-monitor');
     await page.keyboard.press('Escape');
     await queued.getByRole('button', { name: 'Assign' }).click();
     await page

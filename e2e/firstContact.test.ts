@@ -2,7 +2,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, screenshot, tmpDir } from './support/browser.js';
+import { checkScreen, launchBrowser, tmpDir } from './support/browser.js';
 import { startHostSite } from './support/hostSite.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
@@ -76,7 +76,7 @@ describe('first contact', () => {
     expect(await adminPage.locator('[data-test=setup-try-visitor]').getAttribute('href')).toContain(
       `/chat/?channel=${channelId}`,
     );
-    await screenshot(adminPage, 'first-checklist-en-1280x720');
+    await checkScreen(adminPage, 'first-checklist-en-1280x720');
 
     // 1. An agent.
     await rest(server, 'POST', '/api/v1/accounts', adminToken, {
@@ -121,11 +121,11 @@ describe('first contact', () => {
           { timeout: 15_000 },
         )
         .toBe(true);
-      await screenshot(adminPage, 'first-channel-blocked-en-1280x720');
+      await checkScreen(adminPage, 'first-channel-blocked-en-1280x720');
       await adminPage.setViewportSize(phone);
       await blocked.scrollIntoViewIfNeeded();
       expect(await overflowsSideways(adminPage)).toBe(false);
-      await screenshot(adminPage, 'first-channel-blocked-en-390x844');
+      await checkScreen(adminPage, 'first-channel-blocked-en-390x844');
       await adminPage.setViewportSize(desk);
       await blocked.locator('[data-test=allow-origin]').click();
       await blocked.waitFor({ state: 'detached' });
@@ -156,21 +156,21 @@ describe('first contact', () => {
       await chat.getByTestId('send').click();
       // The visitor's notice is English; the agent's own words are Chinese.
       await chat.getByText('Lin Wei is now serving you').waitFor();
-      await screenshot(host, 'first-host-open-en-1280x720');
+      await checkScreen(host, 'first-host-open-en-1280x720');
 
       // One visitor message: a badge of 1 and the question as the preview (not a notice).
       const row = agent.locator('.row').first();
       await expect.poll(() => row.getByTestId('unread').textContent()).toBe('1');
       expect(await row.locator('.preview').textContent()).toContain(question);
       await expect.poll(() => agent.title()).toMatch(/^\(1\)/);
-      await screenshot(agent, 'first-agent-list-zh-1280x720');
+      await checkScreen(agent, 'first-agent-list-zh-1280x720');
       await row.click();
       await agent.locator('[data-test=system-message]', { hasText: '已分配给 Lin Wei' }).waitFor();
       expect(await agent.locator('[data-test=system-message]').allTextContents()).not.toContain(
         'Lin Wei is now serving you',
       );
       await expect.poll(() => row.getByTestId('unread').count()).toBe(0);
-      await screenshot(agent, 'first-agent-chat-zh-1280x720');
+      await checkScreen(agent, 'first-agent-chat-zh-1280x720');
 
       // The checklist is done.
       await expect
@@ -179,7 +179,7 @@ describe('first contact', () => {
       await expect
         .poll(() => checklist.getAttribute('data-complete'), { timeout: 15_000 })
         .toBe('true');
-      await screenshot(adminPage, 'first-checklist-done-en-1280x720');
+      await checkScreen(adminPage, 'first-checklist-done-en-1280x720');
 
       // An English console shows the same notice in English.
       const enAgent = await (await context({ viewport: desk, locale: 'en-US' })).newPage();
@@ -188,7 +188,7 @@ describe('first contact', () => {
       await enAgent
         .locator('[data-test=system-message]', { hasText: 'Assigned to Lin Wei' })
         .waitFor();
-      await screenshot(enAgent, 'first-agent-chat-en-1280x720');
+      await checkScreen(enAgent, 'first-agent-chat-en-1280x720');
     } finally {
       await site.close();
     }
@@ -219,7 +219,7 @@ describe('first contact', () => {
     const row = agent.locator('.row', { hasText: 'oolong' });
     await row.waitFor();
     expect(await overflowsSideways(agent)).toBe(false);
-    await screenshot(agent, 'first-phone-list-en-390x844');
+    await checkScreen(agent, 'first-phone-list-en-390x844');
     await row.click();
     const composer = agent.getByTestId('composer');
     await composer.fill('Yes, 40 tins left.');
@@ -235,7 +235,7 @@ describe('first contact', () => {
       .poll(() => visitor.locator('img[src*="/api/v1/files/"]').count())
       .toBeGreaterThan(0);
     expect(await overflowsSideways(agent)).toBe(false);
-    await screenshot(agent, 'first-phone-chat-en-390x844');
+    await checkScreen(agent, 'first-phone-chat-en-390x844');
     await agent.locator('[data-test=back]').click();
     // Back on the list, previewing the newest message: the picture.
     const back = agent.locator('.row').first();
@@ -244,7 +244,7 @@ describe('first contact', () => {
     await agent.locator('[data-test=status-switch]').click();
     await agent.locator('[data-test=status-away]').click();
     await expect.poll(() => agent.getByTestId('status').textContent()).toContain('Away');
-    await screenshot(agent, 'first-phone-status-en-390x844');
+    await checkScreen(agent, 'first-phone-status-en-390x844');
 
     // Every admin page fits a phone: nothing wider than the screen, in both languages.
     const admin = await (await context({ ...phoneContext, locale: 'zh-CN' })).newPage();
@@ -253,13 +253,13 @@ describe('first contact', () => {
       await admin.goto(`${server.url}/console/${page}`);
       await admin.waitForLoadState('networkidle');
       expect(await overflowsSideways(admin), page).toBe(false);
-      await screenshot(admin, `first-phone-admin-${page}-zh-390x844`);
+      await checkScreen(admin, `first-phone-admin-${page}-zh-390x844`);
     }
     await admin.setViewportSize(desk);
     for (const page of ['dashboard', 'conversations', 'agents', 'channels', 'audit']) {
       await admin.goto(`${server.url}/console/${page}`);
       await admin.waitForLoadState('networkidle');
-      await screenshot(admin, `first-admin-${page}-zh-1280x720`);
+      await checkScreen(admin, `first-admin-${page}-zh-1280x720`);
     }
   });
 });
@@ -284,7 +284,7 @@ describe('the demo', () => {
       const users = page.locator('[data-test=demo-user]');
       await expect.poll(() => users.count()).toBe(9);
       expect(await page.locator('[data-test=demo-badge]').isVisible()).toBe(true);
-      await screenshot(page, 'demo-zh-1280x720');
+      await checkScreen(page, 'demo-zh-1280x720');
 
       const adminToken = await server.adminToken();
       const chatAs = async (name: string, words: string) => {
@@ -295,7 +295,7 @@ describe('the demo', () => {
         await chat.getByText(words).waitFor();
       };
       await chatAs('王小二', '我想问一下退货');
-      await screenshot(page, 'demo-chat-zh-1280x720');
+      await checkScreen(page, 'demo-chat-zh-1280x720');
       await chatAs('巷子小仙女', '有优惠券吗？');
 
       // Both are the host app's signed-in users, not anonymous visitors.
@@ -327,7 +327,7 @@ describe('the demo', () => {
         '[data-test=demo-user][data-name="王小二"] [data-test=demo-unread]',
       );
       await expect.poll(() => unread.textContent(), { timeout: 15_000 }).toBe('1');
-      await screenshot(page, 'demo-unread-zh-1280x720');
+      await checkScreen(page, 'demo-unread-zh-1280x720');
 
       const phonePage = await (
         await browser.newContext({ ...phoneContext, locale: 'en-US' })
@@ -335,7 +335,7 @@ describe('the demo', () => {
       await phonePage.goto(`${server.url}/demo/`);
       await expect.poll(() => phonePage.locator('[data-test=demo-user]').count()).toBe(9);
       expect(await overflowsSideways(phonePage)).toBe(false);
-      await screenshot(phonePage, 'demo-en-390x844');
+      await checkScreen(phonePage, 'demo-en-390x844');
       await phonePage.context().close();
     } finally {
       await context.close();

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from './support/browser.js';
+import { checkScreen, launchBrowser } from './support/browser.js';
 import { rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -66,6 +66,8 @@ describe('the visitor page under the message rate limit', () => {
         .toBe(2);
       expect(await page.locator('[data-testid=my-message][data-state=failed]').count()).toBe(0);
       expect(heard.map((m) => m.body)).toEqual(['one', 'two']);
+      // Messages waiting their turn are shown as such, readably.
+      await checkScreen(page, 'rate-limit-held-360x640');
 
       await expect
         .poll(() => page.locator('[data-testid=my-message][data-state=sent]').count(), {

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchBrowser } from './support/browser.js';
+import { checkScreen, launchBrowser } from './support/browser.js';
 import { rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -58,6 +58,7 @@ describe('a restart under open pages', () => {
         .poll(() => page.locator('[data-testid=my-message][data-state=sent]').count())
         .toBe(2);
       expect(heard.filter((b) => b === 'before the restart')).toHaveLength(1);
+      await checkScreen(page, 'restart-visitor-390x844');
     } finally {
       await context.close();
     }

@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTcpProxy } from '../apps/server/test/support/tcpProxy.js';
-import { launchBrowser } from './support/browser.js';
+import { checkScreen, launchBrowser } from './support/browser.js';
 import { rest as restCall, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -189,6 +189,7 @@ describe('resync after a reconnect, with a live message racing the catch-up', ()
       expect(seqs[0]).toBe(first.seq);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       expect(new Set(seqs).size).toBe(seqs.length);
+      await checkScreen(page, 'resync-console');
       visitor.socket.close();
     } finally {
       listed.release();
@@ -259,6 +260,7 @@ describe('resync after a reconnect, with a live message racing the catch-up', ()
         .map((m: any) => m.body);
       expect(agentTexts).toEqual(expected);
       expect(stored.messages.at(-1).seq).toBe(live.seq);
+      await checkScreen(page, 'resync-visitor');
     } finally {
       listed.release();
       await context.close();

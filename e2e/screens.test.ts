@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from './support/browser.js';
+import { checkScreen, launchBrowser } from './support/browser.js';
 import { rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -91,29 +91,29 @@ describe('the chat from both sides', () => {
     // The list's preview is the newest message: the agent's answer.
     await expect.poll(() => row.locator('.preview').textContent()).toBe(answer);
 
-    await screenshot(agent, 'screens-console-zh-1280x720');
-    await screenshot(visitor, 'screens-widget-zh-390x844');
+    await checkScreen(agent, 'screens-console-zh-1280x720');
+    await checkScreen(visitor, 'screens-widget-zh-390x844');
 
     // English: the console switches in place; the visitor page reopens with the same history.
     await consoleIn(agent, 'en');
     await expect.poll(() => agent.getByTestId('status').textContent()).toContain('Online');
-    await screenshot(agent, 'screens-console-en-1280x720');
+    await checkScreen(agent, 'screens-console-en-1280x720');
     await visitor.goto(`${chatUrl}&locale=en`);
     await visitor.getByText(answer).waitFor();
     await visitor.getByText(question).waitFor();
-    await screenshot(visitor, 'screens-widget-en-390x844');
+    await checkScreen(visitor, 'screens-widget-en-390x844');
 
     // The console on a phone: the chat fills the screen, and the list is one tap back.
     await agent.setViewportSize(phone);
     await agent.locator('.scroller').getByText(answer).waitFor();
     expect(await agent.locator('.list').isVisible()).toBe(false);
-    await screenshot(agent, 'screens-console-en-390x844');
+    await checkScreen(agent, 'screens-console-en-390x844');
     await consoleIn(agent, 'zh');
-    await screenshot(agent, 'screens-console-zh-390x844-chat');
+    await checkScreen(agent, 'screens-console-zh-390x844-chat');
     await agent.getByRole('button', { name: '会话列表' }).click();
     await row.waitFor();
     expect(await agent.locator('.pane').count()).toBe(0);
-    await screenshot(agent, 'screens-console-zh-390x844');
+    await checkScreen(agent, 'screens-console-zh-390x844');
     await row.click();
     await agent.locator('.scroller').getByText(answer).waitFor();
     expect(await agent.getByRole('button', { name: '会话列表' }).isVisible()).toBe(true);
@@ -123,10 +123,10 @@ describe('the chat from both sides', () => {
     expect(await agent.locator('.list').isVisible()).toBe(true);
     // The visitor page on a desk.
     await visitor.setViewportSize(desk);
-    await screenshot(visitor, 'screens-widget-en-1280x720');
+    await checkScreen(visitor, 'screens-widget-en-1280x720');
     await visitor.goto(`${chatUrl}&locale=zh-CN`);
     await visitor.getByText(answer).waitFor();
-    await screenshot(visitor, 'screens-widget-zh-1280x720');
+    await checkScreen(visitor, 'screens-widget-zh-1280x720');
 
     await agentContext.close();
     await visitorContext.close();

@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from './support/browser.js';
+import { checkScreen, launchBrowser } from './support/browser.js';
 import { e2eAdmin, rest as restCall, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -214,7 +214,7 @@ describe('stored XSS, in Chromium under the CSP', () => {
     expect(await hrefsIn(scroller)).toEqual(['https://example.com/']);
 
     await expectNothingRan(page, guard);
-    await screenshot(page, 'security-console-xss-as-text');
+    await checkScreen(page, 'security-console-xss-as-text');
     visitor.close();
     await context.close();
   });
@@ -272,7 +272,7 @@ describe('stored XSS, in Chromium under the CSP', () => {
     );
     expect(icons).toEqual(['loaded']);
     expect(guard.requested.filter((url) => !url.startsWith(server.url))).toEqual([]);
-    await screenshot(page, 'security-widget-xss-as-text');
+    await checkScreen(page, 'security-widget-xss-as-text');
     await context.close();
   });
 
@@ -310,7 +310,7 @@ describe('stored XSS, in Chromium under the CSP', () => {
     for (const line of await table.locator('.el-table__row').allInnerTexts()) {
       expect(line).toContain('Created account');
     }
-    await screenshot(page, 'console-audit-log');
+    await checkScreen(page, 'console-audit-log');
 
     await expectNothingRan(page, guard);
     await context.close();

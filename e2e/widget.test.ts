@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { video as makeVideo } from '../apps/server/test/support/mediaFactory.js';
 import { startTcpProxy } from '../apps/server/test/support/tcpProxy.js';
-import { launchBrowser, screenshot, tmpDir } from './support/browser.js';
+import { checkScreen, launchBrowser, tmpDir } from './support/browser.js';
 import { startHostSite } from './support/hostSite.js';
 import { startE2eServer, type E2eServer } from './support/server.js';
 
@@ -204,7 +204,7 @@ describe('visitor page and website embed', () => {
     await page.getByTestId('agent-typing').waitFor();
     await page.getByRole('textbox').fill('');
 
-    await screenshot(page, 'widget-phone-360x640');
+    await checkScreen(page, 'widget-phone-360x640');
     // Tapping a picture opens the full-screen preview (pinch zoom) with the original.
     await page.getByRole('button', { name: '图片' }).click();
     const preview = page.locator('.van-image-preview img');
@@ -244,7 +244,7 @@ describe('visitor page and website embed', () => {
       expect(stored).toEqual([['offline 1', 'offline 2', 'offline 3']]);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(agentMessages.filter((m) => m.body.startsWith('offline '))).toHaveLength(0);
-      await screenshot(page, 'widget-offline-360x640');
+      await checkScreen(page, 'widget-offline-360x640');
 
       proxy.restore();
       await context.setOffline(false);
@@ -282,7 +282,7 @@ describe('visitor page and website embed', () => {
         .toBe('nobodyOnline');
       expect(await page.getByTestId('chat-subtitle').textContent()).toContain('暂无客服在线');
       expect(await page.getByTestId('chat-subtitle').textContent()).not.toContain('排队');
-      await screenshot(page, 'widget-queue-360x640');
+      await checkScreen(page, 'widget-queue-360x640');
       const seen = agentMessages.length;
       expect((await agent.emitWithAck('agent.status.set', { status: 'online' })).ok).toBe(true);
       await expect.poll(() => page.getByTestId('chat-title').textContent()).toBe('Alice');
@@ -386,7 +386,7 @@ describe('visitor page and website embed', () => {
       );
       await agentSend(first.conversationId, 'Welcome to the shop! How can I help?');
       await chat.getByText('Welcome to the shop! How can I help?').waitFor();
-      await screenshot(page, 'widget-host-1280x720-open');
+      await checkScreen(page, 'widget-host-1280x720-open');
 
       // Closed panel: a new agent message raises the unread count through the JS API.
       await expect
@@ -409,7 +409,7 @@ describe('visitor page and website embed', () => {
         ),
       ).toBe(true);
       await expect.poll(() => page.locator('[data-servicesystem=badge]').textContent()).toBe('1');
-      await screenshot(page, 'widget-host-1280x720-badge');
+      await checkScreen(page, 'widget-host-1280x720-badge');
 
       // Opening reads it: the count falls back to 0.
       await page.evaluate(() => (globalThis as any).ServiceSystem.open());
@@ -422,7 +422,7 @@ describe('visitor page and website embed', () => {
       const panel = page.locator('[data-servicesystem=panel]');
       await new Promise((resolve) => setTimeout(resolve, 300)); // the panel's transition
       expect(await panel.boundingBox()).toEqual({ x: 0, y: 0, width: 360, height: 640 });
-      await screenshot(page, 'widget-host-360x640-open');
+      await checkScreen(page, 'widget-host-360x640-open');
       await chat.getByTestId('close').click();
       await expect
         .poll(() => page.evaluate(() => (globalThis as any).ServiceSystem.isOpen))
@@ -559,13 +559,13 @@ describe('visitor page and website embed', () => {
     await page.goto(`${server.url}/chat/?channel=${channelId}&locale=en`);
     await page.getByRole('textbox').waitFor();
     expect(await page.getByRole('textbox').getAttribute('placeholder')).toBe('Type a message…');
-    await screenshot(page, 'widget-desktop-1280x720');
+    await checkScreen(page, 'widget-desktop-1280x720');
     await page.setViewportSize({ width: 360, height: 640 });
     await page.getByRole('textbox').fill('Hello! Could you tell me when my order ships?');
     await page.getByRole('textbox').press('Enter');
     await page.locator('[data-testid=my-message][data-state=sent]').waitFor();
     await page.getByTestId('more').click();
-    await screenshot(page, 'widget-phone-en-360x640');
+    await checkScreen(page, 'widget-phone-en-360x640');
     await page.close();
   });
 });

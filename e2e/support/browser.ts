@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expectAccessible } from './accessibility.js';
 
 /** Debian's Chromium, headless, with nothing that reaches for the network by itself. */
 export async function launchBrowser(): Promise<Browser> {
@@ -36,3 +37,12 @@ export async function screenshot(
 }
 
 export const tmpDir = () => fs.mkdtemp(path.join(os.tmpdir(), 'ss-e2e-files-'));
+
+/**
+ * A screen a test stops to look at: audited for accessibility (WCAG 2 A and AA, in every run, so
+ * every state the browser tests show is checked) and saved as a screenshot when SCREENSHOTS=1.
+ */
+export async function checkScreen(page: Page, name: string): Promise<void> {
+  await expectAccessible(page, name);
+  await screenshot(page, name);
+}
