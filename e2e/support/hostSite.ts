@@ -14,7 +14,7 @@ export async function startHostSite(
   const shop = options.shop ?? 'Example Shop';
   const site = http.createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(`<!doctype html><html><head><meta charset="utf-8">
+    response.end(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${shop}</title></head>
 <body style="margin:0;font-family:sans-serif;background:#fafafa">
 <header style="padding:18px 32px;background:#222;color:#fff;font-size:20px">${shop}</header>
