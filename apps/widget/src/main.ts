@@ -11,8 +11,8 @@ import { createPageLanguage } from './pageLanguage';
 
 const params = new URLSearchParams(location.search);
 const i18n = createWidgetI18n(initialLocale(params.get('locale')));
-const language = createPageLanguage(i18n.global.locale.value, (locale) => {
-  i18n.global.locale.value = locale;
+const language = createPageLanguage(i18n.locale.value, (locale) => {
+  i18n.locale.value = locale;
 });
 
 // A brand colour from the embedding site (data-color): only plain hex colours are taken.
@@ -35,7 +35,7 @@ const title = params.get('title');
 
 // The tab's title, with the count of agent messages not read yet (the server's count).
 watchEffect(() => {
-  const name = title || chat.state.channelName || i18n.global.t('title');
+  const name = title || chat.state.channelName || i18n.t('title');
   const unread = chat.unread.value;
   document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) ${name}` : name;
 });

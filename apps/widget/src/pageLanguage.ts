@@ -1,12 +1,10 @@
 /**
- * The page's language as it runs: the vue-i18n locale, Vant's own words, `<html lang>` and the
- * remembered choice move together. Another tab or the demo page (same origin) choosing a language
- * switches this page too.
+ * The page's language as it runs: the page's words, `<html lang>` and the remembered choice move
+ * together. Another tab or the demo page (same origin) choosing a language switches this page too.
+ * Vant's own words are not used: the page gives PullRefresh its texts, and the image preview has
+ * none.
  */
 import { ref, type Ref } from 'vue';
-import { Locale as VantLocale } from 'vant';
-import vantEn from 'vant/es/locale/lang/en-US';
-import vantZh from 'vant/es/locale/lang/zh-CN';
 import { parseLocale } from '@servicesystem/chat-client';
 import { localeStorageKey, rememberLocale } from './localeChoice';
 import type { Locale } from './i18n';
@@ -21,8 +19,6 @@ export function createPageLanguage(initial: Locale, apply: (locale: Locale) => v
   const locale = ref<Locale>(initial);
   const show = (next: Locale) => {
     locale.value = next;
-    if (next === 'en') VantLocale.use('en-US', vantEn);
-    else VantLocale.use('zh-CN', vantZh);
     document.documentElement.lang = next;
     apply(next);
   };
