@@ -1,6 +1,6 @@
 import { createApp, watchEffect } from 'vue';
+// Vant's styles for the one component on the page at first (the picture viewer brings its own).
 import 'vant/es/pull-refresh/style/index';
-import 'vant/es/image-preview/style/index';
 import './styles.css';
 import App from './App.vue';
 import { createChatStore } from './chat/chatStore';
