@@ -23,7 +23,6 @@ import {
   VisitorSocket,
   type VisitorSession,
 } from '../api/client';
-import { downscaleImage } from './downscaleImage';
 import type { HostBridge } from './hostBridge';
 
 export type LoadState =
@@ -355,8 +354,12 @@ export function createChatStore(options: ChatOptions) {
     if (!type) return;
     chat.sendFile(null, {
       type,
-      // Shown at once from the original; big photos are made smaller before the upload.
-      source: type === 'image' ? downscaleImage(file) : { blob: file, name: file.name },
+      // Shown at once from the original; big photos are made smaller before the upload (by code
+      // loaded when the first photo is sent).
+      source:
+        type === 'image'
+          ? import('./downscaleImage').then(({ downscaleImage }) => downscaleImage(file))
+          : { blob: file, name: file.name },
       localUrl: URL.createObjectURL(file),
     });
   }
