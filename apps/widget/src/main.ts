@@ -3,6 +3,7 @@ import { createApp, watchEffect } from 'vue';
 import 'vant/es/pull-refresh/style/index';
 import './styles.css';
 import App from './App.vue';
+import { brandColorVariables } from './brandColor';
 import { createChatStore } from './chat/chatStore';
 import { createHostBridge } from './chat/hostBridge';
 import { createWidgetI18n } from './i18n';
@@ -15,14 +16,11 @@ const language = createPageLanguage(i18n.locale.value, (locale) => {
   i18n.locale.value = locale;
 });
 
-// A brand colour from the embedding site (data-color): only plain hex colours are taken.
-let color = params.get('color');
-if (color && /^#[0-9a-f]{3}$/i.test(color))
-  color = `#${[...color.slice(1)].map((c) => c + c).join('')}`;
-if (color && /^#[0-9a-f]{6}$/i.test(color)) {
-  document.documentElement.style.setProperty('--ss-primary', color);
-  document.documentElement.style.setProperty('--ss-primary-soft', `${color}1f`);
-  document.documentElement.style.setProperty('--ss-hover', `${color}14`);
+// A brand colour from the embedding site (data-color): only plain hex colours are taken, with
+// text colours that stay readable on it.
+const brand = brandColorVariables(params.get('color') ?? '');
+for (const [name, value] of Object.entries(brand ?? {})) {
+  document.documentElement.style.setProperty(name, value);
 }
 
 const bridge = createHostBridge(params.get('embed') === '1' ? params.get('host') : null);
