@@ -60,6 +60,7 @@ const zhCN = {
   emptyClosedText: '您可以先留下问题，消息会保存好。',
   language: '语言',
   imageLabel: '图片',
+  messages: '消息记录',
 };
 
 const en: typeof zhCN = {
@@ -116,6 +117,7 @@ const en: typeof zhCN = {
   emptyClosedText: 'Leave your question now: your messages are kept.',
   language: 'Language',
   imageLabel: 'Photo',
+  messages: 'Messages',
 };
 
 type Catalog = { [key: string]: string | Catalog };
