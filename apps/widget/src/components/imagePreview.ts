@@ -28,11 +28,22 @@ export async function openImagePreview(src: string, words: PreviewWords): Promis
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const app = document.getElementById('app');
   let closeOnEscape: (event: KeyboardEvent) => void = () => undefined;
+  // Vant draws the picture once it has measured the screen: each <img> gets its text as it comes.
+  const named = new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (!(node instanceof Element)) continue;
+        const images = node instanceof HTMLImageElement ? [node] : node.querySelectorAll('img');
+        for (const img of images) img.alt = words.image;
+      }
+    }
+  });
   const preview = showImagePreview({
     images: [src],
     closeable: true,
     showIndex: false,
     onClose: () => {
+      named.disconnect();
       document.removeEventListener('keydown', closeOnEscape, true);
       if (app) app.inert = false;
       opener?.focus();
@@ -53,6 +64,7 @@ export async function openImagePreview(src: string, words: PreviewWords): Promis
   root.setAttribute('aria-modal', 'true');
   root.setAttribute('aria-label', words.image);
   for (const img of root.querySelectorAll('img')) img.alt = words.image;
+  named.observe(root, { childList: true, subtree: true });
   // Tapping beside the picture still closes it; the named button below is the one to reach.
   const overlay = root.previousElementSibling;
   if (overlay?.classList.contains('van-overlay')) {
