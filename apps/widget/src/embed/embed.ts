@@ -125,7 +125,8 @@ function install(script: HTMLScriptElement) {
   // ---- the bubble
   const bubble = document.createElement('button');
   bubble.type = 'button';
-  bubble.setAttribute('aria-label', data.title || 'Chat');
+  const name = data.title || 'Chat';
+  bubble.setAttribute('aria-label', name);
   bubble.setAttribute('data-servicesystem', 'bubble');
   css(bubble, {
     position: 'fixed',
@@ -175,7 +176,7 @@ function install(script: HTMLScriptElement) {
     padding: '0 5px',
     'box-sizing': 'border-box',
     'border-radius': '10px',
-    background: '#e5484d',
+    background: '#cc2f36', // white reads on it at 5:1
     color: '#fff',
     font: '600 12px/20px -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,Arial,sans-serif',
     'text-align': 'center',
@@ -189,7 +190,7 @@ function install(script: HTMLScriptElement) {
   panel.setAttribute('data-servicesystem', 'panel');
   const frame = document.createElement('iframe');
   frame.src = `${server}/chat/?${query.toString()}`;
-  frame.title = data.title || 'Chat';
+  frame.title = name;
   frame.setAttribute('allow', 'camera; microphone; fullscreen; clipboard-write');
   frame.setAttribute('referrerpolicy', 'origin');
   css(frame, {
@@ -241,8 +242,12 @@ function install(script: HTMLScriptElement) {
     // On phones the panel covers the bubble; the page's own close button closes it.
     bubble.style.display = ready && !(small && open) ? 'flex' : 'none';
     path.setAttribute('d', open ? closePath : chatPath);
-    badge.style.display = unread > 0 && !open ? 'block' : 'none';
+    const shown = unread > 0 && !open;
+    badge.style.display = shown ? 'block' : 'none';
     badge.textContent = unread > 99 ? '99+' : String(unread);
+    // The button's name hides its badge from screen readers: the count is said in the name.
+    bubble.setAttribute('aria-label', shown ? `${name} (${badge.textContent})` : name);
+    bubble.setAttribute('aria-expanded', String(open));
   };
   if (phone) {
     if (phone.addEventListener) phone.addEventListener('change', layout);
