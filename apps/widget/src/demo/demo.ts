@@ -244,9 +244,10 @@ function renderUnread() {
 
 function userRow(user: DemoUser, channelId: string): HTMLElement {
   const isCurrent = current === user.key;
+  // Named by what it shows (name, state, unread count), as it is read out.
   const main = el(
     'button',
-    { type: 'button', class: 'user__main', 'aria-label': `${w().chat}: ${user.name}` },
+    { type: 'button', class: 'user__main' },
     avatar(user),
     el(
       'span',
@@ -254,6 +255,7 @@ function userRow(user: DemoUser, channelId: string): HTMLElement {
       el('span', { class: 'user__name' }, user.name),
       el('span', { class: 'user__state' }, isCurrent ? w().chatting : w().chat),
     ),
+    el('span', { class: 'sr-only' }, w().unread),
     unreadBadge(user),
   );
   main.addEventListener('click', () => void chatAs(user));
