@@ -127,6 +127,10 @@ function install(script: HTMLScriptElement) {
   bubble.type = 'button';
   const name = data.title || 'Chat';
   bubble.setAttribute('aria-label', name);
+  // The unread count in words, in the language the chat will speak (data-locale, else the browser's).
+  const chinese = /^zh/i.test(data.locale || navigator.language || '');
+  const unreadName = (count: string) =>
+    chinese ? `${name}，${count} 条未读` : `${name}, ${count} unread`;
   bubble.setAttribute('data-servicesystem', 'bubble');
   css(bubble, {
     position: 'fixed',
@@ -246,7 +250,7 @@ function install(script: HTMLScriptElement) {
     badge.style.display = shown ? 'block' : 'none';
     badge.textContent = unread > 99 ? '99+' : String(unread);
     // The button's name hides its badge from screen readers: the count is said in the name.
-    bubble.setAttribute('aria-label', shown ? `${name} (${badge.textContent})` : name);
+    bubble.setAttribute('aria-label', shown ? unreadName(badge.textContent) : name);
     bubble.setAttribute('aria-expanded', String(open));
   };
   if (phone) {
