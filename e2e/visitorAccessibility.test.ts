@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, FileChooser, Page } from 'playwright-core';
 import { expectAccessible } from './support/accessibility.js';
 import { launchBrowser, screenshot } from './support/browser.js';
 import { rest, startE2eServer, type E2eServer } from './support/server.js';
@@ -140,7 +140,7 @@ describe('the visitor page, for everyone', () => {
       // iOS zooms into a field whose text is smaller than 16 px when it takes the focus.
       const fontSize = await page
         .getByRole('textbox')
-        .evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+        .evaluate((el) => parseFloat((globalThis as any).getComputedStyle(el).fontSize));
       expect(fontSize).toBeGreaterThanOrEqual(16);
       expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
       await chooseLanguage(page, 'en');
@@ -266,7 +266,7 @@ describe('the visitor page, for everyone', () => {
         .poll(() =>
           page
             .locator('.media img')
-            .evaluateAll((imgs) => imgs.every((i) => (i as HTMLImageElement).naturalWidth > 0)),
+            .evaluateAll((imgs) => imgs.every((img: any) => img.naturalWidth > 0)),
         )
         .toBe(true);
       await auditEverywhere(page, 'conversation');
@@ -289,14 +289,16 @@ describe('the visitor page, for everyone', () => {
       await viewer.locator('img').waitFor();
       const closeButton = viewer.getByRole('button', { name: '关闭' });
       await expect
-        .poll(() => closeButton.evaluate((el) => el === document.activeElement))
+        .poll(() => closeButton.evaluate((el) => el === (globalThis as any).document.activeElement))
         .toBe(true);
       await expectAccessible(page, 'the picture viewer');
       await screenshot(page, 'a11y-visitor-viewer-zh-390x844');
       await page.keyboard.press('Escape');
       await page.locator('.van-image-preview').waitFor({ state: 'hidden' });
       await expect
-        .poll(() => pictureButton.evaluate((el) => el === document.activeElement))
+        .poll(() =>
+          pictureButton.evaluate((el) => el === (globalThis as any).document.activeElement),
+        )
         .toBe(true);
 
       // The agent ends the conversation: the visitor is told, and how to start again.
@@ -329,26 +331,41 @@ describe('the visitor page, for everyone', () => {
     const context = await browser.newContext({ viewport: desk, locale: 'en-US' });
     try {
       const page = await context.newPage();
+      // Listening from the start: Playwright takes over the file picker only once it listens.
+      const choosers: FileChooser[] = [];
+      page.on('filechooser', (chooser) => choosers.push(chooser));
       await page.goto(`${server.url}/chat/?channel=${channelId}`);
       const textbox = page.getByRole('textbox', { name: 'Type a message…' });
       await textbox.waitFor();
 
-      /** What has the focus: its accessible name (or text), and whether it is drawn as focused. */
+      /**
+       * What has the focus: its accessible name (or text), and whether the focus is drawn: a ring
+       * (outline or box-shadow) on the focused element if it can be seen, else on what its label
+       * draws (the photo pickers are hidden inputs inside a tile).
+       */
       const focused = () =>
         page.evaluate(() => {
-          const el = document.activeElement as HTMLElement | null;
+          const { document, getComputedStyle } = globalThis as any;
+          const el = document.activeElement;
           if (!el || el === document.body) return null;
-          const style = getComputedStyle(el);
-          const parentStyle = el.parentElement ? getComputedStyle(el.parentElement) : null;
-          const ring = (s: CSSStyleDeclaration | null) =>
-            !!s &&
-            ((s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) ||
-              s.boxShadow !== 'none');
+          const drawsRing = (node: any) => {
+            const style = getComputedStyle(node);
+            const box = node.getBoundingClientRect();
+            return (
+              parseFloat(style.opacity) > 0 &&
+              box.width > 2 &&
+              box.height > 2 &&
+              ((style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
+                style.boxShadow !== 'none')
+            );
+          };
+          const label = el.closest('label');
+          const drawn = [el, ...(label ? [label, ...label.querySelectorAll('*')] : [])];
           return {
-            name: el.getAttribute('aria-label') ?? el.textContent?.trim() ?? '',
-            tag: el.tagName.toLowerCase(),
-            type: el.getAttribute('type'),
-            visible: el.matches(':focus-visible') && (ring(style) || ring(parentStyle)),
+            name: (el.getAttribute('aria-label') ?? el.textContent?.trim() ?? '') as string,
+            tag: el.tagName.toLowerCase() as string,
+            type: el.getAttribute('type') as string | null,
+            visible: el.matches(':focus-visible') && drawn.some(drawsRing),
           };
         });
       const tab = async (shift = false) => {
@@ -416,9 +433,8 @@ describe('the visitor page, for everyone', () => {
       const album = await tab();
       expect(album.tag).toBe('input');
       expect(album.type).toBe('file');
-      const chooser = page.waitForEvent('filechooser');
       await page.keyboard.press('Enter');
-      const picker = await chooser;
+      const picker = await until(() => choosers[0], 'the photo picker');
       expect(picker.isMultiple()).toBe(true);
       await picker.setFiles({
         name: 'keyboard.png',
