@@ -1,5 +1,6 @@
-import ElementPlus from 'element-plus';
-import 'element-plus/dist/index.css';
+// Element Plus's variables and reset first, so that style.css (the brand colours) overrides them;
+// each component brings its own CSS with it (see vite.config.ts).
+import 'element-plus/theme-chalk/base.css';
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
@@ -7,4 +8,4 @@ import { i18n } from './i18n';
 import { router } from './router';
 import './style.css';
 
-createApp(App).use(createPinia()).use(router).use(i18n).use(ElementPlus).mount('#app');
+createApp(App).use(createPinia()).use(router).use(i18n).mount('#app');

@@ -2,7 +2,6 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { Account, AgentPresence, AgentStatus } from '@servicesystem/protocol';
 import { api } from '../api/http';
-import { live } from '../api/socket';
 
 /** Who is signed in, their status, the socket's state, and everyone's presence. */
 export const useSessionStore = defineStore('session', () => {
@@ -68,7 +67,11 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   async function setStatus(next: AgentStatus): Promise<void> {
-    const { agent } = connected.value ? await live.setStatus(next) : await api.setStatus(next);
+    // The socket module (and socket.io-client) comes with the pages that connect, never with the
+    // login page, which also uses this store: by the time the socket is connected it is loaded.
+    const { agent } = connected.value
+      ? await (await import('../api/socket')).live.setStatus(next)
+      : await api.setStatus(next);
     updatePresence(agent);
   }
 
