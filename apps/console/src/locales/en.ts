@@ -211,6 +211,10 @@ export const en: Messages = {
     empty: 'No channels yet. Create one to get the snippet for your website.',
     save: 'Save',
     closed: 'Closed',
+    opens: '{day} opens',
+    closes: '{day} closes',
+    addSpan: 'Add hours on {day}',
+    removeSpan: 'Remove these hours on {day}',
     days: { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' },
   },
   monitor: {

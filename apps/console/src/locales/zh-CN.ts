@@ -195,6 +195,10 @@ export const zh = {
     empty: '还没有渠道。新建一个渠道，就能得到嵌入网站的代码。',
     save: '保存',
     closed: '休息',
+    opens: '{day} 开始',
+    closes: '{day} 结束',
+    addSpan: '{day} 添加时段',
+    removeSpan: '删除 {day} 的时段',
     days: {
       mon: '周一',
       tue: '周二',
