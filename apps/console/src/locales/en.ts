@@ -60,6 +60,7 @@ export const en: Messages = {
   chat: {
     pick: 'Pick a conversation on the left',
     back: 'Conversations',
+    messages: 'Messages',
     placeholder:
       'Type a message. Enter sends, Shift+Enter adds a line; paste or drop images and videos',
     send: 'Send',

@@ -51,6 +51,7 @@ export const zh = {
   chat: {
     pick: '选择左侧的会话开始服务',
     back: '会话列表',
+    messages: '消息记录',
     placeholder: '输入消息，Enter 发送，Shift+Enter 换行；可粘贴或拖入图片、视频',
     send: '发送',
     attach: '图片/视频',
