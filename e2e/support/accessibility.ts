@@ -23,6 +23,23 @@ interface Violation {
 export async function accessibilityViolations(page: Page): Promise<string[]> {
   axeSource ??= fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   await page.evaluate(axeSource);
+  // Colours are judged as they settle: a fade or a slide still running would be measured half
+  // way. Endless animations (a typing indicator, a spinner) are left running.
+  await page.evaluate(async () => {
+    const document = (globalThis as unknown as { document: { getAnimations(): Animation[] } })
+      .document;
+    interface Animation {
+      finished: Promise<unknown>;
+      effect: { getComputedTiming(): { iterations?: number } } | null;
+    }
+    const finite = document
+      .getAnimations()
+      .filter((a) => (a.effect?.getComputedTiming().iterations ?? 1) !== Infinity);
+    await Promise.race([
+      Promise.all(finite.map((a) => a.finished.catch(() => undefined))),
+      new Promise((resolve) => setTimeout(resolve, 2000)),
+    ]);
+  });
   const violations = await page.evaluate(async (tags) => {
     // In the page: its window, typed loosely (this file is compiled without the DOM library).
     const page = globalThis as unknown as {
