@@ -5,7 +5,6 @@
 import { io, type Socket } from 'socket.io-client';
 import {
   callWithAck,
-  createHttpClient,
   uploadFile,
   type MessageCreated,
   type UploadHandle,
@@ -20,46 +19,9 @@ import {
   type SocketSendMessage,
   type TypingPayload,
   type VisitorConversation,
-  type VisitorSessionResponse,
 } from '@servicesystem/protocol/wire';
 
-/** The answer of POST /api/v1/visitor/session, as the protocol package defines it. */
-export type VisitorSession = VisitorSessionResponse;
-
-// Bearer tokens only: the page never sends or receives cookies.
-const http = createHttpClient({ credentials: 'omit' });
-
-export function createSession(
-  channelId: string,
-  identity?: string,
-  previousToken?: string,
-): Promise<VisitorSession> {
-  return http.request<VisitorSession>('POST', '/api/v1/visitor/session', {
-    token: previousToken,
-    body: identity ? { channelId, identity } : { channelId },
-  });
-}
-
-export async function listConversations(token: string): Promise<VisitorConversation[]> {
-  const answer = await http.request<{ conversations: VisitorConversation[] }>(
-    'GET',
-    '/api/v1/visitor/conversations',
-    { token },
-  );
-  return answer.conversations;
-}
-
-export function listMessages(
-  token: string,
-  conversationId: string,
-  page: { before?: number; after?: number; limit?: number } = {},
-): Promise<MessagePage> {
-  return http.request<MessagePage>(
-    'GET',
-    `/api/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
-    { token, query: { before: page.before, after: page.after, limit: page.limit ?? 30 } },
-  );
-}
+export { createSession, listConversations, listMessages, type VisitorSession } from './rest';
 
 /** POST /api/v1/uploads with progress (0..1). */
 export function upload(

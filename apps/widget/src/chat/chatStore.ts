@@ -24,6 +24,8 @@ import {
   type VisitorSession,
 } from '../api/client';
 import type { HostBridge } from './hostBridge';
+import { forgetVisitor, takeSession } from './openSession';
+import { safeGet, safeRemove, safeSet } from './storage';
 
 export type LoadState =
   | { kind: 'loading' }
@@ -36,7 +38,6 @@ export interface ChatOptions {
   bridge: HostBridge;
 }
 
-const tokenKey = (channelId: string) => `servicesystem.visitor.${channelId}`;
 /** How old the channel's open/online answer may be when the visitor looks again. */
 const channelRecheckMs = 30_000;
 
@@ -99,6 +100,8 @@ export function createChatStore(options: ChatOptions) {
     /** What the visitor wrote that the server has not stored yet, in the order written. */
     outbox: computed(() => chatState.value.outbox),
     connected: false,
+    /** True once the socket has been up: before it the page says it is connecting, not back. */
+    everConnected: false,
     browserOnline: navigator.onLine,
     agentTyping: false,
     loadingOlder: false,
@@ -200,20 +203,9 @@ export function createChatStore(options: ChatOptions) {
     }
     state.load = { kind: 'loading' };
     const channelId = options.channelId;
+    const opened = takeSession(channelId, identity);
     try {
-      if (identity) {
-        session = await createSession(channelId, identity);
-      } else {
-        const stored = safeGet(tokenKey(channelId));
-        try {
-          session = await createSession(channelId, undefined, stored ?? undefined);
-        } catch (error) {
-          if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED' || !stored)
-            throw error;
-          session = await createSession(channelId);
-        }
-        safeSet(tokenKey(channelId), session.visitorToken);
-      }
+      session = await opened.session;
     } catch (error) {
       const code = error instanceof ApiError ? error.code : '';
       state.load = {
@@ -231,8 +223,22 @@ export function createChatStore(options: ChatOptions) {
     outboxKey = `servicesystem.outbox.${channelId}.${session.visitor.id}`;
     savedOutbox = safeGet(outboxKey);
     chat.restoreOutbox(outboxFromJson(savedOutbox));
+    // The socket connects while the history loads: one round trip less before the page is live.
+    // What it brings meanwhile is merged with the list, as after a reconnect.
+    connect(session.visitorToken);
     try {
-      state.conversations = await listConversations(session.visitorToken);
+      const listed = await opened.conversations;
+      const merged = listed.map((c) =>
+        mergeConversation(
+          state.conversations.find((x) => x.id === c.id),
+          c,
+          'visitor',
+        ),
+      );
+      const begunMeanwhile = state.conversations.filter((x) => !listed.some((c) => c.id === x.id));
+      state.conversations = [...merged, ...begunMeanwhile].sort(
+        (a, b) => b.createdAt - a.createdAt,
+      );
       const newest = state.conversations[0];
       if (newest) await chat.loadNewest(newest.id);
       // An earlier conversation with an agent's reply not read yet is shown too, to be read.
@@ -240,11 +246,13 @@ export function createChatStore(options: ChatOptions) {
         if (earlier.unread > 0) await chat.loadNewest(earlier.id);
       }
     } catch {
+      socket.value?.close();
+      socket.value = null;
+      state.connected = false;
       state.load = { kind: 'error', reason: 'loadFailed' };
       return;
     }
     state.load = { kind: 'ready' };
-    connect(session.visitorToken);
     options.bridge.post({ type: 'ready' });
     options.bridge.post({ type: 'unread', count: unread.value });
   }
@@ -254,6 +262,7 @@ export function createChatStore(options: ChatOptions) {
     socket.value = new VisitorSocket(token, {
       onConnect: (first) => {
         state.connected = true;
+        state.everConnected = true;
         // Where each conversation's catch-up starts, read now: a live message that arrives while
         // the list loads would move the last seq shown past what was missed while away.
         const points = chat.resyncPoints();
@@ -324,6 +333,7 @@ export function createChatStore(options: ChatOptions) {
     chat.reset();
     state.conversations = [];
     state.connected = false;
+    state.everConnected = false;
     await start();
   }
 
@@ -442,7 +452,7 @@ export function createChatStore(options: ChatOptions) {
     if (command.type === 'visibility') state.panelOpen = command.open;
     else if (command.type === 'setUser') void restart(command.identity);
     else if (command.type === 'logout') {
-      if (options.channelId) safeRemove(tokenKey(options.channelId));
+      if (options.channelId) forgetVisitor(options.channelId);
       void restart(null);
     }
   });
@@ -463,25 +473,3 @@ export function createChatStore(options: ChatOptions) {
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;
-
-function safeGet(key: string): string | null {
-  try {
-    return localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-function safeSet(key: string, value: string) {
-  try {
-    localStorage.setItem(key, value);
-  } catch {
-    // storage blocked or full: the visitor stays anonymous, the outbox works in memory
-  }
-}
-function safeRemove(key: string) {
-  try {
-    localStorage.removeItem(key);
-  } catch {
-    // ignore
-  }
-}

@@ -1,0 +1,67 @@
+/**
+ * The visitor's session and conversation list: the two answers the page needs before it can show
+ * anything. The page's first script (boot.ts, a few hundred bytes) asks for them while the main
+ * script is still downloading; the chat store then takes those answers instead of asking again.
+ */
+import { ApiError } from '@servicesystem/chat-client';
+import type { VisitorConversation } from '@servicesystem/protocol/wire';
+import { createSession, listConversations, type VisitorSession } from '../api/rest';
+import { safeGet, safeRemove, safeSet } from './storage';
+
+export interface OpenedSession {
+  session: Promise<VisitorSession>;
+  /** Rejects when the session does; nobody has to wait for it to fail twice. */
+  conversations: Promise<VisitorConversation[]>;
+}
+
+const tokenKey = (channelId: string) => `servicesystem.visitor.${channelId}`;
+
+/**
+ * A session for this channel: with a signed identity when the host gave one, else the visitor
+ * this browser had (its stored token), else a new anonymous visitor; then their conversations.
+ */
+export function openSession(channelId: string, identity: string | null): OpenedSession {
+  const session = (async () => {
+    if (identity) return createSession(channelId, identity);
+    const stored = safeGet(tokenKey(channelId));
+    let opened: VisitorSession;
+    try {
+      opened = await createSession(channelId, undefined, stored ?? undefined);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED' || !stored) throw error;
+      opened = await createSession(channelId);
+    }
+    safeSet(tokenKey(channelId), opened.visitorToken);
+    return opened;
+  })();
+  const conversations = session.then((s) => listConversations(s.visitorToken));
+  // Handled where it is awaited; this only keeps an early failure from being reported unhandled.
+  conversations.catch(() => undefined);
+  return { session, conversations };
+}
+
+/** The host app logged its user out: this browser's anonymous visitor is not kept either. */
+export function forgetVisitor(channelId: string): void {
+  safeRemove(tokenKey(channelId));
+}
+
+let early: { channelId: string; identity: string | null; opened: OpenedSession } | null = null;
+let claimed = false;
+
+/** Called by boot.ts: opens the session now, unless the chat store has already begun. */
+export function openEarly(channelId: string, identity: string | null): void {
+  if (claimed || early) return;
+  early = { channelId, identity, opened: openSession(channelId, identity) };
+}
+
+/**
+ * The chat store's way in: the early answers when they were asked for the same visitor, once;
+ * every later start (a retry, a new identity) asks afresh.
+ */
+export function takeSession(channelId: string, identity: string | null): OpenedSession {
+  claimed = true;
+  const taken = early;
+  early = null;
+  if (taken && taken.channelId === channelId && taken.identity === identity) return taken.opened;
+  return openSession(channelId, identity);
+}
