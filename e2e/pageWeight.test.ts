@@ -66,6 +66,10 @@ describe('page weight', () => {
     // Brotli as served: the page's script is on the wire compressed.
     const script = cold.transfers.find((t) => t.type === 'Script' && t.url.includes('/chat/'));
     expect(script, 'the visitor page loads a script').toBeDefined();
+    // The first small script asked for the session; the main one took its answer, not a second.
+    await first.waitForLoadState('networkidle');
+    const sessions = firstLog.transfers.filter((t) => t.url.endsWith('/api/v1/visitor/session'));
+    expect(sessions).toHaveLength(1);
     await first.close();
 
     const second = await context.newPage();
