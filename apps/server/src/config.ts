@@ -1,3 +1,4 @@
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
@@ -35,9 +36,15 @@ export interface Config {
   adminPassword: string | undefined;
   maxUploadMb: number;
   maxVideoSeconds: number;
+  /** Media jobs (image re-encodes, video probes and covers) at once on this node. */
+  mediaConcurrency: number;
+  /** Uploads that may wait for a media slot; past it they are refused (503, Retry-After). */
+  mediaQueueLength: number;
   maxImageMegapixels: number;
   sessionIdleDays: number;
   loginMaxFailures: number;
+  /** Failed password checks from one address, whatever the usernames, before it is refused. */
+  loginMaxFailuresPerAddress: number;
   /** Per visitor: messages at once, then per minute (0: no limit). */
   visitorMessageBurst: number;
   visitorMessagesPerMinute: number;
@@ -193,8 +200,11 @@ const variables = {
   MAX_UPLOAD_MB: { schema: integer(1, 2048), default: '20' },
   MAX_VIDEO_SECONDS: { schema: integer(1, 86400), default: '600' },
   MAX_IMAGE_MEGAPIXELS: { schema: integer(1, 1000), default: '50' },
+  MEDIA_CONCURRENCY: { schema: integer(1, 256), default: String(os.availableParallelism()) },
+  MEDIA_QUEUE_LENGTH: { schema: integer(0, 10000), default: '16' },
   SESSION_IDLE_DAYS: { schema: integer(1, 365), default: '7' },
   LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
+  LOGIN_MAX_FAILURES_PER_ADDRESS: { schema: integer(1, 100000), default: '30' },
   LOGIN_WINDOW_MINUTES: { schema: integer(1, 1440), default: '15' },
   VISITOR_MESSAGE_BURST: { schema: integer(1, 10000), default: '20' },
   VISITOR_MESSAGES_PER_MINUTE: { schema: integer(0, 100000), default: '60' },
@@ -299,8 +309,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadMb: p.MAX_UPLOAD_MB,
     maxVideoSeconds: p.MAX_VIDEO_SECONDS,
     maxImageMegapixels: p.MAX_IMAGE_MEGAPIXELS,
+    mediaConcurrency: p.MEDIA_CONCURRENCY,
+    mediaQueueLength: p.MEDIA_QUEUE_LENGTH,
     sessionIdleDays: p.SESSION_IDLE_DAYS,
     loginMaxFailures: p.LOGIN_MAX_FAILURES,
+    loginMaxFailuresPerAddress: p.LOGIN_MAX_FAILURES_PER_ADDRESS,
     visitorMessageBurst: p.VISITOR_MESSAGE_BURST,
     visitorMessagesPerMinute: p.VISITOR_MESSAGES_PER_MINUTE,
     loginWindowMinutes: p.LOGIN_WINDOW_MINUTES,

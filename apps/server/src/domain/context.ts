@@ -3,6 +3,7 @@ import type { FileUrls } from '../auth/fileUrls.js';
 import type { LoginThrottle } from '../auth/loginThrottle.js';
 import type { MessageRateLimit } from '../auth/messageRateLimit.js';
 import type { FfmpegTools } from '../media/mediaTypes.js';
+import type { MediaSlots } from '../media/mediaSlots.js';
 import type { FileStore } from '../storage/fileStore.js';
 import type { VisitorTokens } from '../auth/visitorTokens.js';
 import type { MessageStore } from '../db/messages/messageStore.js';
@@ -34,6 +35,8 @@ export interface MediaSettings {
   tools: FfmpegTools;
   maxImagePixels: number;
   maxVideoSeconds: number;
+  /** How many media jobs run at once on this node, and how many may wait. */
+  slots: MediaSlots;
   /** Where uploads and their derived files wait while they are processed. */
   workDir: string;
 }

@@ -26,6 +26,12 @@ export type MediaFailure =
   | 'type_mismatch'
   /** An image with more pixels than allowed (decompression bomb). HTTP 422. */
   | 'too_many_pixels'
+  /**
+   * A video whose frames have more pixels than an image may, or whose pixels times frames, or
+   * several large video streams, would take more decoding than allowed (a decompression bomb).
+   * HTTP 422.
+   */
+  | 'video_too_large'
   /** Content that cannot be decoded: truncated or corrupt image or video. HTTP 422. */
   | 'broken_media'
   /** A video longer than allowed. HTTP 422. */

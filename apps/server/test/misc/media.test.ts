@@ -519,7 +519,7 @@ describe.each([
   [`system (${systemTools.source.ffmpeg}: ${systemTools.ffmpeg})`, systemTools],
   ['npm package', npmTools],
 ] as [string, FfmpegTools][])('processVideo with the %s tools', (_name, tools) => {
-  const options = { maxDurationSeconds: 60 };
+  const options = { maxDurationSeconds: 60, maxPixels: 50e6 };
 
   it('uses the tools it was given', () => {
     if (tools === npmTools) {
@@ -626,11 +626,70 @@ describe.each([
 
   it('refuses a video longer than allowed', async () => {
     const error = await failure(
-      processVideo(file('clip3.mp4'), workDir, tools, { maxDurationSeconds: 2 }),
+      processVideo(file('clip3.mp4'), workDir, tools, { ...options, maxDurationSeconds: 2 }),
     );
     expect(error.failure).toBe('too_long');
     expect(error.message).toBe('The video lasts 3 s; at most 2 s are allowed.');
     expect(await workFiles()).toEqual([]);
+  });
+
+  it('refuses a video whose frames have more pixels than allowed, before decoding them', async () => {
+    // 320×240 is 76,800 pixels: over a cap of 50,000, the decoder refuses the frame's size.
+    const error = await failure(
+      processVideo(file('clip3.mp4'), workDir, tools, { ...options, maxPixels: 50_000 }),
+    );
+    expect(error.failure).toBe('video_too_large');
+    expect(error.message).toBe('A frame of the video has more than 0.1 megapixels.');
+    expect(await workFiles()).toEqual([]);
+  });
+
+  it('refuses several video streams that are too large together', async () => {
+    const two = path.join(workDir, 'two-streams.mp4');
+    await ffmpeg(
+      '-i',
+      file('clip05.mp4'),
+      '-i',
+      file('clip05.mp4'),
+      '-map',
+      '0:v',
+      '-map',
+      '1:v',
+      '-c',
+      'copy',
+      two,
+    );
+    // Each stream is 76,800 pixels, under the cap of 100,000; both together are not.
+    const error = await failure(
+      processVideo(two, workDir, tools, { ...options, maxPixels: 100_000 }),
+    );
+    expect(error.failure).toBe('video_too_large');
+    expect(error.message).toMatch(/streams have 0\.2 megapixels a frame together/);
+    await fs.rm(two);
+    expect(await workFiles()).toEqual([]);
+  });
+
+  it('refuses a video with more pixels times frames than 4K at 60 fps for the longest allowed', async () => {
+    // 1000×1000 at 500 frames a second for 1 s: 500 million pixels; the bound for 1 s is 498.
+    const fast = path.join(workDir, 'fast.mp4');
+    await ffmpeg(
+      ...[
+        '-f',
+        'lavfi',
+        '-i',
+        'color=black:s=1000x1000:d=1:r=500',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        fast,
+      ],
+    );
+    const error = await failure(
+      processVideo(fast, workDir, tools, { ...options, maxDurationSeconds: 1 }),
+    );
+    expect(error.failure).toBe('video_too_large');
+    expect(error.message).toMatch(/500 frames of 1 megapixels/);
+    await fs.rm(fast);
   });
 
   it.each([

@@ -52,6 +52,7 @@ export async function video(
   file: string,
   seconds: number,
   format: 'mp4' | 'webm' | 'mov' = 'mp4',
+  size = '320x240',
 ): Promise<void> {
   const codec =
     format === 'webm'
@@ -64,7 +65,7 @@ export async function video(
     '-f',
     'lavfi',
     '-i',
-    `testsrc=duration=${seconds}:size=320x240:rate=25`,
+    `testsrc=duration=${seconds}:size=${size}:rate=25`,
     ...codec,
     file,
   ]);

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileInfo } from '@servicesystem/protocol';
 import { stripControlCharacters } from '@servicesystem/protocol';
+import { MediaBusyError } from '../../media/mediaSlots.js';
 import { MediaError, type MediaFailure } from '../../media/mediaTypes.js';
 import { processImage } from '../../media/processImage.js';
 import { processVideo } from '../../media/processVideo.js';
@@ -26,6 +27,7 @@ const failureCodes: Record<MediaFailure, AppError['code']> = {
   unsupported_type: 'UNSUPPORTED_MEDIA_TYPE',
   type_mismatch: 'UNSUPPORTED_MEDIA_TYPE',
   too_many_pixels: 'IMAGE_TOO_LARGE',
+  video_too_large: 'VIDEO_TOO_LARGE',
   broken_media: 'INVALID_MEDIA',
   too_long: 'VIDEO_TOO_LONG',
 };
@@ -92,9 +94,9 @@ export async function uploadFile(
     let original: string;
     let preview: string;
     if (sniffed.kind === 'image') {
-      const image = await processImage(upload.path, sniffed, workDir, {
-        maxPixels: ctx.media.maxImagePixels,
-      });
+      const image = await ctx.media.slots.run(() =>
+        processImage(upload.path, sniffed, workDir, { maxPixels: ctx.media.maxImagePixels }),
+      );
       original = image.storedPath;
       preview = image.thumbPath;
       Object.assign(row, {
@@ -108,10 +110,13 @@ export async function uploadFile(
         preview_height: image.thumbHeight,
       });
     } else {
-      const video = await processVideo(upload.path, workDir, ctx.media.tools, {
-        maxDurationSeconds: ctx.media.maxVideoSeconds,
-        container: sniffed.ext as 'mp4' | 'mov' | 'webm',
-      });
+      const video = await ctx.media.slots.run(() =>
+        processVideo(upload.path, workDir, ctx.media.tools, {
+          maxDurationSeconds: ctx.media.maxVideoSeconds,
+          maxPixels: ctx.media.maxImagePixels,
+          container: sniffed.ext as 'mp4' | 'mov' | 'webm',
+        }),
+      );
       original = video.storedPath;
       preview = video.coverPath;
       Object.assign(row, {
@@ -141,6 +146,9 @@ export async function uploadFile(
     }
     if (error instanceof MediaError) {
       throw new AppError(failureCodes[error.failure], error.message);
+    }
+    if (error instanceof MediaBusyError) {
+      throw new AppError('SERVICE_UNAVAILABLE', error.message, { retryAfterSeconds: 5 });
     }
     throw error;
   } finally {
