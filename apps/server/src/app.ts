@@ -12,11 +12,13 @@ import { fileRoutes } from './http/routes/files.js';
 import { pageRoutes } from './http/routes/pages.js';
 import { setupRoutes } from './http/routes/setup.js';
 import { EmbedSightings } from './domain/channels/embedSightings.js';
-import { prettyStream } from './logging.js';
+import { logSerializers, prettyStream } from './logging.js';
 import { demoRoutes } from './http/routes/demo.js';
 import { seedDemo, type DemoInfo } from './demo/demoData.js';
 import { forgetInitialPasswordIfChanged, keepInitialPassword } from './initialPassword.js';
+import { MemoryCounters, RedisCounters } from './auth/counters.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
+import { MediaSlots } from './media/mediaSlots.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
@@ -93,6 +95,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
       }),
       maxImagePixels: config.maxImageMegapixels * 1_000_000,
       maxVideoSeconds: config.maxVideoSeconds,
+      slots: new MediaSlots(config.mediaConcurrency, config.mediaQueueLength),
       workDir,
     };
   } catch (error) {
@@ -107,8 +110,9 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     sessionIdleMs: config.sessionIdleDays * 24 * 60 * 60 * 1000,
     loginThrottle: new LoginThrottle(
       config.loginMaxFailures,
+      config.loginMaxFailuresPerAddress,
       config.loginWindowMinutes * 60 * 1000,
-      now,
+      new MemoryCounters(now),
     ),
     visitorSendLimit: new MessageRateLimit(
       config.visitorMessageBurst,
@@ -157,8 +161,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const http = Fastify({
     // On a terminal: short lines and no line per request, so the start banner stays readable.
     logger: pretty
-      ? { level: config.logLevel, stream: prettyStream() }
-      : { level: config.logLevel },
+      ? { level: config.logLevel, stream: prettyStream(), serializers: logSerializers }
+      : { level: config.logLevel, serializers: logSerializers },
     trustProxy: trustProxyOf(config.trustProxy),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
@@ -170,6 +174,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (config.redisUrl) {
     try {
       redis = await connectRedis(config.redisUrl);
+      // Failed-login counts are shared by every node.
+      ctx.loginThrottle.useCounters(new RedisCounters(redis, config.redisPrefix));
     } catch (error) {
       await db.close();
       throw error;
@@ -273,6 +279,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     maxAgeSeconds: config.sessionIdleDays * 24 * 60 * 60,
   };
   installAuthentication(http, ctx, cookieOptions, config.publicUrl);
+  // API answers carry conversations, accounts and tokens: no browser or proxy keeps them. Routes
+  // whose answers may be kept (signed file URLs, the embed check) say so themselves.
+  http.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/') && !reply.hasHeader('cache-control')) {
+      void reply.header('Cache-Control', 'no-store');
+    }
+    return payload;
+  });
 
   const routes: App['routes'] = [];
   http.addHook('onRoute', (route) => {

@@ -67,3 +67,33 @@ export function prettyStream(out: NodeJS.WritableStream = process.stdout): Writa
     },
   });
 }
+
+/** Query parameters that carry credentials: a host app's signed identity, tokens. */
+const secretParameters = /([?&](?:identity|token|visitorToken|access_token|sig)=)[^&#]*/gi;
+
+/** A request's URL as it may be logged: credentials in its query replaced by "[redacted]". */
+export function redactUrl(url: string): string {
+  return url.replace(secretParameters, '$1[redacted]');
+}
+
+/**
+ * What a log line says about a request: Fastify's usual fields, with the URL redacted (a visitor
+ * page opened as /chat/?identity=… must not leave a host app's signed identity in the logs).
+ */
+export const logSerializers = {
+  req(request: {
+    method: string;
+    url: string;
+    host?: string;
+    ip?: string;
+    socket?: { remotePort?: number };
+  }) {
+    return {
+      method: request.method,
+      url: redactUrl(request.url),
+      host: request.host,
+      remoteAddress: request.ip,
+      remotePort: request.socket?.remotePort,
+    };
+  },
+};

@@ -1,53 +1,59 @@
+import { MemoryCounters, type Counters } from './counters.js';
+
+export interface ThrottleVerdict {
+  /** Refuse without checking the password for this long (0: go on). */
+  refuseForMs: number;
+  /** Answer no sooner than this, right or wrong (0: at once). */
+  slowDownMs: number;
+}
+
 /**
- * Counts failed logins per key (an IP address, a username) in a fixed window. A key that reached
- * the limit is refused until its window ends. In memory, so per process: with several nodes an
- * attacker gets at most N times the limit.
+ * Failed password checks (logins, and a console user's current password when they change it),
+ * counted in a fixed window per (address, username), per address, and per username:
+ *
+ * - an (address, username) pair or an address that reached its limit is refused, so one address
+ *   cannot guess one password or spray many accounts;
+ * - a username that reached its limit (guesses from many addresses) is only slowed down, never
+ *   refused: nobody can lock an owner out, and a correct password from an address that has not
+ *   itself been failing always signs in;
+ * - a success clears its own pair only, so logging in to one's own account between guesses does
+ *   not reset the address's count.
+ *
+ * Counters live in this process, or in Redis when REDIS_URL is set (shared by every node).
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, { count: number; windowEnds: number }>();
-
   constructor(
     private readonly maxFailures: number,
+    private readonly maxFailuresPerAddress: number,
     private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    private counters: Counters = new MemoryCounters(),
+    private readonly slowDownMs = 1000,
   ) {}
 
-  /** Milliseconds until the first of `keys` may try again, or 0 when none is limited. */
-  retryAfterMs(keys: string[]): number {
-    const now = this.now();
-    let wait = 0;
-    for (const key of keys) {
-      const entry = this.failures.get(key);
-      if (!entry) continue;
-      if (entry.windowEnds <= now) {
-        this.failures.delete(key);
-      } else if (entry.count >= this.maxFailures) {
-        wait = Math.max(wait, entry.windowEnds - now);
-      }
-    }
-    return wait;
+  /** Shares the counts with every node (once Redis is connected). */
+  useCounters(counters: Counters): void {
+    this.counters = counters;
   }
 
-  recordFailure(keys: string[]): void {
-    const now = this.now();
-    for (const key of keys) {
-      const entry = this.failures.get(key);
-      if (!entry || entry.windowEnds <= now) {
-        this.failures.set(key, { count: 1, windowEnds: now + this.windowMs });
-      } else {
-        entry.count += 1;
-      }
-    }
-    if (this.failures.size > 100_000) this.sweep(now);
+  private keys(ip: string, username: string) {
+    return [`login:pair:${ip}|${username}`, `login:ip:${ip}`, `login:user:${username}`];
   }
 
-  clear(keys: string[]): void {
-    for (const key of keys) this.failures.delete(key);
+  async check(ip: string, username: string): Promise<ThrottleVerdict> {
+    const [pair, address, user] = await this.counters.read(this.keys(ip, username));
+    let refuseForMs = 0;
+    if (pair!.count >= this.maxFailures) refuseForMs = pair!.resetInMs;
+    if (address!.count >= this.maxFailuresPerAddress) {
+      refuseForMs = Math.max(refuseForMs, address!.resetInMs);
+    }
+    return { refuseForMs, slowDownMs: user!.count >= this.maxFailures ? this.slowDownMs : 0 };
   }
 
-  private sweep(now: number): void {
-    for (const [key, entry] of this.failures) {
-      if (entry.windowEnds <= now) this.failures.delete(key);
-    }
+  failed(ip: string, username: string): Promise<void> {
+    return this.counters.add(this.keys(ip, username), this.windowMs);
+  }
+
+  succeeded(ip: string, username: string): Promise<void> {
+    return this.counters.clear(this.keys(ip, username).slice(0, 1));
   }
 }

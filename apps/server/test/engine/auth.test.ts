@@ -102,48 +102,72 @@ describe('console login and sessions', () => {
 describe('failed-login limit', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_MINUTES: '15' });
+    t = await startTestApp({
+      LOGIN_MAX_FAILURES: '3',
+      LOGIN_MAX_FAILURES_PER_ADDRESS: '3',
+      LOGIN_WINDOW_MINUTES: '15',
+    });
   });
   afterAll(() => t.close());
 
-  it('limits failures per username, whatever the IP, with 429 and Retry-After', async () => {
+  const login = (username: string, password: string, ip: string) =>
+    t.request('POST', '/api/v1/auth/login', { body: { username, password }, ip });
+
+  it('never locks the owner out: guesses from many addresses do not refuse the right password from another', async () => {
+    const { account, password } = await t.createAccount();
+    for (let i = 0; i < 6; i++) {
+      expect((await login(account.username, 'wrong-password', `10.1.0.${i + 1}`)).status).toBe(401);
+    }
+    expect((await login(account.username, password, '10.1.0.99')).status).toBe(200);
+    // A wrong password from a fresh address is an ordinary failure, not a lockout.
+    expect((await login(account.username, 'wrong-password', '10.1.0.98')).status).toBe(401);
+  });
+
+  it('refuses an address that failed for one username, with 429 and Retry-After, right password or not', async () => {
     const { account, password } = await t.createAccount();
     for (let i = 0; i < 3; i++) {
-      const answer = await t.request('POST', '/api/v1/auth/login', {
-        body: { username: account.username, password: 'wrong-password' },
-        ip: `10.1.0.${i + 1}`,
-      });
-      expect(answer.status).toBe(401);
+      expect((await login(account.username, 'wrong-password', '10.3.0.1')).status).toBe(401);
     }
-    const limited = await t.request('POST', '/api/v1/auth/login', {
-      body: { username: account.username, password },
-      ip: '10.1.0.99',
-    });
+    const limited = await login(account.username, password, '10.3.0.1');
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
     const retryAfter = Number(limited.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(14 * 60);
     expect(retryAfter).toBeLessThanOrEqual(15 * 60);
+    expect((await login(account.username, password, '10.3.0.2')).status).toBe(200);
   });
 
-  it('limits failures per IP, whatever the username', async () => {
+  it('limits failures per address, whatever the username', async () => {
     const { account, password } = await t.createAccount();
     for (let i = 0; i < 3; i++) {
-      await t.request('POST', '/api/v1/auth/login', {
-        body: { username: `someone${i}`, password: 'wrong-password' },
-        ip: '10.2.0.1',
-      });
+      await login(`someone${i}`, 'wrong-password', '10.2.0.1');
     }
-    const fromThatIp = await t.request('POST', '/api/v1/auth/login', {
-      body: { username: account.username, password },
-      ip: '10.2.0.1',
-    });
-    expect(fromThatIp.status).toBe(429);
-    const fromElsewhere = await t.request('POST', '/api/v1/auth/login', {
-      body: { username: account.username, password },
-      ip: '10.2.0.2',
-    });
-    expect(fromElsewhere.status).toBe(200);
+    expect((await login(account.username, password, '10.2.0.1')).status).toBe(429);
+    expect((await login(account.username, password, '10.2.0.2')).status).toBe(200);
+  });
+
+  it('a success clears only its own count: signing in between guesses does not reset the address', async () => {
+    const { account, password } = await t.createAccount();
+    await login('target1', 'wrong-password', '10.4.0.1');
+    await login('target2', 'wrong-password', '10.4.0.1');
+    expect((await login(account.username, password, '10.4.0.1')).status).toBe(200);
+    await login('target3', 'wrong-password', '10.4.0.1');
+    expect((await login('target4', 'wrong-password', '10.4.0.1')).status).toBe(429);
+  });
+
+  it('guards the current password on POST /me/password the same way', async () => {
+    const { account, password } = await t.createAccount();
+    const token = (await login(account.username, password, '10.5.0.1')).body.token as string;
+    const change = (currentPassword: string) =>
+      t.request('POST', '/api/v1/me/password', {
+        token,
+        body: { currentPassword, newPassword: 'a-new-password-1' },
+        ip: '10.5.0.1',
+      });
+    for (let i = 0; i < 3; i++) expect((await change('wrong-password')).status).toBe(403);
+    const limited = await change(password);
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.code).toBe('TOO_MANY_LOGIN_ATTEMPTS');
   });
 });
 
@@ -184,7 +208,11 @@ describe('client addresses behind a proxy', () => {
   ])(
     '%s: the real address counts, and one the client wrote itself changes nothing',
     async (_name, trust) => {
-      const t = await startTestApp({ TRUST_PROXY: trust, LOGIN_MAX_FAILURES: '3' });
+      const t = await startTestApp({
+        TRUST_PROXY: trust,
+        LOGIN_MAX_FAILURES: '3',
+        LOGIN_MAX_FAILURES_PER_ADDRESS: '3',
+      });
       try {
         const { account, password } = await t.createAccount();
         // nginx appends the address it saw ($proxy_add_x_forwarded_for) to what the client sent.
@@ -210,7 +238,7 @@ describe('client addresses behind a proxy', () => {
   );
 
   it('without TRUST_PROXY the header is ignored: everyone behind the proxy is one address', async () => {
-    const t = await startTestApp({ LOGIN_MAX_FAILURES: '3' });
+    const t = await startTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '3' });
     try {
       const { account, password } = await t.createAccount();
       for (let i = 0; i < 3; i++) await login(t, `nobody${i}`, 'wrong-password', '198.51.100.30');

@@ -624,6 +624,25 @@ describe('secrets never leave in an answer', () => {
     ).toEqual(expect.arrayContaining(channelSecrets));
   });
 
+  it('no JSON answer opened with a token may be kept by a browser or a proxy (no-store)', async () => {
+    const reads = t.app.routes.filter((r) => r.method === 'GET' && r.url.startsWith('/api/'));
+    let checked = 0;
+    for (const { url } of reads) {
+      for (const token of [visitor.token, agent.token, t.adminToken]) {
+        const answer = await send(t, 'GET', url.replace(':id', conversationId), { token });
+        if (!String(answer.headers.get('content-type')).startsWith('application/json')) continue;
+        expect(answer.headers.get('cache-control'), url).toBe('no-store');
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(reads.length);
+    const me = await send(t, 'POST', '/api/v1/visitor/messages', {
+      token: visitor.token,
+      body: { clientMsgId: newClientMsgId(), type: 'text', body: 'kept nowhere' },
+    });
+    expect(me.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('never in socket acks and events', async () => {
     const { always, channelSecrets } = await secrets();
     const seen: unknown[] = [];

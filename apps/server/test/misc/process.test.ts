@@ -135,6 +135,30 @@ describe('server process', () => {
     expect(usage.stderr).toContain('Usage:');
   });
 
+  it('logs no identity, token or file signature a request carried in its URL', async () => {
+    const port = await freePort();
+    const server = runNode('main.js', [], {
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+    });
+    await server.waitFor('Console:');
+    const secret = 'eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LWlkZW50aXR5.c2lnbmF0dXJl';
+    await fetch(`http://127.0.0.1:${port}/chat/?channel=abc&identity=${secret}&locale=en`);
+    await fetch(`http://127.0.0.1:${port}/api/v1/files/x?exp=1&sig=${secret}`);
+    await fetch(`http://127.0.0.1:${port}/api/v1/visitor/conversations?token=${secret}`);
+    server.child.kill('SIGTERM');
+    await server.finished;
+    const { stdout } = server.output();
+    // The requests were logged, with what the URL says apart from the credentials.
+    expect(stdout).toContain('/chat/?channel=abc&identity=[redacted]&locale=en');
+    expect(stdout).toContain('sig=[redacted]');
+    expect(stdout).not.toContain(secret);
+    expect(stdout).not.toContain('c2VjcmV0LWlkZW50aXR5');
+  });
+
   it('writes short readable lines on a terminal, without a line per request', async () => {
     const port = await freePort();
     const server = runNode('main.js', [], {

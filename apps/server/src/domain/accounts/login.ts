@@ -4,6 +4,7 @@ import { newSessionToken, sessionIdOf } from '../../auth/sessionTokens.js';
 import type { DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { presentAccount } from '../presenters/account.js';
+import { throttledPasswordCheck } from './passwordAttempts.js';
 
 export interface LoginOrigin {
   ip: string;
@@ -11,8 +12,9 @@ export interface LoginOrigin {
 }
 
 /**
- * Checks a username and password and opens a console session. Failed attempts are limited per
- * IP address and per username; a limited caller is refused before the password is checked.
+ * Checks a username and password and opens a console session, under the login throttle
+ * (passwordAttempts.ts): an address that failed too often is refused before the password is
+ * checked; a username under attack from elsewhere is only slowed down.
  */
 export async function login(
   ctx: DomainContext,
@@ -20,34 +22,24 @@ export async function login(
   origin: LoginOrigin,
 ): Promise<LoginResponse & { sessionId: string }> {
   const username = input.username.toLowerCase();
-  const throttleKeys = [`ip:${origin.ip}`, `user:${username}`];
-  const waitMs = ctx.loginThrottle.retryAfterMs(throttleKeys);
-  if (waitMs > 0) {
-    const retryAfterSeconds = Math.ceil(waitMs / 1000);
-    throw new AppError(
-      'TOO_MANY_LOGIN_ATTEMPTS',
-      `Too many failed logins. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s).`,
-      { retryAfterSeconds },
-    );
-  }
-
   const account = await ctx.db
     .selectFrom('accounts')
     .selectAll()
     .where('username', '=', username)
     .executeTakeFirst();
-  const passwordOk = await verifyPassword(
-    account?.password_hash ?? (await decoyPasswordHash()),
-    input.password,
-  );
+  const passwordOk = await throttledPasswordCheck(ctx, origin.ip, username, async () => {
+    const matches = await verifyPassword(
+      account?.password_hash ?? (await decoyPasswordHash()),
+      input.password,
+    );
+    return matches && account !== undefined;
+  });
   if (!account || !passwordOk) {
-    ctx.loginThrottle.recordFailure(throttleKeys);
     throw new AppError('INVALID_CREDENTIALS', 'The username or password is wrong');
   }
   if (account.disabled_at !== null) {
     throw new AppError('ACCOUNT_DISABLED', 'This account has been disabled by an administrator');
   }
-  ctx.loginThrottle.clear(throttleKeys);
 
   const token = newSessionToken();
   const sessionId = sessionIdOf(token)!;

@@ -49,7 +49,7 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post('/api/v1/me/password', async (request, reply) => {
     const actor = authorizeCaller(request.actor, callers.console);
     const input = parseWith(ChangePasswordRequest, request.body);
-    await run(changeOwnPassword(ctx, actor, input));
+    await run(changeOwnPassword(ctx, actor, input, { ip: request.ip }));
     return reply.status(204).send();
   });
 

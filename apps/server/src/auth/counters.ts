@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+
+/** A count per key in a fixed window that starts at the key's first count. */
+export interface Counter {
+  count: number;
+  /** Milliseconds until the count goes back to zero (0 when it is zero). */
+  resetInMs: number;
+}
+
+/**
+ * Counters for throttles: in this process, or shared by every node through Redis (REDIS_URL), so
+ * that N nodes do not grant N times a limit.
+ */
+export interface Counters {
+  read(keys: string[]): Promise<Counter[]>;
+  /** Adds one to each key; a key's window starts with its first count. */
+  add(keys: string[], windowMs: number): Promise<void>;
+  clear(keys: string[]): Promise<void>;
+}
+
+export class MemoryCounters implements Counters {
+  private readonly entries = new Map<string, { count: number; endsAt: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  read(keys: string[]): Promise<Counter[]> {
+    const now = this.now();
+    return Promise.resolve(
+      keys.map((key) => {
+        const entry = this.entries.get(key);
+        if (!entry || entry.endsAt <= now) return { count: 0, resetInMs: 0 };
+        return { count: entry.count, resetInMs: entry.endsAt - now };
+      }),
+    );
+  }
+
+  add(keys: string[], windowMs: number): Promise<void> {
+    const now = this.now();
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (!entry || entry.endsAt <= now)
+        this.entries.set(key, { count: 1, endsAt: now + windowMs });
+      else entry.count += 1;
+    }
+    if (this.entries.size > 100_000) {
+      for (const [key, entry] of this.entries) if (entry.endsAt <= now) this.entries.delete(key);
+    }
+    return Promise.resolve();
+  }
+
+  clear(keys: string[]): Promise<void> {
+    for (const key of keys) this.entries.delete(key);
+    return Promise.resolve();
+  }
+}
+
+/** INCR, and the window's expiry with the first count, in one step. */
+const addScript = `local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+export class RedisCounters implements Counters {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(key: string): string {
+    return `${this.prefix}:count:${key}`;
+  }
+
+  async read(keys: string[]): Promise<Counter[]> {
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.get(this.key(key)).pttl(this.key(key));
+    const results = (await pipeline.exec()) ?? [];
+    return keys.map((_, i) => {
+      const count = Number(results[i * 2]?.[1] ?? 0) || 0;
+      const ttl = Number(results[i * 2 + 1]?.[1] ?? 0);
+      return count > 0 && ttl > 0 ? { count, resetInMs: ttl } : { count: 0, resetInMs: 0 };
+    });
+  }
+
+  async add(keys: string[], windowMs: number): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.eval(addScript, 1, this.key(key), String(windowMs));
+    await pipeline.exec();
+  }
+
+  async clear(keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys.map((key) => this.key(key)));
+  }
+}
