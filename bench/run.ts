@@ -151,6 +151,8 @@ async function startApp(
     ADMIN_PASSWORD: 'bench-admin-password',
     // The benchmark measures the engine: one visitor sends far faster than a person would.
     VISITOR_MESSAGES_PER_MINUTE: '0',
+    VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
+    SOCKET_EVENTS_PER_MINUTE: '0',
   };
   if (engine === 'postgres') {
     schema = `bench_${randomBytes(4).toString('hex')}`;

@@ -89,7 +89,11 @@ describe('resync after a reconnect, with a live message racing the catch-up', ()
     // A long grace, so the console's agent stays online (and keeps the conversation) while away;
     // a big burst, so a visitor can write more than one catch-up page (100) at once.
     [server, browser] = await Promise.all([
-      startE2eServer({ AGENT_OFFLINE_GRACE_SECONDS: '120', VISITOR_MESSAGE_BURST: '1000' }),
+      startE2eServer({
+        AGENT_OFFLINE_GRACE_SECONDS: '120',
+        VISITOR_MESSAGE_BURST: '1000',
+        SOCKET_EVENTS_BURST: '1000',
+      }),
       launchBrowser(),
     ]);
     adminToken = await server.adminToken();

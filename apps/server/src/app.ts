@@ -16,7 +16,7 @@ import { logSerializers, prettyStream } from './logging.js';
 import { demoRoutes } from './http/routes/demo.js';
 import { seedDemo, type DemoInfo } from './demo/demoData.js';
 import { forgetInitialPasswordIfChanged, keepInitialPassword } from './initialPassword.js';
-import { MemoryCounters, RedisCounters } from './auth/counters.js';
+import { AddressLimit, MemoryCounters, RedisCounters, SharedCounters } from './auth/counters.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { MediaSlots } from './media/mediaSlots.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
@@ -102,6 +102,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     await db.close();
     throw error;
   }
+  const counters = new SharedCounters(new MemoryCounters(now));
   const ctx: DomainContext = {
     db: db.kysely,
     transaction: createTransaction(db),
@@ -112,7 +113,12 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
       config.loginMaxFailures,
       config.loginMaxFailuresPerAddress,
       config.loginWindowMinutes * 60 * 1000,
-      new MemoryCounters(now),
+      counters,
+    ),
+    visitorSessionLimit: new AddressLimit(
+      counters,
+      'visitor-sessions',
+      config.visitorSessionsPerAddressPerMinute,
     ),
     visitorSendLimit: new MessageRateLimit(
       config.visitorMessageBurst,
@@ -124,7 +130,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     files,
     media,
   };
-  return { db, ctx };
+  return { db, ctx, counters };
 }
 
 /**
@@ -139,7 +145,7 @@ function trustProxyOf(trust: Config['trustProxy']) {
 
 /** The composition root: database, first-run bootstrap, HTTP routes. Does not listen. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const { db, ctx } = await openDomain(config, options);
+  const { db, ctx, counters } = await openDomain(config, options);
   let bootstrapResult: BootstrapResult;
   try {
     // Only the server (not the operator's CLI, which may run beside it) checks the store and
@@ -174,8 +180,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   if (config.redisUrl) {
     try {
       redis = await connectRedis(config.redisUrl);
-      // Failed-login counts are shared by every node.
-      ctx.loginThrottle.useCounters(new RedisCounters(redis, config.redisPrefix));
+      // Throttles' counts (failed logins, new visitors per address) are shared by every node.
+      counters.use(new RedisCounters(redis, config.redisPrefix));
     } catch (error) {
       await db.close();
       throw error;
@@ -189,6 +195,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     publicUrl: config.publicUrl,
     agentOfflineGraceMs: config.agentOfflineGraceSeconds * 1000,
     log: http.log,
+    socketEvents: { burst: config.socketEventsBurst, perMinute: config.socketEventsPerMinute },
     redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
   });
   // The first admin's generated password is kept in a file until it is changed.

@@ -45,6 +45,11 @@ export interface Config {
   loginMaxFailures: number;
   /** Failed password checks from one address, whatever the usernames, before it is refused. */
   loginMaxFailuresPerAddress: number;
+  /** Visitor sessions (new or resumed) one client address may open a minute; 0: no limit. */
+  visitorSessionsPerAddressPerMinute: number;
+  /** Client events (any, reads included) one socket may send at once, then a minute; 0: off. */
+  socketEventsBurst: number;
+  socketEventsPerMinute: number;
   /** Per visitor: messages at once, then per minute (0: no limit). */
   visitorMessageBurst: number;
   visitorMessagesPerMinute: number;
@@ -205,6 +210,9 @@ const variables = {
   SESSION_IDLE_DAYS: { schema: integer(1, 365), default: '7' },
   LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
   LOGIN_MAX_FAILURES_PER_ADDRESS: { schema: integer(1, 100000), default: '30' },
+  VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: { schema: integer(0, 1000000), default: '120' },
+  SOCKET_EVENTS_BURST: { schema: integer(1, 100000), default: '60' },
+  SOCKET_EVENTS_PER_MINUTE: { schema: integer(0, 1000000), default: '600' },
   LOGIN_WINDOW_MINUTES: { schema: integer(1, 1440), default: '15' },
   VISITOR_MESSAGE_BURST: { schema: integer(1, 10000), default: '20' },
   VISITOR_MESSAGES_PER_MINUTE: { schema: integer(0, 100000), default: '60' },
@@ -314,6 +322,9 @@ export function loadConfig(env: Env = process.env): Config {
     sessionIdleDays: p.SESSION_IDLE_DAYS,
     loginMaxFailures: p.LOGIN_MAX_FAILURES,
     loginMaxFailuresPerAddress: p.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    visitorSessionsPerAddressPerMinute: p.VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE,
+    socketEventsBurst: p.SOCKET_EVENTS_BURST,
+    socketEventsPerMinute: p.SOCKET_EVENTS_PER_MINUTE,
     visitorMessageBurst: p.VISITOR_MESSAGE_BURST,
     visitorMessagesPerMinute: p.VISITOR_MESSAGES_PER_MINUTE,
     loginWindowMinutes: p.LOGIN_WINDOW_MINUTES,

@@ -90,3 +90,49 @@ export class RedisCounters implements Counters {
     if (keys.length > 0) await this.redis.del(...keys.map((key) => this.key(key)));
   }
 }
+
+/**
+ * The counters every throttle holds: in memory until Redis is connected, then through Redis, so
+ * that the throttles built before the connection share their counts with the other nodes too.
+ */
+export class SharedCounters implements Counters {
+  constructor(private inner: Counters) {}
+
+  use(inner: Counters): void {
+    this.inner = inner;
+  }
+
+  read(keys: string[]): Promise<Counter[]> {
+    return this.inner.read(keys);
+  }
+
+  add(keys: string[], windowMs: number): Promise<void> {
+    return this.inner.add(keys, windowMs);
+  }
+
+  clear(keys: string[]): Promise<void> {
+    return this.inner.clear(keys);
+  }
+}
+
+/**
+ * At most `limit` of something per client address a minute (0: no limit), counted in `counters`:
+ * new visitor sessions, for one. Answers 0 when allowed (and counts it), else milliseconds to
+ * wait.
+ */
+export class AddressLimit {
+  constructor(
+    private readonly counters: Counters,
+    private readonly name: string,
+    private readonly limit: number,
+  ) {}
+
+  async take(address: string): Promise<number> {
+    if (this.limit === 0) return 0;
+    const key = `${this.name}:${address}`;
+    const [current] = await this.counters.read([key]);
+    if (current!.count >= this.limit) return current!.resetInMs;
+    await this.counters.add([key], 60_000);
+    return 0;
+  }
+}

@@ -26,14 +26,9 @@ export class LoginThrottle {
     private readonly maxFailures: number,
     private readonly maxFailuresPerAddress: number,
     private readonly windowMs: number,
-    private counters: Counters = new MemoryCounters(),
+    private readonly counters: Counters = new MemoryCounters(),
     private readonly slowDownMs = 1000,
   ) {}
-
-  /** Shares the counts with every node (once Redis is connected). */
-  useCounters(counters: Counters): void {
-    this.counters = counters;
-  }
 
   private keys(ip: string, username: string) {
     return [`login:pair:${ip}|${username}`, `login:ip:${ip}`, `login:user:${username}`];

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { FileUrls } from '../auth/fileUrls.js';
+import type { AddressLimit } from '../auth/counters.js';
 import type { LoginThrottle } from '../auth/loginThrottle.js';
 import type { MessageRateLimit } from '../auth/messageRateLimit.js';
 import type { FfmpegTools } from '../media/mediaTypes.js';
@@ -22,6 +23,8 @@ export interface DomainContext {
   now(): number;
   sessionIdleMs: number;
   loginThrottle: LoginThrottle;
+  /** New visitor sessions per client address a minute. */
+  visitorSessionLimit: AddressLimit;
   /** How fast one visitor may send messages. */
   visitorSendLimit: MessageRateLimit;
   visitorTokens: VisitorTokens;

@@ -30,6 +30,7 @@ import {
 import { AppError } from '../domain/errors.js';
 import { authorizeCaller, callers } from '../domain/policies.js';
 import type { RunAction } from '../domain/runner.js';
+import { MessageRateLimit } from '../auth/messageRateLimit.js';
 
 /** `acked`: the client passed an ack callback, so it will get the answer. */
 type Handler<S extends z.ZodType> = (
@@ -97,11 +98,27 @@ export function registerHandlers(
   ctx: DomainContext,
   run: RunAction,
   log: FastifyBaseLogger,
+  limits: { burst: number; perMinute: number },
 ): void {
+  // Every event this socket sends, reads included, takes from one bucket before any work.
+  const events = new MessageRateLimit(limits.burst, limits.perMinute);
   function on<S extends z.ZodType>(event: ClientEvent, schema: S, handle: Handler<S>): void {
     socket.on(event, async (payload: unknown, ack: unknown) => {
       const reply =
         typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+      const waitMs = events.take('socket');
+      if (waitMs > 0) {
+        const retryAfterSeconds = Math.ceil(waitMs / 1000);
+        reply({
+          ok: false,
+          error: {
+            code: 'RATE_LIMITED',
+            message: `Too many requests on this connection. Try again in ${retryAfterSeconds} s.`,
+            retryAfterSeconds,
+          },
+        });
+        return;
+      }
       const parsed = schema.safeParse(payload ?? {});
       if (!parsed.success) {
         reply(validationError(parsed.error));
@@ -134,13 +151,23 @@ export function registerHandlers(
   const lastTyping = new Map<string, number>();
   on(ClientEvent.Typing, SocketTyping, async (input, who) => {
     const now = Date.now();
-    if (input.isTyping && now - (lastTyping.get(input.conversationId) ?? 0) < typingIntervalMs) {
+    const previous = lastTyping.get(input.conversationId);
+    if (input.isTyping && now - (previous ?? 0) < typingIntervalMs) {
       return { throttled: true };
     }
-    // Only an accepted event starts the throttle window: a refused one is refused again.
-    await run(notifyTyping(ctx, who, input.conversationId, input.isTyping));
+    // The window starts before the await, so events arriving meanwhile see it (one broadcast a
+    // second however many come at once); a refused event gives it back.
     if (input.isTyping) lastTyping.set(input.conversationId, now);
     else lastTyping.delete(input.conversationId);
+    try {
+      await run(notifyTyping(ctx, who, input.conversationId, input.isTyping));
+    } catch (error) {
+      if (input.isTyping && lastTyping.get(input.conversationId) === now) {
+        if (previous === undefined) lastTyping.delete(input.conversationId);
+        else lastTyping.set(input.conversationId, previous);
+      }
+      throw error;
+    }
     return null;
   });
 

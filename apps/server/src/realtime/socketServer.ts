@@ -40,7 +40,13 @@ interface AuthError extends Error {
   data?: { code: string; message: string };
 }
 
-function refusal(code: 'UNAUTHENTICATED' | 'SERVICE_UNAVAILABLE', message: string): AuthError {
+/** Open sockets one visitor may have on one node (tabs, the embed and the page, reconnects). */
+const socketsPerVisitor = 10;
+
+function refusal(
+  code: 'UNAUTHENTICATED' | 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED',
+  message: string,
+): AuthError {
   const error: AuthError = new Error(message);
   error.data = { code, message };
   return error;
@@ -59,6 +65,8 @@ export function createRealtime(
     publicUrl: string;
     agentOfflineGraceMs: number;
     log: FastifyBaseLogger;
+    /** Client events per socket: at once, then a minute (0: no limit). */
+    socketEvents: { burst: number; perMinute: number };
     /** Several nodes: events cross them through Redis streams; presence lives in Redis. */
     redis?: { client: Redis; prefix: string } | undefined;
   },
@@ -170,6 +178,13 @@ export function createRealtime(
     authenticate(socket).then(
       (actor) => {
         if (!actor) return next(refusal('UNAUTHENTICATED', 'A valid token is required to connect'));
+        if (
+          actor.kind === 'visitor' &&
+          (io.sockets.adapter.rooms.get(rooms.visitor(actor.visitorId))?.size ?? 0) >=
+            socketsPerVisitor
+        ) {
+          return next(refusal('RATE_LIMITED', 'Too many open connections for this visitor'));
+        }
         socket.data.actor = actor;
         next();
       },
@@ -235,7 +250,7 @@ export function createRealtime(
         });
       }
     }
-    registerHandlers(socket, actor, ctx, runner.run, log);
+    registerHandlers(socket, actor, ctx, runner.run, log, options.socketEvents);
   });
 
   return {

@@ -139,6 +139,8 @@ describe.each(['sqlite', 'postgres'] as const)('a server killed mid-burst (%s)',
       AGENT_OFFLINE_GRACE_SECONDS: '120',
       // 50 messages a visitor at once is this test's load, not abuse: no per-visitor limit.
       VISITOR_MESSAGES_PER_MINUTE: '0',
+      SOCKET_EVENTS_PER_MINUTE: '0',
+      VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
     });
   });
 

@@ -45,6 +45,8 @@ describe('Redis stopped and restarted under two nodes', () => {
       AGENT_OFFLINE_GRACE_SECONDS: '30',
       // The probes below may add up to more than a visitor's burst allowance.
       VISITOR_MESSAGES_PER_MINUTE: '0',
+      SOCKET_EVENTS_PER_MINUTE: '0',
+      VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
     });
     nodes.push(node);
     return node;

@@ -58,6 +58,9 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     ADMIN_USERNAME: 'admin',
     ADMIN_PASSWORD: adminPassword,
+    // Tests make visitors and events far faster than people do; the limits' own tests set them.
+    VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
+    SOCKET_EVENTS_PER_MINUTE: '0',
     ...env,
   });
   let app: App;

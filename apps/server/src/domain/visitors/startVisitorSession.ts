@@ -11,6 +11,7 @@ import { findChannelOrThrow } from '../channels/channelRows.js';
 import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import { parseTexts } from '../channels/channelTexts.js';
+import { AppError } from '../errors.js';
 import type { DomainContext } from '../context.js';
 import { presentVisitor } from '../presenters/visitor.js';
 
@@ -30,7 +31,19 @@ export async function startVisitorSession(
   ctx: DomainContext,
   input: VisitorSessionRequest,
   currentToken: string | undefined,
+  origin: { ip: string },
 ): Promise<VisitorSessionResponse> {
+  // Before any work: one address opening visitor after visitor (to sidestep the per-visitor
+  // message limit) is held to VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE.
+  const waitMs = await ctx.visitorSessionLimit.take(origin.ip);
+  if (waitMs > 0) {
+    const retryAfterSeconds = Math.ceil(waitMs / 1000);
+    throw new AppError(
+      'RATE_LIMITED',
+      `Too many chat sessions from this address. Try again in ${retryAfterSeconds} s.`,
+      { retryAfterSeconds },
+    );
+  }
   const channel = await findChannelOrThrow(ctx.db, input.channelId);
   const now = ctx.now();
   let visitor: VisitorsTable;

@@ -19,7 +19,7 @@ export function visitorRoutes(app: FastifyInstance, { ctx, run }: RouteDeps): vo
     const input = parseWith(VisitorSessionRequest, request.body);
     const current =
       request.bearerToken && !isConsoleToken(request.bearerToken) ? request.bearerToken : undefined;
-    return startVisitorSession(ctx, input, current);
+    return startVisitorSession(ctx, input, current, { ip: request.ip });
   });
 
   app.get('/api/v1/visitor/unread', async (request, reply) => {
