@@ -155,6 +155,65 @@ export async function drainQueue(
   }
 }
 
+/**
+ * An agent left routing for good (disabled, or made an administrator): each conversation they
+ * were serving goes at once to another agent by the usual rules, else back to the head of the
+ * queue (ahead of newer arrivals, in the order they were first assigned), and its visitor is told
+ * either way. Call holding the routing lock, after the account change.
+ */
+export async function rerouteFrom(
+  trx: Kysely<Database>,
+  ctx: DomainContext,
+  agentId: string,
+  events: DomainEvent[],
+): Promise<void> {
+  // Newest first: each one queued goes in front of the last, so the oldest ends at the head.
+  const held = await trx
+    .selectFrom('conversations')
+    .selectAll()
+    .where('agent_id', '=', agentId)
+    .where('state', '=', 'active')
+    .orderBy('assigned_at', 'desc')
+    .orderBy('id', 'desc')
+    .execute();
+  if (held.length === 0) return;
+  const now = ctx.now();
+  const takers = new Set<string>();
+  for (const conversation of held) {
+    const next = await pickAgent(trx, null);
+    if (next) {
+      await assignToAgent(trx, ctx, conversation, next, events);
+      takers.add(next);
+      continue;
+    }
+    const head = await trx
+      .selectFrom('conversations')
+      .select((eb) => eb.fn.min('queue_order').as('first'))
+      .where('state', '=', 'queued')
+      .executeTakeFirst();
+    const order =
+      head?.first !== null && head?.first !== undefined
+        ? Number(head.first) - 1
+        : await nextQueueOrder(trx);
+    await trx
+      .updateTable('conversations')
+      .set({ state: 'queued', agent_id: null, assigned_at: null, queue_order: order })
+      .where('id', '=', conversation.id)
+      .execute();
+    const queued = await viewOf(trx, conversation.id);
+    const message = await appendSystemMessage(ctx, trx, now, conversation.id, {
+      kind: 'queued',
+      position: queued.queuePosition ?? 1,
+      reason: queued.queueReason ?? 'busy',
+    });
+    const view = await viewOf(trx, conversation.id);
+    events.push({ type: 'conversation.updated', view });
+    events.push({ type: 'message.created', view, message });
+  }
+  await announceQueuePositions(trx, events);
+  for (const taker of takers) events.push(await agentStatusChanged(trx, taker));
+}
+
 /** Every queued conversation's place and why it waits, as one event (visitors each hear their
  * own). */
 export async function announceQueuePositions(

@@ -7,13 +7,13 @@ import { AppError } from '../errors.js';
 import { accountPolicy, authorize } from '../policies.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { presentAccount } from '../presenters/account.js';
-import { drainQueue, agentStatusChanged } from '../routing.js';
+import { agentStatusChanged, drainQueue, rerouteFrom } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
 import { profileChanges } from './profileChanges.js';
 
 /**
  * An admin edits an account: profile, cap, role, enabled. Disabling ends the account's sessions
- * at once. The last enabled admin can be neither disabled nor demoted. A change that can free
+ * at once; disabling an agent or making them an admin hands their conversations on at once. The last enabled admin can be neither disabled nor demoted. A change that can free
  * routing capacity (a higher cap, enabling, becoming an agent) drains the queue.
  */
 export async function updateAccount(
@@ -60,6 +60,10 @@ export async function updateAccount(
     }
     const updated = await findAccountOrThrow(trx, accountId);
     await auditAccountUpdate(trx, actor, current, updated, now);
+    // An agent who leaves takes nothing with them: their visitors are served or queued at once.
+    if (current.role === 'agent' && (disabling || updated.role === 'admin')) {
+      await rerouteFrom(trx, ctx, accountId, events);
+    }
     if (routingChange) {
       if (updated.role === 'agent') {
         events.push(await agentStatusChanged(trx, accountId));
