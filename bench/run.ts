@@ -153,6 +153,7 @@ async function startApp(
     VISITOR_MESSAGES_PER_MINUTE: '0',
     VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
     SOCKET_EVENTS_PER_MINUTE: '0',
+    VISITOR_UPLOADS_PER_10_MINUTES: '0',
   };
   if (engine === 'postgres') {
     schema = `bench_${randomBytes(4).toString('hex')}`;

@@ -16,7 +16,13 @@ import { logSerializers, prettyStream } from './logging.js';
 import { demoRoutes } from './http/routes/demo.js';
 import { seedDemo, type DemoInfo } from './demo/demoData.js';
 import { forgetInitialPasswordIfChanged, keepInitialPassword } from './initialPassword.js';
-import { AddressLimit, MemoryCounters, RedisCounters, SharedCounters } from './auth/counters.js';
+import {
+  AddressLimit,
+  MemoryCounters,
+  RedisCounters,
+  SharedCounters,
+  UploadQuota,
+} from './auth/counters.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { MediaSlots } from './media/mediaSlots.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
@@ -114,6 +120,11 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
       config.loginMaxFailuresPerAddress,
       config.loginWindowMinutes * 60 * 1000,
       counters,
+    ),
+    uploadQuota: new UploadQuota(
+      counters,
+      config.visitorUploadsPer10Minutes,
+      config.visitorUploadMbPerDay * 1024 * 1024,
     ),
     visitorSessionLimit: new AddressLimit(
       counters,

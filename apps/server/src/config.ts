@@ -40,6 +40,9 @@ export interface Config {
   mediaConcurrency: number;
   /** Uploads that may wait for a media slot; past it they are refused (503, Retry-After). */
   mediaQueueLength: number;
+  /** Files a visitor may upload in 10 minutes, and megabytes a day (agents ten times more). */
+  visitorUploadsPer10Minutes: number;
+  visitorUploadMbPerDay: number;
   maxImageMegapixels: number;
   sessionIdleDays: number;
   loginMaxFailures: number;
@@ -207,6 +210,8 @@ const variables = {
   MAX_IMAGE_MEGAPIXELS: { schema: integer(1, 1000), default: '50' },
   MEDIA_CONCURRENCY: { schema: integer(1, 256), default: String(os.availableParallelism()) },
   MEDIA_QUEUE_LENGTH: { schema: integer(0, 10000), default: '16' },
+  VISITOR_UPLOADS_PER_10_MINUTES: { schema: integer(0, 100000), default: '20' },
+  VISITOR_UPLOAD_MB_PER_DAY: { schema: integer(0, 1000000), default: '200' },
   SESSION_IDLE_DAYS: { schema: integer(1, 365), default: '7' },
   LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
   LOGIN_MAX_FAILURES_PER_ADDRESS: { schema: integer(1, 100000), default: '30' },
@@ -319,6 +324,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxImageMegapixels: p.MAX_IMAGE_MEGAPIXELS,
     mediaConcurrency: p.MEDIA_CONCURRENCY,
     mediaQueueLength: p.MEDIA_QUEUE_LENGTH,
+    visitorUploadsPer10Minutes: p.VISITOR_UPLOADS_PER_10_MINUTES,
+    visitorUploadMbPerDay: p.VISITOR_UPLOAD_MB_PER_DAY,
     sessionIdleDays: p.SESSION_IDLE_DAYS,
     loginMaxFailures: p.LOGIN_MAX_FAILURES,
     loginMaxFailuresPerAddress: p.LOGIN_MAX_FAILURES_PER_ADDRESS,

@@ -13,8 +13,8 @@ export interface Counter {
  */
 export interface Counters {
   read(keys: string[]): Promise<Counter[]>;
-  /** Adds one to each key; a key's window starts with its first count. */
-  add(keys: string[], windowMs: number): Promise<void>;
+  /** Adds `by` (one) to each key; a key's window starts with its first count. */
+  add(keys: string[], windowMs: number, by?: number): Promise<void>;
   clear(keys: string[]): Promise<void>;
 }
 
@@ -34,13 +34,13 @@ export class MemoryCounters implements Counters {
     );
   }
 
-  add(keys: string[], windowMs: number): Promise<void> {
+  add(keys: string[], windowMs: number, by = 1): Promise<void> {
     const now = this.now();
     for (const key of keys) {
       const entry = this.entries.get(key);
       if (!entry || entry.endsAt <= now)
-        this.entries.set(key, { count: 1, endsAt: now + windowMs });
-      else entry.count += 1;
+        this.entries.set(key, { count: by, endsAt: now + windowMs });
+      else entry.count += by;
     }
     if (this.entries.size > 100_000) {
       for (const [key, entry] of this.entries) if (entry.endsAt <= now) this.entries.delete(key);
@@ -55,8 +55,8 @@ export class MemoryCounters implements Counters {
 }
 
 /** INCR, and the window's expiry with the first count, in one step. */
-const addScript = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+const addScript = `local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if n == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`;
 
 export class RedisCounters implements Counters {
@@ -80,9 +80,11 @@ export class RedisCounters implements Counters {
     });
   }
 
-  async add(keys: string[], windowMs: number): Promise<void> {
+  async add(keys: string[], windowMs: number, by = 1): Promise<void> {
     const pipeline = this.redis.pipeline();
-    for (const key of keys) pipeline.eval(addScript, 1, this.key(key), String(windowMs));
+    for (const key of keys) {
+      pipeline.eval(addScript, 1, this.key(key), String(windowMs), String(by));
+    }
     await pipeline.exec();
   }
 
@@ -106,8 +108,8 @@ export class SharedCounters implements Counters {
     return this.inner.read(keys);
   }
 
-  add(keys: string[], windowMs: number): Promise<void> {
-    return this.inner.add(keys, windowMs);
+  add(keys: string[], windowMs: number, by?: number): Promise<void> {
+    return this.inner.add(keys, windowMs, by);
   }
 
   clear(keys: string[]): Promise<void> {
@@ -134,5 +136,37 @@ export class AddressLimit {
     if (current!.count >= this.limit) return current!.resetInMs;
     await this.counters.add([key], 60_000);
     return 0;
+  }
+}
+
+/** What one uploader may send: files per 10 minutes and bytes per day (agents ten times more). */
+export class UploadQuota {
+  constructor(
+    private readonly counters: Counters,
+    private readonly filesPer10Minutes: number,
+    private readonly bytesPerDay: number,
+  ) {}
+
+  /**
+   * Counts one upload of `bytes` for `owner` when it fits, answering null; else what was exceeded
+   * and milliseconds until it frees up. Zero limits are off.
+   */
+  async take(
+    owner: { kind: 'visitor' | 'account'; id: string },
+    bytes: number,
+  ): Promise<{ exceeded: 'files' | 'bytes'; waitMs: number } | null> {
+    const scale = owner.kind === 'account' ? 10 : 1;
+    const files = `uploads:${owner.kind}:${owner.id}`;
+    const volume = `upload-bytes:${owner.kind}:${owner.id}`;
+    const [sent, sentBytes] = await this.counters.read([files, volume]);
+    if (this.filesPer10Minutes > 0 && sent!.count >= this.filesPer10Minutes * scale) {
+      return { exceeded: 'files', waitMs: sent!.resetInMs };
+    }
+    if (this.bytesPerDay > 0 && sentBytes!.count + bytes > this.bytesPerDay * scale) {
+      return { exceeded: 'bytes', waitMs: sentBytes!.resetInMs || 24 * 3600 * 1000 };
+    }
+    await this.counters.add([files], 10 * 60 * 1000);
+    await this.counters.add([volume], 24 * 3600 * 1000, bytes);
+    return null;
   }
 }

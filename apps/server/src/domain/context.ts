@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { FileUrls } from '../auth/fileUrls.js';
-import type { AddressLimit } from '../auth/counters.js';
+import type { AddressLimit, UploadQuota } from '../auth/counters.js';
 import type { LoginThrottle } from '../auth/loginThrottle.js';
 import type { MessageRateLimit } from '../auth/messageRateLimit.js';
 import type { FfmpegTools } from '../media/mediaTypes.js';
@@ -25,6 +25,8 @@ export interface DomainContext {
   loginThrottle: LoginThrottle;
   /** New visitor sessions per client address a minute. */
   visitorSessionLimit: AddressLimit;
+  /** Files per 10 minutes and bytes per day per uploader. */
+  uploadQuota: UploadQuota;
   /** How fast one visitor may send messages. */
   visitorSendLimit: MessageRateLimit;
   visitorTokens: VisitorTokens;

@@ -61,6 +61,8 @@ export async function startTestApp(
     // Tests make visitors and events far faster than people do; the limits' own tests set them.
     VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
     SOCKET_EVENTS_PER_MINUTE: '0',
+    VISITOR_UPLOADS_PER_10_MINUTES: '0',
+    VISITOR_UPLOAD_MB_PER_DAY: '0',
     ...env,
   });
   let app: App;

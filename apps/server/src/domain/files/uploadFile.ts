@@ -56,6 +56,23 @@ export async function uploadFile(
 ): Promise<FileInfo> {
   authorize(filePolicy.upload(actor), 'Sign in or open a visitor session to upload');
   const owner = actor!;
+  const { size } = await fs.stat(upload.path);
+  const over = await ctx.uploadQuota.take(
+    owner.kind === 'visitor'
+      ? { kind: 'visitor', id: owner.visitorId }
+      : { kind: 'account', id: owner.accountId },
+    size,
+  );
+  if (over) {
+    const retryAfterSeconds = Math.ceil(over.waitMs / 1000);
+    throw new AppError(
+      'RATE_LIMITED',
+      over.exceeded === 'files'
+        ? `Too many files sent in the last 10 minutes. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s).`
+        : `Today's upload allowance is used up. Try again in ${Math.ceil(retryAfterSeconds / 3600)} hour(s).`,
+      { retryAfterSeconds },
+    );
+  }
   let workDir: string;
   try {
     workDir = await fs.mkdtemp(path.join(ctx.media.workDir, 'work-'));
