@@ -418,7 +418,9 @@ describe('the console, for everyone', () => {
       // Enter opens it and puts the focus in the composer; Enter sends.
       await page.keyboard.press('Enter');
       await page.locator('.scroller').getByText('Second question').waitFor();
-      await expect.poll(async () => (await focused())?.testid).toBe('composer');
+      await expect
+        .poll(async () => (await focused())?.testid, { timeout: 10_000 })
+        .toBe('composer');
       expect((await focused())?.visible).toBe(true);
       expect(
         await page

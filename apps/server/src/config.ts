@@ -48,7 +48,7 @@ export interface Config {
   loginMaxFailures: number;
   /** Failed password checks from one address, whatever the usernames, before it is refused. */
   loginMaxFailuresPerAddress: number;
-  /** Visitor sessions (new or resumed) one client address may open a minute; 0: no limit. */
+  /** New anonymous visitors one client address may make a minute; 0: no limit. */
   visitorSessionsPerAddressPerMinute: number;
   /** Client events (any, reads included) one socket may send at once, then a minute; 0: off. */
   socketEventsBurst: number;

@@ -21,8 +21,10 @@ describe('per-address and per-socket limits', () => {
   const session = (ip: string) =>
     t.request('POST', '/api/v1/visitor/session', { body: { channelId: t.channelId }, ip });
 
-  it('holds one address to its new visitor sessions a minute, with 429 and Retry-After; others go on', async () => {
-    for (let i = 0; i < 5; i++) expect((await session('203.0.113.7')).status).toBe(200);
+  it('holds one address to its new visitors a minute, with 429 and Retry-After; others go on', async () => {
+    const first = await session('203.0.113.7');
+    expect(first.status).toBe(200);
+    for (let i = 0; i < 4; i++) expect((await session('203.0.113.7')).status).toBe(200);
     const refused = await session('203.0.113.7');
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('RATE_LIMITED');
@@ -30,6 +32,14 @@ describe('per-address and per-socket limits', () => {
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect((await session('203.0.113.8')).status).toBe(200);
+    // A returning visitor (a page reload, its token) is not a new one: not counted, not refused.
+    const returning = await t.request('POST', '/api/v1/visitor/session', {
+      body: { channelId: t.channelId },
+      token: first.body.visitorToken as string,
+      ip: '203.0.113.7',
+    });
+    expect(returning.status).toBe(200);
+    expect(returning.body.visitor.id).toBe(first.body.visitor.id);
   });
 
   it('limits every event on a socket, reads included, answering RATE_LIMITED in the ack', async () => {

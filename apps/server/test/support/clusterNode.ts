@@ -26,6 +26,8 @@ export async function startClusterNode(
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     ADMIN_PASSWORD: cluster.adminPassword,
+    // Hundreds of new visitors from one loopback address, on purpose.
+    VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
     ...env,
   });
   await running.waitFor('Console:', 30_000);

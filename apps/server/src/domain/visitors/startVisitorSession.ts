@@ -33,17 +33,6 @@ export async function startVisitorSession(
   currentToken: string | undefined,
   origin: { ip: string },
 ): Promise<VisitorSessionResponse> {
-  // Before any work: one address opening visitor after visitor (to sidestep the per-visitor
-  // message limit) is held to VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE.
-  const waitMs = await ctx.visitorSessionLimit.take(origin.ip);
-  if (waitMs > 0) {
-    const retryAfterSeconds = Math.ceil(waitMs / 1000);
-    throw new AppError(
-      'RATE_LIMITED',
-      `Too many chat sessions from this address. Try again in ${retryAfterSeconds} s.`,
-      { retryAfterSeconds },
-    );
-  }
   const channel = await findChannelOrThrow(ctx.db, input.channelId);
   const now = ctx.now();
   let visitor: VisitorsTable;
@@ -90,6 +79,18 @@ export async function startVisitorSession(
     if (existing) {
       visitor = existing;
     } else {
+      // One address making anonymous visitor after visitor (to sidestep the per-visitor message
+      // limit) is held to VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE. Returning visitors (a page
+      // reload) and identities a host app signed are not counted.
+      const waitMs = await ctx.visitorSessionLimit.take(origin.ip);
+      if (waitMs > 0) {
+        const retryAfterSeconds = Math.ceil(waitMs / 1000);
+        throw new AppError(
+          'RATE_LIMITED',
+          `Too many new chat visitors from this address. Try again in ${retryAfterSeconds} s.`,
+          { retryAfterSeconds },
+        );
+      }
       visitor = {
         id: randomUUID(),
         channel_id: channel.id,
