@@ -402,6 +402,8 @@ describe('the console, for everyone', () => {
       await expect
         .poll(() => page.getByTestId('status').getAttribute('data-status'))
         .toBe('online');
+      // The menu has closed (its fade takes longer on a busy machine) before Tab goes on.
+      await page.locator('[data-test=status-online]').waitFor({ state: 'hidden' });
 
       // Two visitors write. Tab reaches the list as one stop; the arrows move between its rows.
       await first.send('First question');
