@@ -26,3 +26,16 @@ export function storageUnavailable(cause: unknown): AppError {
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} was not found`);
 export const forbidden = (message = 'You are not allowed to do this') =>
   new AppError('FORBIDDEN', message);
+
+/**
+ * A refusal that says when to come back: `RATE_LIMITED` (or `TOO_MANY_LOGIN_ATTEMPTS`) with
+ * `retryAfterSeconds` (sent as `Retry-After`), the message given the seconds to wait.
+ */
+export function rateLimited(
+  waitMs: number,
+  message: (retryAfterSeconds: number) => string,
+  code: 'RATE_LIMITED' | 'TOO_MANY_LOGIN_ATTEMPTS' = 'RATE_LIMITED',
+): AppError {
+  const retryAfterSeconds = Math.ceil(waitMs / 1000);
+  return new AppError(code, message(retryAfterSeconds), { retryAfterSeconds });
+}

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DomainContext } from '../context.js';
-import { AppError } from '../errors.js';
+import { rateLimited } from '../errors.js';
 
 /**
  * One password check under the login throttle (auth/loginThrottle.ts): refused before checking
@@ -15,11 +15,11 @@ export async function throttledPasswordCheck(
 ): Promise<boolean> {
   const verdict = await ctx.loginThrottle.check(ip, username);
   if (verdict.refuseForMs > 0) {
-    const retryAfterSeconds = Math.ceil(verdict.refuseForMs / 1000);
-    throw new AppError(
+    throw rateLimited(
+      verdict.refuseForMs,
+      (s) =>
+        `Too many failed attempts from this address. Try again in ${Math.ceil(s / 60)} minute(s).`,
       'TOO_MANY_LOGIN_ATTEMPTS',
-      `Too many failed attempts from this address. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s).`,
-      { retryAfterSeconds },
     );
   }
   const started = performance.now();

@@ -4,7 +4,7 @@ import type { MessageContent, StoredMessage } from '../../db/messages/messageSto
 import { isUniqueViolation } from '../../db/errors.js';
 import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, notFound, rateLimited } from '../errors.js';
 import { ownMessageCreated, type Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
@@ -67,12 +67,7 @@ export async function sendMessage(
 function refuseFlood(ctx: DomainContext, visitorId: string): void {
   const waitMs = ctx.visitorSendLimit.take(visitorId);
   if (waitMs === 0) return;
-  const retryAfterSeconds = Math.ceil(waitMs / 1000);
-  throw new AppError(
-    'RATE_LIMITED',
-    `You are sending messages too fast. Try again in ${retryAfterSeconds} s.`,
-    { retryAfterSeconds },
-  );
+  throw rateLimited(waitMs, (s) => `You are sending messages too fast. Try again in ${s} s.`);
 }
 
 function answer(

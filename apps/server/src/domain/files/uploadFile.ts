@@ -11,7 +11,7 @@ import { sniffUpload } from '../../media/sniffUpload.js';
 import { isDiskError, StorageUnavailableError } from '../../storage/fileStore.js';
 import type { FilesTable } from '../../db/schema.js';
 import type { Actor, DomainContext } from '../context.js';
-import { AppError, storageUnavailable } from '../errors.js';
+import { AppError, rateLimited, storageUnavailable } from '../errors.js';
 import { authorize, filePolicy } from '../policies.js';
 import { presentFile, snapshotOf } from '../presenters/file.js';
 
@@ -64,13 +64,10 @@ export async function uploadFile(
     size,
   );
   if (over) {
-    const retryAfterSeconds = Math.ceil(over.waitMs / 1000);
-    throw new AppError(
-      'RATE_LIMITED',
+    throw rateLimited(over.waitMs, (s) =>
       over.exceeded === 'files'
-        ? `Too many files sent in the last 10 minutes. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s).`
-        : `Today's upload allowance is used up. Try again in ${Math.ceil(retryAfterSeconds / 3600)} hour(s).`,
-      { retryAfterSeconds },
+        ? `Too many files sent in the last 10 minutes. Try again in ${Math.ceil(s / 60)} minute(s).`
+        : `Today's upload allowance is used up. Try again in ${Math.ceil(s / 3600)} hour(s).`,
     );
   }
   let workDir: string;

@@ -11,7 +11,7 @@ import { findChannelOrThrow } from '../channels/channelRows.js';
 import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import { parseTexts } from '../channels/channelTexts.js';
-import { AppError } from '../errors.js';
+import { rateLimited } from '../errors.js';
 import type { DomainContext } from '../context.js';
 import { presentVisitor } from '../presenters/visitor.js';
 
@@ -84,11 +84,9 @@ export async function startVisitorSession(
       // reload) and identities a host app signed are not counted.
       const waitMs = await ctx.visitorSessionLimit.take(origin.ip);
       if (waitMs > 0) {
-        const retryAfterSeconds = Math.ceil(waitMs / 1000);
-        throw new AppError(
-          'RATE_LIMITED',
-          `Too many new chat visitors from this address. Try again in ${retryAfterSeconds} s.`,
-          { retryAfterSeconds },
+        throw rateLimited(
+          waitMs,
+          (s) => `Too many new chat visitors from this address. Try again in ${s} s.`,
         );
       }
       visitor = {
