@@ -152,6 +152,8 @@ async function startApp(
     // The benchmark measures the engine: one visitor sends far faster than a person would.
     VISITOR_MESSAGES_PER_MINUTE: '0',
     VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
+    CONVERSATIONS_PER_ADDRESS_PER_MINUTE: '0',
+    SOCKETS_PER_ADDRESS: '0',
     SOCKET_EVENTS_PER_MINUTE: '0',
     VISITOR_UPLOADS_PER_10_MINUTES: '0',
   };

@@ -25,6 +25,7 @@ import {
 } from './auth/counters.js';
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { MediaSlots } from './media/mediaSlots.js';
+import { proxyTrustOf } from './auth/clientAddress.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
@@ -131,6 +132,11 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
       'visitor-sessions',
       config.visitorSessionsPerAddressPerMinute,
     ),
+    conversationLimit: new AddressLimit(
+      counters,
+      'conversations',
+      config.conversationsPerAddressPerMinute,
+    ),
     visitorSendLimit: new MessageRateLimit(
       config.visitorMessageBurst,
       config.visitorMessagesPerMinute,
@@ -142,16 +148,6 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     media,
   };
   return { db, ctx, counters };
-}
-
-/**
- * Fastify's trust for `X-Forwarded-For`. A number of hops becomes "trust the N nearest
- * addresses" (the socket's peer is hop 0), so entries a client wrote further left never count;
- * Fastify itself ignores a bare number.
- */
-function trustProxyOf(trust: Config['trustProxy']) {
-  if (typeof trust !== 'number') return trust;
-  return (_address: string, hop: number) => hop < trust;
 }
 
 /** The composition root: database, first-run bootstrap, HTTP routes. Does not listen. */
@@ -173,6 +169,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     throw error;
   }
 
+  const proxyTrust = proxyTrustOf(config.trustProxy);
   const pretty =
     config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
   const http = Fastify({
@@ -180,7 +177,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     logger: pretty
       ? { level: config.logLevel, stream: prettyStream(), serializers: logSerializers }
       : { level: config.logLevel, serializers: logSerializers },
-    trustProxy: trustProxyOf(config.trustProxy),
+    trustProxy: proxyTrust,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     // What the router refuses before any hook (a path that is not UTF-8, an over-long
@@ -207,6 +204,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     agentOfflineGraceMs: config.agentOfflineGraceSeconds * 1000,
     log: http.log,
     socketEvents: { burst: config.socketEventsBurst, perMinute: config.socketEventsPerMinute },
+    socketsPerAddress: config.socketsPerAddress,
+    proxyTrust,
     redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
   });
   // The first admin's generated password is kept in a file until it is changed.

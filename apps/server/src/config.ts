@@ -50,6 +50,8 @@ export interface Config {
   loginMaxFailuresPerAddress: number;
   /** New anonymous visitors one client address may make a minute; 0: no limit. */
   visitorSessionsPerAddressPerMinute: number;
+  conversationsPerAddressPerMinute: number;
+  socketsPerAddress: number;
   /** Client events (any, reads included) one socket may send at once, then a minute; 0: off. */
   socketEventsBurst: number;
   socketEventsPerMinute: number;
@@ -216,6 +218,8 @@ const variables = {
   LOGIN_MAX_FAILURES: { schema: integer(1, 10000), default: '10' },
   LOGIN_MAX_FAILURES_PER_ADDRESS: { schema: integer(1, 100000), default: '30' },
   VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: { schema: integer(0, 1000000), default: '120' },
+  CONVERSATIONS_PER_ADDRESS_PER_MINUTE: { schema: integer(0, 1000000), default: '60' },
+  SOCKETS_PER_ADDRESS: { schema: integer(0, 1000000), default: '1000' },
   SOCKET_EVENTS_BURST: { schema: integer(1, 100000), default: '60' },
   SOCKET_EVENTS_PER_MINUTE: { schema: integer(0, 1000000), default: '600' },
   LOGIN_WINDOW_MINUTES: { schema: integer(1, 1440), default: '15' },
@@ -330,6 +334,8 @@ export function loadConfig(env: Env = process.env): Config {
     loginMaxFailures: p.LOGIN_MAX_FAILURES,
     loginMaxFailuresPerAddress: p.LOGIN_MAX_FAILURES_PER_ADDRESS,
     visitorSessionsPerAddressPerMinute: p.VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE,
+    conversationsPerAddressPerMinute: p.CONVERSATIONS_PER_ADDRESS_PER_MINUTE,
+    socketsPerAddress: p.SOCKETS_PER_ADDRESS,
     socketEventsBurst: p.SOCKET_EVENTS_BURST,
     socketEventsPerMinute: p.SOCKET_EVENTS_PER_MINUTE,
     visitorMessageBurst: p.VISITOR_MESSAGE_BURST,

@@ -25,6 +25,8 @@ export interface DomainContext {
   loginThrottle: LoginThrottle;
   /** New visitor sessions per client address a minute. */
   visitorSessionLimit: AddressLimit;
+  /** New conversations per client address a minute (CONVERSATIONS_PER_ADDRESS_PER_MINUTE). */
+  conversationLimit: AddressLimit;
   /** Files per 10 minutes and bytes per day per uploader. */
   uploadQuota: UploadQuota;
   /** How fast one visitor may send messages. */

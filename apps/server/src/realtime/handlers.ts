@@ -136,7 +136,10 @@ export function registerHandlers(
   on(ClientEvent.SendMessage, SocketSendMessage, async (input, who, acked) => {
     // The ack carries the message: this socket does not get it a second time as an event.
     const caller = acked ? { connectionId: socket.id } : undefined;
-    const { message, conversation } = await run(sendMessage(ctx, who, input), caller);
+    const { message, conversation } = await run(
+      sendMessage(ctx, who, input, { ip: socket.data.address as string }),
+      caller,
+    );
     return { message, conversation };
   });
 

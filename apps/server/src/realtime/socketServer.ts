@@ -2,6 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { Server, type Socket } from 'socket.io';
 import { fastifyCookie } from '@fastify/cookie';
+import { clientAddressOf, type ProxyTrust } from '../auth/clientAddress.js';
 import { comesFromOwnSite, isOwnOrigin } from '../auth/requestOrigin.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
 import { channelOrigins, frameAncestorsOfChannel } from '../domain/channels/frameAncestors.js';
@@ -67,6 +68,10 @@ export function createRealtime(
     log: FastifyBaseLogger;
     /** Client events per socket: at once, then a minute (0: no limit). */
     socketEvents: { burst: number; perMinute: number };
+    /** Open sockets one client address may have on this node (0: no limit). */
+    socketsPerAddress: number;
+    /** TRUST_PROXY, as for REST: which `X-Forwarded-For` hops give the client's address. */
+    proxyTrust: ProxyTrust;
     /** Several nodes: events cross them through Redis streams; presence lives in Redis. */
     redis?: { client: Redis; prefix: string } | undefined;
   },
@@ -174,7 +179,25 @@ export function createRealtime(
     });
   }
 
+  // Open sockets per client address on this node, counted from a successful handshake until
+  // the connection closes (whatever closes it).
+  const openPerAddress = new Map<string, number>();
+  const countOpen = (socket: Socket, address: string) => {
+    if (socket.conn.readyState !== 'open') return;
+    openPerAddress.set(address, (openPerAddress.get(address) ?? 0) + 1);
+    socket.conn.once('close', () => {
+      const left = (openPerAddress.get(address) ?? 1) - 1;
+      if (left > 0) openPerAddress.set(address, left);
+      else openPerAddress.delete(address);
+    });
+  };
+
   io.use((socket, next) => {
+    const address = clientAddressOf(socket.request, options.proxyTrust);
+    const full = () =>
+      options.socketsPerAddress > 0 &&
+      (openPerAddress.get(address) ?? 0) >= options.socketsPerAddress;
+    if (full()) return next(refusal('RATE_LIMITED', 'Too many open connections from this address'));
     authenticate(socket).then(
       (actor) => {
         if (!actor) return next(refusal('UNAUTHENTICATED', 'A valid token is required to connect'));
@@ -185,7 +208,13 @@ export function createRealtime(
         ) {
           return next(refusal('RATE_LIMITED', 'Too many open connections for this visitor'));
         }
+        // Checked again: other handshakes from the address may have finished meanwhile.
+        if (full()) {
+          return next(refusal('RATE_LIMITED', 'Too many open connections from this address'));
+        }
         socket.data.actor = actor;
+        socket.data.address = address;
+        countOpen(socket, address);
         next();
       },
       (error: unknown) => {

@@ -92,6 +92,85 @@ describe('per-address and per-socket limits', () => {
   });
 });
 
+describe('per client address behind a trusted proxy: new conversations and open sockets', () => {
+  let t: LiveApp;
+  beforeAll(async () => {
+    t = await startLiveApp({
+      TRUST_PROXY: '1',
+      CONVERSATIONS_PER_ADDRESS_PER_MINUTE: '3',
+      SOCKETS_PER_ADDRESS: '4',
+    });
+  });
+  afterAll(() => t.close());
+
+  const from = (address: string) => ({ 'x-forwarded-for': address });
+  const firstMessage = (token: string, address: string) =>
+    t.request('POST', '/api/v1/visitor/messages', {
+      token,
+      headers: from(address),
+      body: { clientMsgId: newClientMsgId(), type: 'text', body: 'hello' },
+    });
+  const refusalOf = (socket: Socket) =>
+    new Promise<{ data?: { code: string } }>((resolve) =>
+      socket.once('connect_error', (error) => resolve(error as never)),
+    );
+
+  it('holds one address to its new conversations a minute, over REST and sockets alike', async () => {
+    const visitors = await Promise.all(Array.from({ length: 5 }, () => t.visitor()));
+    for (const visitor of visitors.slice(0, 3)) {
+      expect((await firstMessage(visitor.token, '203.0.113.20')).status).toBe(201);
+    }
+    const refused = await firstMessage(visitors[3]!.token, '203.0.113.20');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('RATE_LIMITED');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // Nothing was started for it.
+    const mine = await t.request('GET', '/api/v1/visitor/conversations', {
+      token: visitors[3]!.token,
+    });
+    expect(mine.body.conversations).toEqual([]);
+    // A visitor already in a conversation goes on writing; another address starts its own.
+    expect((await firstMessage(visitors[0]!.token, '203.0.113.20')).status).toBe(201);
+    expect((await firstMessage(visitors[4]!.token, '203.0.113.21')).status).toBe(201);
+    // The socket's address comes from the same trusted header.
+    const socket = await t.connect(visitors[3]!.token, { headers: from('203.0.113.20') });
+    const ack = await socket.emitWithAck('message.send', {
+      clientMsgId: newClientMsgId(),
+      type: 'text',
+      body: 'hello?',
+    });
+    expect(ack).toMatchObject({ ok: false, error: { code: 'RATE_LIMITED' } });
+  });
+
+  it('accepts a set number of open sockets per address, and room again once one closes', async () => {
+    const visitor = await t.visitor();
+    const open: Socket[] = [];
+    for (let i = 0; i < 4; i++) {
+      open.push(await t.connect(visitor.token, { headers: from('198.51.100.30') }));
+    }
+    const fifth = await t.connect(visitor.token, {
+      autoConnect: false,
+      headers: from('198.51.100.30'),
+    });
+    const refused = refusalOf(fifth);
+    fifth.connect();
+    expect((await refused).data?.code).toBe('RATE_LIMITED');
+    // Another address is not held back by this one.
+    const elsewhere = await t.connect(visitor.token, { headers: from('198.51.100.31') });
+    expect(elsewhere.connected).toBe(true);
+    open[0]!.disconnect();
+    await expect
+      .poll(async () => {
+        const again = await t
+          .connect(visitor.token, { headers: from('198.51.100.30') })
+          .catch(() => null);
+        again?.disconnect();
+        return again !== null;
+      })
+      .toBe(true);
+  });
+});
+
 describe('typing', () => {
   let t: LiveApp;
   beforeAll(async () => {

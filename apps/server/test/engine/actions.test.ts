@@ -4,12 +4,16 @@ import type { AccountActor, DomainContext, VisitorActor } from '../../src/domain
 import { endConversation } from '../../src/domain/conversations/endConversation.js';
 import { markRead } from '../../src/domain/conversations/markRead.js';
 import { sendMessage } from '../../src/domain/conversations/sendMessage.js';
+
 import { transferConversation } from '../../src/domain/conversations/transferConversation.js';
 import type { DomainEvent, Outcome } from '../../src/domain/events.js';
 import { fanOut } from '../../src/realtime/fanout.js';
 import { serverEventPayloads } from '../support/eventPayloads.js';
 import { newClientMsgId } from '../support/liveApp.js';
 import { startWorld, type World } from '../support/world.js';
+
+/** Where the actions' visitor sends from (new conversations are counted per address). */
+const origin = { ip: '127.0.0.1' };
 
 /**
  * Domain actions called directly: the events each returns (what the runner publishes after
@@ -91,11 +95,16 @@ describe('actions return the events they caused', () => {
     expect(online.events[0]).toMatchObject({ presence: { id: alice.accountId, status: 'online' } });
     expectDeliverable(online);
 
-    const first = await sendMessage(ctx, visitor, {
-      clientMsgId: newClientMsgId(),
-      type: 'text',
-      body: 'Where is my order?',
-    });
+    const first = await sendMessage(
+      ctx,
+      visitor,
+      {
+        clientMsgId: newClientMsgId(),
+        type: 'text',
+        body: 'Where is my order?',
+      },
+      origin,
+    );
     const conversationId = first.value.conversation.id;
     expect(kinds(first.events)).toEqual([
       'conversation.updated',
@@ -119,21 +128,31 @@ describe('actions return the events they caused', () => {
     expectDeliverable(first);
 
     // A retry writes nothing and reports nothing.
-    const retry = await sendMessage(ctx, visitor, {
-      clientMsgId: first.value.message.clientMsgId!,
-      type: 'text',
-      body: 'Where is my order?',
-    });
+    const retry = await sendMessage(
+      ctx,
+      visitor,
+      {
+        clientMsgId: first.value.message.clientMsgId!,
+        type: 'text',
+        body: 'Where is my order?',
+      },
+      origin,
+    );
     expect(retry.events).toEqual([]);
     expect(retry.value).toMatchObject({ created: false, message: { id: first.value.message.id } });
     expect(await storedSeqs(conversationId)).toEqual([1, 2, 3]);
 
-    const reply = await sendMessage(ctx, alice, {
-      conversationId,
-      clientMsgId: newClientMsgId(),
-      type: 'text',
-      body: 'On its way.',
-    });
+    const reply = await sendMessage(
+      ctx,
+      alice,
+      {
+        conversationId,
+        clientMsgId: newClientMsgId(),
+        type: 'text',
+        body: 'On its way.',
+      },
+      origin,
+    );
     expect(kinds(reply.events)).toEqual(['message.created:text:inReply']);
     expect(reply.value.message).toMatchObject({
       seq: 4,
@@ -180,11 +199,16 @@ describe('actions return the events they caused', () => {
 
   it('a new conversation with nobody online waits in the queue and says where', async () => {
     const visitor = await visitorActor();
-    const queued = await sendMessage(ctx, visitor, {
-      clientMsgId: newClientMsgId(),
-      type: 'text',
-      body: 'Anyone there?',
-    });
+    const queued = await sendMessage(
+      ctx,
+      visitor,
+      {
+        clientMsgId: newClientMsgId(),
+        type: 'text',
+        body: 'Anyone there?',
+      },
+      origin,
+    );
     expect(kinds(queued.events)).toEqual([
       'conversation.updated',
       'message.created:welcome',
@@ -201,11 +225,16 @@ describe('actions return the events they caused', () => {
     expectDeliverable(queued);
 
     // The visitor's next message joins the open conversation: one event, no routing.
-    const next = await sendMessage(ctx, visitor, {
-      clientMsgId: newClientMsgId(),
-      type: 'text',
-      body: 'Hello?',
-    });
+    const next = await sendMessage(
+      ctx,
+      visitor,
+      {
+        clientMsgId: newClientMsgId(),
+        type: 'text',
+        body: 'Hello?',
+      },
+      origin,
+    );
     expect(kinds(next.events)).toEqual(['message.created:text:inReply']);
     expect(next.value.conversation.id).toBe(queued.value.conversation.id);
     expectDeliverable(next);
@@ -214,20 +243,30 @@ describe('actions return the events they caused', () => {
   it('a refused action reports nothing and writes nothing', async () => {
     const stranger = await agentActor('Stranger');
     const visitor = await visitorActor();
-    const started = await sendMessage(ctx, visitor, {
-      clientMsgId: newClientMsgId(),
-      type: 'text',
-      body: 'Hi',
-    });
+    const started = await sendMessage(
+      ctx,
+      visitor,
+      {
+        clientMsgId: newClientMsgId(),
+        type: 'text',
+        body: 'Hi',
+      },
+      origin,
+    );
     const conversationId = started.value.conversation.id;
     const before = await storedSeqs(conversationId);
     await expect(
-      sendMessage(ctx, stranger, {
-        conversationId,
-        clientMsgId: newClientMsgId(),
-        type: 'text',
-        body: 'Not mine',
-      }),
+      sendMessage(
+        ctx,
+        stranger,
+        {
+          conversationId,
+          clientMsgId: newClientMsgId(),
+          type: 'text',
+          body: 'Not mine',
+        },
+        origin,
+      ),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(endConversation(ctx, stranger, conversationId)).rejects.toMatchObject({
       code: 'FORBIDDEN',

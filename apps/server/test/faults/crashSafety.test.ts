@@ -141,6 +141,8 @@ describe.each(['sqlite', 'postgres'] as const)('a server killed mid-burst (%s)',
       VISITOR_MESSAGES_PER_MINUTE: '0',
       SOCKET_EVENTS_PER_MINUTE: '0',
       VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
+      CONVERSATIONS_PER_ADDRESS_PER_MINUTE: '0',
+      SOCKETS_PER_ADDRESS: '0',
     });
   });
 

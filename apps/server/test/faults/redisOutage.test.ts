@@ -47,6 +47,8 @@ describe('Redis stopped and restarted under two nodes', () => {
       VISITOR_MESSAGES_PER_MINUTE: '0',
       SOCKET_EVENTS_PER_MINUTE: '0',
       VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
+      CONVERSATIONS_PER_ADDRESS_PER_MINUTE: '0',
+      SOCKETS_PER_ADDRESS: '0',
     });
     nodes.push(node);
     return node;

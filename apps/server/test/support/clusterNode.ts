@@ -28,6 +28,8 @@ export async function startClusterNode(
     ADMIN_PASSWORD: cluster.adminPassword,
     // Hundreds of new visitors from one loopback address, on purpose.
     VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
+    CONVERSATIONS_PER_ADDRESS_PER_MINUTE: '0',
+    SOCKETS_PER_ADDRESS: '0',
     ...env,
   });
   await running.waitFor('Console:', 30_000);

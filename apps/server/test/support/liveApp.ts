@@ -19,8 +19,11 @@ export interface LiveApp extends TestApp {
     status?: 'online' | 'away' | 'offline';
     displayName?: string;
   }): Promise<{ id: string; token: string; username: string; password: string }>;
-  /** A connected Socket.IO client; closed with the app. */
-  connect(token: string, options?: { autoConnect?: boolean }): Promise<Socket>;
+  /** A connected Socket.IO client; closed with the app. `headers` go with the handshake. */
+  connect(
+    token: string,
+    options?: { autoConnect?: boolean; headers?: Record<string, string> },
+  ): Promise<Socket>;
   setStatus(token: string, status: 'online' | 'away' | 'offline'): Promise<void>;
 }
 
@@ -83,6 +86,7 @@ export async function startLiveApp(
         reconnectionDelay: 50,
         reconnectionDelayMax: 200,
         autoConnect: opts.autoConnect ?? true,
+        ...(opts.headers ? { extraHeaders: opts.headers } : {}),
       });
       sockets.push(socket);
       if (opts.autoConnect === false) return socket;

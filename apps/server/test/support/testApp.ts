@@ -60,6 +60,8 @@ export async function startTestApp(
     ADMIN_PASSWORD: adminPassword,
     // Tests make visitors and events far faster than people do; the limits' own tests set them.
     VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '0',
+    CONVERSATIONS_PER_ADDRESS_PER_MINUTE: '0',
+    SOCKETS_PER_ADDRESS: '0',
     SOCKET_EVENTS_PER_MINUTE: '0',
     VISITOR_UPLOADS_PER_10_MINUTES: '0',
     VISITOR_UPLOAD_MB_PER_DAY: '0',

@@ -31,12 +31,14 @@ type Written = Started | { retryOf: StoredMessage };
 /**
  * A visitor or an agent sends a message. Idempotent on (sender, clientMsgId): a retry answers
  * the stored message and writes nothing. A visitor without an open conversation starts one
- * (startConversation.ts). The answer is given only after commit.
+ * (startConversation.ts), within the limit of new conversations per client address (`origin`).
+ * The answer is given only after commit.
  */
 export async function sendMessage(
   ctx: DomainContext,
   actor: Actor,
   input: SendMessageInput,
+  origin: { ip: string },
 ): Promise<Outcome<Sent>> {
   const senderId = actor.kind === 'visitor' ? actor.visitorId : actor.accountId;
   if (actor.kind === 'visitor') refuseFlood(ctx, actor.visitorId);
@@ -45,7 +47,7 @@ export async function sendMessage(
     const content = await contentOf(ctx, actor, input);
     const written =
       actor.kind === 'visitor'
-        ? await sendAsVisitor(ctx, actor, input.clientMsgId, content)
+        ? await sendAsVisitor(ctx, actor, input.clientMsgId, content, origin)
         : await sendAsAgent(ctx, actor, input, content);
     if ('retryOf' in written) {
       return { value: await answerRetry(ctx, actor, written.retryOf), events: [] };
@@ -164,6 +166,7 @@ async function sendAsVisitor(
   actor: VisitorActor,
   clientMsgId: string,
   content: MessageContent,
+  origin: { ip: string },
 ): Promise<Written> {
   const message = { ...content, clientMsgId };
   const sent = await ctx.transaction(
@@ -181,8 +184,18 @@ async function sendAsVisitor(
       throw notFound('The visitor');
     case 'retry':
       return { retryOf: sent.stored };
-    case 'noOpenConversation':
+    case 'noOpenConversation': {
+      // Fresh visitors opening conversation after conversation from one address would reach
+      // every agent; the per-visitor message limit cannot see them.
+      const waitMs = await ctx.conversationLimit.take(origin.ip);
+      if (waitMs > 0) {
+        throw rateLimited(
+          waitMs,
+          (s) => `Too many new conversations from this address. Try again in ${s} s.`,
+        );
+      }
       return startConversation(ctx, sent.visitor, message);
+    }
     case 'written': {
       const { view, message: own } = sent;
       return { message: own, view, events: [ownMessageCreated(view, own)] };

@@ -51,7 +51,7 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
     const { id } = parseWith(IdParams, request.params);
     const input = parseWith(SendMessageRequest, request.body);
     const { message, conversation, created } = await run(
-      sendMessage(ctx, actor, { ...input, conversationId: id }),
+      sendMessage(ctx, actor, { ...input, conversationId: id }, { ip: request.ip }),
     );
     return reply.status(created ? 201 : 200).send({ message, conversation });
   });

@@ -36,7 +36,9 @@ export function visitorRoutes(app: FastifyInstance, { ctx, run }: RouteDeps): vo
   app.post('/api/v1/visitor/messages', async (request, reply) => {
     const actor = authorizeCaller(request.actor, callers.visitors);
     const input = parseWith(SendMessageRequest, request.body);
-    const { message, conversation, created } = await run(sendMessage(ctx, actor, input));
+    const { message, conversation, created } = await run(
+      sendMessage(ctx, actor, input, { ip: request.ip }),
+    );
     return reply.status(created ? 201 : 200).send({ message, conversation });
   });
 }
