@@ -2,7 +2,9 @@ import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import helmet from 'helmet';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { createFileUrls } from './auth/fileUrls.js';
 import { resolveFfmpegTools } from './media/ffmpegTools.js';
@@ -26,6 +28,8 @@ import {
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { MediaSlots } from './media/mediaSlots.js';
 import { proxyTrustOf } from './auth/clientAddress.js';
+import { tendFiles } from './domain/files/fileLifecycle.js';
+import { startBackgroundJobs, type BackgroundJobs } from './jobs/backgroundJobs.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
@@ -67,6 +71,8 @@ export interface App {
   demo: DemoInfo | undefined;
   /** Where embed.js ran, added up in memory and written every 2 s (`flush()` writes now). */
   sightings: EmbedSightings;
+  /** Work that runs on one node at a time: `files` sweeps unsent uploads and removes deleted files. */
+  jobs: BackgroundJobs;
 }
 
 export interface AppOptions {
@@ -229,8 +235,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sightings = new EmbedSightings(ctx, 2000, (error) =>
     http.log.warn({ err: error }, 'could not record where embed.js ran'),
   );
+  const jobs = startBackgroundJobs(
+    ctx,
+    `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    [{ name: 'files', everyMs: 60_000, round: () => tendFiles(ctx) }],
+    http.log,
+  );
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
+    await jobs.stop();
     await realtime.close();
     await sightings.stop();
     await redis?.quit().catch(() => undefined);
@@ -345,5 +358,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     demo,
     routes,
     sightings,
+    jobs,
   };
 }

@@ -148,6 +148,10 @@ export interface FilesTable {
   preview_height: number;
   published_at: number | null;
   created_at: number;
+  /** When a message last took the file; a file never attached is swept a day after upload. */
+  attached_at: number | null;
+  /** Gone for readers; its stored objects are being removed (then the row). */
+  deleted_at: number | null;
 }
 
 /** One administrator action (domain/audit). */
@@ -249,4 +253,12 @@ export interface Database {
   files: FilesTable;
   audit_log: AuditLogTable;
   channel_origins: ChannelOriginsTable;
+  leases: LeasesTable;
+}
+
+/** Background work that runs on one node at a time holds a lease by name until `expires_at`. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
 }

@@ -1,11 +1,12 @@
 import type { Actor, DomainContext } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { filePolicy, authorize } from '../policies.js';
 import { snapshotOf, type AttachmentSnapshot } from '../presenters/file.js';
 import { findFileOrThrow } from './fileRows.js';
 
 /** The file a message will carry: it must exist, be the sender's own upload, and be of the kind
- * the message says. */
+ * the message says. It is claimed (`attached_at`) before the message is written, so the sweeper
+ * of unsent uploads (fileLifecycle.ts) never takes a file a message is about to carry. */
 export async function attachmentFor(
   ctx: DomainContext,
   actor: Actor,
@@ -23,5 +24,17 @@ export async function attachmentFor(
       },
     );
   }
+  const claimed = await ctx.transaction(
+    (trx) =>
+      trx
+        .updateTable('files')
+        .set({ attached_at: ctx.now() })
+        .where('id', '=', fileId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst(),
+    { singleStatement: true },
+  );
+  // Swept between the read and the claim.
+  if (Number(claimed.numUpdatedRows) === 0) throw notFound('The file');
   return snapshotOf(file);
 }

@@ -2,8 +2,14 @@ import type { Kysely } from 'kysely';
 import type { Database, FilesTable } from '../../db/schema.js';
 import { notFound } from '../errors.js';
 
+/** The file `id`, unless it is unknown or deleted (then NOT_FOUND, as for every reader). */
 export async function findFileOrThrow(db: Kysely<Database>, id: string): Promise<FilesTable> {
-  const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await db
+    .selectFrom('files')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
   if (!row) throw notFound('The file');
   return row;
 }

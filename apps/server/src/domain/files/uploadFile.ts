@@ -104,6 +104,8 @@ export async function uploadFile(
       preview_height: 0,
       published_at: null,
       created_at: now.getTime(),
+      attached_at: null,
+      deleted_at: null,
     };
     let original: string;
     let preview: string;
