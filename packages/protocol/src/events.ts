@@ -20,6 +20,8 @@ import {
   TextMessageInput,
 } from './messages.js';
 
+import { CreateNoteRequest } from './notes.js';
+
 // The event names live in wire.ts (no zod), for clients that must not bundle the schemas.
 export { ClientEvent, ServerEvent } from './wire.js';
 
@@ -106,6 +108,11 @@ export const SocketConversationRef = z.object(inConversation).strict();
 export type SocketConversationRef = z.infer<typeof SocketConversationRef>;
 
 export const SocketTransfer = z.object({ ...inConversation, ...TransferRequest.shape }).strict();
+
+export const SocketCreateNote = z
+  .object({ ...inConversation, ...CreateNoteRequest.shape })
+  .strict();
+export type SocketCreateNote = z.input<typeof SocketCreateNote>;
 export type SocketTransfer = z.infer<typeof SocketTransfer>;
 
 /** The query of GET /api/v1/conversations, with real numbers (no string coercion on sockets). */

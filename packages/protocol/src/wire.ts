@@ -41,10 +41,12 @@ import type {
   SocketListMessages,
   SocketMarkRead,
   SocketSendMessage,
+  SocketCreateNote,
   SocketTyping,
   TypingPayload,
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
+import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
 
 /**
  * Socket.IO event names. Server → client events carry one payload; client → server events take
@@ -63,6 +65,8 @@ export const ServerEvent = {
   QueuePosition: 'queue.position',
   /** Console: an agent's status or load changed. */
   AgentStatus: 'agent.status',
+  /** Console: an internal note was written in a conversation you can see (never to visitors). */
+  NoteCreated: 'note.created',
 } as const;
 export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -76,6 +80,7 @@ export const ClientEvent = {
   EndConversation: 'conversation.end',
   TransferConversation: 'conversation.transfer',
   AssignConversation: 'conversation.assign',
+  CreateNote: 'note.create',
 } as const;
 export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -107,6 +112,10 @@ export type EmbedEvent =
   | { type: 'close' };
 
 export type {
+  Note,
+  NoteCreatedPayload,
+  NoteList,
+  NoteResponse,
   Ack,
   AckError,
   Channel,
@@ -139,6 +148,7 @@ export type {
   SocketListMessages,
   SocketMarkRead,
   SocketSendMessage,
+  SocketCreateNote,
   SocketTyping,
   SystemMessageKind,
   SystemMeta,

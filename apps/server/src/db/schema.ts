@@ -254,6 +254,19 @@ export interface Database {
   audit_log: AuditLogTable;
   channel_origins: ChannelOriginsTable;
   leases: LeasesTable;
+  notes: NotesTable;
+}
+
+/** Internal notes: console users only; no seq (see migration 0007). */
+export interface NotesTable {
+  id: string;
+  conversation_id: string;
+  author_id: string | null;
+  author_name: string;
+  body: string;
+  after_seq: number;
+  client_note_id: string;
+  created_at: number;
 }
 
 /** Background work that runs on one node at a time holds a lease by name until `expires_at`. */

@@ -1,5 +1,6 @@
 import type { AgentPresence, QueueReason } from '@servicesystem/protocol';
 import type { StoredMessage } from '../db/messages/messageStore.js';
+import type { NotesTable } from '../db/schema.js';
 import type { ConversationView } from './conversations/conversationViews.js';
 
 /**
@@ -18,6 +19,8 @@ export type DomainEvent =
     }
   /** State or agent changed. `previousAgentId`: the agent who just lost the conversation. */
   | { type: 'conversation.updated'; view: ConversationView; previousAgentId?: string }
+  /** An internal note: console users of the conversation only, never its visitor. */
+  | { type: 'note.created'; view: ConversationView; note: NotesTable; inReply?: boolean }
   | { type: 'conversation.read'; view: ConversationView; side: 'visitor' | 'agent'; seq: number }
   | { type: 'typing'; view: ConversationView; side: 'visitor' | 'agent'; isTyping: boolean }
   | {

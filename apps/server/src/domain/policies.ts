@@ -122,6 +122,13 @@ export const conversationPolicy = {
   listAll: isAdmin,
 };
 
+export const notePolicy = {
+  /** Internal notes: the conversation's agent (also once ended) and admins; never its visitor. */
+  read: (actor: Actor, c: Conv) => assignedAgent(actor, c) || isAdmin(actor),
+  /** Admins may note too (they never write messages); agents in the conversations they serve. */
+  write: (actor: Actor, c: Conv) => assignedAgent(actor, c) || isAdmin(actor),
+};
+
 type FileOwner = Pick<FilesTable, 'owner_type' | 'owner_id' | 'published_at'>;
 
 const uploaded = (actor: Actor, f: FileOwner) =>

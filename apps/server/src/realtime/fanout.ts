@@ -4,6 +4,7 @@ import {
   type ConversationReadPayload,
   type ConversationUpdatedPayload,
   type MessageCreatedPayload,
+  type NoteCreatedPayload,
   type QueuePositionPayload,
   type TypingPayload,
 } from '@servicesystem/protocol';
@@ -18,6 +19,7 @@ import {
   presentMessageForConsole,
   presentMessageForVisitor,
 } from '../domain/presenters/message.js';
+import { presentNote } from '../domain/presenters/note.js';
 import { rooms } from './rooms.js';
 
 /**
@@ -92,6 +94,18 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
           rooms: consoleRooms(view, event.previousAgentId),
           event: ServerEvent.ConversationUpdated,
           payload: toConsole,
+        },
+      ];
+    }
+    case 'note.created': {
+      // Console rooms only: a note never reaches the visitor's room.
+      const payload: NoteCreatedPayload = { note: presentNote(event.note) };
+      return [
+        {
+          kind: 'emit',
+          rooms: consoleRooms(event.view),
+          event: ServerEvent.NoteCreated,
+          payload,
         },
       ];
     }

@@ -1,6 +1,7 @@
 import {
   ClientEvent,
   SocketConversationRef,
+  SocketCreateNote,
   SocketListConversations,
   SocketListMessages,
   SocketMarkRead,
@@ -28,6 +29,7 @@ import {
   transferConversation,
 } from '../domain/conversations/transferConversation.js';
 import { AppError } from '../domain/errors.js';
+import { createNote } from '../domain/notes/createNote.js';
 import { authorizeCaller, callers } from '../domain/policies.js';
 import type { RunAction } from '../domain/runner.js';
 import { MessageRateLimit } from '../auth/messageRateLimit.js';
@@ -185,6 +187,20 @@ export function registerHandlers(
       conversations: await listConversations(ctx, actor, input),
       agents: await listAgentPresence(ctx, actor),
     };
+  });
+
+  on(ClientEvent.CreateNote, SocketCreateNote, async (input, who, acked) => {
+    const actor = authorizeCaller(who, callers.console, 'socket');
+    // The ack carries the note: this socket does not get it a second time as an event.
+    const caller = acked ? { connectionId: socket.id } : undefined;
+    const { note } = await run(
+      createNote(ctx, actor, input.conversationId, {
+        clientNoteId: input.clientNoteId,
+        body: input.body,
+      }),
+      caller,
+    );
+    return { note };
   });
 
   on(ClientEvent.EndConversation, SocketConversationRef, async (input, who) => {

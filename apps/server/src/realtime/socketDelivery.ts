@@ -19,7 +19,10 @@ export function createSocketDelivery(
   const localRooms = io.of('/').adapter.rooms;
   return (events, caller) => {
     for (const event of events) {
-      const skipCaller = caller && event.type === 'message.created' && event.inReply === true;
+      const skipCaller =
+        caller &&
+        (event.type === 'message.created' || event.type === 'note.created') &&
+        event.inReply === true;
       for (const delivery of fanOut(event, urls)) {
         const except = skipCaller
           ? [...(delivery.except ?? []), caller.connectionId]

@@ -911,6 +911,17 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     writes: ['messages', 'conversations'],
     runs: 300,
   }),
+  'GET /api/v1/conversations/:id/notes': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+  }),
+  'POST /api/v1/conversations/:id/notes': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+    body: fc.record({ clientNoteId: clientMsgId, body: messageText }),
+    writes: ['notes'],
+    runs: 300,
+  }),
   'POST /api/v1/conversations/:id/read': (fx) => ({
     as: fx.X.token,
     ids: [fx.CA, fx.CE],
@@ -1077,6 +1088,14 @@ const socketFuzz: Record<ClientEvent, (fx: Fixtures) => EventFuzz> = {
       },
       { requiredKeys: [] },
     ),
+  }),
+  'note.create': (fx) => ({
+    valid: fc.record({
+      conversationId: fc.constantFrom(fx.CA, fx.CE, 'no-such'),
+      clientNoteId: clientMsgId,
+      body: messageText,
+    }),
+    writes: ['notes'],
   }),
   'conversation.end': (fx) => ({
     valid: fc.record({ conversationId: fc.constantFrom(fx.CE, 'no-such') }),

@@ -186,6 +186,22 @@ describe('bad socket payloads', () => {
       ],
     },
     {
+      event: ClientEvent.CreateNote,
+      consoleOnly: true,
+      valid: () => ({ conversationId, clientNoteId: 'note-1', body: 'a note' }),
+      bad: [
+        { conversationId, body: 'no client id' },
+        { conversationId, clientNoteId: 'note-2' },
+        { conversationId, clientNoteId: 'note-3', body: '' },
+        { conversationId, clientNoteId: 'note-4', body: '   ' },
+        { conversationId, clientNoteId: 'note-5', body: long(5001) },
+        { conversationId, clientNoteId: 'not ok!', body: 'x' },
+        { conversationId, clientNoteId: 'note-6', body: 42 },
+        { clientNoteId: 'note-7', body: 'x' },
+        { conversationId, clientNoteId: 'note-8', body: 'x', extra: true },
+      ],
+    },
+    {
       event: ClientEvent.EndConversation,
       consoleOnly: true,
       valid: () => ({ conversationId }),

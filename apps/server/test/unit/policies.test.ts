@@ -11,6 +11,7 @@ import {
   callers,
   channelPolicy,
   conversationPolicy,
+  notePolicy,
   filePolicy,
   roleOf,
 } from '../../src/domain/policies.js';
@@ -47,6 +48,7 @@ describe('policies.ts', () => {
       channelPolicy: ['list', 'manage', 'readSecret'],
       conversationPolicy: Object.keys(conversationRules).sort(),
       filePolicy: ['attach', 'readDirectly', 'upload'],
+      notePolicy: Object.keys(noteRules).sort(),
       roleOf: 'function',
     };
     const exported = Object.fromEntries(
@@ -318,6 +320,22 @@ const conversationRules = {
   listAll: sameInEvery(admins),
 } satisfies Record<keyof typeof conversationPolicy, Record<Situation, Participant[]>>;
 
+/** Internal notes: never the visitor, in any state; its agent (also once ended) and admins. */
+const noteRules = {
+  read: {
+    queued: admins,
+    active: [...admins, 'its agent'],
+    ended: [...admins, 'its agent'],
+    'ended unassigned': admins,
+  },
+  write: {
+    queued: admins,
+    active: [...admins, 'its agent'],
+    ended: [...admins, 'its agent'],
+    'ended unassigned': admins,
+  },
+} satisfies Record<keyof typeof notePolicy, Record<Situation, Participant[]>>;
+
 describe('conversationPolicy', () => {
   type Rule = (
     actor: Actor,
@@ -335,6 +353,13 @@ describe('conversationPolicy', () => {
     '%s: exactly these callers, in each state',
     (name) => {
       expect(table(conversationPolicy[name])).toEqual(conversationRules[name]);
+    },
+  );
+
+  it.each(Object.keys(noteRules) as (keyof typeof noteRules)[])(
+    'notePolicy.%s: exactly these callers, in each state',
+    (name) => {
+      expect(table(notePolicy[name])).toEqual(noteRules[name]);
     },
   );
 });

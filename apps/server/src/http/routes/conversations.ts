@@ -1,5 +1,6 @@
 import {
   ConversationListQuery,
+  CreateNoteRequest,
   IdParams,
   MarkReadRequest,
   MessagePageQuery,
@@ -21,6 +22,8 @@ import {
   assignConversation,
   transferConversation,
 } from '../../domain/conversations/transferConversation.js';
+import { createNote } from '../../domain/notes/createNote.js';
+import { listNotes } from '../../domain/notes/listNotes.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
 import { authorizeCaller, callers } from '../../domain/policies.js';
@@ -54,6 +57,20 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
       sendMessage(ctx, actor, { ...input, conversationId: id }, { ip: request.ip }),
     );
     return reply.status(created ? 201 : 200).send({ message, conversation });
+  });
+
+  app.get('/api/v1/conversations/:id/notes', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.console);
+    const { id } = parseWith(IdParams, request.params);
+    return { notes: await listNotes(ctx, actor, id) };
+  });
+
+  app.post('/api/v1/conversations/:id/notes', async (request, reply) => {
+    const actor = authorizeCaller(request.actor, callers.console);
+    const { id } = parseWith(IdParams, request.params);
+    const input = parseWith(CreateNoteRequest, request.body);
+    const { note, created } = await run(createNote(ctx, actor, id, input));
+    return reply.status(created ? 201 : 200).send({ note });
   });
 
   app.post('/api/v1/conversations/:id/read', async (request) => {
