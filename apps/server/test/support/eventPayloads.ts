@@ -4,6 +4,7 @@ import {
   ConversationReadPayload,
   ConversationUpdatedPayload,
   MessageCreatedPayload,
+  NoteCreatedPayload,
   QueuePositionPayload,
   ServerEvent,
   TypingPayload,
@@ -17,6 +18,7 @@ export const serverEventPayloads = {
   [ServerEvent.Typing]: TypingPayload,
   [ServerEvent.QueuePosition]: QueuePositionPayload,
   [ServerEvent.AgentStatus]: AgentStatusPayload,
+  [ServerEvent.NoteCreated]: NoteCreatedPayload,
 } satisfies Record<ServerEvent, z.ZodType>;
 
 export type PayloadOf<E extends ServerEvent> = z.infer<(typeof serverEventPayloads)[E]>;

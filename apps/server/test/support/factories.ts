@@ -152,6 +152,8 @@ export function fileRow(overrides: Partial<FilesTable> = {}): FilesTable {
     preview_height: 240,
     published_at: null,
     created_at: testNow - 10_000,
+    attached_at: null,
+    deleted_at: null,
     ...overrides,
   };
 }

@@ -7,11 +7,13 @@ import {
   ConversationUpdatedPayload,
   Message,
   MessageCreatedPayload,
+  NoteCreatedPayload,
   QueuePositionPayload,
   TypingPayload,
   VisitorConversation,
   type AgentPresence,
 } from '@servicesystem/protocol';
+import type { NotesTable } from '../../src/db/schema.js';
 import type { ConversationView } from '../../src/domain/conversations/conversationViews.js';
 import type { DomainEvent } from '../../src/domain/events.js';
 import { snapshotOf } from '../../src/domain/presenters/file.js';
@@ -311,6 +313,17 @@ describe('queue.positions', () => {
   });
 });
 
+describe('note.created', () => {
+  it('goes to the assigned agent and admins only, never to the visitor', () => {
+    const view = served();
+    const deliveries = emits({ type: 'note.created', view, note: noteIn(view) });
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]!.rooms.sort()).toEqual(['admins', `agent:${view.agent!.id}`].sort());
+    expect(deliveries[0]!.event).toBe('note.created');
+    strictly(NoteCreatedPayload, deliveries[0]!.payload);
+  });
+});
+
 describe('agent.status', () => {
   it('goes to console users (admins and agents), never to a visitor', () => {
     const presence: AgentPresence = {
@@ -387,6 +400,20 @@ function oneOfEach(): { [K in DomainEvent['type']]: Extract<DomainEvent, { type:
     },
     'account.roleChanged': { type: 'account.roleChanged', accountId: 'agent-r' },
     'session.ended': { type: 'session.ended', sessionId: 'session-out' },
+    'note.created': { type: 'note.created', view, note: noteIn(view) },
+  };
+}
+
+function noteIn(view: ReturnType<typeof served>): NotesTable {
+  return {
+    id: 'note-1',
+    conversation_id: view.conversation.id,
+    author_id: 'agent-x',
+    author_name: 'Xavier',
+    body: 'for the team only',
+    after_seq: view.conversation.last_seq,
+    client_note_id: 'n1',
+    created_at: 1,
   };
 }
 
