@@ -408,7 +408,9 @@ describe('console', () => {
     await queued.getByRole('button', { name: 'Open' }).click();
     const drawer = page.locator('.el-drawer');
     await drawer.getByText('Is anyone there?').waitFor();
-    expect(await drawer.getByTestId('composer').count()).toBe(0);
+    // Admins do not reply: the composer writes internal notes only.
+    expect(await drawer.getByTestId('mode-reply').count()).toBe(0);
+    expect(await drawer.getByTestId('add-note').count()).toBe(1);
     await page.waitForTimeout(400); // the drawer's slide-in
     await checkScreen(page, 'console-monitor');
     await page.keyboard.press('Escape');

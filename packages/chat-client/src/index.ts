@@ -24,6 +24,7 @@ export {
   type MessageTextCheck,
 } from './messageText.js';
 export { lastSeqOf, mergeMessages } from './timeline.js';
+export { interleaveNotes, mergeNotes, type TimelineItem } from './notes.js';
 export {
   applyRead,
   conversationOf,

@@ -15,6 +15,7 @@ import type {
   CreateChannelRequest,
   DashboardStats,
   Message,
+  Note,
   SetupStatus,
   UpdateAgentRequest,
   UpdateChannelRequest,
@@ -65,6 +66,8 @@ export const api = {
       'GET',
       `/conversations/${encodeURIComponent(id)}/messages` + query(q),
     ),
+  notes: (id: string) =>
+    request<{ notes: Note[] }>('GET', `/conversations/${encodeURIComponent(id)}/notes`),
   assign: (id: string, agentId: string) =>
     request<{ conversation: Conversation }>(
       'POST',

@@ -9,6 +9,8 @@ import {
   type ConversationReadPayload,
   type Message,
   type MessagePage,
+  type Note,
+  type NoteCreatedPayload,
   type SocketListConversations,
   type SocketListMessages,
   type SocketSendMessage,
@@ -22,6 +24,7 @@ export interface ConsoleEvents {
   [ServerEvent.ConversationRead]: (p: ConversationReadPayload) => void;
   [ServerEvent.Typing]: (p: TypingPayload) => void;
   [ServerEvent.AgentStatus]: (p: AgentPresence) => void;
+  [ServerEvent.NoteCreated]: (p: NoteCreatedPayload) => void;
 }
 
 export interface ConnectionHooks {
@@ -117,4 +120,6 @@ export const live = {
       conversationId,
       agentId,
     }),
+  note: (conversationId: string, clientNoteId: string, body: string) =>
+    emit<{ note: Note }>(ClientEvent.CreateNote, { conversationId, clientNoteId, body }),
 };

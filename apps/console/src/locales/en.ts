@@ -78,6 +78,17 @@ export const en: Messages = {
     done: 'Done',
     assign: 'Assign',
   },
+  note: {
+    label: 'Note',
+    mode: 'Write a reply or a note',
+    reply: 'Reply',
+    note: 'Note',
+    hint: 'Only your team sees notes; the visitor never does',
+    hintAdmin: 'Admins write notes for the team; the visitor never sees them',
+    hintEnded: 'The conversation has ended; notes are still for the team',
+    placeholder: 'Internal note: only your team sees it. Enter adds it',
+    add: 'Add note',
+  },
   visitor: {
     title: 'Visitor',
     channel: 'Channel',

@@ -68,6 +68,17 @@ export const zh = {
     done: '操作成功',
     assign: '分配',
   },
+  note: {
+    label: '内部备注',
+    mode: '回复或备注',
+    reply: '回复',
+    note: '备注',
+    hint: '备注仅团队可见，访客看不到',
+    hintAdmin: '管理员可写备注给团队，访客看不到',
+    hintEnded: '会话已结束，仍可写备注给团队',
+    placeholder: '内部备注：仅团队可见。按回车添加',
+    add: '添加备注',
+  },
   visitor: {
     title: '访客信息',
     channel: '渠道',

@@ -8,6 +8,7 @@ import { i18n } from '../i18n';
 import { router } from '../router';
 import { useConversationsStore } from './conversations';
 import { useMessagesStore } from './messages';
+import { useNotesStore } from './notes';
 import { useSessionStore } from './session';
 
 const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -28,6 +29,7 @@ export function startRealtime(): void {
   const session = useSessionStore();
   const conversations = useConversationsStore();
   const messages = useMessagesStore();
+  const notes = useNotesStore();
 
   connect({
     onConnect(first) {
@@ -41,6 +43,7 @@ export function startRealtime(): void {
         if (session.isAdmin) await conversations.loadMonitor().catch(() => undefined);
         else await conversations.loadMine().catch(() => undefined);
         await messages.resyncAll(resyncFrom);
+        if (!first) await notes.reloadLoaded();
         const open = conversations.selectedId;
         if (open && document.visibilityState === 'visible') void conversations.markRead(open);
       })();
@@ -105,6 +108,7 @@ export function startRealtime(): void {
     }
   });
   on('agent.status', (p) => session.updatePresence(p));
+  on('note.created', ({ note }) => notes.received(note));
 
   document.addEventListener('visibilitychange', () => {
     const open = conversations.selectedId;
@@ -128,5 +132,6 @@ export function stopRealtime(): void {
   disconnect();
   useConversationsStore().reset();
   useMessagesStore().reset();
+  useNotesStore().reset();
   useSessionStore().connected = false;
 }
