@@ -278,7 +278,9 @@ describe('console', () => {
       () => visitor.received.some((m) => m.type === 'system' && m.meta?.kind === 'ended'),
       'the ended message',
     );
-    await page.locator('.closed', { hasText: '会话已结束' }).waitFor();
+    // Ended: no more replies, but the agent may still leave a note for the team.
+    await page.locator('.composer.noting .hint', { hasText: '会话已结束' }).waitFor();
+    expect(await page.getByTestId('mode-reply').count()).toBe(0);
     await expect.poll(() => row.count()).toBe(0);
     // The ended tab finds it by part of the visitor's name.
     await page.getByRole('tab', { name: '已结束' }).click();

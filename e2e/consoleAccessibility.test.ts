@@ -301,7 +301,7 @@ describe('the console, for everyone', () => {
       await screenshot(page, 'a11y-console-end-zh-1280x720');
       await question.getByRole('button', { name: '结束会话' }).click();
       await question.waitFor({ state: 'hidden' });
-      await page.locator('.closed', { hasText: '会话已结束' }).waitFor();
+      await page.locator('.composer.noting .hint', { hasText: '会话已结束' }).waitFor();
       await auditEverywhere(page, 'workspace-ended');
 
       // The ended tab, searched.
@@ -479,7 +479,9 @@ describe('the console, for everyone', () => {
         () => first.received.some((m) => m.type === 'system' && m.meta?.kind === 'ended'),
         'the end at the visitor',
       );
-      await page.locator('.closed', { hasText: 'This conversation has ended' }).waitFor();
+      await page
+        .locator('.composer.noting .hint', { hasText: 'The conversation has ended' })
+        .waitFor();
       await expect.poll(async () => (await focused())?.role).toBe('log');
       await question.waitFor({ state: 'hidden' });
       await settled(page);
