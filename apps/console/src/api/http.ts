@@ -13,11 +13,14 @@ import type {
   Conversation,
   CreateAgentRequest,
   CreateChannelRequest,
+  CreateSavedReplyRequest,
   DashboardStats,
   Message,
+  SavedReply,
   SetupStatus,
   UpdateAgentRequest,
   UpdateChannelRequest,
+  UpdateSavedReplyRequest,
   AgentStatus,
 } from '@servicesystem/protocol';
 
@@ -92,6 +95,14 @@ export const api = {
   setup: () => request<SetupStatus>('GET', '/setup'),
   stats: (tz: string) => request<DashboardStats>('GET', '/stats' + query({ tz })),
   audit: (q: AuditQuery) => request<AuditListResponse>('GET', '/audit' + query({ ...q })),
+
+  savedReplies: () => request<{ savedReplies: SavedReply[] }>('GET', '/saved-replies'),
+  createSavedReply: (body: CreateSavedReplyRequest) =>
+    request<{ savedReply: SavedReply }>('POST', '/saved-replies', body),
+  updateSavedReply: (id: string, body: UpdateSavedReplyRequest) =>
+    request<{ savedReply: SavedReply }>('PATCH', `/saved-replies/${encodeURIComponent(id)}`, body),
+  deleteSavedReply: (id: string) =>
+    request<void>('DELETE', `/saved-replies/${encodeURIComponent(id)}`),
 };
 
 export type { UploadHandle };
