@@ -35,6 +35,11 @@ export const router = createRouter({
           component: () => import('./views/admin/ChannelsView.vue'),
         },
         {
+          path: 'saved-replies',
+          name: 'saved-replies',
+          component: () => import('./views/SavedRepliesView.vue'),
+        },
+        {
           path: 'audit',
           name: 'audit',
           meta: { admin: true },

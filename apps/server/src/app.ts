@@ -50,6 +50,7 @@ import { auditRoutes } from './http/routes/audit.js';
 import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
+import { savedReplyRoutes } from './http/routes/savedReplies.js';
 import { statsRoutes } from './http/routes/stats.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -340,6 +341,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   statsRoutes(http, deps);
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
+  savedReplyRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   await pageRoutes(http, deps);
   const demo = config.demo ? await seedDemo(ctx, config.dataDir) : undefined;

@@ -57,3 +57,12 @@ export {
   type Locale,
 } from './locale.js';
 export { noticeText, textFor, type NoticeReader } from './notices.js';
+export {
+  fillPlaceholders,
+  matchSavedReplies,
+  replaceRange,
+  slashQueryAt,
+  type FindableReply,
+  type PlaceholderValues,
+  type SlashQuery,
+} from './savedReplies.js';

@@ -12,10 +12,13 @@ export const AuditAction = z.enum([
   'channel.update',
   'channel.rotateSecret',
   'channel.delete',
+  'savedReply.create',
+  'savedReply.update',
+  'savedReply.delete',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
-export const AuditTargetType = z.enum(['account', 'channel']);
+export const AuditTargetType = z.enum(['account', 'channel', 'savedReply']);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** A field's value in the log: short values only (names, roles, caps, origins). */
@@ -51,7 +54,8 @@ export const AuditEntry = z.object({
     username: z.string().nullable(),
   }),
   action: AuditAction,
-  /** `label` is the target's username or channel name at the time (the target may be gone). */
+  /** `label` is the target's username, channel name or shared reply's shortcut at the time (the
+   * target may be gone). */
   target: z.object({ type: AuditTargetType, id: z.string(), label: z.string() }),
   changes: z.array(AuditChange),
 });

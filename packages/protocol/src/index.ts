@@ -13,3 +13,4 @@ export * from './stats.js';
 export * from './audit.js';
 export * from './setup.js';
 export * from './notes.js';
+export * from './savedReplies.js';

@@ -13,12 +13,15 @@ import type {
   Conversation,
   CreateAgentRequest,
   CreateChannelRequest,
+  CreateSavedReplyRequest,
   DashboardStats,
   Message,
   Note,
+  SavedReply,
   SetupStatus,
   UpdateAgentRequest,
   UpdateChannelRequest,
+  UpdateSavedReplyRequest,
   AgentStatus,
 } from '@servicesystem/protocol';
 
@@ -95,6 +98,14 @@ export const api = {
   setup: () => request<SetupStatus>('GET', '/setup'),
   stats: (tz: string) => request<DashboardStats>('GET', '/stats' + query({ tz })),
   audit: (q: AuditQuery) => request<AuditListResponse>('GET', '/audit' + query({ ...q })),
+
+  savedReplies: () => request<{ savedReplies: SavedReply[] }>('GET', '/saved-replies'),
+  createSavedReply: (body: CreateSavedReplyRequest) =>
+    request<{ savedReply: SavedReply }>('POST', '/saved-replies', body),
+  updateSavedReply: (id: string, body: UpdateSavedReplyRequest) =>
+    request<{ savedReply: SavedReply }>('PATCH', `/saved-replies/${encodeURIComponent(id)}`, body),
+  deleteSavedReply: (id: string) =>
+    request<void>('DELETE', `/saved-replies/${encodeURIComponent(id)}`),
 };
 
 export type { UploadHandle };

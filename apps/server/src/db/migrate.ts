@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_audit_log.js';
 import * as m0005 from './migrations/0005_first_contact.js';
 import * as m0006 from './migrations/0006_file_lifecycle.js';
 import * as m0007 from './migrations/0007_notes.js';
+import * as m0008 from './migrations/0008_saved_replies.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_first_contact': m0005,
   '0006_file_lifecycle': m0006,
   '0007_notes': m0007,
+  '0008_saved_replies': m0008,
 };
 
 const provider: MigrationProvider = {

@@ -163,9 +163,9 @@ export interface AuditLogTable {
   actor_id: string | null;
   actor_username: string | null;
   action: string;
-  target_type: 'account' | 'channel';
+  target_type: 'account' | 'channel' | 'savedReply';
   target_id: string;
-  /** The target's username or channel name at the time. */
+  /** The target's username, channel name or shared reply's shortcut at the time. */
   target_label: string;
   /** JSON array of AuditChange. */
   changes: string;
@@ -254,6 +254,7 @@ export interface Database {
   audit_log: AuditLogTable;
   channel_origins: ChannelOriginsTable;
   leases: LeasesTable;
+  saved_replies: SavedRepliesTable;
   notes: NotesTable;
 }
 
@@ -274,4 +275,18 @@ export interface LeasesTable {
   name: string;
   holder: string;
   expires_at: number;
+}
+
+/** A saved reply (canned response) for the composer. */
+export interface SavedRepliesTable {
+  id: string;
+  /** Null: shared with every console user (administrators manage it); else its owner's own. */
+  owner_id: string | null;
+  /** Lower case; unique among the shared replies and among one owner's. */
+  shortcut: string;
+  title: string;
+  /** The text, with `{visitor.name}` and `{agent.name}` placeholders as typed. */
+  body: string;
+  created_at: number;
+  updated_at: number;
 }

@@ -1,4 +1,4 @@
-import type { ConversationsTable, FilesTable } from '../db/schema.js';
+import type { ConversationsTable, FilesTable, SavedRepliesTable } from '../db/schema.js';
 import type { AccountActor, Actor, VisitorActor } from './context.js';
 import { AppError, forbidden } from './errors.js';
 
@@ -97,6 +97,26 @@ export const channelPolicy = {
 export const auditPolicy = {
   /** The log of administrators' actions. */
   read: isAdmin,
+};
+
+type SavedReplyOwner = Pick<SavedRepliesTable, 'owner_id'>;
+
+const ownsReply = (actor: Actor, r: SavedReplyOwner) =>
+  actor.kind === 'account' && r.owner_id !== null && r.owner_id === actor.accountId;
+
+export const savedReplyPolicy = {
+  /** One's own personal replies and the shared ones. */
+  list: isConsoleUser,
+  /** A shared reply: every console user. A personal one: its owner only (to anyone else it does
+   * not exist). */
+  see: (actor: Actor, r: SavedReplyOwner) =>
+    r.owner_id === null ? isConsoleUser(actor) : ownsReply(actor, r),
+  /** Shared replies are the administrators'; personal ones anyone's in the console. */
+  create: (actor: Actor, scope: 'shared' | 'personal') =>
+    scope === 'shared' ? isAdmin(actor) : isConsoleUser(actor),
+  /** Edit or delete: administrators the shared replies, an owner their personal ones. */
+  manage: (actor: Actor, r: SavedReplyOwner) =>
+    r.owner_id === null ? isAdmin(actor) : ownsReply(actor, r),
 };
 
 type Conv = Pick<ConversationsTable, 'visitor_id' | 'agent_id' | 'state'>;

@@ -535,6 +535,10 @@ interface Fixtures {
   login: { username: string; password: string };
   passwordChanger: { token: string; password: string };
   logoutToken: string;
+  /** X's personal reply, a shared one, and a shared one the fuzzed DELETE may remove. */
+  personalReplyId: string;
+  sharedReplyId: string;
+  doomedReplyId: string;
 }
 
 interface RouteFuzz {
@@ -599,6 +603,19 @@ const channelBody = fc.record(
     }),
   },
   { requiredKeys: ['name'] },
+);
+/** A saved reply: shortcuts clash often (a few fixed ones), texts carry placeholders. */
+const savedReplyBody = fc.record(
+  {
+    scope: fc.constantFrom('shared', 'personal'),
+    shortcut: fc.oneof(
+      fc.constantFrom('refund', 'Refund', 'hi', '退款', 'a/b', 'two words'),
+      fc.stringMatching(/^[a-z0-9_-]{1,40}$/),
+    ),
+    title: fc.oneof(displayName, fc.constant('退款说明')),
+    text: fc.oneof(messageText, fc.constant('Hi {visitor.name}, {agent.name} here')),
+  },
+  { requiredKeys: ['shortcut', 'title', 'text'] },
 );
 const weirdTimeZones = [
   'UTC',
@@ -949,6 +966,23 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     body: fc.record({ agentId: fc.constantFrom(fx.X.id, fx.D.id, 'none') }),
   }),
   'GET /api/v1/setup': (fx) => ({ as: fx.adminToken, runs: 100 }),
+  'GET /api/v1/saved-replies': (fx) => ({ as: fx.X.token, runs: 150 }),
+  'POST /api/v1/saved-replies': (fx) => ({
+    as: fx.adminToken,
+    body: savedReplyBody,
+    writes: ['saved_replies', 'audit_log'],
+  }),
+  'PATCH /api/v1/saved-replies/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.sharedReplyId, fx.personalReplyId, 'no-such-reply'],
+    body: savedReplyBody.map(({ scope: _scope, ...rest }) => rest),
+    writes: ['saved_replies', 'audit_log'],
+  }),
+  'DELETE /api/v1/saved-replies/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.doomedReplyId, fx.personalReplyId, 'no-such-reply'],
+    writes: ['saved_replies', 'audit_log'],
+  }),
   'GET /api/v1/embed/check': (fx) => ({
     as: undefined,
     query: fc.record(
@@ -1310,6 +1344,14 @@ describe('fuzzing every route and socket event', () => {
       (await t.request('POST', '/api/v1/channels', { token: t.adminToken, body: { name } })).body
         .channel.id as string;
 
+    const makeReply = async (token: string, scope: string, shortcut: string) =>
+      (
+        await t.request('POST', '/api/v1/saved-replies', {
+          token,
+          body: { scope, shortcut, title: shortcut, text: `${shortcut} {visitor.name}` },
+        })
+      ).body.savedReply.id as string;
+
     fx = {
       A,
       X,
@@ -1329,6 +1371,9 @@ describe('fuzzing every route and socket event', () => {
       login: { username: login.username, password: login.password },
       passwordChanger: { token: changer.token, password: changer.password },
       logoutToken: await t.login(login.username, login.password),
+      personalReplyId: await makeReply(X.token, 'personal', 'mine'),
+      sharedReplyId: await makeReply(t.adminToken, 'shared', 'ours'),
+      doomedReplyId: await makeReply(t.adminToken, 'shared', 'doomed'),
     };
     sockets = {
       visitor: await t.connect(A.token),

@@ -14,6 +14,7 @@ import {
   notePolicy,
   filePolicy,
   roleOf,
+  savedReplyPolicy,
 } from '../../src/domain/policies.js';
 import {
   adminActor,
@@ -50,6 +51,7 @@ describe('policies.ts', () => {
       filePolicy: ['attach', 'readDirectly', 'upload'],
       notePolicy: Object.keys(noteRules).sort(),
       roleOf: 'function',
+      savedReplyPolicy: ['create', 'list', 'manage', 'see'],
     };
     const exported = Object.fromEntries(
       Object.entries(policies).map(([name, value]) => [
@@ -431,6 +433,49 @@ describe('filePolicy', () => {
         "an agent's published avatar": Object.keys(fileCallers) as FileCaller[],
       },
     } satisfies Record<'original' | 'preview', Record<FileSituation, FileCaller[]>>);
+  });
+});
+
+describe('savedReplyPolicy', () => {
+  const ownerId = 'account-owner';
+  const who = {
+    'admin, owner': adminActor({ accountId: ownerId }),
+    'admin, another': adminActor(),
+    'agent, owner': agentActor({ accountId: ownerId }),
+    'agent, another': agentActor(),
+    'visitor whose id is the owner id': visitorActor({ visitorId: ownerId }),
+    nobody: undefined,
+  };
+  const shared = { owner_id: null };
+  const personal = { owner_id: ownerId };
+
+  it('console users list replies and make personal ones; only admins make shared ones', () => {
+    expect({
+      list: allowed(who, (a) => a !== undefined && savedReplyPolicy.list(a)),
+      personal: allowed(who, (a) => a !== undefined && savedReplyPolicy.create(a, 'personal')),
+      shared: allowed(who, (a) => a !== undefined && savedReplyPolicy.create(a, 'shared')),
+    }).toEqual({
+      list: ['admin, owner', 'admin, another', 'agent, owner', 'agent, another'],
+      personal: ['admin, owner', 'admin, another', 'agent, owner', 'agent, another'],
+      shared: ['admin, owner', 'admin, another'],
+    });
+  });
+
+  it('a shared reply: every console user sees it, admins manage it', () => {
+    expect({
+      see: allowed(who, (a) => a !== undefined && savedReplyPolicy.see(a, shared)),
+      manage: allowed(who, (a) => a !== undefined && savedReplyPolicy.manage(a, shared)),
+    }).toEqual({
+      see: ['admin, owner', 'admin, another', 'agent, owner', 'agent, another'],
+      manage: ['admin, owner', 'admin, another'],
+    });
+  });
+
+  it('a personal reply: its owner alone sees and manages it, admins included', () => {
+    expect({
+      see: allowed(who, (a) => a !== undefined && savedReplyPolicy.see(a, personal)),
+      manage: allowed(who, (a) => a !== undefined && savedReplyPolicy.manage(a, personal)),
+    }).toEqual({ see: ['admin, owner', 'agent, owner'], manage: ['admin, owner', 'agent, owner'] });
   });
 });
 
