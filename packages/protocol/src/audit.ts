@@ -12,10 +12,13 @@ export const AuditAction = z.enum([
   'channel.update',
   'channel.rotateSecret',
   'channel.delete',
+  'label.create',
+  'label.update',
+  'label.delete',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
-export const AuditTargetType = z.enum(['account', 'channel']);
+export const AuditTargetType = z.enum(['account', 'channel', 'label']);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** A field's value in the log: short values only (names, roles, caps, origins). */

@@ -12,3 +12,4 @@ export * from './files.js';
 export * from './stats.js';
 export * from './audit.js';
 export * from './setup.js';
+export * from './labels.js';

@@ -36,6 +36,7 @@ import type {
   ConversationUpdatedPayload,
   MessageCreatedPayload,
   QueuePositionPayload,
+  QueueCountPayload,
   ReadSide,
   SocketListConversations,
   SocketListMessages,
@@ -45,6 +46,13 @@ import type {
   TypingPayload,
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
+import type {
+  ConversationCounts,
+  ConversationLabel,
+  ConversationSnooze,
+  ConversationView,
+  Label,
+} from './labels.js';
 
 /**
  * Socket.IO event names. Server → client events carry one payload; client → server events take
@@ -63,6 +71,10 @@ export const ServerEvent = {
   QueuePosition: 'queue.position',
   /** Console: an agent's status or load changed. */
   AgentStatus: 'agent.status',
+  /** Console: the number of queued conversations changed (the `unassigned` view's count). */
+  QueueCount: 'queue.count',
+  /** Console: an administrator created, changed or deleted a label; carries every label. */
+  LabelsChanged: 'labels.changed',
 } as const;
 export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -121,8 +133,13 @@ export type {
   AgentStatus,
   AgentStatusPayload,
   Conversation,
+  ConversationCounts,
+  ConversationLabel,
   ConversationReadPayload,
+  ConversationSnooze,
   ConversationState,
+  ConversationView,
+  Label,
   ConversationUpdatedPayload,
   ErrorBody,
   ErrorCode,
@@ -133,6 +150,7 @@ export type {
   MessagePage,
   MessageType,
   QueuePositionPayload,
+  QueueCountPayload,
   ReadSide,
   SenderType,
   SocketListConversations,

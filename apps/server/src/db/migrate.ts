@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003_files.js';
 import * as m0004 from './migrations/0004_audit_log.js';
 import * as m0005 from './migrations/0005_first_contact.js';
 import * as m0006 from './migrations/0006_file_lifecycle.js';
+import * as m0009 from './migrations/0009_labels_and_snooze.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0004_audit_log': m0004,
   '0005_first_contact': m0005,
   '0006_file_lifecycle': m0006,
+  '0009_labels_and_snooze': m0009,
 };
 
 const provider: MigrationProvider = {

@@ -3,7 +3,9 @@ import {
   AgentStatusPayload,
   ConversationReadPayload,
   ConversationUpdatedPayload,
+  LabelListResponse,
   MessageCreatedPayload,
+  QueueCountPayload,
   QueuePositionPayload,
   ServerEvent,
   TypingPayload,
@@ -17,6 +19,8 @@ export const serverEventPayloads = {
   [ServerEvent.Typing]: TypingPayload,
   [ServerEvent.QueuePosition]: QueuePositionPayload,
   [ServerEvent.AgentStatus]: AgentStatusPayload,
+  [ServerEvent.QueueCount]: QueueCountPayload,
+  [ServerEvent.LabelsChanged]: LabelListResponse,
 } satisfies Record<ServerEvent, z.ZodType>;
 
 export type PayloadOf<E extends ServerEvent> = z.infer<(typeof serverEventPayloads)[E]>;
