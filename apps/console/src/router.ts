@@ -35,6 +35,12 @@ export const router = createRouter({
           component: () => import('./views/admin/ChannelsView.vue'),
         },
         {
+          path: 'labels',
+          name: 'labels',
+          meta: { admin: true },
+          component: () => import('./views/admin/LabelsView.vue'),
+        },
+        {
           path: 'audit',
           name: 'audit',
           meta: { admin: true },

@@ -11,7 +11,12 @@ import type {
   AuditListResponse,
   Channel,
   Conversation,
+  ConversationCounts,
+  ConversationView,
   CreateAgentRequest,
+  CreateLabelRequest,
+  Label,
+  UpdateLabelRequest,
   CreateChannelRequest,
   DashboardStats,
   Message,
@@ -34,6 +39,8 @@ export interface ConversationQuery {
   channelId?: string;
   visitorId?: string;
   q?: string;
+  view?: ConversationView;
+  label?: string;
   before?: number;
   limit?: number;
 }
@@ -65,6 +72,33 @@ export const api = {
       'GET',
       `/conversations/${encodeURIComponent(id)}/messages` + query(q),
     ),
+  counts: () => request<{ counts: ConversationCounts }>('GET', '/conversations/counts'),
+  addLabel: (id: string, labelId: string) =>
+    request<{ conversation: Conversation }>(
+      'PUT',
+      `/conversations/${encodeURIComponent(id)}/labels/${encodeURIComponent(labelId)}`,
+    ),
+  removeLabel: (id: string, labelId: string) =>
+    request<{ conversation: Conversation }>(
+      'DELETE',
+      `/conversations/${encodeURIComponent(id)}/labels/${encodeURIComponent(labelId)}`,
+    ),
+  snooze: (id: string, until?: number) =>
+    request<{ conversation: Conversation }>(
+      'POST',
+      `/conversations/${encodeURIComponent(id)}/snooze`,
+      until === undefined ? {} : { until },
+    ),
+  unsnooze: (id: string) =>
+    request<{ conversation: Conversation }>(
+      'POST',
+      `/conversations/${encodeURIComponent(id)}/unsnooze`,
+    ),
+  labels: () => request<{ labels: Label[] }>('GET', '/labels'),
+  createLabel: (body: CreateLabelRequest) => request<{ label: Label }>('POST', '/labels', body),
+  updateLabel: (id: string, body: UpdateLabelRequest) =>
+    request<{ label: Label }>('PATCH', `/labels/${encodeURIComponent(id)}`, body),
+  deleteLabel: (id: string) => request<void>('DELETE', `/labels/${encodeURIComponent(id)}`),
   assign: (id: string, agentId: string) =>
     request<{ conversation: Conversation }>(
       'POST',

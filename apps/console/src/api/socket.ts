@@ -13,6 +13,8 @@ import {
   type SocketListMessages,
   type SocketSendMessage,
   type TypingPayload,
+  type Label,
+  type QueueCountPayload,
 } from '@servicesystem/protocol/wire';
 
 /** Server → client events the console listens to. */
@@ -22,6 +24,8 @@ export interface ConsoleEvents {
   [ServerEvent.ConversationRead]: (p: ConversationReadPayload) => void;
   [ServerEvent.Typing]: (p: TypingPayload) => void;
   [ServerEvent.AgentStatus]: (p: AgentPresence) => void;
+  [ServerEvent.QueueCount]: (p: QueueCountPayload) => void;
+  [ServerEvent.LabelsChanged]: (p: { labels: Label[] }) => void;
 }
 
 export interface ConnectionHooks {

@@ -8,6 +8,7 @@ import { i18n } from '../i18n';
 import { router } from '../router';
 import { useConversationsStore } from './conversations';
 import { useMessagesStore } from './messages';
+import { useLabelsStore } from './labels';
 import { useSessionStore } from './session';
 
 const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -40,6 +41,10 @@ export function startRealtime(): void {
       void (async () => {
         if (session.isAdmin) await conversations.loadMonitor().catch(() => undefined);
         else await conversations.loadMine().catch(() => undefined);
+        void conversations.loadCounts().catch(() => undefined);
+        void useLabelsStore()
+          .load()
+          .catch(() => undefined);
         await messages.resyncAll(resyncFrom);
         const open = conversations.selectedId;
         if (open && document.visibilityState === 'visible') void conversations.markRead(open);
@@ -105,6 +110,8 @@ export function startRealtime(): void {
     }
   });
   on('agent.status', (p) => session.updatePresence(p));
+  on('queue.count', ({ queued }) => conversations.queueCounted(queued));
+  on('labels.changed', ({ labels }) => useLabelsStore().replace(labels));
 
   document.addEventListener('visibilitychange', () => {
     const open = conversations.selectedId;
