@@ -34,6 +34,8 @@ export const useConversationsStore = defineStore('conversations', () => {
   const labelFilter = ref<string | null>(null);
   /** Hidden conversations that came back while this console watched: their ids, for a notice. */
   const woken = ref<string[]>([]);
+  /** Conversations this console is showing again itself: their coming back is no news. */
+  const showingAgain = new Set<string>();
 
   const session = useSessionStore();
 
@@ -70,7 +72,8 @@ export const useConversationsStore = defineStore('conversations', () => {
     if (!c.labels && known?.labels) merged.labels = known.labels;
     // Hidden, then back without our doing (the visitor wrote, or its time came): say so.
     if (known?.snooze && !c.snooze && c.state === 'active' && !woken.value.includes(c.id)) {
-      if (c.agent?.id === session.account?.id) woken.value.push(c.id);
+      if (showingAgain.has(c.id)) showingAgain.delete(c.id);
+      else if (c.agent?.id === session.account?.id) woken.value.push(c.id);
     }
     byId.value[c.id] = merged;
     if (!known || known.state !== c.state || !!known.snooze !== !!c.snooze) refreshCountsSoon();
@@ -149,7 +152,13 @@ export const useConversationsStore = defineStore('conversations', () => {
   }
 
   async function unsnooze(id: string): Promise<void> {
-    upsert((await api.unsnooze(id)).conversation);
+    // Its conversation.updated may come before the answer: either one is ours.
+    showingAgain.add(id);
+    try {
+      upsert((await api.unsnooze(id)).conversation);
+    } finally {
+      showingAgain.delete(id);
+    }
   }
 
   async function addLabel(id: string, labelId: string): Promise<void> {
