@@ -256,6 +256,9 @@ export const en: Messages = {
     days: { mon: 'Mon', tue: 'Tue', wed: 'Wed', thu: 'Thu', fri: 'Fri', sat: 'Sat', sun: 'Sun' },
   },
   monitor: {
+    counts: 'Conversation counts',
+    countOpen: 'Open',
+    countQueued: 'Queued',
     state: 'State',
     agent: 'Agent',
     channel: 'Channel',

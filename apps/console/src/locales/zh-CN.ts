@@ -246,6 +246,9 @@ export const zh = {
     },
   },
   monitor: {
+    counts: '会话数量',
+    countOpen: '未结束',
+    countQueued: '排队中',
     state: '状态',
     agent: '客服',
     channel: '渠道',
