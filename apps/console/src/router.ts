@@ -40,6 +40,12 @@ export const router = createRouter({
           component: () => import('./views/SavedRepliesView.vue'),
         },
         {
+          path: 'labels',
+          name: 'labels',
+          meta: { admin: true },
+          component: () => import('./views/admin/LabelsView.vue'),
+        },
+        {
           path: 'audit',
           name: 'audit',
           meta: { admin: true },

@@ -51,6 +51,9 @@ import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
 import { savedReplyRoutes } from './http/routes/savedReplies.js';
+import { labelRoutes } from './http/routes/labels.js';
+import { wakeSnoozedConversations } from './domain/conversations/wakeSnoozedConversations.js';
+import { announceQueueCount } from './domain/conversations/announceQueueCount.js';
 import { statsRoutes } from './http/routes/stats.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { healthRoutes } from './http/routes/health.js';
@@ -72,7 +75,8 @@ export interface App {
   demo: DemoInfo | undefined;
   /** Where embed.js ran, added up in memory and written every 2 s (`flush()` writes now). */
   sightings: EmbedSightings;
-  /** Work that runs on one node at a time: `files` sweeps unsent uploads and removes deleted files. */
+  /** Work that runs on one node at a time: `files` sweeps unsent uploads and removes deleted
+   * files; `snooze` brings back hidden conversations whose time has come. */
   jobs: BackgroundJobs;
 }
 
@@ -233,13 +237,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       );
     }
   });
+  // The `unassigned` view's count: after a committed change the visitor hears of (a start, an
+  // assignment, a transfer, an end), never after a message or a console-only change.
+  runner.listen((events) => {
+    if (events.some((e) => e.type === 'conversation.updated' && !e.consoleOnly)) {
+      runner
+        .run(announceQueueCount(ctx))
+        .catch((error: unknown) => http.log.warn({ err: error }, 'could not count the queue'));
+    }
+  });
   const sightings = new EmbedSightings(ctx, 2000, (error) =>
     http.log.warn({ err: error }, 'could not record where embed.js ran'),
   );
   const jobs = startBackgroundJobs(
     ctx,
     `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
-    [{ name: 'files', everyMs: 60_000, round: () => tendFiles(ctx) }],
+    [
+      { name: 'files', everyMs: 60_000, round: () => tendFiles(ctx) },
+      // Hidden conversations whose time has come: their events reach every node's clients.
+      { name: 'snooze', everyMs: 15_000, round: () => runner.run(wakeSnoozedConversations(ctx)) },
+    ],
     http.log,
   );
   // Live connections first, so the HTTP server can close; the database last.
@@ -338,6 +355,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   channelRoutes(http, deps);
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);
+  labelRoutes(http, deps);
   statsRoutes(http, deps);
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);

@@ -47,6 +47,8 @@ export function conversation(fields: Partial<Conversation> = {}): Conversation {
     assignedAt: 1_700_000_000_000,
     endedAt: null,
     lastActivityAt: 1_700_000_000_000,
+    labels: [],
+    snooze: null,
     ...fields,
   };
 }

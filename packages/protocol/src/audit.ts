@@ -15,10 +15,13 @@ export const AuditAction = z.enum([
   'savedReply.create',
   'savedReply.update',
   'savedReply.delete',
+  'label.create',
+  'label.update',
+  'label.delete',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
-export const AuditTargetType = z.enum(['account', 'channel', 'savedReply']);
+export const AuditTargetType = z.enum(['account', 'channel', 'savedReply', 'label']);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** A field's value in the log: short values only (names, roles, caps, origins). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
 import { Message, QueueReason } from './messages.js';
+import { ConversationLabel, ConversationSnooze, ConversationView } from './labels.js';
 
 export const ConversationState = z.enum(['queued', 'active', 'ended']);
 export type ConversationState = z.infer<typeof ConversationState>;
@@ -39,6 +40,11 @@ export const Conversation = z.object({
   assignedAt: Timestamp.nullable(),
   endedAt: Timestamp.nullable(),
   lastActivityAt: Timestamp,
+  /** Hidden by the agent serving it, until a time or until the visitor writes; else null. */
+  snooze: ConversationSnooze.nullable(),
+  /** Its labels, by name. Absent from `message.created` and from a send's answer: a message
+   * never changes them (keep the ones you have). */
+  labels: z.array(ConversationLabel).optional(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -74,11 +80,19 @@ export function conversationFilter(number: () => z.ZodNumber | z.ZodCoercedNumbe
       visitorId: Id.optional(),
       /** Case-insensitive part of the visitor's name. */
       q: LookupText.trim().min(1).max(64).optional(),
+      /** A console view (see ConversationView); not with `state` or `agentId`. */
+      view: ConversationView.optional(),
+      /** Conversations that carry this label. */
+      label: Id.optional(),
       /** Page on: conversations whose last activity is older than this. */
       before: number().int().min(0).optional(),
       limit: number().int().min(1).max(100).default(50),
     })
-    .strict();
+    .strict()
+    .refine((f) => f.view === undefined || (f.state === undefined && f.agentId === undefined), {
+      message: 'a view chooses the state and agent itself',
+      path: ['view'],
+    });
 }
 
 export const ConversationListQuery = conversationFilter(() => z.coerce.number());

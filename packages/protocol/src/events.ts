@@ -70,6 +70,10 @@ export const QueuePositionPayload = z.object({
 });
 export type QueuePositionPayload = z.infer<typeof QueuePositionPayload>;
 
+/** Console: how many conversations wait in the queue now (the `unassigned` view's count). */
+export const QueueCountPayload = z.object({ queued: z.number().int().min(0) });
+export type QueueCountPayload = z.infer<typeof QueueCountPayload>;
+
 export const AgentStatusPayload = AgentPresence;
 export type AgentStatusPayload = z.infer<typeof AgentStatusPayload>;
 

@@ -14,3 +14,4 @@ export * from './audit.js';
 export * from './setup.js';
 export * from './notes.js';
 export * from './savedReplies.js';
+export * from './labels.js';

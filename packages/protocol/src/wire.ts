@@ -36,6 +36,7 @@ import type {
   ConversationUpdatedPayload,
   MessageCreatedPayload,
   QueuePositionPayload,
+  QueueCountPayload,
   ReadSide,
   SocketListConversations,
   SocketListMessages,
@@ -47,6 +48,13 @@ import type {
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
 import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
+import type {
+  ConversationCounts,
+  ConversationLabel,
+  ConversationSnooze,
+  ConversationView,
+  Label,
+} from './labels.js';
 
 /**
  * Socket.IO event names. Server → client events carry one payload; client → server events take
@@ -67,6 +75,10 @@ export const ServerEvent = {
   AgentStatus: 'agent.status',
   /** Console: an internal note was written in a conversation you can see (never to visitors). */
   NoteCreated: 'note.created',
+  /** Console: the number of queued conversations changed (the `unassigned` view's count). */
+  QueueCount: 'queue.count',
+  /** Console: an administrator created, changed or deleted a label; carries every label. */
+  LabelsChanged: 'labels.changed',
 } as const;
 export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -130,8 +142,13 @@ export type {
   AgentStatus,
   AgentStatusPayload,
   Conversation,
+  ConversationCounts,
+  ConversationLabel,
   ConversationReadPayload,
+  ConversationSnooze,
   ConversationState,
+  ConversationView,
+  Label,
   ConversationUpdatedPayload,
   ErrorBody,
   ErrorCode,
@@ -142,6 +159,7 @@ export type {
   MessagePage,
   MessageType,
   QueuePositionPayload,
+  QueueCountPayload,
   ReadSide,
   SenderType,
   SocketListConversations,

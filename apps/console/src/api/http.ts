@@ -11,7 +11,12 @@ import type {
   AuditListResponse,
   Channel,
   Conversation,
+  ConversationCounts,
+  ConversationView,
   CreateAgentRequest,
+  CreateLabelRequest,
+  Label,
+  UpdateLabelRequest,
   CreateChannelRequest,
   CreateSavedReplyRequest,
   DashboardStats,
@@ -38,6 +43,8 @@ export interface ConversationQuery {
   channelId?: string;
   visitorId?: string;
   q?: string;
+  view?: ConversationView;
+  label?: string;
   before?: number;
   limit?: number;
 }
@@ -71,6 +78,33 @@ export const api = {
     ),
   notes: (id: string) =>
     request<{ notes: Note[] }>('GET', `/conversations/${encodeURIComponent(id)}/notes`),
+  counts: () => request<{ counts: ConversationCounts }>('GET', '/conversations/counts'),
+  addLabel: (id: string, labelId: string) =>
+    request<{ conversation: Conversation }>(
+      'PUT',
+      `/conversations/${encodeURIComponent(id)}/labels/${encodeURIComponent(labelId)}`,
+    ),
+  removeLabel: (id: string, labelId: string) =>
+    request<{ conversation: Conversation }>(
+      'DELETE',
+      `/conversations/${encodeURIComponent(id)}/labels/${encodeURIComponent(labelId)}`,
+    ),
+  snooze: (id: string, until?: number) =>
+    request<{ conversation: Conversation }>(
+      'POST',
+      `/conversations/${encodeURIComponent(id)}/snooze`,
+      until === undefined ? {} : { until },
+    ),
+  unsnooze: (id: string) =>
+    request<{ conversation: Conversation }>(
+      'POST',
+      `/conversations/${encodeURIComponent(id)}/unsnooze`,
+    ),
+  labels: () => request<{ labels: Label[] }>('GET', '/labels'),
+  createLabel: (body: CreateLabelRequest) => request<{ label: Label }>('POST', '/labels', body),
+  updateLabel: (id: string, body: UpdateLabelRequest) =>
+    request<{ label: Label }>('PATCH', `/labels/${encodeURIComponent(id)}`, body),
+  deleteLabel: (id: string) => request<void>('DELETE', `/labels/${encodeURIComponent(id)}`),
   assign: (id: string, agentId: string) =>
     request<{ conversation: Conversation }>(
       'POST',

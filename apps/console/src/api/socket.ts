@@ -15,6 +15,8 @@ import {
   type SocketListMessages,
   type SocketSendMessage,
   type TypingPayload,
+  type Label,
+  type QueueCountPayload,
 } from '@servicesystem/protocol/wire';
 
 /** Server → client events the console listens to. */
@@ -25,6 +27,8 @@ export interface ConsoleEvents {
   [ServerEvent.Typing]: (p: TypingPayload) => void;
   [ServerEvent.AgentStatus]: (p: AgentPresence) => void;
   [ServerEvent.NoteCreated]: (p: NoteCreatedPayload) => void;
+  [ServerEvent.QueueCount]: (p: QueueCountPayload) => void;
+  [ServerEvent.LabelsChanged]: (p: { labels: Label[] }) => void;
 }
 
 export interface ConnectionHooks {

@@ -1,7 +1,12 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { applyRead as withRead, mergeConversation } from '@servicesystem/chat-client';
-import type { Conversation, ConversationState, ReadSide } from '@servicesystem/protocol/wire';
+import type {
+  Conversation,
+  ConversationCounts,
+  ConversationState,
+  ReadSide,
+} from '@servicesystem/protocol/wire';
 import { api } from '../api/http';
 import { live } from '../api/socket';
 import { useSessionStore } from './session';
@@ -23,23 +28,55 @@ export const useConversationsStore = defineStore('conversations', () => {
   const monitorFilter = ref<MonitorFilter>({});
   const monitor = ref<Conversation[]>([]);
   const queue = ref<Conversation[]>([]);
+  /** Each view's count (GET /conversations/counts), kept live by events. */
+  const counts = ref<ConversationCounts>({ mine: 0, snoozed: 0, unassigned: 0, all: null });
+  /** The workspace list's label filter (a label id), or null for every conversation. */
+  const labelFilter = ref<string | null>(null);
+  /** Hidden conversations that came back while this console watched: their ids, for a notice. */
+  const woken = ref<string[]>([]);
+  /** Conversations this console is showing again itself: their coming back is no news. */
+  const showingAgain = new Set<string>();
 
   const session = useSessionStore();
 
   const selected = computed(() => (selectedId.value ? byId.value[selectedId.value] : undefined));
 
-  /** My active conversations, latest activity first. */
-  const mine = computed(() =>
+  const withLabel = (c: Conversation) =>
+    labelFilter.value === null || (c.labels ?? []).some((l) => l.id === labelFilter.value);
+  const myActive = (hidden: boolean) =>
     Object.values(byId.value)
-      .filter((c) => c.state === 'active' && c.agent?.id === session.account?.id)
-      .sort((a, b) => b.lastActivityAt - a.lastActivityAt),
-  );
+      .filter(
+        (c) =>
+          c.state === 'active' &&
+          c.agent?.id === session.account?.id &&
+          (c.snooze !== null && c.snooze !== undefined) === hidden,
+      )
+      .sort((a, b) => b.lastActivityAt - a.lastActivityAt);
+
+  /** My active conversations that are not hidden, latest activity first. */
+  const mine = computed(() => myActive(false));
+  /** My hidden (snoozed) conversations. */
+  const snoozed = computed(() => myActive(true));
+  /** The lists the workspace shows, with the label filter applied. */
+  const mineShown = computed(() => mine.value.filter(withLabel));
+  const snoozedShown = computed(() => snoozed.value.filter(withLabel));
+  const queueShown = computed(() => queue.value.filter(withLabel));
 
   const unreadTotal = computed(() => mine.value.reduce((n, c) => n + c.unread, 0));
 
   /** Merges a fresh copy in (events and fetched lists arrive in any order; see chat-client). */
   function upsert(c: Conversation): void {
-    byId.value[c.id] = mergeConversation(byId.value[c.id], c, 'agent');
+    const known = byId.value[c.id];
+    const merged = mergeConversation(known, c, 'agent');
+    // A message's copy carries no labels: keep the ones known.
+    if (!c.labels && known?.labels) merged.labels = known.labels;
+    // Hidden, then back without our doing (the visitor wrote, or its time came): say so.
+    if (known?.snooze && !c.snooze && c.state === 'active' && !woken.value.includes(c.id)) {
+      if (showingAgain.has(c.id)) showingAgain.delete(c.id);
+      else if (c.agent?.id === session.account?.id) woken.value.push(c.id);
+    }
+    byId.value[c.id] = merged;
+    if (!known || known.state !== c.state || !!known.snooze !== !!c.snooze) refreshCountsSoon();
     const patchList = (list: Conversation[]) => {
       const i = list.findIndex((x) => x.id === c.id);
       if (i >= 0) list[i] = byId.value[c.id]!;
@@ -81,6 +118,55 @@ export const useConversationsStore = defineStore('conversations', () => {
       }
     }
     session.setPresence(agents);
+  }
+
+  let countsTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Asks for the counts again, once, shortly after a burst of changes. */
+  function refreshCountsSoon(): void {
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(() => void loadCounts().catch(() => undefined), 300);
+  }
+
+  async function loadCounts(): Promise<void> {
+    counts.value = (await api.counts()).counts;
+  }
+
+  /** The queue changed size (`queue.count`): the count now, and the list if it is shown. */
+  function queueCounted(queued: number): void {
+    counts.value = { ...counts.value, unassigned: queued };
+    if (queueWatched) void loadQueue().catch(() => undefined);
+  }
+
+  let queueWatched = false;
+  async function loadQueue(): Promise<void> {
+    queueWatched = true;
+    const { conversations } = await api.conversations({ view: 'unassigned', limit: 100 });
+    for (const c of conversations)
+      byId.value[c.id] = mergeConversation(byId.value[c.id], c, 'agent');
+    queue.value = conversations.map((c) => byId.value[c.id]!);
+  }
+
+  async function snooze(id: string, until?: number): Promise<void> {
+    upsert((await api.snooze(id, until)).conversation);
+    if (selectedId.value === id) selectedId.value = null;
+  }
+
+  async function unsnooze(id: string): Promise<void> {
+    // Its conversation.updated may come before the answer: either one is ours.
+    showingAgain.add(id);
+    try {
+      upsert((await api.unsnooze(id)).conversation);
+    } finally {
+      showingAgain.delete(id);
+    }
+  }
+
+  async function addLabel(id: string, labelId: string): Promise<void> {
+    upsert((await api.addLabel(id, labelId)).conversation);
+  }
+
+  async function removeLabel(id: string, labelId: string): Promise<void> {
+    upsert((await api.removeLabel(id, labelId)).conversation);
   }
 
   async function searchEnded(q = endedQuery.value): Promise<void> {
@@ -161,6 +247,10 @@ export const useConversationsStore = defineStore('conversations', () => {
     ended.value = [];
     monitor.value = [];
     queue.value = [];
+    counts.value = { mine: 0, snoozed: 0, unassigned: 0, all: null };
+    labelFilter.value = null;
+    woken.value = [];
+    queueWatched = false;
   }
 
   return {
@@ -176,6 +266,20 @@ export const useConversationsStore = defineStore('conversations', () => {
     monitorFilter,
     queue,
     mine,
+    snoozed,
+    mineShown,
+    snoozedShown,
+    queueShown,
+    counts,
+    labelFilter,
+    woken,
+    loadCounts,
+    loadQueue,
+    queueCounted,
+    snooze,
+    unsnooze,
+    addLabel,
+    removeLabel,
     unreadTotal,
     upsert,
     loadMine,

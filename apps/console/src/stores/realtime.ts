@@ -9,6 +9,7 @@ import { router } from '../router';
 import { useConversationsStore } from './conversations';
 import { useMessagesStore } from './messages';
 import { useNotesStore } from './notes';
+import { useLabelsStore } from './labels';
 import { useSessionStore } from './session';
 
 const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -42,6 +43,10 @@ export function startRealtime(): void {
       void (async () => {
         if (session.isAdmin) await conversations.loadMonitor().catch(() => undefined);
         else await conversations.loadMine().catch(() => undefined);
+        void conversations.loadCounts().catch(() => undefined);
+        void useLabelsStore()
+          .load()
+          .catch(() => undefined);
         await messages.resyncAll(resyncFrom);
         if (!first) await notes.reloadLoaded();
         const open = conversations.selectedId;
@@ -109,6 +114,8 @@ export function startRealtime(): void {
   });
   on('agent.status', (p) => session.updatePresence(p));
   on('note.created', ({ note }) => notes.received(note));
+  on('queue.count', ({ queued }) => conversations.queueCounted(queued));
+  on('labels.changed', ({ labels }) => useLabelsStore().replace(labels));
 
   document.addEventListener('visibilitychange', () => {
     const open = conversations.selectedId;

@@ -91,6 +91,12 @@ export interface ConversationsTable {
   ended_at: number | null;
   ended_by: string | null;
   last_activity_at: number;
+  /** Set while the agent serving it has hidden (snoozed) it; cleared when it comes back. */
+  snoozed_at: number | null;
+  /** When a snoozed conversation comes back by itself; null: when the visitor writes. */
+  snoozed_until: number | null;
+  /** The seq of the visitor's message that last brought it back from snooze (0: none). */
+  woken_seq: number;
 }
 
 export interface MessagesTable {
@@ -163,7 +169,7 @@ export interface AuditLogTable {
   actor_id: string | null;
   actor_username: string | null;
   action: string;
-  target_type: 'account' | 'channel' | 'savedReply';
+  target_type: 'account' | 'channel' | 'savedReply' | 'label';
   target_id: string;
   /** The target's username, channel name or shared reply's shortcut at the time. */
   target_label: string;
@@ -214,6 +220,9 @@ export const conversationColumns = everyColumn<ConversationsTable>()([
   'ended_at',
   'ended_by',
   'last_activity_at',
+  'snoozed_at',
+  'snoozed_until',
+  'woken_seq',
 ]);
 
 export const messageColumns = everyColumn<MessagesTable>()([
@@ -256,6 +265,8 @@ export interface Database {
   leases: LeasesTable;
   saved_replies: SavedRepliesTable;
   notes: NotesTable;
+  labels: LabelsTable;
+  conversation_labels: ConversationLabelsTable;
 }
 
 /** Internal notes: console users only; no seq (see migration 0007). */
@@ -267,6 +278,26 @@ export interface NotesTable {
   body: string;
   after_seq: number;
   client_note_id: string;
+  created_at: number;
+}
+
+/** A label administrators define (domain/labels). */
+export interface LabelsTable {
+  id: string;
+  /** Unique regardless of case. */
+  name: string;
+  /** `#rrggbb`, lower case. */
+  color: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A label on a conversation. */
+export interface ConversationLabelsTable {
+  conversation_id: string;
+  label_id: string;
+  /** The account that put it there (null once that account is gone). */
+  added_by: string | null;
   created_at: number;
 }
 

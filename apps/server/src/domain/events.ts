@@ -1,6 +1,7 @@
 import type { AgentPresence, QueueReason } from '@servicesystem/protocol';
 import type { StoredMessage } from '../db/messages/messageStore.js';
 import type { NotesTable } from '../db/schema.js';
+import type { LabelsTable } from '../db/schema.js';
 import type { ConversationView } from './conversations/conversationViews.js';
 
 /**
@@ -17,10 +18,20 @@ export type DomainEvent =
        * call does not get it again as an event (its other connections do). */
       inReply?: boolean;
     }
-  /** State or agent changed. `previousAgentId`: the agent who just lost the conversation. */
-  | { type: 'conversation.updated'; view: ConversationView; previousAgentId?: string }
+  /** State or agent changed. `previousAgentId`: the agent who just lost the conversation.
+   * `consoleOnly`: a change only console users see (labels, snooze): the visitor hears nothing. */
+  | {
+      type: 'conversation.updated';
+      view: ConversationView;
+      previousAgentId?: string;
+      consoleOnly?: boolean;
+    }
   /** An internal note: console users of the conversation only, never its visitor. */
   | { type: 'note.created'; view: ConversationView; note: NotesTable; inReply?: boolean }
+  /** The number of queued conversations (console users: the `unassigned` view's count). */
+  | { type: 'queue.count'; queued: number }
+  /** Labels were created, changed or deleted: every label now. */
+  | { type: 'labels.changed'; labels: LabelsTable[] }
   | { type: 'conversation.read'; view: ConversationView; side: 'visitor' | 'agent'; seq: number }
   | { type: 'typing'; view: ConversationView; side: 'visitor' | 'agent'; isTyping: boolean }
   | {

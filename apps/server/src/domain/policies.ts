@@ -94,6 +94,13 @@ export const channelPolicy = {
   readSecret: isAdmin,
 };
 
+export const labelPolicy = {
+  /** Every console user reads the labels (to show and choose them). */
+  list: isConsoleUser,
+  /** Define, rename, recolour and delete labels. */
+  manage: isAdmin,
+};
+
 export const auditPolicy = {
   /** The log of administrators' actions. */
   read: isAdmin,
@@ -127,9 +134,13 @@ const assignedAgent = (actor: Actor, c: Conv) =>
   isAgent(actor) && actor.kind === 'account' && c.agent_id === actor.accountId;
 
 export const conversationPolicy = {
-  /** Its visitor, its assigned agent (also once ended), and admins. */
+  /** Its visitor, its assigned agent (also once ended), and admins; any agent while it waits in
+   * the queue (the shared `unassigned` view). */
   read: (actor: Actor, c: Conv) =>
-    ownsAsVisitor(actor, c) || assignedAgent(actor, c) || isAdmin(actor),
+    ownsAsVisitor(actor, c) ||
+    assignedAgent(actor, c) ||
+    isAdmin(actor) ||
+    (isAgent(actor) && c.state === 'queued'),
   /** Agents write only in their active conversations; admins watch but never serve. */
   sendAsAgent: (actor: Actor, c: Conv) => assignedAgent(actor, c) && c.state === 'active',
   /** Read receipts and typing: the two participants. */
@@ -138,8 +149,15 @@ export const conversationPolicy = {
   transfer: (actor: Actor, c: Conv) => assignedAgent(actor, c) || isAdmin(actor),
   /** Hand a queued conversation to an agent by hand. */
   assign: isAdmin,
-  /** Every conversation, the queue, any agent's list. */
+  /** Every conversation, any agent's list. */
   listAll: isAdmin,
+  /** The queue (the `unassigned` view): every console user. */
+  listQueue: isConsoleUser,
+  /** Put labels on it and take them off: the agent serving it (also once ended), and admins. */
+  label: (actor: Actor, c: Conv) => assignedAgent(actor, c) || isAdmin(actor),
+  /** Hide it until a time or until the visitor writes, and bring it back: the agent serving it,
+   * while it is active. */
+  snooze: (actor: Actor, c: Conv) => assignedAgent(actor, c) && c.state === 'active',
 };
 
 export const notePolicy = {

@@ -103,7 +103,13 @@ export async function assignToAgent(
     .execute();
   await trx
     .updateTable('conversations')
-    .set({ state: 'active', agent_id: agentId, assigned_at: now })
+    .set({
+      state: 'active',
+      agent_id: agentId,
+      assigned_at: now,
+      snoozed_at: null,
+      snoozed_until: null,
+    })
     .where('id', '=', conversation.id)
     .execute();
   const agent = await trx
@@ -197,7 +203,14 @@ export async function rerouteFrom(
         : await nextQueueOrder(trx);
     await trx
       .updateTable('conversations')
-      .set({ state: 'queued', agent_id: null, assigned_at: null, queue_order: order })
+      .set({
+        state: 'queued',
+        agent_id: null,
+        assigned_at: null,
+        queue_order: order,
+        snoozed_at: null,
+        snoozed_until: null,
+      })
       .where('id', '=', conversation.id)
       .execute();
     const queued = await viewOf(trx, conversation.id);

@@ -5,6 +5,8 @@ import {
   type ConversationUpdatedPayload,
   type MessageCreatedPayload,
   type NoteCreatedPayload,
+  type LabelListResponse,
+  type QueueCountPayload,
   type QueuePositionPayload,
   type TypingPayload,
 } from '@servicesystem/protocol';
@@ -20,6 +22,7 @@ import {
   presentMessageForVisitor,
 } from '../domain/presenters/message.js';
 import { presentNote } from '../domain/presenters/note.js';
+import { presentLabel } from '../domain/presenters/label.js';
 import { rooms } from './rooms.js';
 
 /**
@@ -82,6 +85,14 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
       const toConsole: ConversationUpdatedPayload = {
         conversation: presentConversationForConsole(view, urls),
       };
+      const console: Delivery = {
+        kind: 'emit',
+        rooms: consoleRooms(view, event.previousAgentId),
+        event: ServerEvent.ConversationUpdated,
+        payload: toConsole,
+      };
+      // Labels and snoozing are the console's business: the visitor hears nothing of them.
+      if (event.consoleOnly) return [console];
       return [
         {
           kind: 'emit',
@@ -89,11 +100,28 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
           event: ServerEvent.ConversationUpdated,
           payload: toVisitor,
         },
+        console,
+      ];
+    }
+    case 'queue.count': {
+      const payload: QueueCountPayload = { queued: event.queued };
+      return [
         {
           kind: 'emit',
-          rooms: consoleRooms(view, event.previousAgentId),
-          event: ServerEvent.ConversationUpdated,
-          payload: toConsole,
+          rooms: [rooms.admins, rooms.agents],
+          event: ServerEvent.QueueCount,
+          payload,
+        },
+      ];
+    }
+    case 'labels.changed': {
+      const payload: LabelListResponse = { labels: event.labels.map(presentLabel) };
+      return [
+        {
+          kind: 'emit',
+          rooms: [rooms.admins, rooms.agents],
+          event: ServerEvent.LabelsChanged,
+          payload,
         },
       ];
     }

@@ -155,9 +155,9 @@ describe('conversation access', () => {
       expect: { visitorB: 401, agentY: 403, anonymous: 401 },
     },
     {
-      route: 'GET /api/v1/conversations?state=queued',
+      route: 'GET /api/v1/conversations?view=all',
       method: 'GET',
-      url: () => '/api/v1/conversations?state=queued',
+      url: () => '/api/v1/conversations?view=all',
       expect: { visitorB: 401, agentY: 403, anonymous: 401 },
     },
     {
@@ -281,6 +281,9 @@ describe('conversation access', () => {
       expect(await ids(Y.token)).toEqual([CB]);
       expect(await ids(Y.token, `?agentId=${Y.id}`)).toEqual([CB]);
       expect(await ids(Y.token, '?state=active')).toEqual([CB]);
+      // The queue is every agent's to see (here empty: CA is X's, not waiting).
+      expect(await ids(Y.token, '?state=queued')).toEqual([]);
+      expect(await ids(Y.token, '?view=unassigned')).toEqual([]);
       expect(await ids(X.token)).toEqual([CA]);
       const all = await ids(t.adminToken);
       expect(all).toEqual(expect.arrayContaining([CA, CB]));
@@ -323,7 +326,7 @@ describe('conversation access', () => {
       { event: 'conversation.transfer', payload: () => ({ conversationId: CA, agentId: Y.id }) },
       { event: 'conversation.assign', payload: () => ({ conversationId: CA, agentId: Y.id }) },
       { event: 'conversations.list', label: '(agentId X)', payload: () => ({ agentId: X.id }) },
-      { event: 'conversations.list', label: '(queued)', payload: () => ({ state: 'queued' }) },
+      { event: 'conversations.list', label: '(view all)', payload: () => ({ view: 'all' }) },
     ];
     for (const c of socketCases) {
       for (const who of ['visitorB', 'agentY'] as const) {

@@ -539,6 +539,8 @@ interface Fixtures {
   personalReplyId: string;
   sharedReplyId: string;
   doomedReplyId: string;
+  labelId: string;
+  doomedLabelId: string;
 }
 
 interface RouteFuzz {
@@ -546,6 +548,8 @@ interface RouteFuzz {
   as: string | undefined;
   /** Known good and bad values for `:id` (and for `*`, paths). */
   ids?: string[];
+  /** The value of `:labelId`. */
+  labelId?: string;
   body?: fc.Arbitrary<Obj>;
   query?: fc.Arbitrary<Obj>;
   /** Other headers to fuzz. */
@@ -563,6 +567,19 @@ const clientMsgId = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
 const messageText = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 80 }),
   nastyString.map((s) => `m${s.slice(0, 4000)}`),
+);
+const labelBody = fc.record(
+  {
+    name: fc.oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).map((v) => `L${v}`),
+      nastyString,
+    ),
+    color: fc.oneof(
+      fc.constantFrom('#1f6feb', '#ABCDEF', 'red', '#12345', '#1234567', ''),
+      nastyString,
+    ),
+  },
+  { requiredKeys: [] },
 );
 const textMessage = fc.record({ clientMsgId, type: fc.constant('text'), body: messageText });
 const displayName = fc
@@ -965,6 +982,55 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     ids: [fx.CA, fx.CE],
     body: fc.record({ agentId: fc.constantFrom(fx.X.id, fx.D.id, 'none') }),
   }),
+  'GET /api/v1/conversations/counts': (fx) => ({ as: fx.X.token, runs: 100 }),
+  'PUT /api/v1/conversations/:id/labels/:labelId': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+    labelId: fx.labelId,
+    writes: ['conversation_labels'],
+  }),
+  'DELETE /api/v1/conversations/:id/labels/:labelId': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+    labelId: fx.labelId,
+    writes: ['conversation_labels'],
+  }),
+  'POST /api/v1/conversations/:id/snooze': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+    body: fc.record(
+      {
+        until: fc.oneof(
+          fc.maxSafeInteger(),
+          fc.integer({ min: Date.now() - 1000, max: Date.now() + 100 * 86_400_000 }),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+    writes: ['conversations'],
+  }),
+  'POST /api/v1/conversations/:id/unsnooze': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+    writes: ['conversations'],
+  }),
+  'GET /api/v1/labels': (fx) => ({ as: fx.X.token, runs: 100 }),
+  'POST /api/v1/labels': (fx) => ({
+    as: fx.adminToken,
+    body: labelBody,
+    writes: ['labels', 'audit_log'],
+  }),
+  'PATCH /api/v1/labels/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.labelId, 'no-such-label'],
+    body: labelBody,
+    writes: ['labels', 'audit_log'],
+  }),
+  'DELETE /api/v1/labels/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.doomedLabelId, 'no-such-label'],
+    writes: ['labels', 'conversation_labels', 'audit_log'],
+  }),
   'GET /api/v1/setup': (fx) => ({ as: fx.adminToken, runs: 100 }),
   'GET /api/v1/saved-replies': (fx) => ({ as: fx.X.token, runs: 150 }),
   'POST /api/v1/saved-replies': (fx) => ({
@@ -1351,6 +1417,13 @@ describe('fuzzing every route and socket event', () => {
           body: { scope, shortcut, title: shortcut, text: `${shortcut} {visitor.name}` },
         })
       ).body.savedReply.id as string;
+    const makeLabel = async (name: string) =>
+      (
+        await t.request('POST', '/api/v1/labels', {
+          token: t.adminToken,
+          body: { name, color: '#1f6feb' },
+        })
+      ).body.label.id as string;
 
     fx = {
       A,
@@ -1364,6 +1437,8 @@ describe('fuzzing every route and socket event', () => {
       channelSecret: channel.body.channel.identitySecret,
       fuzzChannelId: await makeChannel('Fuzzed'),
       doomedChannelId: await makeChannel('Doomed'),
+      labelId: await makeLabel('Fuzzed'),
+      doomedLabelId: await makeLabel('Doomed'),
       victimId: victim.id,
       fileId,
       fileQuery: { exp: Number(signed.get('exp')), sig: signed.get('sig')! },
@@ -1403,7 +1478,9 @@ describe('fuzzing every route and socket event', () => {
               .array(segment(spec.ids ?? ['x']), { maxLength: 4 })
               .map((parts) => pattern.replace('*', parts.join('/')))
           : pattern.includes(':id')
-            ? segment(spec.ids ?? ['x']).map((id) => pattern.replace(':id', id))
+            ? segment(spec.ids ?? ['x']).map((id) =>
+                pattern.replace(':id', id).replace(':labelId', spec.labelId ?? 'x'),
+              )
             : fc.constant(pattern);
         const auth = fc.oneof(
           { weight: 16, arbitrary: fc.constant({ authorization: spec.as }) },

@@ -121,6 +121,15 @@ const restMatrix: Record<string, RestRow> = {
   'POST /api/v1/conversations/:id/end':     { cells: [401, 401, 401, '409 CONVERSATION_ENDED', 403, 401, '409 CONVERSATION_ENDED'], id: (fx) => fx.CE },
   'POST /api/v1/conversations/:id/transfer':{ cells: [401, 401, 401, '409 AGENT_UNAVAILABLE', 403, 401, '409 AGENT_UNAVAILABLE'], body: () => ({ agentId: 'no-such-agent' }) },
   'POST /api/v1/conversations/:id/assign':  { cells: [401, 401, 401, 403, 403, 401, '409 INVALID_STATE'], body: (fx) => ({ agentId: fx.Y.id }) },
+  'GET /api/v1/conversations/counts':       { cells: [401, 401, 401, 200, 200, 401, 200] },
+  'PUT /api/v1/conversations/:id/labels/:labelId':    { cells: [401, 401, 401, '404 NOT_FOUND', 403, 401, '404 NOT_FOUND'] },
+  'DELETE /api/v1/conversations/:id/labels/:labelId': { cells: [401, 401, 401, '404 NOT_FOUND', 403, 401, '404 NOT_FOUND'] },
+  'POST /api/v1/conversations/:id/snooze':  { cells: [401, 401, 401, '409 CONVERSATION_ENDED', 403, 401, 403], id: (fx) => fx.CE, body: () => ({}) },
+  'POST /api/v1/conversations/:id/unsnooze':{ cells: [401, 401, 401, '409 CONVERSATION_ENDED', 403, 401, 403], id: (fx) => fx.CE, body: () => ({}) },
+  'GET /api/v1/labels':                     { cells: [401, 401, 401, 200, 200, 401, 200] },
+  'POST /api/v1/labels':                    { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'PATCH /api/v1/labels/:id':               { cells: [401, 401, 401, 403, 403, 401, V400], id: () => 'no-such-label' },
+  'DELETE /api/v1/labels/:id':              { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-label' },
   'GET /api/v1/stats':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
   'GET /api/v1/audit':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
   'GET /api/v1/setup':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
@@ -387,7 +396,10 @@ describe('authorization matrix', () => {
           const [method, pattern] = route.split(' ') as [string, string];
           const id = row.id?.(fx) ?? idFor(pattern);
           const url =
-            pattern.replace(':id', id).replace('*', 'somewhere') + (row.query?.(fx) ?? '');
+            pattern
+              .replace(':id', id)
+              .replace(':labelId', 'no-such-label')
+              .replace('*', 'somewhere') + (row.query?.(fx) ?? '');
           const body =
             row.body?.(fx) ?? (['GET', 'DELETE'].includes(method) ? undefined : invalidBody);
           const token = await tokenFor(who, row);

@@ -3,8 +3,10 @@ import {
   AgentStatusPayload,
   ConversationReadPayload,
   ConversationUpdatedPayload,
+  LabelListResponse,
   MessageCreatedPayload,
   NoteCreatedPayload,
+  QueueCountPayload,
   QueuePositionPayload,
   ServerEvent,
   TypingPayload,
@@ -19,6 +21,8 @@ export const serverEventPayloads = {
   [ServerEvent.QueuePosition]: QueuePositionPayload,
   [ServerEvent.AgentStatus]: AgentStatusPayload,
   [ServerEvent.NoteCreated]: NoteCreatedPayload,
+  [ServerEvent.QueueCount]: QueueCountPayload,
+  [ServerEvent.LabelsChanged]: LabelListResponse,
 } satisfies Record<ServerEvent, z.ZodType>;
 
 export type PayloadOf<E extends ServerEvent> = z.infer<(typeof serverEventPayloads)[E]>;

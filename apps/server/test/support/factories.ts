@@ -127,6 +127,9 @@ export function conversationRow(overrides: Partial<ConversationsTable> = {}): Co
     ended_at: state === 'ended' ? testNow - 1_000 : null,
     ended_by: null,
     last_activity_at: testNow - 5_000,
+    snoozed_at: null,
+    snoozed_until: null,
+    woken_seq: 0,
     ...overrides,
   };
 }

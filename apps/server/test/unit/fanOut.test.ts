@@ -401,6 +401,11 @@ function oneOfEach(): { [K in DomainEvent['type']]: Extract<DomainEvent, { type:
     'account.roleChanged': { type: 'account.roleChanged', accountId: 'agent-r' },
     'session.ended': { type: 'session.ended', sessionId: 'session-out' },
     'note.created': { type: 'note.created', view, note: noteIn(view) },
+    'queue.count': { type: 'queue.count', queued: 3 },
+    'labels.changed': {
+      type: 'labels.changed',
+      labels: [{ id: 'label-1', name: 'VIP', color: '#aabbcc', created_at: 1, updated_at: 2 }],
+    },
   };
 }
 
@@ -416,6 +421,25 @@ function noteIn(view: ReturnType<typeof served>): NotesTable {
     created_at: 1,
   };
 }
+
+describe('console-only changes and console-wide counts', () => {
+  it('a console-only conversation.updated (labels, snooze) never reaches the visitor', () => {
+    const view = served();
+    const deliveries = fanOut(
+      { type: 'conversation.updated', view, consoleOnly: true },
+      testFileUrls,
+    );
+    expect(deliveries.flatMap((d) => d.rooms).some((r) => r.startsWith('visitor:'))).toBe(false);
+    expect(deliveries).toHaveLength(1);
+    expect(fanOut({ type: 'conversation.updated', view }, testFileUrls)).toHaveLength(2);
+  });
+
+  it('queue.count and labels.changed go to every console user and no visitor', () => {
+    for (const event of [oneOfEach()['queue.count'], oneOfEach()['labels.changed']]) {
+      expect(fanOut(event, testFileUrls).map((d) => d.rooms)).toEqual([['admins', 'agents']]);
+    }
+  });
+});
 
 describe('every domain event', () => {
   const knownRoom = /^(?:admins|agents|(?:visitor|agent|session):[\w-]+)$/;

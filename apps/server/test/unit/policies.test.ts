@@ -6,6 +6,7 @@ import * as policies from '../../src/domain/policies.js';
 import {
   accountPolicy,
   auditPolicy,
+  labelPolicy,
   authorize,
   authorizeCaller,
   callers,
@@ -50,6 +51,7 @@ describe('policies.ts', () => {
       conversationPolicy: Object.keys(conversationRules).sort(),
       filePolicy: ['attach', 'readDirectly', 'upload'],
       notePolicy: Object.keys(noteRules).sort(),
+      labelPolicy: ['list', 'manage'],
       roleOf: 'function',
       savedReplyPolicy: ['create', 'list', 'manage', 'see'],
     };
@@ -245,6 +247,19 @@ describe('accountPolicy', () => {
   });
 });
 
+const labelRules = {
+  list: ['admin', 'agent'],
+  manage: ['admin'],
+} satisfies Record<keyof typeof labelPolicy, Role[]>;
+
+describe('labelPolicy', () => {
+  it('console users read labels; only admins define, change and delete them', () => {
+    expect({ list: byRole(labelPolicy.list), manage: byRole(labelPolicy.manage) }).toEqual(
+      labelRules,
+    );
+  });
+});
+
 describe('channelPolicy and auditPolicy', () => {
   it('console users list channels; only admins manage them, read secrets and read the audit log', () => {
     expect({
@@ -294,7 +309,8 @@ const sameInEvery = (who: Participant[]): Record<Situation, Participant[]> => ({
 const admins: Participant[] = ['admin', 'admin with its agent id'];
 const conversationRules = {
   read: {
-    queued: [...admins, 'its visitor'],
+    // While it waits in the queue, any agent may look at it.
+    queued: [...admins, 'its agent', 'other agent', 'its visitor'],
     active: [...admins, 'its agent', 'its visitor'],
     ended: [...admins, 'its agent', 'its visitor'],
     'ended unassigned': [...admins, 'its visitor'],
@@ -320,6 +336,14 @@ const conversationRules = {
   },
   assign: sameInEvery(admins),
   listAll: sameInEvery(admins),
+  listQueue: sameInEvery([...admins, 'its agent', 'other agent']),
+  label: {
+    queued: admins,
+    active: [...admins, 'its agent'],
+    ended: [...admins, 'its agent'],
+    'ended unassigned': admins,
+  },
+  snooze: { queued: [], active: ['its agent'], ended: [], 'ended unassigned': [] },
 } satisfies Record<keyof typeof conversationPolicy, Record<Situation, Participant[]>>;
 
 /** Internal notes: never the visitor, in any state; its agent (also once ended) and admins. */

@@ -112,6 +112,16 @@ export function advance(db: Kysely<Database>, shape: AdvanceShape, values: Advan
             visitor_read_seq: eb('last_seq', '+', 1),
             visitor_unread: eb.val(0),
             agent_unread: eb('agent_unread', '+', 1),
+            // The visitor writes: a hidden (snoozed) conversation comes back, and the message
+            // that brought it back is recorded, read from the row before this update.
+            snoozed_at: sql<null>`null`,
+            snoozed_until: sql<null>`null`,
+            woken_seq: eb
+              .case()
+              .when('snoozed_at', 'is not', null)
+              .then(eb('last_seq', '+', 1))
+              .else(eb.ref('woken_seq'))
+              .end(),
           }
         : {}),
       ...(shape.senderType === 'agent'

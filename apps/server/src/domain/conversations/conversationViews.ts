@@ -13,6 +13,7 @@ import type { QueueReason } from '@servicesystem/protocol';
 import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import { notFound } from '../errors.js';
+import { labelsOfConversations, type ConversationLabelRow } from '../labels/labelRows.js';
 
 /** A conversation with what any presenter needs: its visitor, agent and newest message. */
 export interface ConversationView {
@@ -24,6 +25,9 @@ export interface ConversationView {
   queuePosition: number | null;
   /** Why it waits, while queued; else null. */
   queueReason: QueueReason | null;
+  /** Its labels, by name; undefined where a message's write built the view (a message never
+   * changes them, and the hot path asks nothing more). */
+  labels?: ConversationLabelRow[];
 }
 
 /**
@@ -70,7 +74,7 @@ export async function viewsOf(
   const agentIds = [
     ...new Set(conversations.map((c) => c.agent_id).filter((id): id is string => id !== null)),
   ];
-  const [visitors, agents, lastMessages, queued, reasons] = await Promise.all([
+  const [visitors, agents, lastMessages, queued, reasons, labels] = await Promise.all([
     db.selectFrom('visitors').selectAll().where('id', 'in', visitorIds).execute(),
     agentIds.length === 0
       ? Promise.resolve([])
@@ -89,6 +93,10 @@ export async function viewsOf(
           .execute()
       : Promise.resolve([]),
     queueReasonsOf(db, queuedChannels(conversations)),
+    labelsOfConversations(
+      db,
+      conversations.map((c) => c.id),
+    ),
   ]);
   const visitorById = new Map(visitors.map((v) => [v.id, v]));
   const agentById = new Map(agents.map((a) => [a.id, a]));
@@ -102,6 +110,7 @@ export async function viewsOf(
     queuePosition: positionById.get(conversation.id) ?? null,
     queueReason:
       conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null,
+    labels: labels.get(conversation.id) ?? [],
   }));
 }
 

@@ -33,7 +33,13 @@ export async function endConversation(
       const message = await appendSystemMessage(ctx, trx, now, conversationId, { kind: 'ended' });
       await trx
         .updateTable('conversations')
-        .set({ state: 'ended', ended_at: now, ended_by: actor.accountId })
+        .set({
+          state: 'ended',
+          ended_at: now,
+          ended_by: actor.accountId,
+          snoozed_at: null,
+          snoozed_until: null,
+        })
         .where('id', '=', conversationId)
         .execute();
       if (conversation.agent_id) {

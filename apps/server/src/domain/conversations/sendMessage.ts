@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/errors.js';
 import { attachmentFor } from '../files/attachmentFor.js';
 import type { Actor, AccountActor, DomainContext, VisitorActor } from '../context.js';
 import { AppError, notFound, rateLimited } from '../errors.js';
-import { ownMessageCreated, type Outcome } from '../events.js';
+import { ownMessageCreated, type DomainEvent, type Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
@@ -198,7 +198,12 @@ async function sendAsVisitor(
     }
     case 'written': {
       const { view, message: own } = sent;
-      return { message: own, view, events: [ownMessageCreated(view, own)] };
+      const events: DomainEvent[] = [ownMessageCreated(view, own)];
+      // The append brought a hidden (snoozed) conversation back: the console hears it.
+      if (view.conversation.woken_seq === own.seq) {
+        events.push({ type: 'conversation.updated', view, consoleOnly: true });
+      }
+      return { message: own, view, events };
     }
   }
 }

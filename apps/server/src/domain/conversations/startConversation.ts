@@ -69,6 +69,9 @@ export function startConversation(
           ended_at: null,
           ended_by: null,
           last_activity_at: now,
+          snoozed_at: null,
+          snoozed_until: null,
+          woken_seq: 0,
         })
         .execute();
       const written = await greet(ctx, trx, conversationId, visitor.channel_id, now);

@@ -83,7 +83,8 @@ export async function transferConversation(
       const now = ctx.now();
       await trx
         .updateTable('conversations')
-        .set({ agent_id: target.id, assigned_at: now })
+        // A snooze was the previous agent's: the new one sees it at once.
+        .set({ agent_id: target.id, assigned_at: now, snoozed_at: null, snoozed_until: null })
         .where('id', '=', conversationId)
         .execute();
       const message = await appendSystemMessage(ctx, trx, now, conversationId, {

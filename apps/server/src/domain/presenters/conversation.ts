@@ -34,6 +34,16 @@ export function presentConversationForConsole(
     assignedAt: c.assigned_at,
     endedAt: c.ended_at,
     lastActivityAt: c.last_activity_at,
+    snooze:
+      c.snoozed_at === null
+        ? null
+        : {
+            since: Number(c.snoozed_at),
+            until: c.snoozed_until === null ? null : Number(c.snoozed_until),
+          },
+    ...(view.labels
+      ? { labels: view.labels.map((l) => ({ id: l.id, name: l.name, color: l.color })) }
+      : {}),
   };
 }
 

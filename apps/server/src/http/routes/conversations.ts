@@ -1,6 +1,8 @@
 import {
+  ConversationLabelParams,
   ConversationListQuery,
   CreateNoteRequest,
+  SnoozeRequest,
   IdParams,
   MarkReadRequest,
   MessagePageQuery,
@@ -24,6 +26,11 @@ import {
 } from '../../domain/conversations/transferConversation.js';
 import { createNote } from '../../domain/notes/createNote.js';
 import { listNotes } from '../../domain/notes/listNotes.js';
+import { addConversationLabel } from '../../domain/conversations/addConversationLabel.js';
+import { conversationCounts } from '../../domain/conversations/conversationCounts.js';
+import { removeConversationLabel } from '../../domain/conversations/removeConversationLabel.js';
+import { snoozeConversation } from '../../domain/conversations/snoozeConversation.js';
+import { unsnoozeConversation } from '../../domain/conversations/unsnoozeConversation.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
 import { authorizeCaller, callers } from '../../domain/policies.js';
@@ -34,6 +41,11 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
     const actor = authorizeCaller(request.actor, callers.console);
     const query = parseWith(ConversationListQuery, request.query);
     return { conversations: await listConversations(ctx, actor, query) };
+  });
+
+  app.get('/api/v1/conversations/counts', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.console);
+    return { counts: await conversationCounts(ctx, actor) };
   });
 
   app.get('/api/v1/conversations/:id', async (request) => {
@@ -106,5 +118,30 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
     const { id } = parseWith(IdParams, request.params);
     const { agentId } = parseWith(TransferRequest, request.body);
     return { conversation: await run(assignConversation(ctx, actor, id, agentId)) };
+  });
+
+  app.put('/api/v1/conversations/:id/labels/:labelId', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.console);
+    const { id, labelId } = parseWith(ConversationLabelParams, request.params);
+    return { conversation: await run(addConversationLabel(ctx, actor, id, labelId)) };
+  });
+
+  app.delete('/api/v1/conversations/:id/labels/:labelId', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.console);
+    const { id, labelId } = parseWith(ConversationLabelParams, request.params);
+    return { conversation: await run(removeConversationLabel(ctx, actor, id, labelId)) };
+  });
+
+  app.post('/api/v1/conversations/:id/snooze', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.agents);
+    const { id } = parseWith(IdParams, request.params);
+    const { until } = parseWith(SnoozeRequest, request.body ?? {});
+    return { conversation: await run(snoozeConversation(ctx, actor, id, until)) };
+  });
+
+  app.post('/api/v1/conversations/:id/unsnooze', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.agents);
+    const { id } = parseWith(IdParams, request.params);
+    return { conversation: await run(unsnoozeConversation(ctx, actor, id)) };
   });
 }
