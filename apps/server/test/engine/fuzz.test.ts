@@ -1367,7 +1367,9 @@ describe('fuzzing every route and socket event', () => {
         (await db.introspection.getTables())
           .filter((table) => current === undefined || table.schema === current)
           .map((table) => table.name)
-          .filter((name) => !name.startsWith('kysely_')),
+          .filter((name) => !name.startsWith('kysely_'))
+          // Background jobs renew their leases on their own clock, whatever the fuzz sends.
+          .filter((name) => name !== 'leases'),
       ),
     ].sort();
     expect(tables).toEqual(expect.arrayContaining(['accounts', 'messages', 'sessions']));

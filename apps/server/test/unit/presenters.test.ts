@@ -303,6 +303,7 @@ describe('presentConversationForConsole and ForVisitor', () => {
       assignedAt: c.assigned_at,
       endedAt: null,
       lastActivityAt: c.last_activity_at,
+      snooze: null,
     });
   });
 
