@@ -28,6 +28,7 @@ import {
 import { LoginThrottle } from './auth/loginThrottle.js';
 import { MediaSlots } from './media/mediaSlots.js';
 import { proxyTrustOf } from './auth/clientAddress.js';
+import { createSearchIndex } from './db/search/searchIndex.js';
 import { tendFiles } from './domain/files/fileLifecycle.js';
 import { startBackgroundJobs, type BackgroundJobs } from './jobs/backgroundJobs.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
@@ -125,6 +126,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     db: db.kysely,
     transaction: createTransaction(db),
     messages: createMessageStore(db.engine),
+    search: createSearchIndex(db.engine),
     now,
     sessionIdleMs: config.sessionIdleDays * 24 * 60 * 60 * 1000,
     loginThrottle: new LoginThrottle(

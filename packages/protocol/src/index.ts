@@ -15,3 +15,4 @@ export * from './setup.js';
 export * from './notes.js';
 export * from './savedReplies.js';
 export * from './labels.js';
+export * from './search.js';

@@ -48,6 +48,7 @@ import type {
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
 import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
+import type { SearchMatch, SearchResponse, SearchResult } from './search.js';
 import type {
   ConversationCounts,
   ConversationLabel,
@@ -124,6 +125,9 @@ export type EmbedEvent =
   | { type: 'close' };
 
 export type {
+  SearchMatch,
+  SearchResponse,
+  SearchResult,
   Note,
   NoteCreatedPayload,
   NoteList,

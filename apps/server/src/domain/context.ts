@@ -3,6 +3,7 @@ import type { FileUrls } from '../auth/fileUrls.js';
 import type { AddressLimit, UploadQuota } from '../auth/counters.js';
 import type { LoginThrottle } from '../auth/loginThrottle.js';
 import type { MessageRateLimit } from '../auth/messageRateLimit.js';
+import type { SearchIndex } from '../db/search/searchIndex.js';
 import type { FfmpegTools } from '../media/mediaTypes.js';
 import type { MediaSlots } from '../media/mediaSlots.js';
 import type { FileStore } from '../storage/fileStore.js';
@@ -20,6 +21,8 @@ export interface DomainContext {
   transaction: Transaction;
   /** Appending, reading and paging messages, whatever the engine (db/messages/). */
   messages: MessageStore;
+  /** The full-text index, whatever the engine (db/search/). Messages are indexed by `messages`. */
+  search: SearchIndex;
   now(): number;
   sessionIdleMs: number;
   loginThrottle: LoginThrottle;

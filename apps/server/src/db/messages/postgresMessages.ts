@@ -19,8 +19,13 @@ import {
   type AdvanceValues,
 } from './messageRows.js';
 import type { Appended, NewMessage, VisitorAppend, VisitorMessage } from './messageStore.js';
+import { messageSearchTerms } from '../search/searchIndex.js';
 
-type AppendValues = AdvanceValues & Omit<MessagesTable, 'seq'>;
+type AppendValues = AdvanceValues &
+  Omit<MessagesTable, 'seq'> & {
+    /** The message's search terms, space separated ('' for none: nothing is indexed). */
+    search_terms: string;
+  };
 
 /**
  * The insert of a message whose seq (and conversation) come from the advance `c`, as part of one
@@ -47,6 +52,16 @@ function insertFromAdvance(
     select ${sql.join(values)} from ${source}`;
 }
 
+/** The message's search entry, in the same statement (nothing when it has no terms). */
+function indexFromAdvance(
+  slot: <K extends keyof AppendValues & string>(name: K) => AppendValues[K],
+  source: RawBuilder<unknown>,
+) {
+  return sql`insert into search_index (terms, kind, ref_id, conversation_id)
+    select string_to_array(${slot('search_terms')}, ' '), 'message', ${slot('id')}, c.id
+    from ${source} where ${slot('search_terms')} <> ''`;
+}
+
 function advanceWithSlots(
   db: Kysely<Database>,
   shape: AdvanceShape,
@@ -60,7 +75,8 @@ const appendStatement = perShape((shape) =>
   prepared<AppendValues, ConversationsTable>(
     (db, slot) => sql<ConversationsTable>`
       with c as (${advanceWithSlots(db, shape, slot)}),
-      m as (${insertFromAdvance(slot, {}, sql`c`)})
+      m as (${insertFromAdvance(slot, {}, sql`c`)}),
+      s as (${indexFromAdvance(slot, sql`c`)})
       select * from c`,
   ),
 );
@@ -100,7 +116,8 @@ const visitorAppendStatement = prepared<AppendValues, VisitorAppendRow>(
         sender_avatar_url: sql.ref('v.avatar_url'),
       },
       sql`c cross join v`,
-    )})
+    )}),
+    s as (${indexFromAdvance(slot, sql`c`)})
     select row_to_json(c) as conversation, row_to_json(v) as visitor, a.id as agent_id,
       a.display_name as agent_name, a.avatar_url as agent_avatar_url
     from c cross join v left join accounts a on a.id = c.agent_id`,
@@ -123,6 +140,7 @@ export class PostgresMessages extends MessageStoreBase {
       key: input.conversationId,
       now,
       agentId: input.guard?.agentId ?? null,
+      search_terms: messageSearchTerms(message),
     });
     if (!conversation) return undefined;
     return { message: { ...message, seq: conversation.last_seq }, conversation };
@@ -143,6 +161,7 @@ export class PostgresMessages extends MessageStoreBase {
       key: visitorId,
       now,
       agentId: null,
+      search_terms: messageSearchTerms(message),
     });
     if (!found) return super.appendFromVisitor(db, now, visitorId, content);
     const { conversation, visitor } = found;

@@ -12,6 +12,7 @@ import {
   type AdvanceValues,
 } from './messageRows.js';
 import type { Appended, NewMessage } from './messageStore.js';
+import { messageSearchTerms, sqliteAdd } from '../search/searchIndex.js';
 
 /** The seq advance, compiled once per shape. */
 const advanceQuery = perShape((shape) =>
@@ -38,6 +39,16 @@ export class SqliteMessages extends MessageStoreBase {
     if (!conversation) return undefined;
     const message = newMessage(input, conversation.last_seq, now);
     await insertMessage(db, rowOf(message));
+    // Indexed for search in the same transaction: it is found as soon as it is acknowledged.
+    const terms = messageSearchTerms(message);
+    if (terms !== '') {
+      await sqliteAdd(db, {
+        kind: 'message',
+        ref_id: message.id,
+        conversation_id: message.conversation_id,
+        terms,
+      });
+    }
     return { message, conversation };
   }
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { timeOrderedId } from '../../db/ids.js';
+import { searchTerms } from '../../db/search/searchTerms.js';
 import type { StoredMessage, VisitorMessage } from '../../db/messages/messageStore.js';
 import { visitorSender } from '../../db/messages/messageRows.js';
 import type { Database, VisitorsTable } from '../../db/schema.js';
@@ -74,6 +75,13 @@ export function startConversation(
           woken_seq: 0,
         })
         .execute();
+      // The visitor's name and external id find the conversation in search.
+      await ctx.search.add(trx, {
+        kind: 'visitor',
+        refId: conversationId,
+        conversationId,
+        terms: searchTerms(`${visitor.name} ${visitor.external_id ?? ''}`),
+      });
       const written = await greet(ctx, trx, conversationId, visitor.channel_id, now);
       const appended = await ctx.messages.append(trx, now, { ...message, conversationId });
       if (!appended) throw new Error(`conversation ${conversationId} vanished`);

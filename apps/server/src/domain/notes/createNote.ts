@@ -1,5 +1,6 @@
 import type { CreateNoteRequest, Note } from '@servicesystem/protocol';
 import { timeOrderedId } from '../../db/ids.js';
+import { searchTerms } from '../../db/search/searchTerms.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { NotesTable } from '../../db/schema.js';
 import type { AccountActor, DomainContext } from '../context.js';
@@ -52,6 +53,12 @@ export async function createNote(
         created_at: now,
       };
       await trx.insertInto('notes').values(row).execute();
+      await ctx.search.add(trx, {
+        kind: 'note',
+        refId: row.id,
+        conversationId,
+        terms: searchTerms(row.body),
+      });
       const view = await viewOf(trx, conversationId);
       return {
         value: { note: presentNote(row), created: true },

@@ -1,6 +1,7 @@
 import {
   ConversationLabelParams,
   ConversationListQuery,
+  SearchQuery,
   CreateNoteRequest,
   SnoozeRequest,
   IdParams,
@@ -31,6 +32,7 @@ import { conversationCounts } from '../../domain/conversations/conversationCount
 import { removeConversationLabel } from '../../domain/conversations/removeConversationLabel.js';
 import { snoozeConversation } from '../../domain/conversations/snoozeConversation.js';
 import { unsnoozeConversation } from '../../domain/conversations/unsnoozeConversation.js';
+import { searchConversations } from '../../domain/search/searchConversations.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
 import { authorizeCaller, callers } from '../../domain/policies.js';
@@ -46,6 +48,12 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
   app.get('/api/v1/conversations/counts', async (request) => {
     const actor = authorizeCaller(request.actor, callers.console);
     return { counts: await conversationCounts(ctx, actor) };
+  });
+
+  app.get('/api/v1/search', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.console);
+    const query = parseWith(SearchQuery, request.query);
+    return { results: await searchConversations(ctx, actor, query) };
   });
 
   app.get('/api/v1/conversations/:id', async (request) => {

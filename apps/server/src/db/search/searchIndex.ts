@@ -1,0 +1,138 @@
+import { sql, type Kysely } from 'kysely';
+import type { Engine } from '../connect.js';
+import { prepared } from '../prepared.js';
+import type { StoredMessage } from '../messages/messageStore.js';
+import type { Database } from '../schema.js';
+import { searchTerms } from './searchTerms.js';
+
+/** What search finds: a message, an internal note, or a conversation's visitor (name, ids). */
+export type SearchKind = 'message' | 'note' | 'visitor';
+
+export interface SearchEntry {
+  kind: SearchKind;
+  /** The message's, note's or conversation's id. */
+  refId: string;
+  conversationId: string;
+  /** From `searchTerms` (db/search/searchTerms.ts). */
+  terms: string[];
+}
+
+export interface SearchHit {
+  kind: SearchKind;
+  ref_id: string;
+  conversation_id: string;
+}
+
+/**
+ * The search index, one per engine, written in the same transaction (or statement) as what it
+ * indexes. SQLite keeps the terms in an FTS5 table; PostgreSQL in a `text[]` column with a GIN
+ * index. Both answer the newest entries first and stop at the limit.
+ */
+export interface SearchIndex {
+  add(db: Kysely<Database>, entry: SearchEntry): Promise<void>;
+  /** Entries that have every one of `terms`, newest first; with `agentId`, only in the
+   * conversations that agent serves now (or served last, once ended). */
+  find(
+    db: Kysely<Database>,
+    terms: string[],
+    scope: { agentId?: string | undefined },
+    limit: number,
+  ): Promise<SearchHit[]>;
+}
+
+/** A message's terms, space separated: visitors' and agents' text and captions; none for notices. */
+export function messageSearchTerms(message: Pick<StoredMessage, 'sender_type' | 'body'>): string {
+  if (message.sender_type === 'system' || message.body === '') return '';
+  return searchTerms(message.body).join(' ');
+}
+
+interface AddValues {
+  kind: SearchKind;
+  ref_id: string;
+  conversation_id: string;
+  terms: string;
+}
+
+/** FTS5 query syntax: every term quoted (terms hold only letters and digits), all required. */
+const ftsQuery = (terms: string[]) => terms.map((t) => `"${t}"`).join(' ');
+
+/** SQLite: the message store adds a message's entry in the same group commit. */
+export const sqliteAdd = prepared<AddValues, never>(
+  (_db, slot) =>
+    sql`insert into search_index (terms, kind, ref_id, conversation_id)
+      values (${slot('terms')}, ${slot('kind')}, ${slot('ref_id')}, ${slot('conversation_id')})`,
+);
+
+const postgresAdd = prepared<AddValues, never>(
+  (_db, slot) =>
+    sql`insert into search_index (terms, kind, ref_id, conversation_id)
+      values (string_to_array(${slot('terms')}, ' '), ${slot('kind')}, ${slot('ref_id')},
+        ${slot('conversation_id')})`,
+);
+
+class SqliteSearchIndex implements SearchIndex {
+  async add(db: Kysely<Database>, entry: SearchEntry): Promise<void> {
+    if (entry.terms.length === 0) return;
+    await sqliteAdd(db, {
+      kind: entry.kind,
+      ref_id: entry.refId,
+      conversation_id: entry.conversationId,
+      terms: entry.terms.join(' '),
+    });
+  }
+
+  async find(
+    db: Kysely<Database>,
+    terms: string[],
+    scope: { agentId?: string | undefined },
+    limit: number,
+  ): Promise<SearchHit[]> {
+    const mine =
+      scope.agentId === undefined
+        ? sql``
+        : sql`join conversations c on c.id = search_index.conversation_id
+            and c.agent_id = ${scope.agentId}`;
+    const { rows } = await sql<SearchHit>`
+      select search_index.kind, search_index.ref_id, search_index.conversation_id
+      from search_index ${mine}
+      where search_index.terms match ${ftsQuery(terms)}
+      order by search_index.rowid desc
+      limit ${limit}`.execute(db);
+    return rows;
+  }
+}
+
+class PostgresSearchIndex implements SearchIndex {
+  async add(db: Kysely<Database>, entry: SearchEntry): Promise<void> {
+    if (entry.terms.length === 0) return;
+    await postgresAdd(db, {
+      kind: entry.kind,
+      ref_id: entry.refId,
+      conversation_id: entry.conversationId,
+      terms: entry.terms.join(' '),
+    });
+  }
+
+  async find(
+    db: Kysely<Database>,
+    terms: string[],
+    scope: { agentId?: string | undefined },
+    limit: number,
+  ): Promise<SearchHit[]> {
+    const mine =
+      scope.agentId === undefined
+        ? sql``
+        : sql`join conversations c on c.id = s.conversation_id and c.agent_id = ${scope.agentId}`;
+    const { rows } = await sql<SearchHit>`
+      select s.kind, s.ref_id, s.conversation_id
+      from search_index s ${mine}
+      where s.terms @> ${terms}::text[]
+      order by s.id desc
+      limit ${limit}`.execute(db);
+    return rows;
+  }
+}
+
+export function createSearchIndex(engine: Engine): SearchIndex {
+  return engine === 'postgres' ? new PostgresSearchIndex() : new SqliteSearchIndex();
+}
