@@ -22,6 +22,7 @@ import type {
   DashboardStats,
   Message,
   Note,
+  SearchResponse,
   SavedReply,
   SetupStatus,
   UpdateAgentRequest,
@@ -76,6 +77,7 @@ export const api = {
       'GET',
       `/conversations/${encodeURIComponent(id)}/messages` + query(q),
     ),
+  search: (q: string) => request<SearchResponse>('GET', '/search' + query({ q })),
   notes: (id: string) =>
     request<{ notes: Note[] }>('GET', `/conversations/${encodeURIComponent(id)}/notes`),
   counts: () => request<{ counts: ConversationCounts }>('GET', '/conversations/counts'),

@@ -116,6 +116,13 @@ export const en: Messages = {
     done: 'Done',
     assign: 'Assign',
   },
+  search: {
+    placeholder: 'Search messages, notes, visitors',
+    results: 'Search results',
+    tooShort: 'Type at least 2 characters',
+    none: 'Nothing found',
+    kind: { message: 'Message', note: 'Note', visitor: 'Visitor' },
+  },
   note: {
     label: 'Note',
     mode: 'Write a reply or a note',

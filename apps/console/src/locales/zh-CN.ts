@@ -104,6 +104,13 @@ export const zh = {
     done: '操作成功',
     assign: '分配',
   },
+  search: {
+    placeholder: '搜索消息、备注、访客',
+    results: '搜索结果',
+    tooShort: '请至少输入 2 个字',
+    none: '没有找到',
+    kind: { message: '消息', note: '备注', visitor: '访客' },
+  },
   note: {
     label: '内部备注',
     mode: '回复或备注',
