@@ -153,6 +153,8 @@ describe('keyboard shortcuts in the workspace', () => {
       await page.keyboard.press('Alt+ArrowDown');
       await at(second);
       await page.locator('.scroller').getByText('第二位：可以退款吗？').waitFor();
+      // The focus stayed in the composer, so a status says once where it now writes.
+      expect(await page.getByTestId('pane-news').textContent()).toBe(`${second.name} 的会话`);
       expect(await page.evaluate(() => (globalThis as any).liveWhileFilled[0])).toBe('off');
       await expect.poll(() => page.locator('.scroller').getAttribute('aria-live')).toBe('polite');
       await page.keyboard.press('Alt+ArrowDown');
@@ -184,7 +186,7 @@ describe('keyboard shortcuts in the workspace', () => {
       await expect
         .poll(() => page.getByTestId('mode-note').getAttribute('aria-pressed'))
         .toBe('true');
-      expect(await page.getByTestId('mode-news').textContent()).toBe('备注模式：仅团队可见');
+      expect(await page.getByTestId('pane-news').textContent()).toBe('备注模式：仅团队可见');
       expect((await focused(page))?.testid).toBe('composer');
       await page.keyboard.type('客户很着急，优先处理');
       await page.keyboard.press('Enter');
@@ -288,6 +290,8 @@ describe('keyboard shortcuts in the workspace', () => {
       await page.keyboard.press('Enter');
       await expect.poll(() => second.heard.some((m) => m.meta?.kind === 'ended')).toBe(true);
       await page.locator('.pane .title .el-tag', { hasText: 'Ended' }).waitFor();
+      // (While the question fades out it still holds the keys.)
+      await ask.waitFor({ state: 'hidden' });
 
       // Ctrl+K: no search of the page's own yet, so the list's visitor search (Ended tab).
       await page.keyboard.press('Control+k');

@@ -400,6 +400,7 @@ export const en: Messages = {
     close: 'Close a list or dialog',
     outsideFields:
       'Single letters and signs (J, K, /, ?) work while the focus is not in a text box; shortcuts with a modifier key work everywhere.',
+    nowIn: 'Conversation with {name}',
     nowNote: 'Note mode: only your team sees it',
     nowReply: 'Reply mode: goes to the visitor',
   },

@@ -391,6 +391,7 @@ export const zh = {
     close: '关闭列表或对话框',
     outsideFields:
       '单独的字母和符号（J、K、/、?）只在焦点不在输入框时有效；带修饰键的快捷键在输入框里也有效。',
+    nowIn: '{name} 的会话',
     nowNote: '备注模式：仅团队可见',
     nowReply: '回复模式：发给访客',
   },
