@@ -29,7 +29,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['packages/*/test/**/*.test.ts', 'apps/server/test/unit/**/*.test.ts'],
+          include: [
+            'packages/*/test/**/*.test.ts',
+            'apps/server/test/unit/**/*.test.ts',
+            // The console's pure parts (no DOM): key matching.
+            'apps/console/test/**/*.test.ts',
+          ],
           // Pure tests: worker threads start faster than child processes (about a third off).
           pool: 'threads',
         },
