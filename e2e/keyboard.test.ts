@@ -293,13 +293,12 @@ describe('keyboard shortcuts in the workspace', () => {
       // (While the question fades out it still holds the keys.)
       await ask.waitFor({ state: 'hidden' });
 
-      // Ctrl+K: no search of the page's own yet, so the list's visitor search (Ended tab).
+      // Ctrl+K: the full-text search above the list; the visitor's name finds the conversation.
       await page.keyboard.press('Control+k');
       await expect.poll(async () => (await focused(page))?.shortcutTarget).toBe('search');
       await page.keyboard.type(second.name);
-      await page
-        .locator('[role=listbox][aria-label=Ended] [role=option]', { hasText: second.name })
-        .waitFor();
+      await page.getByTestId('search-result').filter({ hasText: second.name }).waitFor();
+      await page.keyboard.press('Escape');
 
       // Nothing of the note reached any visitor.
       for (const v of [first, second, third]) {

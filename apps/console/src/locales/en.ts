@@ -399,7 +399,7 @@ export const en: Messages = {
     toggleNote: 'Switch between reply and note',
     savedReplies: 'Open saved replies',
     end: 'End the conversation (asks first)',
-    search: 'Search',
+    search: 'Search messages, notes and visitors',
     help: 'Show keyboard shortcuts',
     send: 'Send',
     newLine: 'New line',

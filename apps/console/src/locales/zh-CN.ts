@@ -390,7 +390,7 @@ export const zh = {
     toggleNote: '切换回复 / 备注',
     savedReplies: '打开快捷回复',
     end: '结束会话（会先确认）',
-    search: '搜索',
+    search: '搜索消息、备注和访客',
     help: '显示键盘快捷键',
     send: '发送',
     newLine: '换行',
