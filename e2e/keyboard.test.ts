@@ -258,7 +258,7 @@ describe('keyboard shortcuts in the workspace', () => {
       await helpEn.waitFor();
       await settled(page);
       expect(await helpEn.locator('tr[data-shortcut=search]').innerText()).toMatch(
-        /Search\s+Ctrl\s*K\s*or\s*\//u,
+        /Search messages, notes and visitors\s+Ctrl\s*K\s*or\s*\//u,
       );
       await checkScreen(page, 'keyboard-help-en-1280x720');
       await page.setViewportSize(phone);
