@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SearchResponse, type SearchResult } from '@servicesystem/protocol';
+import { createSearchIndex } from '../../src/db/search/searchIndex.js';
+import { queryTerms, queryWords } from '../../src/db/search/searchTerms.js';
 import { newClientMsgId, startLiveApp, type LiveApp } from '../support/liveApp.js';
 
 /**
@@ -113,6 +115,20 @@ describe('search', () => {
     expect(moved.status).toBe(200);
     expect(await found(Y.token, '98765')).toEqual([]);
     expect(ids(await found(X.token, '98765'))).toEqual([id]);
+  });
+
+  it('finds the same whether matches are among the newest entries or older (PostgreSQL: two steps)', async () => {
+    const ctx = t.app.ctx;
+    const terms = queryTerms(queryWords('退款'));
+    const all = await ctx.search.find(ctx.db, terms, {}, 50);
+    expect(all.length).toBeGreaterThanOrEqual(2);
+    for (const recentWindow of [1, 2, 3]) {
+      const narrow = createSearchIndex(t.app.db.engine, { recentWindow });
+      const found = await narrow.find(ctx.db, terms, {}, 50);
+      expect(found.map((h) => h.ref_id)).toEqual(all.map((h) => h.ref_id));
+      const scoped = await narrow.find(ctx.db, terms, { agentId: X.id }, 50);
+      expect(scoped.map((h) => h.conversation_id)).toEqual([mine]);
+    }
   });
 
   it('refuses bad queries and callers clearly', async () => {

@@ -47,3 +47,12 @@ describe('search terms', () => {
     expect(short.highlights).toEqual([[6, 12]]);
   });
 });
+
+describe('query terms', () => {
+  it('cover each run without overlapping, the last flush with its end', () => {
+    expect(queryTerms(queryWords('质量问题 refund'))).toEqual(['质量', '问题', 'ref', 'und']);
+    expect(queryTerms(queryWords('物流信息'))).toEqual(['物流', '信息']);
+    expect(queryTerms(queryWords('退款到账了'))).toEqual(['退款', '到账', '账了']);
+    expect(queryTerms(queryWords('ab 好'))).toEqual(['ab', '好']);
+  });
+});

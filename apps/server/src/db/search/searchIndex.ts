@@ -102,7 +102,19 @@ class SqliteSearchIndex implements SearchIndex {
   }
 }
 
+/**
+ * PostgreSQL: the newest entries first, then the rest. A query's terms come from overlapping
+ * pairs and triples, so they always occur together; the planner takes them as independent, expects
+ * few rows, and reads every match through the GIN index before sorting (155,000 of 1,000,000 for
+ * "refund": 280 ms). So the newest `recentWindow` entries are searched first, newest first, which
+ * is quick for common words; only when they hold too few matches are older entries searched,
+ * through the GIN index and without sorting, stopping at the limit (quick for rare words).
+ */
+const defaultRecentWindow = 20_000;
+
 class PostgresSearchIndex implements SearchIndex {
+  constructor(private readonly recentWindow: number) {}
+
   async add(db: Kysely<Database>, entry: SearchEntry): Promise<void> {
     if (entry.terms.length === 0) return;
     await postgresAdd(db, {
@@ -123,16 +135,32 @@ class PostgresSearchIndex implements SearchIndex {
       scope.agentId === undefined
         ? sql``
         : sql`join conversations c on c.id = s.conversation_id and c.agent_id = ${scope.agentId}`;
-    const { rows } = await sql<SearchHit>`
-      select s.kind, s.ref_id, s.conversation_id
-      from search_index s ${mine}
+    type Row = SearchHit & { id: string };
+    const recent = await sql<Row>`
+      select s.id, s.kind, s.ref_id, s.conversation_id
+      from (select * from search_index order by id desc limit ${this.recentWindow}) s ${mine}
       where s.terms @> ${terms}::text[]
       order by s.id desc
       limit ${limit}`.execute(db);
-    return rows;
+    const hits: Row[] = recent.rows;
+    if (hits.length < limit) {
+      const older = await sql<Row>`
+        select s.id, s.kind, s.ref_id, s.conversation_id
+        from search_index s ${mine}
+        where s.terms @> ${terms}::text[]
+          and s.id < (select coalesce(min(id), 0) from
+            (select id from search_index order by id desc limit ${this.recentWindow}) w)
+        limit ${limit - hits.length}`.execute(db);
+      hits.push(...older.rows.sort((a, b) => Number(b.id) - Number(a.id)));
+    }
+    return hits.map(({ kind, ref_id, conversation_id }) => ({ kind, ref_id, conversation_id }));
   }
 }
 
-export function createSearchIndex(engine: Engine): SearchIndex {
-  return engine === 'postgres' ? new PostgresSearchIndex() : new SqliteSearchIndex();
+/** `recentWindow` (PostgreSQL): how many of the newest entries are searched first (tests). */
+export function createSearchIndex(
+  engine: Engine,
+  { recentWindow = defaultRecentWindow } = {},
+): SearchIndex {
+  return engine === 'postgres' ? new PostgresSearchIndex(recentWindow) : new SqliteSearchIndex();
 }

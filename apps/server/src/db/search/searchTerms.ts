@@ -60,12 +60,27 @@ export function queryWords(query: string): string[] {
 }
 
 /**
- * The terms every matching entry has: the terms of each of the query's letter-and-digit runs.
- * Empty when the query has no letters or digits (nothing to look up).
+ * Terms every matching entry has: for each of the query's runs, pairs or triples that cover it
+ * without overlapping (the last one flush with its end): 质量问题 asks for 质量 and 问题, "refund" for
+ * ref and und. Overlapping ones would add nothing (they always occur together) but work for the
+ * index, and the text is checked anyway. Empty when the query has no letters or digits.
  */
 export function queryTerms(words: string[]): string[] {
   const out = new Set<string>();
-  for (const word of words) for (const match of word.matchAll(run)) termsOfRun(match[0], out);
+  for (const word of words) {
+    for (const match of word.matchAll(run)) {
+      const chars = Array.from(match[0]);
+      const size = cjk.test(chars[0]!) ? 2 : 3;
+      if (chars.length <= size) {
+        out.add(match[0]);
+        continue;
+      }
+      for (let i = 0; i < chars.length; i += size) {
+        const start = Math.min(i, chars.length - size);
+        out.add(chars.slice(start, start + size).join(''));
+      }
+    }
+  }
   return [...out];
 }
 

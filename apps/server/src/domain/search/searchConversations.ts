@@ -7,7 +7,7 @@ import { conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
 
 /** Index entries read per search: enough for `limit` conversations after checking the text. */
-const candidates = 300;
+const candidates = 100;
 
 interface Found {
   conversationId: string;
