@@ -18,6 +18,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       terms text[] not null
     )`.execute(db);
     await sql`create index search_index_terms on search_index using gin (terms)`.execute(db);
+    // An agent's search: their conversations' entries, intersected with the GIN matches.
+    await sql`create index search_index_conversation on search_index (conversation_id)`.execute(db);
   } else {
     await sql`create virtual table search_index using fts5(
       terms, kind unindexed, ref_id unindexed, conversation_id unindexed,

@@ -144,10 +144,18 @@ class PostgresSearchIndex implements SearchIndex {
       limit ${limit}`.execute(db);
     const hits: Row[] = recent.rows;
     if (hits.length < limit) {
+      // An agent's older matches through their conversations' entries (a btree on
+      // conversation_id, intersected with the GIN matches): joining every GIN match to the
+      // agent's conversations instead read 20,000 rows for a two-word query (100 ms).
+      const theirs =
+        scope.agentId === undefined
+          ? sql``
+          : sql`and s.conversation_id = any(array(
+              select id from conversations where agent_id = ${scope.agentId}))`;
       const older = await sql<Row>`
         select s.id, s.kind, s.ref_id, s.conversation_id
-        from search_index s ${mine}
-        where s.terms @> ${terms}::text[]
+        from search_index s
+        where s.terms @> ${terms}::text[] ${theirs}
           and s.id < (select coalesce(min(id), 0) from
             (select id from search_index order by id desc limit ${this.recentWindow}) w)
         limit ${limit - hits.length}`.execute(db);
