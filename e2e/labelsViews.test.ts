@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser } from './support/browser.js';
+import { checkScreen, launchBrowser, signIn } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -35,13 +35,6 @@ async function visitorSocket(server: E2eServer, channelId: string) {
     expect(ack.ok).toBe(true);
   };
   return { socket, send, name: session.visitor.name as string };
-}
-
-async function signIn(page: Page, server: E2eServer, username: string, password: string) {
-  await page.goto(`${server.url}/console/`);
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('button[type=submit]').click();
 }
 
 /** Both sizes of one screen; the page is left at the desk size. */
@@ -80,7 +73,7 @@ describe('labels, views and hiding at the console', () => {
     // The admin (Chinese) opens the labels page from the menu and creates two labels.
     const adminContext = await browser.newContext({ viewport: desk, locale: 'zh-CN' });
     const admin = await adminContext.newPage();
-    await signIn(admin, server, e2eAdmin.username, e2eAdmin.password);
+    await signIn(admin, server.url, e2eAdmin.username, e2eAdmin.password);
     await admin.getByRole('link', { name: '标签管理' }).click();
     await admin.getByRole('heading', { name: '标签管理' }).waitFor();
     await admin.getByText('还没有标签').waitFor();
@@ -121,7 +114,7 @@ describe('labels, views and hiding at the console', () => {
     // The agent (Chinese) signs in and goes online: every view is empty.
     const agentContext = await browser.newContext({ viewport: desk, locale: 'zh-CN' });
     const agent = await agentContext.newPage();
-    await signIn(agent, server, 'lin', 'lin-password-1');
+    await signIn(agent, server.url, 'lin', 'lin-password-1');
     await agent.getByTestId('status').click();
     await agent.locator('.el-dropdown-menu__item', { hasText: '在线' }).click();
     await expect.poll(() => agent.getByTestId('status').textContent()).toContain('在线');

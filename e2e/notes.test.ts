@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser } from './support/browser.js';
+import type { Browser } from 'playwright-core';
+import { checkScreen, launchBrowser, signIn } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -24,13 +24,6 @@ describe('internal notes in the console', () => {
     await browser?.close();
     await server?.stop();
   });
-
-  async function signIn(page: Page, username: string, password: string) {
-    await page.goto(`${server.url}/console/`);
-    await page.locator('input[name=username]').fill(username);
-    await page.locator('input[name=password]').fill(password);
-    await page.locator('button[type=submit]').click();
-  }
 
   it('an agent and an admin write notes the visitor never sees', async () => {
     await rest(server, 'POST', '/api/v1/agents', adminToken, {
@@ -68,7 +61,7 @@ describe('internal notes in the console', () => {
       locale: 'en-US',
     });
     const page = await agentContext.newPage();
-    await signIn(page, 'nora', 'nora-password-1');
+    await signIn(page, server.url, 'nora', 'nora-password-1');
     await page.locator('.row', { hasText: session.visitor.name }).click();
     await page.locator('.scroller').getByText('My order #88 never arrived').waitFor();
 
@@ -94,7 +87,7 @@ describe('internal notes in the console', () => {
       locale: 'zh-CN',
     });
     const admin = await adminContext.newPage();
-    await signIn(admin, e2eAdmin.username, e2eAdmin.password);
+    await signIn(admin, server.url, e2eAdmin.username, e2eAdmin.password);
     await admin.locator('nav').getByRole('link', { name: '全部会话', exact: true }).click();
     const row = admin.locator('.el-table__row', { hasText: session.visitor.name });
     await row.waitFor();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser } from './support/browser.js';
+import { checkScreen, launchBrowser, signIn } from './support/browser.js';
 import { rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -13,13 +13,6 @@ import { rest, startE2eServer, type E2eServer } from './support/server.js';
 
 const desk = { width: 1280, height: 720 };
 const phone = { width: 390, height: 844 };
-
-async function signIn(page: Page, server: E2eServer, username: string, password: string) {
-  await page.goto(`${server.url}/console/`);
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.locator('button[type=submit]').click();
-}
 
 /** The console's language, switched as a person does: its button names the other language. */
 async function chooseLanguage(page: Page, language: 'zh-CN' | 'en') {
@@ -77,7 +70,7 @@ describe('saved replies', () => {
     const agent = await agentContext.newPage();
     await agent.goto(`${server.url}/console/`);
     await chooseLanguage(agent, 'zh-CN');
-    await signIn(agent, server, 'lin', 'lin-password-1');
+    await signIn(agent, server.url, 'lin', 'lin-password-1');
     await expect.poll(() => agent.getByTestId('status').getAttribute('data-status')).toBe('online');
     await agent.getByRole('navigation').getByRole('link', { name: '快捷回复' }).click();
     await agent.getByRole('heading', { name: '快捷回复', level: 1 }).waitFor();
@@ -126,7 +119,7 @@ describe('saved replies', () => {
     const admin = await adminContext.newPage();
     await admin.goto(`${server.url}/console/`);
     await chooseLanguage(admin, 'en');
-    await signIn(admin, server, 'admin', 'e2e-admin-password');
+    await signIn(admin, server.url, 'admin', 'e2e-admin-password');
     await admin.getByRole('navigation').getByRole('link', { name: 'Saved replies' }).click();
     await admin.getByRole('heading', { name: 'Saved replies', level: 1 }).waitFor();
     const shared = [

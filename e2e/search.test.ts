@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser } from './support/browser.js';
+import type { Browser } from 'playwright-core';
+import { checkScreen, launchBrowser, signIn } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -23,13 +23,6 @@ describe('search in the console', () => {
     await browser?.close();
     await server?.stop();
   });
-
-  async function signIn(page: Page, username: string, password: string) {
-    await page.goto(`${server.url}/console/`);
-    await page.locator('input[name=username]').fill(username);
-    await page.locator('input[name=password]').fill(password);
-    await page.locator('button[type=submit]').click();
-  }
 
   it('finds an old message and a note, and opens the conversation right there', async () => {
     await rest(server, 'POST', '/api/v1/agents', adminToken, {
@@ -66,7 +59,7 @@ describe('search in the console', () => {
       locale: 'zh-CN',
     });
     const page = await context.newPage();
-    await signIn(page, 'sara', 'sara-password-1');
+    await signIn(page, server.url, 'sara', 'sara-password-1');
     const box = page.getByTestId('search-input');
     await box.fill('退款');
     const result = page.getByTestId('search-result').first();
@@ -112,7 +105,7 @@ describe('search in the console', () => {
       locale: 'en-US',
     });
     const admin = await adminContext.newPage();
-    await signIn(admin, e2eAdmin.username, e2eAdmin.password);
+    await signIn(admin, server.url, e2eAdmin.username, e2eAdmin.password);
     await admin
       .locator('nav')
       .getByRole('link', { name: 'All conversations', exact: true })

@@ -46,3 +46,16 @@ export async function checkScreen(page: Page, name: string): Promise<void> {
   await expectAccessible(page, name);
   await screenshot(page, name);
 }
+
+/** Signs in to the console at `serverUrl` as a person does: the login form, then submit. */
+export async function signIn(
+  page: Page,
+  serverUrl: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  await page.goto(`${serverUrl}/console/`);
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(password);
+  await page.locator('button[type=submit]').click();
+}

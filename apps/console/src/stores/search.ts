@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type { SearchResult } from '@servicesystem/protocol/wire';
 import { api } from '../api/http';
+import { useConversationsStore } from './conversations';
 
 /**
  * Full-text search (GET /api/v1/search): the query as typed, the latest answer, and where to
@@ -49,5 +50,19 @@ export const useSearchStore = defineStore('search', () => {
     failed.value = null;
   }
 
-  return { query, results, loading, failed, jump, run, clear };
+  /**
+   * A result chosen: its conversation joins the store and ChatPane is told where to jump. Answers
+   * the conversation's id, for the caller to open it its own way (the workspace, the drawer).
+   */
+  function aim(result: SearchResult): string {
+    useConversationsStore().upsert(result.conversation);
+    jump.value = {
+      conversationId: result.conversation.id,
+      seq: result.match.seq,
+      noteId: result.match.noteId,
+    };
+    return result.conversation.id;
+  }
+
+  return { query, results, loading, failed, jump, run, clear, aim };
 });

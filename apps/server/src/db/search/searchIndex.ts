@@ -70,15 +70,24 @@ const postgresAdd = prepared<AddValues, never>(
         ${slot('conversation_id')})`,
 );
 
+/** An entry through the engine's insert; an entry without terms is not written. */
+async function addEntry(
+  insert: typeof sqliteAdd,
+  db: Kysely<Database>,
+  entry: SearchEntry,
+): Promise<void> {
+  if (entry.terms.length === 0) return;
+  await insert(db, {
+    kind: entry.kind,
+    ref_id: entry.refId,
+    conversation_id: entry.conversationId,
+    terms: entry.terms.join(' '),
+  });
+}
+
 class SqliteSearchIndex implements SearchIndex {
-  async add(db: Kysely<Database>, entry: SearchEntry): Promise<void> {
-    if (entry.terms.length === 0) return;
-    await sqliteAdd(db, {
-      kind: entry.kind,
-      ref_id: entry.refId,
-      conversation_id: entry.conversationId,
-      terms: entry.terms.join(' '),
-    });
+  add(db: Kysely<Database>, entry: SearchEntry): Promise<void> {
+    return addEntry(sqliteAdd, db, entry);
   }
 
   async find(
@@ -115,14 +124,8 @@ const defaultRecentWindow = 20_000;
 class PostgresSearchIndex implements SearchIndex {
   constructor(private readonly recentWindow: number) {}
 
-  async add(db: Kysely<Database>, entry: SearchEntry): Promise<void> {
-    if (entry.terms.length === 0) return;
-    await postgresAdd(db, {
-      kind: entry.kind,
-      ref_id: entry.refId,
-      conversation_id: entry.conversationId,
-      terms: entry.terms.join(' '),
-    });
+  add(db: Kysely<Database>, entry: SearchEntry): Promise<void> {
+    return addEntry(postgresAdd, db, entry);
   }
 
   async find(

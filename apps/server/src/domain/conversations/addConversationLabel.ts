@@ -2,37 +2,25 @@ import { maxLabelsPerConversation, type Conversation } from '@servicesystem/prot
 import type { AccountActor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import type { Outcome } from '../events.js';
-import { findLabelOrThrow } from '../labels/labelRows.js';
-import { authorize, conversationPolicy } from '../policies.js';
-import { presentConversationForConsole } from '../presenters/conversation.js';
-import { findConversationOrThrow, viewOf } from './conversationViews.js';
+import { changeLabels } from './labelling.js';
 
 /**
  * The agent serving a conversation (or an admin) puts a label on it. Putting one that is there
  * already changes nothing. Console users hear `conversation.updated`; the visitor nothing.
  */
-export async function addConversationLabel(
+export function addConversationLabel(
   ctx: DomainContext,
   actor: AccountActor,
   conversationId: string,
   labelId: string,
 ): Promise<Outcome<Conversation>> {
-  return ctx.transaction(async (trx) => {
-    const conversation = await findConversationOrThrow(trx, conversationId);
-    authorize(
-      conversationPolicy.label(actor, conversation),
-      'Only the agent serving this conversation or an admin can label it',
-    );
-    await findLabelOrThrow(trx, labelId);
+  return changeLabels(ctx, actor, conversationId, labelId, async (trx) => {
     const present = await trx
       .selectFrom('conversation_labels')
       .select('label_id')
       .where('conversation_id', '=', conversationId)
       .execute();
-    if (present.some((row) => row.label_id === labelId)) {
-      const view = await viewOf(trx, conversationId);
-      return { value: presentConversationForConsole(view, ctx.fileUrls), events: [] };
-    }
+    if (present.some((row) => row.label_id === labelId)) return false;
     if (present.length >= maxLabelsPerConversation) {
       throw new AppError(
         'INVALID_STATE',
@@ -49,10 +37,6 @@ export async function addConversationLabel(
       })
       .onConflict((oc) => oc.columns(['conversation_id', 'label_id']).doNothing())
       .execute();
-    const view = await viewOf(trx, conversationId);
-    return {
-      value: presentConversationForConsole(view, ctx.fileUrls),
-      events: [{ type: 'conversation.updated', view, consoleOnly: true }],
-    };
+    return true;
   });
 }
