@@ -69,7 +69,8 @@ export async function startE2eServer(
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 20_000;
+    // Generous: the e2e files run side by side, each with a server and a browser, on two cores.
+    const deadline = Date.now() + 60_000;
     for (;;) {
       try {
         const health = await fetch(`${url}/healthz`);
