@@ -194,4 +194,48 @@ describe('satisfaction rating', () => {
       await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, { ratingEnabled: true });
     }
   });
+
+  it('an administrator turns on the idle end and the hand-back on the Channels page', async () => {
+    const page = await (await context({ viewport: desk, locale: 'en-US' })).newPage();
+    await signIn(page, server.url, 'admin', 'e2e-admin-password');
+    await page.getByRole('link', { name: 'Channels' }).click();
+    const idle = page.locator('[data-test=idle-end]');
+    await idle.waitFor();
+    // Off by default, with the suggested minutes said beside each switch.
+    expect(await page.locator('[data-test=idle-end-minutes]').count()).toBe(0);
+    expect(await page.getByText('Suggested: 30 minutes.').count()).toBe(1);
+    expect(await page.getByText('Suggested: 10 minutes.').count()).toBe(1);
+    await idle.click();
+    await page.locator('[data-test=absent-hand-back]').click();
+    const minutes = page.locator('[data-test=absent-minutes] input');
+    await minutes.fill('15');
+    await minutes.press('Tab');
+    // Turning one on offers the suggested minutes.
+    expect(await page.locator('[data-test=idle-end-minutes] input').inputValue()).toBe('30');
+    await page.locator('[data-test=idle-end-minutes]').scrollIntoViewIfNeeded();
+    await checkScreen(page, 'rating-channel-settings-1280x720');
+    await page.locator('.save-bar button[type=submit]').click();
+    await expect
+      .poll(async () => {
+        const answer = await rest(server, 'GET', `/api/v1/channels/${channelId}`, agentToken);
+        const c = answer.channel;
+        return [c.idleEndMinutes, c.absentAgentMinutes, c.ratingEnabled];
+      })
+      .toEqual([30, 15, true]);
+
+    // On a phone, after a reload: the saved values, the labels above their fields.
+    await page.setViewportSize(phone.viewport);
+    await page.reload();
+    await page.locator('[data-test=absent-minutes]').waitFor();
+    expect(await page.locator('[data-test=absent-minutes] input').inputValue()).toBe('15');
+    await page.locator('[data-test=idle-end-minutes]').scrollIntoViewIfNeeded();
+    await checkScreen(page, 'rating-channel-settings-390x844');
+
+    // Back to off for whatever runs next.
+    const admin = await server.adminToken();
+    await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
+      idleEndMinutes: null,
+      absentAgentMinutes: null,
+    });
+  });
 });
