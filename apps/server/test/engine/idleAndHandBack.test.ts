@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelResponse, ServerEvent, type Message } from '@servicesystem/protocol';
 import { startTestApp, type TestApp } from '../support/testApp.js';
+import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
+import { startLiveApp, type LiveApp } from '../support/liveApp.js';
 import { bodyOf, startWorld, waitFor, type World } from '../support/world.js';
 
 /**
@@ -271,6 +273,57 @@ describe('idle conversations end, absent agents hand back', () => {
       const rows = await Promise.all(ids.map(row));
       expect(rows.filter((r) => r.agent_id === taker.id && r.state === 'active')).toHaveLength(3);
       expect(rows.filter((r) => r.state === 'queued')).toHaveLength(3);
+    });
+  });
+
+  describe('an agent whose console closes, and a restart in between', () => {
+    let db: TestDatabase;
+    let t: LiveApp;
+    beforeAll(async () => {
+      db = await createTestDatabase();
+      // No grace: the agent is offline as soon as their last connection closes.
+      t = await startLiveApp({ AGENT_OFFLINE_GRACE_SECONDS: '0' }, { db, now });
+    });
+    afterAll(async () => {
+      await t.close();
+      await db.drop();
+    });
+
+    it('counts from the moment the console closed, across a restart, then hands back', async () => {
+      const patched = await t.request('PATCH', `/api/v1/channels/${t.channelId}`, {
+        token: t.adminToken,
+        body: { absentAgentMinutes: 10 },
+      });
+      expect(patched.status).toBe(200);
+      const leaving = await t.agent({ status: 'online' });
+      const visitor = await t.visitor();
+      const started = await t.request('POST', '/api/v1/visitor/messages', {
+        token: visitor.token,
+        body: { clientMsgId: 'closing-1', type: 'text', body: 'hello?' },
+      });
+      const id = started.body.conversation.id as string;
+      expect(started.body.conversation.state).toBe('active');
+
+      const consoleSocket = await t.connect(leaving.token);
+      consoleSocket.disconnect();
+      const closedAt = clock;
+      const account = () =>
+        t.app.ctx.db
+          .selectFrom('accounts')
+          .select(['status', 'offline_since'])
+          .where('id', '=', leaving.id)
+          .executeTakeFirstOrThrow();
+      await expect.poll(async () => (await account()).status).toBe('offline');
+      expect(Number((await account()).offline_since)).toBe(closedAt);
+
+      // The node restarts; the next one knows since when the agent is gone.
+      await t.close();
+      clock += 11 * minute;
+      t = await startLiveApp({ AGENT_OFFLINE_GRACE_SECONDS: '0' }, { db, now });
+      const taker = await t.agent({ status: 'online' });
+      await t.app.jobs.runNow('handBack');
+      const after = await t.request('GET', `/api/v1/conversations/${id}`, { token: t.adminToken });
+      expect(after.body.conversation).toMatchObject({ state: 'active', agent: { id: taker.id } });
     });
   });
 });
