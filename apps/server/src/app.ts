@@ -31,6 +31,8 @@ import { proxyTrustOf } from './auth/clientAddress.js';
 import { createSearchIndex } from './db/search/searchIndex.js';
 import { tendFiles } from './domain/files/fileLifecycle.js';
 import { startBackgroundJobs, type BackgroundJobs } from './jobs/backgroundJobs.js';
+import { endIdleConversations } from './domain/conversations/endIdleConversations.js';
+import { handBackFromAbsentAgents } from './domain/agents/handBackFromAbsentAgents.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
 import type { Config } from './config.js';
@@ -77,7 +79,8 @@ export interface App {
   /** Where embed.js ran, added up in memory and written every 2 s (`flush()` writes now). */
   sightings: EmbedSightings;
   /** Work that runs on one node at a time: `files` sweeps unsent uploads and removes deleted
-   * files; `snooze` brings back hidden conversations whose time has come. */
+   * files; `snooze` brings back hidden conversations whose time has come; `idleEnd` ends idle
+   * conversations; `handBack` hands absent agents' conversations back. */
   jobs: BackgroundJobs;
 }
 
@@ -258,6 +261,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: 'files', everyMs: 60_000, round: () => tendFiles(ctx) },
       // Hidden conversations whose time has come: their events reach every node's clients.
       { name: 'snooze', everyMs: 15_000, round: () => runner.run(wakeSnoozedConversations(ctx)) },
+      // Channels' idle conversations end, absent agents' conversations are handed back.
+      { name: 'idleEnd', everyMs: 30_000, round: () => runner.run(endIdleConversations(ctx)) },
+      { name: 'handBack', everyMs: 30_000, round: () => runner.run(handBackFromAbsentAgents(ctx)) },
     ],
     http.log,
   );

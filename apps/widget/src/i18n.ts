@@ -62,6 +62,27 @@ const zhCN = {
   language: '语言',
   imageLabel: '图片',
   messages: '消息记录',
+  rating: {
+    question: '您对本次服务满意吗？',
+    hint: '选择一个表情为本次会话评分',
+    scores: {
+      '1': '非常不满意',
+      '2': '不满意',
+      '3': '一般',
+      '4': '满意',
+      '5': '非常满意',
+    },
+    scoreLabel: '{n} 分（满分 5 分）：{label}',
+    comment: '还有什么想告诉我们的吗？（选填）',
+    send: '提交评价',
+    sending: '正在提交…',
+    thanks: '感谢您的评价！',
+    thanksText: '您的反馈会帮助我们做得更好。',
+    yourScore: '您的评分：{label}',
+    failed: '提交失败，请重试',
+    ALREADY_RATED: '这次会话已经评价过了',
+    RATING_OFF: '该渠道已关闭评价',
+  },
 };
 
 const en: typeof zhCN = {
@@ -120,6 +141,27 @@ const en: typeof zhCN = {
   language: 'Language',
   imageLabel: 'Photo',
   messages: 'Messages',
+  rating: {
+    question: 'How was your conversation?',
+    hint: 'Choose a face to rate this conversation',
+    scores: {
+      '1': 'Very unhappy',
+      '2': 'Unhappy',
+      '3': 'Okay',
+      '4': 'Happy',
+      '5': 'Very happy',
+    },
+    scoreLabel: '{n} out of 5: {label}',
+    comment: 'Anything else you would like to tell us? (optional)',
+    send: 'Send rating',
+    sending: 'Sending…',
+    thanks: 'Thanks for your feedback!',
+    thanksText: 'It helps us get better.',
+    yourScore: 'Your rating: {label}',
+    failed: 'Could not send. Please try again.',
+    ALREADY_RATED: 'This conversation has already been rated',
+    RATING_OFF: 'Ratings are turned off for this chat',
+  },
 };
 
 type Catalog = { [key: string]: string | Catalog };

@@ -71,6 +71,10 @@ export function mergeConversation<C extends AnyConversation>(
         unread: mergedUnread(known, incoming, reader),
       }
     : { ...incoming, lastMessage: laterMessage(null, incoming.lastMessage) };
+  // `message.created` carries no rating (nor labels): keep the one known.
+  if (known && merged.rating === undefined && known.rating !== undefined) {
+    merged.rating = known.rating;
+  }
   if (known && 'lastActivityAt' in known && 'lastActivityAt' in merged) {
     merged.lastActivityAt = Math.max(known.lastActivityAt, merged.lastActivityAt);
   }

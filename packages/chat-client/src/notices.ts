@@ -25,6 +25,7 @@ const visitorWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
     assigned: (m) => `${m.agentName} 为您服务`,
     transferred: (m) => `已为您转接给 ${m.toName}`,
     ended: () => '本次会话已结束',
+    idleEnded: (m) => `${m.minutes} 分钟内没有新消息，本次会话已自动结束`,
   },
   en: {
     queued: (m) =>
@@ -36,6 +37,7 @@ const visitorWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
     assigned: (m) => `${m.agentName} is now serving you`,
     transferred: (m) => `You have been transferred to ${m.toName}`,
     ended: () => 'This conversation has ended',
+    idleEnded: (m) => `This conversation ended after ${m.minutes} minutes without a message`,
   },
 };
 
@@ -51,6 +53,7 @@ const agentWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
     transferred: (m) =>
       m.fromName ? `由 ${m.fromName} 转接给 ${m.toName}` : `已从排队转接给 ${m.toName}`,
     ended: () => '会话已结束',
+    idleEnded: (m) => `${m.minutes} 分钟无消息，会话已自动结束`,
   },
   en: {
     queued: (m) =>
@@ -65,6 +68,7 @@ const agentWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
         ? `Transferred from ${m.fromName} to ${m.toName}`
         : `Taken from the queue by ${m.toName}`,
     ended: () => 'Conversation ended',
+    idleEnded: (m) => `Ended automatically after ${m.minutes} minutes without a message`,
   },
 };
 
@@ -87,7 +91,8 @@ export function noticeText(
     case 'queued':
     case 'assigned':
     case 'transferred':
-    case 'ended': {
+    case 'ended':
+    case 'idleEnded': {
       const words = (reader === 'visitor' ? visitorWords : agentWords)[locale];
       return (words[meta.kind] as (m: SystemMeta) => string)(meta);
     }

@@ -44,6 +44,18 @@ describe('the unread rule', () => {
 });
 
 describe('mergeConversation', () => {
+  it('keeps a known rating when a copy without one arrives (a message’s copy carries none)', () => {
+    const rating = { score: 4, comment: null, createdAt: 1000 };
+    const known = visitorConversation({ state: 'ended', rating });
+    const withoutRating = visitorConversation({ state: 'ended' });
+    expect('rating' in withoutRating).toBe(false);
+    expect(mergeConversation(known, withoutRating, 'visitor').rating).toEqual(rating);
+    // A copy that says "none" (null) or another rating is believed.
+    const fresh = visitorConversation({ state: 'ended', rating: null });
+    expect(mergeConversation(known, fresh, 'visitor').rating).toBeNull();
+    expect(mergeConversation(undefined, known, 'visitor').rating).toEqual(rating);
+  });
+
   it('takes a first copy’s count, bounded by what the reader has not read', () => {
     const c = mergeConversation(
       undefined,

@@ -67,6 +67,21 @@ describe('system notices', () => {
     expect(noticeText(assigned, 'en', 'agent')).toBe('Assigned to Alice');
   });
 
+  it('say why a conversation ended by itself, in both languages', () => {
+    const idle = {
+      body: 'The conversation ended after 30 minutes without a message.',
+      meta: { kind: 'idleEnded' as const, minutes: 30 },
+    };
+    expect(noticeText(idle, 'zh-CN', 'visitor')).toBe('30 分钟内没有新消息，本次会话已自动结束');
+    expect(noticeText(idle, 'en', 'visitor')).toBe(
+      'This conversation ended after 30 minutes without a message',
+    );
+    expect(noticeText(idle, 'zh-CN', 'agent')).toBe('30 分钟无消息，会话已自动结束');
+    expect(noticeText(idle, 'en', 'agent')).toBe(
+      'Ended automatically after 30 minutes without a message',
+    );
+  });
+
   it('tell the truth about the queue', () => {
     const queued = (reason?: 'busy' | 'nobodyOnline' | 'offHours') => ({
       body: '',

@@ -51,6 +51,11 @@ export const SeenOrigin = z.object({
 });
 export type SeenOrigin = z.infer<typeof SeenOrigin>;
 
+/** Idle conversations end after this many minutes without a message (null: never). */
+export const IdleEndMinutes = z.number().int().min(1).max(10_080);
+/** An agent offline this many minutes hands their conversations back (null: never). */
+export const AbsentAgentMinutes = z.number().int().min(1).max(1440);
+
 export const Channel = z.object({
   id: z.string(),
   name: z.string(),
@@ -61,6 +66,12 @@ export const Channel = z.object({
   /** Null: always open. */
   businessHours: BusinessHours.nullable(),
   allowedOrigins: z.array(z.string()),
+  /** Whether the visitor page asks for a satisfaction rating when a conversation ends. */
+  ratingEnabled: z.boolean(),
+  /** Active conversations with no message for this many minutes end by themselves (null: off). */
+  idleEndMinutes: IdleEndMinutes.nullable(),
+  /** An agent offline this many minutes hands this channel's conversations back (null: off). */
+  absentAgentMinutes: AbsentAgentMinutes.nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
   /** Only in answers to admins. */
@@ -86,6 +97,9 @@ export const CreateChannelRequest = z
     offHoursMessage: ChannelTextInput.optional(),
     businessHours: BusinessHours.nullable().optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
+    ratingEnabled: z.boolean().optional(),
+    idleEndMinutes: IdleEndMinutes.nullable().optional(),
+    absentAgentMinutes: AbsentAgentMinutes.nullable().optional(),
   })
   .strict();
 export type CreateChannelRequest = z.input<typeof CreateChannelRequest>;
@@ -97,6 +111,9 @@ export const UpdateChannelRequest = z
     offHoursMessage: ChannelTextInput.optional(),
     businessHours: BusinessHours.nullable().optional(),
     allowedOrigins: z.array(Origin).max(50).optional(),
+    ratingEnabled: z.boolean().optional(),
+    idleEndMinutes: IdleEndMinutes.nullable().optional(),
+    absentAgentMinutes: AbsentAgentMinutes.nullable().optional(),
   })
   .strict();
 export type UpdateChannelRequest = z.input<typeof UpdateChannelRequest>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
 import { Message, QueueReason } from './messages.js';
 import { ConversationLabel, ConversationSnooze, ConversationView } from './labels.js';
+import { ConversationRating } from './ratings.js';
 
 export const ConversationState = z.enum(['queued', 'active', 'ended']);
 export type ConversationState = z.infer<typeof ConversationState>;
@@ -45,6 +46,9 @@ export const Conversation = z.object({
   /** Its labels, by name. Absent from `message.created` and from a send's answer: a message
    * never changes them (keep the ones you have). */
   labels: z.array(ConversationLabel).optional(),
+  /** The visitor's satisfaction rating once they gave one, else null. Absent, like `labels`,
+   * from `message.created` and from a send's answer (keep the one you have). */
+  rating: ConversationRating.nullable().optional(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -65,6 +69,9 @@ export const VisitorConversation = z.object({
   lastMessage: Message.nullable(),
   createdAt: Timestamp,
   endedAt: Timestamp.nullable(),
+  /** The visitor's own rating once given, else null (absent where `message.created` carries the
+   * conversation: keep the one you have). */
+  rating: ConversationRating.nullable().optional(),
 });
 export type VisitorConversation = z.infer<typeof VisitorConversation>;
 

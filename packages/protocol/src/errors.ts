@@ -27,6 +27,12 @@ export const ErrorCode = {
   IDENTITY_INVALID: 'IDENTITY_INVALID',
   IDENTITY_EXPIRED: 'IDENTITY_EXPIRED',
   CONVERSATION_ENDED: 'CONVERSATION_ENDED',
+  /** A rating for a conversation that is still open. */
+  CONVERSATION_NOT_ENDED: 'CONVERSATION_NOT_ENDED',
+  /** The conversation was rated already: one answer each. */
+  ALREADY_RATED: 'ALREADY_RATED',
+  /** The channel does not ask its visitors for a rating. */
+  RATING_OFF: 'RATING_OFF',
   INVALID_STATE: 'INVALID_STATE',
   AGENT_UNAVAILABLE: 'AGENT_UNAVAILABLE',
   INVALID_MEDIA: 'INVALID_MEDIA',

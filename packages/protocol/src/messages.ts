@@ -60,6 +60,7 @@ export const SystemMessageKind = z.enum([
   'assigned',
   'transferred',
   'ended',
+  'idleEnded',
 ]);
 export type SystemMessageKind = z.infer<typeof SystemMessageKind>;
 
@@ -106,6 +107,11 @@ export const SystemMeta = z.discriminatedUnion('kind', [
   }),
   /** The conversation ended. */
   z.object({ kind: z.literal(SystemMessageKind.enum.ended) }),
+  /** The conversation ended by itself: nobody wrote for the channel's `minutes`. */
+  z.object({
+    kind: z.literal(SystemMessageKind.enum.idleEnded),
+    minutes: z.number().int().min(1),
+  }),
 ]);
 export type SystemMeta = z.infer<typeof SystemMeta>;
 export type SystemMetaOf<K extends SystemMessageKind> = Extract<SystemMeta, { kind: K }>;

@@ -39,6 +39,8 @@ export const VisitorSessionResponse = z.object({
     agentsOnline: z.boolean(),
     welcomeMessage: LocalizedText,
     offHoursMessage: LocalizedText,
+    /** Ask for a satisfaction rating when a conversation ends (its `rating` still null). */
+    ratingEnabled: z.boolean(),
   }),
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;

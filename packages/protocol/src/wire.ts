@@ -47,6 +47,7 @@ import type {
   TypingPayload,
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
+import type { ConversationRating, RateConversationRequest, RatingResponse } from './ratings.js';
 import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
 import type { SearchMatch, SearchResponse, SearchResult } from './search.js';
 import type {
@@ -103,6 +104,9 @@ export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
  */
 export const messageTextMaxLength = 5000;
 
+/** The longest rating comment (the `RatingComment` schema's limit). */
+export const ratingCommentMaxLength = 500;
+
 // ---- embed.js ↔ the visitor page in its iframe (window.postMessage, same two origins only)
 
 /** Every message between embed.js and the visitor page is `{source: embedMessageSource, ...}`. */
@@ -122,7 +126,9 @@ export type EmbedEvent =
       type: 'message';
       message: { type: string; body: string; senderName: string; createdAt: number };
     }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** The visitor rated the conversation that just ended. */
+  | { type: 'rating'; conversationId: string; score: number };
 
 export type {
   SearchMatch,
@@ -179,4 +185,7 @@ export type {
   UploadResponse,
   VisitorConversation,
   VisitorSessionResponse,
+  ConversationRating,
+  RateConversationRequest,
+  RatingResponse,
 };

@@ -412,4 +412,22 @@ export const en: Messages = {
     nowReply: 'Reply mode: goes to the visitor',
   },
   common: { save: 'Save', cancel: 'Cancel', close: 'Close', saved: 'Saved', error: 'Failed' },
+  ratings: {
+    sectionEnd: 'When conversations end',
+    ask: 'Ask for a rating',
+    askHint:
+      'When a conversation ends, the visitor page asks for 1–5 and an optional comment, once per conversation. Suggested: on.',
+    idleEnd: 'Idle end',
+    idleMinutes: 'Minutes without a message before ending',
+    idleHint:
+      'An active conversation with no message for this long ends, and the visitor is told. Queued and snoozed conversations never end this way. Suggested: {n} minutes.',
+    absent: 'Absent agents',
+    absentMinutes: 'Minutes offline before handing back',
+    absentHint:
+      'An agent offline (console closed, or set to offline) for this long hands their active conversations to another online agent, else to the front of the queue; the visitor is told. Agents set to away keep theirs. Suggested: {n} minutes.',
+    minutes: 'minutes',
+    visitorRated: 'Visitor rated:',
+    spoken: 'Visitor rated {score} out of 5: {label}',
+    scores: { 1: 'Very unhappy', 2: 'Unhappy', 3: 'Okay', 4: 'Happy', 5: 'Very happy' },
+  },
 };

@@ -403,6 +403,23 @@ export const zh = {
     nowReply: '回复模式：发给访客',
   },
   common: { save: '保存', cancel: '取消', close: '关闭', saved: '已保存', error: '操作失败' },
+  ratings: {
+    sectionEnd: '会话结束与自动处理',
+    ask: '邀请访客评价',
+    askHint: '会话结束后，访客页面请访客打 1–5 分并可留言，每个会话只问一次。建议：开启。',
+    idleEnd: '闲置自动结束',
+    idleMinutes: '闲置多少分钟后结束',
+    idleHint:
+      '进行中的会话超过这段时间没有任何新消息就自动结束，并告知访客；排队中和已暂缓的会话不会被结束。建议：{n} 分钟。',
+    absent: '离线客服交回',
+    absentMinutes: '离线多少分钟后交回',
+    absentHint:
+      '客服离线（关闭工作台或设为离线）超过这段时间，其进行中的会话转给其他在线客服，没有人则排到队首，并告知访客。“离开”状态的客服不受影响。建议：{n} 分钟。',
+    minutes: '分钟',
+    visitorRated: '访客评价：',
+    spoken: '访客评分 {score} 分（满分 5 分）：{label}',
+    scores: { 1: '非常不满意', 2: '不满意', 3: '一般', 4: '满意', 5: '非常满意' },
+  },
 };
 
 export type Messages = typeof zh;

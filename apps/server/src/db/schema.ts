@@ -17,6 +17,8 @@ export interface AccountsTable {
   chosen_status: 'online' | 'away' | 'offline';
   /** When this agent was last given a conversation: the routing tie-break. */
   last_assigned_at: number | null;
+  /** When the agent last went offline; null while online or away. */
+  offline_since: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -43,6 +45,12 @@ export interface ChannelsTable {
   business_hours: string | null;
   /** JSON array of origins. */
   allowed_origins: string;
+  /** 1: the visitor page asks for a satisfaction rating when a conversation ends; 0: not. */
+  rating_enabled: number;
+  /** Active conversations with no message for this many minutes end (null: never). */
+  idle_end_minutes: number | null;
+  /** An agent offline this many minutes hands the channel's conversations back (null: never). */
+  absent_agent_minutes: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -267,6 +275,16 @@ export interface Database {
   notes: NotesTable;
   labels: LabelsTable;
   conversation_labels: ConversationLabelsTable;
+  conversation_ratings: ConversationRatingsTable;
+}
+
+/** A visitor's satisfaction rating of one ended conversation (domain/ratings). */
+export interface ConversationRatingsTable {
+  conversation_id: string;
+  /** 1 to 5. */
+  score: number;
+  comment: string | null;
+  created_at: number;
 }
 
 /** Internal notes: console users only; no seq (see migration 0007). */

@@ -158,6 +158,8 @@ export const conversationPolicy = {
   /** Hide it until a time or until the visitor writes, and bring it back: the agent serving it,
    * while it is active. */
   snooze: (actor: Actor, c: Conv) => assignedAgent(actor, c) && c.state === 'active',
+  /** Rate it (satisfaction): its visitor only; the action checks that it ended. */
+  rate: ownsAsVisitor,
 };
 
 export const notePolicy = {

@@ -173,15 +173,33 @@ export async function rerouteFrom(
   agentId: string,
   events: DomainEvent[],
 ): Promise<void> {
-  // Newest first: each one queued goes in front of the last, so the oldest ends at the head.
   const held = await trx
     .selectFrom('conversations')
     .selectAll()
     .where('agent_id', '=', agentId)
     .where('state', '=', 'active')
-    .orderBy('assigned_at', 'desc')
-    .orderBy('id', 'desc')
     .execute();
+  await rerouteConversations(trx, ctx, held, events);
+}
+
+/**
+ * Active conversations whose agent can no longer serve them (rerouteFrom; an absent agent's,
+ * handBackFromAbsentAgents) each go to another online agent by the usual rules, else back to
+ * the head of the queue, ahead of newer arrivals, in the order they were first assigned; each
+ * visitor is told either way. Call holding the routing lock, with rows read inside it.
+ */
+export async function rerouteConversations(
+  trx: Kysely<Database>,
+  ctx: DomainContext,
+  conversations: readonly ConversationsTable[],
+  events: DomainEvent[],
+): Promise<void> {
+  // Newest first: each one queued goes in front of the last, so the oldest ends at the head.
+  const held = [...conversations].sort(
+    (a, b) =>
+      Number(b.assigned_at ?? 0) - Number(a.assigned_at ?? 0) ||
+      (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+  );
   if (held.length === 0) return;
   const now = ctx.now();
   const takers = new Set<string>();

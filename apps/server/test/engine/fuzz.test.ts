@@ -618,6 +618,9 @@ const channelBody = fc.record(
     allowedOrigins: fc.array(fc.constantFrom('https://shop.example.com', 'http://127.0.0.2:8080'), {
       maxLength: 2,
     }),
+    ratingEnabled: fc.boolean(),
+    idleEndMinutes: fc.option(fc.integer({ min: -5, max: 20_000 }), { nil: null }),
+    absentAgentMinutes: fc.option(fc.integer({ min: -5, max: 2000 }), { nil: null }),
   },
   { requiredKeys: ['name'] },
 );
@@ -972,6 +975,19 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     ids: [fx.CA, fx.CE],
     body: fc.record({ seq: fc.oneof(fc.nat({ max: 50 }), fc.maxSafeNat()) }),
     writes: ['conversations'],
+  }),
+  // A's open conversation refuses (not ended), the ended one takes one rating, then refuses.
+  'POST /api/v1/conversations/:id/rating': (fx) => ({
+    as: fx.A.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+    body: fc.record(
+      {
+        score: fc.oneof(fc.integer({ min: -1, max: 7 }), fc.double(), fc.constant('5')),
+        comment: fc.oneof(messageText, nastyString),
+      },
+      { requiredKeys: ['score'] },
+    ),
+    writes: ['conversation_ratings'],
   }),
   'POST /api/v1/conversations/:id/typing': (fx) => ({
     as: fx.X.token,

@@ -118,6 +118,7 @@ const restMatrix: Record<string, RestRow> = {
   'GET /api/v1/conversations/:id/notes':    { cells: [401, 401, 401, 200, 403, 401, 200] },
   'POST /api/v1/conversations/:id/notes':   { cells: [401, 401, 401, 201, 403, 401, 201], body: () => ({ clientNoteId: newClientMsgId(), body: 'a note from the matrix' }) },
   'POST /api/v1/conversations/:id/read':    { cells: [401, 200, 403, 200, 403, 401, 403], body: () => ({ seq: 0 }) },
+  'POST /api/v1/conversations/:id/rating':  { cells: [401, '409 CONVERSATION_NOT_ENDED', 403, 401, 401, 401, 401], body: () => ({ score: 5 }) },
   'POST /api/v1/conversations/:id/typing':  { cells: [401, 204, 403, 204, 403, 401, 403], body: () => ({ isTyping: false }) },
   'POST /api/v1/conversations/:id/end':     { cells: [401, 401, 401, '409 CONVERSATION_ENDED', 403, 401, '409 CONVERSATION_ENDED'], id: (fx) => fx.CE },
   'POST /api/v1/conversations/:id/transfer':{ cells: [401, 401, 401, '409 AGENT_UNAVAILABLE', 403, 401, '409 AGENT_UNAVAILABLE'], body: () => ({ agentId: 'no-such-agent' }) },

@@ -193,6 +193,8 @@ describe('visitor sessions and identity', () => {
         en: 'Hello! How can we help you today?',
       },
       offHoursMessage: { 'zh-CN': 'Closed for the night.', en: 'Closed for the night.' },
+      // A new channel asks for ratings.
+      ratingEnabled: true,
     });
     // Whether anyone is online now, so the page can say so before the first message too.
     await t.agent({ status: 'online' });

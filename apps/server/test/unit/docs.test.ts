@@ -1,6 +1,12 @@
 import fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { ClientEvent, ErrorCode, ServerEvent } from '@servicesystem/protocol';
+import {
+  Channel,
+  ClientEvent,
+  ErrorCode,
+  ServerEvent,
+  SystemMessageKind,
+} from '@servicesystem/protocol';
 
 const read = (name: string) =>
   fs.readFile(new URL(`../../../../docs/${name}`, import.meta.url), 'utf8');
@@ -10,6 +16,16 @@ describe('docs/PROTOCOL.md', () => {
   it('documents every error code', async () => {
     const doc = await read('PROTOCOL.md');
     expect(Object.values(ErrorCode).filter((code) => !doc.includes(`\`${code}\``))).toEqual([]);
+  });
+
+  it('documents every kind of system message and every channel field', async () => {
+    const doc = await read('PROTOCOL.md');
+    const kinds = SystemMessageKind.options.filter((kind) => !doc.includes(`\`${kind}\``));
+    // A channel field is named in the text or in the example object.
+    const fields = Object.keys(Channel.shape).filter(
+      (field) => !doc.includes(`\`${field}\``) && !doc.includes(`"${field}":`),
+    );
+    expect([...kinds, ...fields]).toEqual([]);
   });
 
   it('documents every Socket.IO event, both ways', async () => {

@@ -344,6 +344,8 @@ const conversationRules = {
     'ended unassigned': admins,
   },
   snooze: { queued: [], active: ['its agent'], ended: [], 'ended unassigned': [] },
+  // Its visitor only (the action refuses one that has not ended, with its own code).
+  rate: sameInEvery(['its visitor']),
 } satisfies Record<keyof typeof conversationPolicy, Record<Situation, Participant[]>>;
 
 /** Internal notes: never the visitor, in any state; its agent (also once ended) and admins. */

@@ -122,9 +122,19 @@ describe('presentChannel', () => {
         weekly: { mon: [{ open: '09:00', close: '17:00' }] },
       },
       allowedOrigins: ['https://shop.example'],
+      // Ask for ratings (stored 1); idle end and hand-back off (null).
+      ratingEnabled: true,
+      idleEndMinutes: null,
+      absentAgentMinutes: null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     });
+    expect(
+      presentChannel(
+        channelRow({ rating_enabled: 0, idle_end_minutes: 30, absent_agent_minutes: 10 }),
+        { withSecret: false },
+      ),
+    ).toMatchObject({ ratingEnabled: false, idleEndMinutes: 30, absentAgentMinutes: 10 });
     const alwaysOpen = presentChannel(channelRow({ business_hours: null, allowed_origins: '[]' }), {
       withSecret: false,
     });

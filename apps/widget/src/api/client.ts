@@ -21,7 +21,13 @@ import {
   type VisitorConversation,
 } from '@servicesystem/protocol/wire';
 
-export { createSession, listConversations, listMessages, type VisitorSession } from './rest';
+export {
+  createSession,
+  listConversations,
+  listMessages,
+  rateConversation,
+  type VisitorSession,
+} from './rest';
 
 /** POST /api/v1/uploads with progress (0..1). */
 export function upload(

@@ -5,6 +5,7 @@
  */
 import { createHttpClient } from '@servicesystem/chat-client';
 import type {
+  ConversationRating,
   MessagePage,
   VisitorConversation,
   VisitorSessionResponse,
@@ -46,4 +47,18 @@ export function listMessages(
     `/api/v1/conversations/${encodeURIComponent(conversationId)}/messages`,
     { token, query: { before: page.before, after: page.after, limit: page.limit ?? 30 } },
   );
+}
+
+/** The visitor rates a conversation that ended (once). */
+export async function rateConversation(
+  token: string,
+  conversationId: string,
+  rating: { score: number; comment?: string },
+): Promise<ConversationRating> {
+  const answer = await http.request<{ rating: ConversationRating }>(
+    'POST',
+    `/api/v1/conversations/${encodeURIComponent(conversationId)}/rating`,
+    { token, body: rating },
+  );
+  return answer.rating;
 }

@@ -19,6 +19,7 @@ import {
   createSession,
   listConversations,
   listMessages,
+  rateConversation,
   upload,
   VisitorSocket,
   type VisitorSession,
@@ -94,6 +95,8 @@ export function createChatStore(options: ChatOptions) {
     agentsOnline: true,
     welcomeMessage: null as LocalizedText | null,
     offHoursMessage: null as LocalizedText | null,
+    /** Ask for a satisfaction rating when a conversation ends (the channel's setting). */
+    ratingEnabled: false,
     visitorId: '',
     conversations,
     messages,
@@ -172,6 +175,8 @@ export function createChatStore(options: ChatOptions) {
     state.agentsOnline = channel.agentsOnline;
     state.welcomeMessage = channel.welcomeMessage;
     state.offHoursMessage = channel.offHoursMessage;
+    // Older servers say nothing: no rating to ask for.
+    state.ratingEnabled = channel.ratingEnabled === true;
     channelCheckedAt = Date.now();
   }
 
@@ -457,9 +462,27 @@ export function createChatStore(options: ChatOptions) {
     }
   });
 
+  /**
+   * The visitor rates a conversation that ended. Kept on the conversation at once (the server
+   * says the same on every later load), and the website hears of it (the embed's `rating`).
+   * Throws the server's refusal (ApiError) for the card to show.
+   */
+  async function rate(conversationId: string, score: number, comment: string): Promise<void> {
+    if (!session) throw new Error('no session');
+    const trimmed = comment.trim();
+    const rating = await rateConversation(session.visitorToken, conversationId, {
+      score,
+      ...(trimmed ? { comment: trimmed } : {}),
+    });
+    const known = state.conversations.find((c) => c.id === conversationId);
+    if (known) upsertConversation({ ...known, rating });
+    options.bridge.post({ type: 'rating', conversationId, score: rating.score });
+  }
+
   return {
     state,
     current,
+    rate,
     hasOlder,
     unread,
     start,

@@ -27,7 +27,7 @@ interface ServiceSystemApi {
   toggle(): void;
   setUser(identityToken: string): void;
   logout(): void;
-  on(event: 'unread' | 'message' | 'ready' | 'open' | 'close', fn: Listener): void;
+  on(event: 'unread' | 'message' | 'rating' | 'ready' | 'open' | 'close', fn: Listener): void;
   off(event: string, fn: Listener): void;
   readonly unread: number;
   readonly isOpen: boolean;
@@ -294,6 +294,13 @@ function install(script: HTMLScriptElement) {
       emit('unread', unread);
     } else if (e.type === 'message') {
       emit('message', e.message);
+    } else if (
+      e.type === 'rating' &&
+      typeof e.conversationId === 'string' &&
+      typeof e.score === 'number'
+    ) {
+      // The visitor rated the conversation that just ended.
+      emit('rating', { conversationId: e.conversationId, score: e.score });
     } else if (e.type === 'close') {
       setOpen(false);
     }

@@ -46,6 +46,7 @@ export async function doCreateAccount(
     password_hash: passwordHash,
     disabled_at: null,
     status: 'offline' as const,
+    offline_since: now,
     // A new agent starts online at their first console login.
     chosen_status: 'online' as const,
     last_assigned_at: null,

@@ -45,7 +45,10 @@ export async function updateAccount(
     if (input.maxConcurrent !== undefined) changes.max_concurrent = input.maxConcurrent;
     if (input.role !== undefined) changes.role = input.role;
     // Admins are never routed: a promoted agent leaves routing at once.
-    if (input.role === 'admin' && current.role === 'agent') changes.status = 'offline';
+    if (input.role === 'admin' && current.role === 'agent') {
+      changes.status = 'offline';
+      changes.offline_since = current.offline_since ?? now;
+    }
     if (input.enabled !== undefined) {
       changes.disabled_at = input.enabled ? null : (current.disabled_at ?? now);
     }

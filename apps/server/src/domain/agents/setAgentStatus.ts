@@ -35,9 +35,17 @@ export async function applyAgentStatus(
   return ctx.transaction(
     async (trx) => {
       const anyoneBefore = await anyAgentOnline(trx);
+      // Since when the agent is offline: kept while they stay offline, cleared when they are not
+      // (the absent-agent hand-back counts from it).
+      const now = ctx.now();
       let update = trx
         .updateTable('accounts')
-        .set(remember ? { status, chosen_status: status } : { status })
+        .set((eb) => ({
+          status,
+          ...(remember ? { chosen_status: status } : {}),
+          offline_since:
+            status === 'offline' ? eb.fn.coalesce('offline_since', eb.val(now)) : eb.val(null),
+        }))
         .where('id', '=', agentId);
       if (onlyIf) update = update.where('status', 'in', onlyIf.currentIn);
       const changed = Number((await update.executeTakeFirst()).numUpdatedRows) > 0;
@@ -68,7 +76,7 @@ export async function resumeChosenStatus(
       const anyoneBefore = await anyAgentOnline(trx);
       const row = await trx
         .updateTable('accounts')
-        .set((eb) => ({ status: eb.ref('chosen_status') }))
+        .set((eb) => ({ status: eb.ref('chosen_status'), offline_since: eb.val(null) }))
         .where('id', '=', agentId)
         .where('role', '=', 'agent')
         .where('disabled_at', 'is', null)

@@ -40,6 +40,10 @@ export async function doCreateChannel(
     ),
     business_hours: input.businessHours ? JSON.stringify(input.businessHours) : null,
     allowed_origins: JSON.stringify(input.allowedOrigins ?? []),
+    // Ask for ratings; idle end and hand-back off until an administrator sets minutes.
+    rating_enabled: input.ratingEnabled === false ? 0 : 1,
+    idle_end_minutes: input.idleEndMinutes ?? null,
+    absent_agent_minutes: input.absentAgentMinutes ?? null,
     created_at: now,
     updated_at: now,
   };

@@ -38,6 +38,11 @@ export async function updateChannel(
     if (input.allowedOrigins !== undefined) {
       changes.allowed_origins = JSON.stringify([...new Set(input.allowedOrigins)]);
     }
+    if (input.ratingEnabled !== undefined) changes.rating_enabled = input.ratingEnabled ? 1 : 0;
+    if (input.idleEndMinutes !== undefined) changes.idle_end_minutes = input.idleEndMinutes;
+    if (input.absentAgentMinutes !== undefined) {
+      changes.absent_agent_minutes = input.absentAgentMinutes;
+    }
     await trx.updateTable('channels').set(changes).where('id', '=', channelId).execute();
     const after = await findChannelOrThrow(trx, channelId);
     await auditChannelUpdate(trx, actor, before, after);
@@ -65,6 +70,9 @@ async function auditChannelUpdate(
     ...named('welcomeMessage', before.welcome_message, after.welcome_message),
     ...named('offHoursMessage', before.off_hours_message, after.off_hours_message),
     ...named('businessHours', before.business_hours, after.business_hours),
+    ...fieldChange('ratingEnabled', before.rating_enabled !== 0, after.rating_enabled !== 0),
+    ...fieldChange('idleEndMinutes', before.idle_end_minutes, after.idle_end_minutes),
+    ...fieldChange('absentAgentMinutes', before.absent_agent_minutes, after.absent_agent_minutes),
   ];
   if (changes.length === 0) return;
   await recordAudit(

@@ -5,6 +5,7 @@ import { prepared } from '../../db/prepared.js';
 import {
   conversationColumns,
   type AccountsTable,
+  type ConversationRatingsTable,
   type ConversationsTable,
   type Database,
   type VisitorsTable,
@@ -14,6 +15,7 @@ import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import { notFound } from '../errors.js';
 import { labelsOfConversations, type ConversationLabelRow } from '../labels/labelRows.js';
+import { ratingsOfConversations } from '../ratings/ratingRows.js';
 
 /** A conversation with what any presenter needs: its visitor, agent and newest message. */
 export interface ConversationView {
@@ -28,6 +30,8 @@ export interface ConversationView {
   /** Its labels, by name; undefined where a message's write built the view (a message never
    * changes them, and the hot path asks nothing more). */
   labels?: ConversationLabelRow[];
+  /** Its visitor's rating (null: none yet); undefined where a message's write built the view. */
+  rating?: ConversationRatingsTable | null;
 }
 
 /**
@@ -74,7 +78,7 @@ export async function viewsOf(
   const agentIds = [
     ...new Set(conversations.map((c) => c.agent_id).filter((id): id is string => id !== null)),
   ];
-  const [visitors, agents, lastMessages, queued, reasons, labels] = await Promise.all([
+  const [visitors, agents, lastMessages, queued, reasons, labels, ratings] = await Promise.all([
     db.selectFrom('visitors').selectAll().where('id', 'in', visitorIds).execute(),
     agentIds.length === 0
       ? Promise.resolve([])
@@ -97,6 +101,10 @@ export async function viewsOf(
       db,
       conversations.map((c) => c.id),
     ),
+    ratingsOfConversations(
+      db,
+      conversations.filter((c) => c.state === 'ended').map((c) => c.id),
+    ),
   ]);
   const visitorById = new Map(visitors.map((v) => [v.id, v]));
   const agentById = new Map(agents.map((a) => [a.id, a]));
@@ -111,6 +119,7 @@ export async function viewsOf(
     queueReason:
       conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null,
     labels: labels.get(conversation.id) ?? [],
+    rating: ratings.get(conversation.id) ?? null,
   }));
 }
 

@@ -21,6 +21,8 @@ export function describeSystemMessage(meta: SystemMeta): string {
       return `${meta.fromName ?? 'The conversation'} transferred the conversation to ${meta.toName}.`;
     case 'ended':
       return 'The conversation has ended. Send a message any time to start a new one.';
+    case 'idleEnded':
+      return `The conversation ended after ${meta.minutes} minutes without a message. Send a message any time to start a new one.`;
   }
 }
 

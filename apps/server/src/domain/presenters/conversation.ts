@@ -3,6 +3,7 @@ import type { FileUrls } from '../../auth/fileUrls.js';
 import type { Actor } from '../context.js';
 import type { ConversationView } from '../conversations/conversationViews.js';
 import { presentMessageForConsole, presentMessageForVisitor } from './message.js';
+import { presentRating } from './rating.js';
 
 export function presentConversationForConsole(
   view: ConversationView,
@@ -44,6 +45,9 @@ export function presentConversationForConsole(
     ...(view.labels
       ? { labels: view.labels.map((l) => ({ id: l.id, name: l.name, color: l.color })) }
       : {}),
+    ...(view.rating !== undefined
+      ? { rating: view.rating ? presentRating(view.rating) : null }
+      : {}),
   };
 }
 
@@ -65,6 +69,9 @@ export function presentConversationForVisitor(
     lastMessage: view.lastMessage ? presentMessageForVisitor(view.lastMessage, urls) : null,
     createdAt: c.created_at,
     endedAt: c.ended_at,
+    ...(view.rating !== undefined
+      ? { rating: view.rating ? presentRating(view.rating) : null }
+      : {}),
   };
 }
 

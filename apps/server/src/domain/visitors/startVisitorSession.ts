@@ -121,6 +121,7 @@ export async function startVisitorSession(
       agentsOnline: await anyAgentOnline(ctx.db),
       welcomeMessage: parseTexts(channel.welcome_message),
       offHoursMessage: parseTexts(channel.off_hours_message),
+      ratingEnabled: channel.rating_enabled !== 0,
     },
   };
 }

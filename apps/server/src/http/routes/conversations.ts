@@ -7,6 +7,7 @@ import {
   IdParams,
   MarkReadRequest,
   MessagePageQuery,
+  RateConversationRequest,
   SendMessageRequest,
   TransferRequest,
   TypingRequest,
@@ -33,6 +34,7 @@ import { removeConversationLabel } from '../../domain/conversations/removeConver
 import { snoozeConversation } from '../../domain/conversations/snoozeConversation.js';
 import { unsnoozeConversation } from '../../domain/conversations/unsnoozeConversation.js';
 import { searchConversations } from '../../domain/search/searchConversations.js';
+import { rateConversation } from '../../domain/ratings/rateConversation.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
 import { authorizeCaller, callers } from '../../domain/policies.js';
@@ -67,6 +69,15 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
     const { id } = parseWith(IdParams, request.params);
     const page = parseWith(MessagePageQuery, request.query);
     return listMessages(ctx, actor, id, page);
+  });
+
+  // Its visitor rates a conversation that ended, once.
+  app.post('/api/v1/conversations/:id/rating', async (request, reply) => {
+    const actor = authorizeCaller(request.actor, callers.visitors);
+    const { id } = parseWith(IdParams, request.params);
+    const input = parseWith(RateConversationRequest, request.body);
+    const rating = await run(rateConversation(ctx, actor, id, input));
+    return reply.status(201).send({ rating });
   });
 
   app.post('/api/v1/conversations/:id/messages', async (request, reply) => {
