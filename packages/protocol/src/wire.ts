@@ -47,6 +47,13 @@ import type {
   TypingPayload,
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
+import type {
+  VisitedPage,
+  VisitorContext,
+  VisitorContextReport,
+  VisitorContextResponse,
+  VisitorUpdatedPayload,
+} from './visitorContext.js';
 import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
 import type { SearchMatch, SearchResponse, SearchResult } from './search.js';
 import type {
@@ -80,6 +87,8 @@ export const ServerEvent = {
   QueueCount: 'queue.count',
   /** Console: an administrator created, changed or deleted a label; carries every label. */
   LabelsChanged: 'labels.changed',
+  /** Console: the visitor of an open conversation you can see changed page (their context). */
+  VisitorUpdated: 'visitor.updated',
 } as const;
 export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -94,6 +103,8 @@ export const ClientEvent = {
   TransferConversation: 'conversation.transfer',
   AssignConversation: 'conversation.assign',
   CreateNote: 'note.create',
+  /** Visitors: the page they are on now, their language and time zone (their own context). */
+  ReportContext: 'visitor.context',
 } as const;
 export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -102,6 +113,9 @@ export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
  * `MessageText` schema's limit; a test in packages/chat-client keeps the two equal).
  */
 export const messageTextMaxLength = 5000;
+
+/** The longest page title `visitor.context` takes, in UTF-16 code units (longer: cut it). */
+export const pageTitleMaxLength = 300;
 
 // ---- embed.js ↔ the visitor page in its iframe (window.postMessage, same two origins only)
 
@@ -112,7 +126,17 @@ export const embedMessageSource = 'servicesystem';
 export type EmbedCommand =
   | { type: 'visibility'; open: boolean }
   | { type: 'setUser'; identity: string }
-  | { type: 'logout' };
+  | { type: 'logout' }
+  | { type: 'context'; page: HostPage };
+
+/** What embed.js reports of the website's page as the visitor moves around it. */
+export interface HostPage {
+  url: string;
+  title: string;
+  referrer: string;
+  language: string;
+  timeZone: string;
+}
 
 /** What the visitor page tells embed.js: `{source, event}`. */
 export type EmbedEvent =
@@ -179,4 +203,9 @@ export type {
   UploadResponse,
   VisitorConversation,
   VisitorSessionResponse,
+  VisitedPage,
+  VisitorContext,
+  VisitorContextReport,
+  VisitorContextResponse,
+  VisitorUpdatedPayload,
 };
