@@ -305,6 +305,7 @@ function install(script: HTMLScriptElement) {
   // ---- where the visitor is on this site, for the agents: sent to the chat page when it
   // changes. Back/forward and hash changes are heard at once; pushState, replaceState and title
   // changes by a look once a second (the site's history functions are left as they are).
+  // data-context="off": nothing of the page is sent.
   let reported = '';
   const report = () => {
     try {
@@ -326,6 +327,7 @@ function install(script: HTMLScriptElement) {
   const mount = () => {
     document.body.appendChild(panel);
     document.body.appendChild(bubble);
+    if (data.context === 'off') return;
     report();
     setInterval(report, 1000);
     window.addEventListener('popstate', report);
