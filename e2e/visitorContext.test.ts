@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { checkScreen, launchBrowser, signIn } from './support/browser.js';
 import { startHostSite } from './support/hostSite.js';
-import { rest, startE2eServer, type E2eServer } from './support/server.js';
+import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 const desktopChrome =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
@@ -88,8 +88,9 @@ describe("the visitor's context in the console", () => {
 
       // A single-page app moves on: pushState, then its title.
       await shop.evaluate(() => {
-        history.pushState({}, '', '/products/42?color=red');
-        document.title = 'Red sneakers – Example Shop';
+        const w = globalThis as any;
+        w.history.pushState({}, '', '/products/42?color=red');
+        w.document.title = 'Red sneakers – Example Shop';
       });
       await expect
         .poll(() => current.textContent(), { timeout: 10_000 })
@@ -102,13 +103,15 @@ describe("the visitor's context in the console", () => {
 
       // A hash change is heard at once; a new title (with markup in it) follows.
       await shop.evaluate(() => {
-        location.hash = 'reviews';
+        const w = globalThis as any;
+        w.location.hash = 'reviews';
       });
       await expect
         .poll(() => current.textContent(), { timeout: 10_000 })
         .toContain('/products/42?color=red#reviews');
       await shop.evaluate(() => {
-        document.title = 'Reviews <b>4.8★</b> – Red sneakers';
+        const w = globalThis as any;
+        w.document.title = 'Reviews <b>4.8★</b> – Red sneakers';
       });
       await expect
         .poll(() => current.textContent(), { timeout: 10_000 })
@@ -139,9 +142,37 @@ describe("the visitor's context in the console", () => {
       );
       await checkScreen(agentPage, 'visitor-context-390x844');
 
+      // An administrator watching from the monitor sees it beside the chat, and sees it move.
+      const adminContext = await browser.newContext({
+        viewport: { width: 1280, height: 720 },
+        locale: 'zh-CN',
+        timezoneId: 'Asia/Shanghai',
+      });
+      const admin = await adminContext.newPage();
+      await signIn(admin, server.url, e2eAdmin.username, e2eAdmin.password);
+      await admin.locator('nav').getByRole('link', { name: '全部会话', exact: true }).click();
+      await admin.locator('.el-table__row', { hasText: 'Do you have these in red?' }).click();
+      const watched = admin.locator('.monitor-drawer').getByTestId('visitor-current-page');
+      await expect.poll(() => watched.textContent()).toContain('Red sneakers');
+      await shop.evaluate(() => {
+        const w = globalThis as any;
+        w.history.pushState({}, '', '/checkout');
+        w.document.title = 'Checkout – Example Shop';
+      });
+      await expect
+        .poll(() => watched.textContent(), { timeout: 10_000 })
+        .toContain('Checkout – Example Shop');
+      // Same time zone as the visitor: the panel says so, in Chinese.
+      expect(
+        await admin.locator('.monitor-drawer').getByTestId('visitor-local-time').textContent(),
+      ).toContain('与你的时间相同');
+      await admin.waitForTimeout(400); // the drawer's slide-in
+      await checkScreen(admin, 'visitor-context-monitor-zh-1280x720');
+
       expect(errors).toEqual([]);
       await shopper.close();
       await agentContext.close();
+      await adminContext.close();
     } finally {
       await site.close();
     }
