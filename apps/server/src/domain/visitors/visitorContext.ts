@@ -31,7 +31,13 @@ export async function readVisitorContext(
     .where('visitor_id', '=', visitorId)
     .executeTakeFirst();
   if (!row) return emptyVisitorContext();
-  const parsed = VisitorContext.safeParse(JSON.parse(row.context));
+  let stored: unknown;
+  try {
+    stored = JSON.parse(row.context);
+  } catch {
+    return emptyVisitorContext();
+  }
+  const parsed = VisitorContext.safeParse(stored);
   return parsed.success ? parsed.data : emptyVisitorContext();
 }
 
