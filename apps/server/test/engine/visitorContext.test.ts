@@ -320,6 +320,30 @@ describe("the visitor's context", () => {
     });
   });
 
+  it("a visitor's context goes with the visitor when their channel is deleted", async () => {
+    const made = await w.request('POST', '/api/v1/channels', {
+      token: w.adminToken,
+      body: { name: 'Pop-up shop' },
+    });
+    const channelId = (made.body as { channel: { id: string } }).channel.id;
+    const started = await w.request('POST', '/api/v1/visitor/session', {
+      body: { channelId, context: { url: 'https://popup.example.com/', title: 'Pop-up' } },
+    });
+    const visitorId = (started.body as { visitor: { id: string } }).visitor.id;
+    const stored = () =>
+      w.app.app.ctx.db
+        .selectFrom('visitor_contexts')
+        .select('visitor_id')
+        .where('visitor_id', '=', visitorId)
+        .execute();
+    expect(await stored()).toHaveLength(1);
+    const removed = await w.request('DELETE', `/api/v1/channels/${channelId}`, {
+      token: w.adminToken,
+    });
+    expect(removed.status).toBe(204);
+    expect(await stored()).toEqual([]);
+  });
+
   describe('identity attributes', () => {
     const nowS = () => Math.floor(Date.now() / 1000);
     const sign = (claims: Record<string, unknown>) =>
