@@ -56,6 +56,13 @@ describe("the visitor's context in the console", () => {
       const shop = await shopper.newPage();
       const errors: string[] = [];
       shop.on('pageerror', (error) => errors.push(error.message));
+      // Every report the chat (in its iframe) sends to the server, as it leaves the browser.
+      const reports: string[] = [];
+      shop.on('websocket', (socket) =>
+        socket.on('framesent', ({ payload }) => {
+          if (String(payload).includes('"visitor.context"')) reports.push(String(payload));
+        }),
+      );
       await shop.goto(`${site.origin}/collections/spring`, {
         referer: 'https://search.example.org/?q=red+sneakers',
       });
@@ -169,6 +176,26 @@ describe("the visitor's context in the console", () => {
       await admin.waitForTimeout(400); // the drawer's slide-in
       await checkScreen(admin, 'visitor-context-monitor-zh-1280x720');
 
+      // A burst of moves (ten in a second) sends a report or two, not ten; the last one arrives.
+      let before = reports.length;
+      for (let i = 1; i <= 10; i += 1) {
+        await shop.evaluate((n) => {
+          const w = globalThis as any;
+          w.history.pushState({}, '', `/search?page=${n}`);
+        }, i);
+        await shop.waitForTimeout(100);
+      }
+      await expect
+        .poll(() => watched.textContent(), { timeout: 10_000 })
+        .toContain('/search?page=10');
+      // (Seen leaving the browser: at least the last one.)
+      expect(reports.length - before).toBeGreaterThanOrEqual(1);
+      expect(reports.length - before).toBeLessThanOrEqual(3);
+      // Nothing changes: nothing is sent.
+      before = reports.length;
+      await shop.waitForTimeout(3000);
+      expect(reports.slice(before)).toEqual([]);
+
       expect(errors).toEqual([]);
       await shopper.close();
       await agentContext.close();
@@ -187,12 +214,18 @@ describe("the visitor's context in the console", () => {
     await page.getByRole('textbox').press('Enter');
     await page.getByText('Where is my invoice?').waitFor();
 
-    const list = await rest(server, 'GET', '/api/v1/conversations?limit=100', adminToken);
-    const mine = list.conversations.find(
-      (c: { lastMessage: { body: string } | null }) =>
-        c.lastMessage?.body === 'Where is my invoice?',
-    );
-    expect(mine).toBeDefined();
+    // The message shows at once; the server has it a moment later.
+    let mine: { id: string } | undefined;
+    await expect
+      .poll(async () => {
+        const list = await rest(server, 'GET', '/api/v1/conversations?limit=100', adminToken);
+        mine = list.conversations.find(
+          (c: { lastMessage: { body: string } | null }) =>
+            c.lastMessage?.body === 'Where is my invoice?',
+        );
+        return mine;
+      })
+      .toBeDefined();
     await expect
       .poll(
         async () =>
@@ -200,7 +233,7 @@ describe("the visitor's context in the console", () => {
             await rest(
               server,
               'GET',
-              `/api/v1/conversations/${mine.id}/visitor-context`,
+              `/api/v1/conversations/${mine!.id}/visitor-context`,
               adminToken,
             )
           ).context,
