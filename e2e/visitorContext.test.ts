@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { checkScreen, launchBrowser, signIn } from './support/browser.js';
@@ -200,6 +201,74 @@ describe("the visitor's context in the console", () => {
       await shopper.close();
       await agentContext.close();
       await adminContext.close();
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('with the website in two tabs, the page the visitor is on is the tab they look at', async () => {
+    const site = await startHostSite(server.url, channelId, { title: 'Help', shop: 'Tab Shop' });
+    try {
+      await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, adminToken, {
+        allowedOrigins: [site.origin],
+      });
+      const channel = await rest(server, 'GET', `/api/v1/channels/${channelId}`, adminToken);
+      // An identified visitor: the same one in both tabs (a framed page's storage may be
+      // refused, so an anonymous one could be two).
+      const identity = await new SignJWT({ name: 'Tabby' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('two-tabs-user')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(channel.channel.identitySecret));
+      const shopper = await browser.newContext();
+      const openTab = async (path: string) => {
+        const tab = await shopper.newPage();
+        await tab.goto(`${site.origin}${path}`);
+        await tab.waitForFunction(() => 'ServiceSystem' in globalThis);
+        await tab.evaluate((token) => {
+          const w = globalThis as any;
+          w.ServiceSystem.setUser(token);
+        }, identity);
+        return tab;
+      };
+      const first = await openTab('/shoes');
+      await first.locator('[data-servicesystem=bubble]').click();
+      const chat = first.frameLocator('iframe[title="Help"]');
+      await chat.getByRole('textbox').fill('Two tabs open');
+      await chat.getByRole('textbox').press('Enter');
+      let conversationId = '';
+      await expect
+        .poll(async () => {
+          const list = await rest(server, 'GET', '/api/v1/conversations?limit=100', adminToken);
+          conversationId =
+            list.conversations.find(
+              (c: { lastMessage: { body: string } | null }) =>
+                c.lastMessage?.body === 'Two tabs open',
+            )?.id ?? '';
+          return conversationId;
+        })
+        .not.toBe('');
+      const currentPage = async () =>
+        (
+          await rest(
+            server,
+            'GET',
+            `/api/v1/conversations/${conversationId}/visitor-context`,
+            adminToken,
+          )
+        ).context.pages[0]?.url as string | undefined;
+      await expect.poll(currentPage, { timeout: 10_000 }).toBe(`${site.origin}/shoes`);
+
+      await openTab('/wishlist');
+      await expect.poll(currentPage, { timeout: 10_000 }).toBe(`${site.origin}/wishlist`);
+      // The first tab is shown again: its page is where the visitor is.
+      const firstChat = first.frames().find((f) => f.url().includes('/chat/'));
+      await firstChat!.evaluate(() => {
+        const w = globalThis as any;
+        w.document.dispatchEvent(new w.Event('visibilitychange'));
+      });
+      await expect.poll(currentPage, { timeout: 10_000 }).toBe(`${site.origin}/shoes`);
+      await shopper.close();
     } finally {
       await site.close();
     }

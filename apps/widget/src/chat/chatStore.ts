@@ -276,7 +276,7 @@ export function createChatStore(options: ChatOptions) {
       onConnect: (first) => {
         state.connected = true;
         state.everConnected = true;
-        pageContext.connected();
+        pageContext.resend();
         // Where each conversation's catch-up starts, read now: a live message that arrives while
         // the list loads would move the last seq shown past what was missed while away.
         const points = chat.resyncPoints();
@@ -449,6 +449,7 @@ export function createChatStore(options: ChatOptions) {
 
   document.addEventListener('visibilitychange', () => {
     state.visible = document.visibilityState === 'visible';
+    if (state.visible) pageContext.resend();
   });
   watch(
     () => state.visible && state.panelOpen,

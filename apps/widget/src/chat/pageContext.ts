@@ -2,7 +2,8 @@
  * Where the visitor is, for the agents: the website's page (from embed.js), or, on the chat page
  * by itself, the `page=` the linking site passed, with the browser's language and time zone.
  * Cleaned to what the server takes (http(s) URLs of at most 2048 characters, titles cut to 300),
- * sent only when it changed, at most once a second, and again after every (re)connection.
+ * sent only when it changed, at most once a second, and again after every (re)connection and
+ * when the tab is shown again.
  */
 import {
   pageTitleMaxLength,
@@ -63,8 +64,12 @@ export function ownPage(params: URLSearchParams, embedded: boolean): VisitorCont
 export interface ContextReporter {
   /** A new report from the website (or the page's own at the start). */
   update(report: VisitorContextReport): void;
-  /** A connection is up (the first, or again): the server hears the latest report. */
-  connected(): void;
+  /**
+   * The server hears the latest report again: a connection is up (the first, or again), or this
+   * tab is shown again (with the website open in two tabs, the one the visitor looks at is the
+   * page they are on).
+   */
+  resend(): void;
 }
 
 export function createContextReporter(
@@ -107,7 +112,7 @@ export function createContextReporter(
       if (report.url !== undefined && report.title === undefined) delete latest.title;
       schedule();
     },
-    connected() {
+    resend() {
       sent = '';
       schedule();
     },
