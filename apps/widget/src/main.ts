@@ -6,6 +6,7 @@ import App from './App.vue';
 import { brandColorVariables } from './brandColor';
 import { createChatStore } from './chat/chatStore';
 import { createHostBridge } from './chat/hostBridge';
+import { ownPage } from './chat/pageContext';
 import { createWidgetI18n } from './i18n';
 import { initialLocale } from './localeChoice';
 import { createPageLanguage } from './pageLanguage';
@@ -28,6 +29,7 @@ const chat = createChatStore({
   channelId: params.get('channel'),
   identity: params.get('identity'),
   bridge,
+  context: ownPage(params, bridge.embedded),
 });
 const title = params.get('title');
 

@@ -17,3 +17,4 @@ export * from './savedReplies.js';
 export * from './labels.js';
 export * from './search.js';
 export * from './ratings.js';
+export * from './visitorContext.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
 import { LocalizedText } from './messages.js';
+import { IdentityAttributes, VisitorContextReport } from './visitorContext.js';
 
 // ---- POST /api/v1/visitor/session
 export const VisitorSessionRequest = z
@@ -8,6 +9,8 @@ export const VisitorSessionRequest = z
     channelId: Id,
     /** A JWT (HS256) signed by the host app's backend with the channel's identity secret. */
     identity: z.string().min(1).max(8192).optional(),
+    /** The visitor's page, language and time zone at the start (see `visitor.context`). */
+    context: VisitorContextReport.optional(),
   })
   .strict();
 export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
@@ -56,8 +59,7 @@ export const IdentityClaims = z.object({
   name: z.string().max(64).optional(),
   avatar: z.string().max(2048).optional(),
   exp: z.number(),
-  attributes: z
-    .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
-    .optional(),
+  /** Shown to agents: at most 30 keys and 2048 bytes as JSON; values may nest. */
+  attributes: IdentityAttributes.optional(),
 });
 export type IdentityClaims = z.infer<typeof IdentityClaims>;

@@ -48,6 +48,13 @@ import type {
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
 import type { ConversationRating, RateConversationRequest, RatingResponse } from './ratings.js';
+import type {
+  VisitedPage,
+  VisitorContext,
+  VisitorContextReport,
+  VisitorContextResponse,
+  VisitorUpdatedPayload,
+} from './visitorContext.js';
 import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
 import type { SearchMatch, SearchResponse, SearchResult } from './search.js';
 import type {
@@ -81,6 +88,8 @@ export const ServerEvent = {
   QueueCount: 'queue.count',
   /** Console: an administrator created, changed or deleted a label; carries every label. */
   LabelsChanged: 'labels.changed',
+  /** Console: the visitor of an open conversation you can see changed page (their context). */
+  VisitorUpdated: 'visitor.updated',
 } as const;
 export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -95,6 +104,8 @@ export const ClientEvent = {
   TransferConversation: 'conversation.transfer',
   AssignConversation: 'conversation.assign',
   CreateNote: 'note.create',
+  /** Visitors: the page they are on now, their language and time zone (their own context). */
+  ReportContext: 'visitor.context',
 } as const;
 export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
 
@@ -106,6 +117,8 @@ export const messageTextMaxLength = 5000;
 
 /** The longest rating comment (the `RatingComment` schema's limit). */
 export const ratingCommentMaxLength = 500;
+/** The longest page title `visitor.context` takes, in UTF-16 code units (longer: cut it). */
+export const pageTitleMaxLength = 300;
 
 // ---- embed.js ↔ the visitor page in its iframe (window.postMessage, same two origins only)
 
@@ -116,7 +129,17 @@ export const embedMessageSource = 'servicesystem';
 export type EmbedCommand =
   | { type: 'visibility'; open: boolean }
   | { type: 'setUser'; identity: string }
-  | { type: 'logout' };
+  | { type: 'logout' }
+  | { type: 'context'; page: HostPage };
+
+/** What embed.js reports of the website's page as the visitor moves around it. */
+export interface HostPage {
+  url: string;
+  title: string;
+  referrer: string;
+  language: string;
+  timeZone: string;
+}
 
 /** What the visitor page tells embed.js: `{source, event}`. */
 export type EmbedEvent =
@@ -188,4 +211,9 @@ export type {
   ConversationRating,
   RateConversationRequest,
   RatingResponse,
+  VisitedPage,
+  VisitorContext,
+  VisitorContextReport,
+  VisitorContextResponse,
+  VisitorUpdatedPayload,
 };

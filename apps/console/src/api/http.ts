@@ -29,6 +29,7 @@ import type {
   UpdateChannelRequest,
   UpdateSavedReplyRequest,
   AgentStatus,
+  VisitorContextResponse,
 } from '@servicesystem/protocol';
 
 /** The console's REST client: the session cookie authenticates it on this origin. */
@@ -78,6 +79,11 @@ export const api = {
       `/conversations/${encodeURIComponent(id)}/messages` + query(q),
     ),
   search: (q: string) => request<SearchResponse>('GET', '/search' + query({ q })),
+  visitorContext: (id: string) =>
+    request<VisitorContextResponse>(
+      'GET',
+      `/conversations/${encodeURIComponent(id)}/visitor-context`,
+    ),
   notes: (id: string) =>
     request<{ notes: Note[] }>('GET', `/conversations/${encodeURIComponent(id)}/notes`),
   counts: () => request<{ counts: ConversationCounts }>('GET', '/conversations/counts'),

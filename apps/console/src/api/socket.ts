@@ -17,6 +17,7 @@ import {
   type TypingPayload,
   type Label,
   type QueueCountPayload,
+  type VisitorUpdatedPayload,
 } from '@servicesystem/protocol/wire';
 
 /** Server → client events the console listens to. */
@@ -29,6 +30,7 @@ export interface ConsoleEvents {
   [ServerEvent.NoteCreated]: (p: NoteCreatedPayload) => void;
   [ServerEvent.QueueCount]: (p: QueueCountPayload) => void;
   [ServerEvent.LabelsChanged]: (p: { labels: Label[] }) => void;
+  [ServerEvent.VisitorUpdated]: (p: VisitorUpdatedPayload) => void;
 }
 
 export interface ConnectionHooks {

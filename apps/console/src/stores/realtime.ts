@@ -11,6 +11,7 @@ import { useMessagesStore } from './messages';
 import { useNotesStore } from './notes';
 import { useLabelsStore } from './labels';
 import { useSessionStore } from './session';
+import { useVisitorContextsStore } from './visitorContexts';
 
 const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
 let started = false;
@@ -116,6 +117,7 @@ export function startRealtime(): void {
   on('note.created', ({ note }) => notes.received(note));
   on('queue.count', ({ queued }) => conversations.queueCounted(queued));
   on('labels.changed', ({ labels }) => useLabelsStore().replace(labels));
+  on('visitor.updated', (p) => useVisitorContextsStore().received(p));
 
   document.addEventListener('visibilitychange', () => {
     const open = conversations.selectedId;

@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_notes.js';
 import * as m0008 from './migrations/0008_saved_replies.js';
 import * as m0009 from './migrations/0009_labels_and_snooze.js';
 import * as m0010 from './migrations/0010_search.js';
+import * as m0011 from './migrations/0011_visitor_context.js';
 import * as m0013 from './migrations/0013_ratings_and_idle.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008_saved_replies': m0008,
   '0009_labels_and_snooze': m0009,
   '0010_search': m0010,
+  '0011_visitor_context': m0011,
   '0013_ratings_and_idle': m0013,
 };
 

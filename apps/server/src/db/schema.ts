@@ -75,6 +75,14 @@ export interface VisitorsTable {
   updated_at: number;
 }
 
+/** A visitor's context (migration 0011): one JSON document, written by their own page. */
+export interface VisitorContextsTable {
+  visitor_id: string;
+  /** JSON VisitorContext (the protocol's shape). */
+  context: string;
+  updated_at: number;
+}
+
 export interface ConversationsTable {
   id: string;
   channel_id: string;
@@ -265,6 +273,7 @@ export interface Database {
   channels: ChannelsTable;
   settings: SettingsTable;
   visitors: VisitorsTable;
+  visitor_contexts: VisitorContextsTable;
   conversations: ConversationsTable;
   messages: MessagesTable;
   files: FilesTable;

@@ -1,4 +1,4 @@
-import type { AgentPresence, QueueReason } from '@servicesystem/protocol';
+import type { AgentPresence, QueueReason, VisitorContext } from '@servicesystem/protocol';
 import type { StoredMessage } from '../db/messages/messageStore.js';
 import type { NotesTable } from '../db/schema.js';
 import type { LabelsTable } from '../db/schema.js';
@@ -48,7 +48,15 @@ export type DomainEvent =
   | { type: 'account.sessionsEnded'; accountId: string; exceptSessionId?: string }
   | { type: 'session.ended'; sessionId: string }
   /** An account's role changed: its live sockets must reconnect to hold the new role's rooms. */
-  | { type: 'account.roleChanged'; accountId: string };
+  | { type: 'account.roleChanged'; accountId: string }
+  /** A visitor with an open conversation changed page: that conversation's console users only. */
+  | {
+      type: 'visitor.context';
+      visitorId: string;
+      conversationId: string;
+      agentId: string | null;
+      context: VisitorContext;
+    };
 
 export interface Outcome<T> {
   value: T;

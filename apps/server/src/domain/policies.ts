@@ -62,6 +62,10 @@ export function authorizeCaller<R extends Role>(
   if (role === 'visitor' && via === 'socket') {
     throw new AppError('FORBIDDEN', 'Visitors cannot do this');
   }
+  // A console socket is signed in: another credential would not help (visitor-only events).
+  if (!needsConsole && via === 'socket') {
+    throw new AppError('FORBIDDEN', 'Only visitors can do this');
+  }
   if (role === 'visitor' || !needsConsole) throw new AppError('UNAUTHENTICATED', credentialNeeded);
   throw new AppError(
     'FORBIDDEN',

@@ -9,6 +9,7 @@ import {
   type QueueCountPayload,
   type QueuePositionPayload,
   type TypingPayload,
+  type VisitorUpdatedPayload,
 } from '@servicesystem/protocol';
 import type { FileUrls } from '../auth/fileUrls.js';
 import type { ConversationView } from '../domain/conversations/conversationViews.js';
@@ -35,9 +36,14 @@ export type Delivery =
   | { kind: 'disconnect'; rooms: string[]; except?: string[] };
 
 function consoleRooms(view: ConversationView, extraAgentId?: string): string[] {
+  return consoleRoomsOf(view.agent?.id ?? null, extraAgentId);
+}
+
+/** Admins and the conversation's agent (and one who just lost it). */
+function consoleRoomsOf(agentId: string | null, extraAgentId?: string): string[] {
   const list: string[] = [rooms.admins];
-  if (view.agent) list.push(rooms.agent(view.agent.id));
-  if (extraAgentId && extraAgentId !== view.agent?.id) list.push(rooms.agent(extraAgentId));
+  if (agentId) list.push(rooms.agent(agentId));
+  if (extraAgentId && extraAgentId !== agentId) list.push(rooms.agent(extraAgentId));
   return list;
 }
 
@@ -202,5 +208,22 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
       return [{ kind: 'disconnect', rooms: [rooms.agent(event.accountId)] }];
     case 'session.ended':
       return [{ kind: 'disconnect', rooms: [rooms.session(event.sessionId)] }];
+    case 'visitor.context': {
+      // Where the visitor is on the website: the console users of their open conversation, as
+      // for a consoleOnly conversation.updated. The visitor's own room hears nothing of it.
+      const payload: VisitorUpdatedPayload = {
+        visitorId: event.visitorId,
+        conversationId: event.conversationId,
+        context: event.context,
+      };
+      return [
+        {
+          kind: 'emit',
+          rooms: consoleRoomsOf(event.agentId),
+          event: ServerEvent.VisitorUpdated,
+          payload,
+        },
+      ];
+    }
   }
 }

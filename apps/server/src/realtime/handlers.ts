@@ -9,6 +9,7 @@ import {
   SocketSetStatus,
   SocketTransfer,
   SocketTyping,
+  VisitorContextReport,
   type AckError,
 } from '@servicesystem/protocol';
 import type { FastifyBaseLogger } from 'fastify';
@@ -33,6 +34,8 @@ import { createNote } from '../domain/notes/createNote.js';
 import { authorizeCaller, callers } from '../domain/policies.js';
 import type { RunAction } from '../domain/runner.js';
 import { MessageRateLimit } from '../auth/messageRateLimit.js';
+import { deviceOfUserAgent, type VisitorDevice } from '../domain/visitors/deviceOfUserAgent.js';
+import { reportVisitorContext } from '../domain/visitors/reportVisitorContext.js';
 
 /** `acked`: the client passed an ack callback, so it will get the answer. */
 type Handler<S extends z.ZodType> = (
@@ -206,6 +209,14 @@ export function registerHandlers(
   on(ClientEvent.EndConversation, SocketConversationRef, async (input, who) => {
     const actor = authorizeCaller(who, callers.console, 'socket');
     return { conversation: await run(endConversation(ctx, actor, input.conversationId)) };
+  });
+
+  // The User-Agent of the handshake, read once per connection.
+  let device: VisitorDevice | undefined;
+  on(ClientEvent.ReportContext, VisitorContextReport, async (input, who) => {
+    const visitor = authorizeCaller(who, callers.visitors, 'socket');
+    device ??= deviceOfUserAgent(socket.handshake.headers['user-agent']);
+    return run(reportVisitorContext(ctx, visitor, input, device));
   });
 
   for (const [event, move] of [

@@ -590,6 +590,19 @@ const httpUrl = fc.constantFrom(
   'http://127.0.0.1/x',
   `https://example.com/${'a'.repeat(2000)}`,
 );
+
+/** A visitor's context report (`visitor.context`, and `context` of a session start). */
+const contextReport = (): fc.Arbitrary<Obj> =>
+  fc.record(
+    {
+      url: fc.oneof(httpUrl, nastyString, fc.constant('javascript:alert(1)')),
+      title: fc.oneof(fc.string({ maxLength: 320 }), nastyString),
+      referrer: fc.oneof(httpUrl, nastyString),
+      language: fc.oneof(fc.constantFrom('zh-CN', 'en', 'en-US-x-test'), nastyString),
+      timeZone: fc.oneof(fc.constantFrom('Asia/Shanghai', 'UTC', 'Mars/Olympus'), nastyString),
+    },
+    { requiredKeys: [] },
+  );
 const businessHours = fc.record({
   timezone: fc.constantFrom('Asia/Shanghai', 'UTC', 'America/New_York'),
   weekly: fc.record(
@@ -891,10 +904,14 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     return {
       as: undefined,
       body: fc.record(
-        { channelId: fc.constantFrom(fx.channelId, fx.fuzzChannelId), identity },
+        {
+          channelId: fc.constantFrom(fx.channelId, fx.fuzzChannelId),
+          identity,
+          context: contextReport(),
+        },
         { requiredKeys: ['channelId'] },
       ),
-      writes: ['visitors'],
+      writes: ['visitors', 'visitor_contexts'],
       runs: 300,
     };
   },
@@ -958,6 +975,10 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     body: textMessage,
     writes: ['messages', 'conversations'],
     runs: 300,
+  }),
+  'GET /api/v1/conversations/:id/visitor-context': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
   }),
   'GET /api/v1/conversations/:id/notes': (fx) => ({
     as: fx.X.token,
@@ -1239,6 +1260,7 @@ const socketFuzz: Record<ClientEvent, (fx: Fixtures) => EventFuzz> = {
       agentId: fc.constantFrom(fx.X.id, fx.D.id),
     }),
   }),
+  'visitor.context': () => ({ valid: contextReport(), writes: ['visitor_contexts'] }),
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ const restMatrix: Record<string, RestRow> = {
   'GET /api/v1/conversations/:id':          { cells: [401, 401, 401, 200, 403, 401, 200] },
   'GET /api/v1/conversations/:id/messages': { cells: [401, 200, 403, 200, 403, 401, 200] },
   'POST /api/v1/conversations/:id/messages':{ cells: [401, 401, 401, 201, 403, 401, 403], body: () => text('from the matrix') },
+  'GET /api/v1/conversations/:id/visitor-context': { cells: [401, 401, 401, 200, 403, 401, 200] },
   'GET /api/v1/conversations/:id/notes':    { cells: [401, 401, 401, 200, 403, 401, 200] },
   'POST /api/v1/conversations/:id/notes':   { cells: [401, 401, 401, 201, 403, 401, 201], body: () => ({ clientNoteId: newClientMsgId(), body: 'a note from the matrix' }) },
   'POST /api/v1/conversations/:id/read':    { cells: [401, 200, 403, 200, 403, 401, 403], body: () => ({ seq: 0 }) },
@@ -187,6 +188,8 @@ const socketMatrix: Record<string, SocketRow> = {
   'conversation.transfer': { cells: [U, F, F, 'AGENT_UNAVAILABLE', F, U, 'AGENT_UNAVAILABLE'],
     payload: (fx) => ({ conversationId: fx.CA, agentId: 'no-such-agent' }) },
   'conversation.assign':   { cells: [U, F, F, F, F, U, 'INVALID_STATE'], payload: (fx) => ({ conversationId: fx.CA, agentId: fx.Y.id }) },
+  // A visitor's own context: the payload names no visitor, so nobody can write another's.
+  'visitor.context':       { cells: [U, 'ok', 'ok', F, F, U, F], payload: () => ({ url: 'https://shop.example.com/matrix', title: 'Matrix' }) },
 };
 
 /** What A wrote in CA: no refused answer may contain it. */

@@ -158,6 +158,26 @@ describe('bad socket payloads', () => {
       ],
     },
     {
+      // Visitors only: refused for the role after validation, so bad payloads are invalid first.
+      event: ClientEvent.ReportContext,
+      consoleOnly: false,
+      valid: () => ({ url: 'https://shop.example.com/p/1', title: 'A product' }),
+      bad: [
+        { url: 'javascript:alert(1)' },
+        { url: 'data:text/html,<script>alert(1)</script>' },
+        { url: `https://shop.example.com/${long(2048)}` },
+        { url: 42 },
+        { url: 'https://shop.example.com/', title: long(301) },
+        { url: 'https://shop.example.com/', title: { text: 'x' } },
+        { referrer: 'ftp://files.example.com/' },
+        { language: '"><script>' },
+        { language: long(36) },
+        { timeZone: 'Mars/Olympus_Mons' },
+        { timeZone: '../../etc/passwd' },
+        { visitorId: 'someone-else', url: 'https://shop.example.com/' },
+      ],
+    },
+    {
       event: ClientEvent.SetStatus,
       consoleOnly: true,
       valid: () => ({ status: 'online' }),

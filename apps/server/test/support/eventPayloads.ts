@@ -10,6 +10,7 @@ import {
   QueuePositionPayload,
   ServerEvent,
   TypingPayload,
+  VisitorUpdatedPayload,
 } from '@servicesystem/protocol';
 
 /** The payload schema of every server → client event (no server code: unit tests use it too). */
@@ -23,6 +24,7 @@ export const serverEventPayloads = {
   [ServerEvent.NoteCreated]: NoteCreatedPayload,
   [ServerEvent.QueueCount]: QueueCountPayload,
   [ServerEvent.LabelsChanged]: LabelListResponse,
+  [ServerEvent.VisitorUpdated]: VisitorUpdatedPayload,
 } satisfies Record<ServerEvent, z.ZodType>;
 
 export type PayloadOf<E extends ServerEvent> = z.infer<(typeof serverEventPayloads)[E]>;

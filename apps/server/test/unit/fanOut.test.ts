@@ -406,6 +406,26 @@ function oneOfEach(): { [K in DomainEvent['type']]: Extract<DomainEvent, { type:
       type: 'labels.changed',
       labels: [{ id: 'label-1', name: 'VIP', color: '#aabbcc', created_at: 1, updated_at: 2 }],
     },
+    'visitor.context': visitorContextChange('agent-x'),
+  };
+}
+
+function visitorContextChange(agentId: string | null) {
+  return {
+    type: 'visitor.context' as const,
+    visitorId: 'visitor-c',
+    conversationId: 'conversation-c',
+    agentId,
+    context: {
+      pages: [{ url: 'https://shop.example.com/cart', title: 'Cart', at: 5 }],
+      referrer: 'https://search.example.org/',
+      language: 'zh-CN',
+      timeZone: 'Asia/Shanghai',
+      browser: { name: 'Chrome', version: '120.0.0.0' },
+      os: { name: 'Windows', version: '10' },
+      device: { type: 'desktop' as const, vendor: null, model: null },
+      lastSeenAt: 5,
+    },
   };
 }
 
@@ -438,6 +458,27 @@ describe('console-only changes and console-wide counts', () => {
     for (const event of [oneOfEach()['queue.count'], oneOfEach()['labels.changed']]) {
       expect(fanOut(event, testFileUrls).map((d) => d.rooms)).toEqual([['admins', 'agents']]);
     }
+  });
+});
+
+describe('where the visitor is', () => {
+  it('visitor.context goes to admins and the agent of the open conversation, never a visitor', () => {
+    expect(fanOut(visitorContextChange('agent-x'), testFileUrls)).toEqual([
+      {
+        kind: 'emit',
+        rooms: ['admins', 'agent:agent-x'],
+        event: 'visitor.updated',
+        payload: {
+          visitorId: 'visitor-c',
+          conversationId: 'conversation-c',
+          context: visitorContextChange(null).context,
+        },
+      },
+    ]);
+    // Queued (no agent yet): the admins only.
+    expect(fanOut(visitorContextChange(null), testFileUrls).map((d) => d.rooms)).toEqual([
+      ['admins'],
+    ]);
   });
 });
 

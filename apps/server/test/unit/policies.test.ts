@@ -92,7 +92,7 @@ const callerRules = {
       visitor: 'ok',
       nobody: 'UNAUTHENTICATED',
     },
-    socket: {},
+    socket: { admin: 'FORBIDDEN', agent: 'FORBIDDEN' },
   },
   console: {
     request: { admin: 'ok', agent: 'ok', visitor: 'UNAUTHENTICATED', nobody: 'UNAUTHENTICATED' },

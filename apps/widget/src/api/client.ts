@@ -4,6 +4,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import {
+  ApiError,
   callWithAck,
   uploadFile,
   type MessageCreated,
@@ -18,6 +19,7 @@ import {
   type QueuePositionPayload,
   type SocketSendMessage,
   type TypingPayload,
+  type VisitorContextReport,
   type VisitorConversation,
 } from '@servicesystem/protocol/wire';
 
@@ -120,6 +122,19 @@ export class VisitorSocket {
   typing(conversationId: string, isTyping: boolean): void {
     if (this.socket.connected)
       this.socket.emit(ClientEvent.Typing, { conversationId, isTyping }, () => {});
+  }
+
+  /**
+   * Where the visitor is (the server keeps it for the agents). A report the server refused
+   * resolves too: sending it again would not help. Rejects when it may be worth another try
+   * (no answer, or too many events just now).
+   */
+  async reportContext(report: VisitorContextReport): Promise<void> {
+    try {
+      await callWithAck(this.socket, ClientEvent.ReportContext, report, ackTimeoutMs);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'VALIDATION_FAILED') throw error;
+    }
   }
 
   private retryLater(): void {

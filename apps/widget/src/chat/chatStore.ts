@@ -14,7 +14,12 @@ import {
   outboxFromJson,
   outboxToJson,
 } from '@servicesystem/chat-client';
-import type { LocalizedText, Message, VisitorConversation } from '@servicesystem/protocol/wire';
+import type {
+  LocalizedText,
+  Message,
+  VisitorContextReport,
+  VisitorConversation,
+} from '@servicesystem/protocol/wire';
 import {
   createSession,
   listConversations,
@@ -25,6 +30,7 @@ import {
   type VisitorSession,
 } from '../api/client';
 import type { HostBridge } from './hostBridge';
+import { cleanReport, createContextReporter } from './pageContext';
 import { forgetVisitor, takeSession } from './openSession';
 import { safeGet, safeRemove, safeSet } from './storage';
 
@@ -37,6 +43,8 @@ export interface ChatOptions {
   channelId: string | null;
   identity: string | null;
   bridge: HostBridge;
+  /** What the page knows of where the visitor is before the website says more. */
+  context: VisitorContextReport;
 }
 
 /** How old the channel's open/online answer may be when the visitor looks again. */
@@ -55,6 +63,11 @@ export function createChatStore(options: ChatOptions) {
   let channelCheckedAt = 0;
 
   const notConnected = () => new ApiError('NETWORK', 'not connected');
+  const pageContext = createContextReporter(
+    (report) => socket.value?.reportContext(report) ?? Promise.reject(notConnected()),
+    () => socket.value?.connected === true,
+  );
+  pageContext.update(options.context);
   const chat = new ChatMessages<VisitorConversation>({
     transport: {
       listMessages: (conversationId, page) =>
@@ -268,6 +281,7 @@ export function createChatStore(options: ChatOptions) {
       onConnect: (first) => {
         state.connected = true;
         state.everConnected = true;
+        pageContext.resend();
         // Where each conversation's catch-up starts, read now: a live message that arrives while
         // the list loads would move the last seq shown past what was missed while away.
         const points = chat.resyncPoints();
@@ -440,6 +454,7 @@ export function createChatStore(options: ChatOptions) {
 
   document.addEventListener('visibilitychange', () => {
     state.visible = document.visibilityState === 'visible';
+    if (state.visible) pageContext.resend();
   });
   watch(
     () => state.visible && state.panelOpen,
@@ -459,7 +474,7 @@ export function createChatStore(options: ChatOptions) {
     else if (command.type === 'logout') {
       if (options.channelId) forgetVisitor(options.channelId);
       void restart(null);
-    }
+    } else if (command.type === 'context') pageContext.update(cleanReport(command.page));
   });
 
   /**

@@ -46,7 +46,8 @@ export function createHostBridge(claimedHost: string | null): HostBridge {
       if (
         (command.type === 'visibility' && typeof command.open === 'boolean') ||
         (command.type === 'setUser' && typeof command.identity === 'string') ||
-        command.type === 'logout'
+        command.type === 'logout' ||
+        (command.type === 'context' && typeof command.page === 'object' && command.page !== null)
       ) {
         for (const handler of handlers) handler(command);
       }

@@ -308,9 +308,37 @@ function install(script: HTMLScriptElement) {
 
   bubble.addEventListener('click', () => setOpen(!open));
   layout();
+
+  // ---- where the visitor is on this site, for the agents: sent to the chat page when it
+  // changes. Back/forward and hash changes are heard at once; pushState, replaceState and title
+  // changes by a look once a second (the site's history functions are left as they are).
+  // data-context="off": nothing of the page is sent.
+  let reported = '';
+  const report = () => {
+    try {
+      const page = {
+        url: location.href,
+        title: document.title,
+        referrer: document.referrer,
+        language: navigator.language,
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      };
+      const key = JSON.stringify(page);
+      if (key !== reported) post({ type: 'context', page });
+      reported = key;
+    } catch {
+      // an old browser: the chat works without it
+    }
+  };
+
   const mount = () => {
     document.body.appendChild(panel);
     document.body.appendChild(bubble);
+    if (data.context === 'off') return;
+    report();
+    setInterval(report, 1000);
+    window.addEventListener('popstate', report);
+    window.addEventListener('hashchange', report);
   };
   // The API exists at once (the host may call it early); the chat is drawn once the server agrees.
   void checkSite(server, channel).then((allowed) => {
