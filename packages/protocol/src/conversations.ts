@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
 import { Message, QueueReason } from './messages.js';
 import { ConversationLabel, ConversationSnooze, ConversationView } from './labels.js';
+import { ConversationKind, LeftMessageContact } from './leftMessages.js';
 
 export const ConversationState = z.enum(['queued', 'active', 'ended']);
 export type ConversationState = z.infer<typeof ConversationState>;
@@ -45,6 +46,10 @@ export const Conversation = z.object({
   /** Its labels, by name. Absent from `message.created` and from a send's answer: a message
    * never changes them (keep the ones you have). */
   labels: z.array(ConversationLabel).optional(),
+  /** `message`: a visitor left it when nobody could answer (`leftMessage` has their contact). */
+  kind: ConversationKind,
+  /** The contact details of a left message; null for a chat. */
+  leftMessage: LeftMessageContact.nullable(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -65,6 +70,10 @@ export const VisitorConversation = z.object({
   lastMessage: Message.nullable(),
   createdAt: Timestamp,
   endedAt: Timestamp.nullable(),
+  /** `message`: the visitor left it with the leave-a-message form. */
+  kind: ConversationKind,
+  /** The email address the visitor left with it (the transcript form starts with it); else null. */
+  contactEmail: z.string().nullable(),
 });
 export type VisitorConversation = z.infer<typeof VisitorConversation>;
 

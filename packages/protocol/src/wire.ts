@@ -47,6 +47,13 @@ import type {
   TypingPayload,
 } from './events.js';
 import type { VisitorSessionResponse } from './visitors.js';
+import type {
+  ConversationKind,
+  LeaveMessageRequest,
+  LeftMessageContact,
+  TranscriptRequest,
+  TranscriptResponse,
+} from './leftMessages.js';
 import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
 import type { SearchMatch, SearchResponse, SearchResult } from './search.js';
 import type {
@@ -103,6 +110,9 @@ export type ClientEvent = (typeof ClientEvent)[keyof typeof ClientEvent];
  */
 export const messageTextMaxLength = 5000;
 
+/** The longest left message (`LeftMessageText`), in UTF-16 code units after trimming. */
+export const leftMessageMaxLength = 2000;
+
 // ---- embed.js ↔ the visitor page in its iframe (window.postMessage, same two origins only)
 
 /** Every message between embed.js and the visitor page is `{source: embedMessageSource, ...}`. */
@@ -125,6 +135,11 @@ export type EmbedEvent =
   | { type: 'close' };
 
 export type {
+  ConversationKind,
+  LeaveMessageRequest,
+  LeftMessageContact,
+  TranscriptRequest,
+  TranscriptResponse,
   SearchMatch,
   SearchResponse,
   SearchResult,
