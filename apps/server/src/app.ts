@@ -30,9 +30,13 @@ import { MediaSlots } from './media/mediaSlots.js';
 import { proxyTrustOf } from './auth/clientAddress.js';
 import { createSearchIndex } from './db/search/searchIndex.js';
 import { tendFiles } from './domain/files/fileLifecycle.js';
+import { deliverOutbox } from './domain/outbox/deliverOutbox.js';
+import { createSmtpMailer } from './mail/mailer.js';
 import { startBackgroundJobs, type BackgroundJobs } from './jobs/backgroundJobs.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
+import { createResumeTokens } from './auth/resumeTokens.js';
+import { TranscriptLimit } from './auth/transcriptLimit.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -77,7 +81,7 @@ export interface App {
   /** Where embed.js ran, added up in memory and written every 2 s (`flush()` writes now). */
   sightings: EmbedSightings;
   /** Work that runs on one node at a time: `files` sweeps unsent uploads and removes deleted
-   * files; `snooze` brings back hidden conversations whose time has come. */
+   * files; `snooze` brings back hidden conversations whose time has come; `outbox` sends mail. */
   jobs: BackgroundJobs;
 }
 
@@ -159,6 +163,14 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     fileUrls: createFileUrls(fileUrlSecret, now),
     files,
     media,
+    mail: {
+      enabled: config.mail !== undefined,
+      replyDelayMs: config.mailReplyDelaySeconds * 1000,
+      publicUrl: config.publicUrl,
+      messageIdDomain: new URL(config.publicUrl).hostname,
+    },
+    resumeTokens: createResumeTokens(visitorTokenSecret, now),
+    transcriptLimit: new TranscriptLimit(counters, 3),
   };
   return { db, ctx, counters };
 }
@@ -251,6 +263,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sightings = new EmbedSightings(ctx, 2000, (error) =>
     http.log.warn({ err: error }, 'could not record where embed.js ran'),
   );
+  const mailer = config.mail ? createSmtpMailer(config.mail) : undefined;
   const jobs = startBackgroundJobs(
     ctx,
     `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -258,12 +271,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: 'files', everyMs: 60_000, round: () => tendFiles(ctx) },
       // Hidden conversations whose time has come: their events reach every node's clients.
       { name: 'snooze', everyMs: 15_000, round: () => runner.run(wakeSnoozedConversations(ctx)) },
+      // Mail (and, next, webhooks) written in the outbox with the change that caused it.
+      { name: 'outbox', everyMs: 5_000, round: () => deliverOutbox(ctx, mailer) },
     ],
     http.log,
   );
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
     await jobs.stop();
+    mailer?.close();
     await realtime.close();
     await sightings.stop();
     await redis?.quit().catch(() => undefined);

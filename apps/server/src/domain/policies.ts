@@ -158,6 +158,8 @@ export const conversationPolicy = {
   /** Hide it until a time or until the visitor writes, and bring it back: the agent serving it,
    * while it is active. */
   snooze: (actor: Actor, c: Conv) => assignedAgent(actor, c) && c.state === 'active',
+  /** Have its transcript mailed: its own visitor only. */
+  mailTranscript: (actor: Actor, c: Conv) => ownsAsVisitor(actor, c),
 };
 
 export const notePolicy = {

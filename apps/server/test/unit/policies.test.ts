@@ -344,6 +344,12 @@ const conversationRules = {
     'ended unassigned': admins,
   },
   snooze: { queued: [], active: ['its agent'], ended: [], 'ended unassigned': [] },
+  mailTranscript: {
+    queued: ['its visitor'],
+    active: ['its visitor'],
+    ended: ['its visitor'],
+    'ended unassigned': ['its visitor'],
+  },
 } satisfies Record<keyof typeof conversationPolicy, Record<Situation, Participant[]>>;
 
 /** Internal notes: never the visitor, in any state; its agent (also once ended) and admins. */

@@ -7,8 +7,10 @@ import {
   type AccountsTable,
   type ConversationsTable,
   type Database,
+  type LeftMessagesTable,
   type VisitorsTable,
 } from '../../db/schema.js';
+import { leftMessagesOf } from '../leftMessages/leftMessageRows.js';
 import type { QueueReason } from '@servicesystem/protocol';
 import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
@@ -28,6 +30,8 @@ export interface ConversationView {
   /** Its labels, by name; undefined where a message's write built the view (a message never
    * changes them, and the hot path asks nothing more). */
   labels?: ConversationLabelRow[];
+  /** The contact a visitor left with a `message` conversation; null for a chat. */
+  leftMessage: LeftMessagesTable | null;
 }
 
 /**
@@ -74,7 +78,7 @@ export async function viewsOf(
   const agentIds = [
     ...new Set(conversations.map((c) => c.agent_id).filter((id): id is string => id !== null)),
   ];
-  const [visitors, agents, lastMessages, queued, reasons, labels] = await Promise.all([
+  const [visitors, agents, lastMessages, queued, reasons, labels, left] = await Promise.all([
     db.selectFrom('visitors').selectAll().where('id', 'in', visitorIds).execute(),
     agentIds.length === 0
       ? Promise.resolve([])
@@ -97,6 +101,7 @@ export async function viewsOf(
       db,
       conversations.map((c) => c.id),
     ),
+    leftMessagesOf(db, conversations),
   ]);
   const visitorById = new Map(visitors.map((v) => [v.id, v]));
   const agentById = new Map(agents.map((a) => [a.id, a]));
@@ -111,6 +116,7 @@ export async function viewsOf(
     queueReason:
       conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null,
     labels: labels.get(conversation.id) ?? [],
+    leftMessage: left.get(conversation.id) ?? null,
   }));
 }
 
@@ -146,7 +152,7 @@ export async function completeView(
   },
 ): Promise<ConversationView> {
   const agentId = conversation.agent_id;
-  const [visitor, agent, lastMessage, queuePosition, reasons] = await Promise.all([
+  const [visitor, agent, lastMessage, queuePosition, reasons, left] = await Promise.all([
     known.visitor?.id === conversation.visitor_id
       ? known.visitor
       : db
@@ -178,8 +184,17 @@ export async function completeView(
           .then((row) => Number(row.ahead))
       : null,
     queueReasonsOf(db, queuedChannels([conversation])),
+    leftMessagesOf(db, [conversation]),
   ]);
   const queueReason =
     conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null;
-  return { conversation, visitor, agent, lastMessage, queuePosition, queueReason };
+  return {
+    conversation,
+    visitor,
+    agent,
+    lastMessage,
+    queuePosition,
+    queueReason,
+    leftMessage: left.get(conversation.id) ?? null,
+  };
 }

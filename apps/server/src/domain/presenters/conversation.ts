@@ -44,6 +44,15 @@ export function presentConversationForConsole(
     ...(view.labels
       ? { labels: view.labels.map((l) => ({ id: l.id, name: l.name, color: l.color })) }
       : {}),
+    kind: c.kind,
+    leftMessage: view.leftMessage
+      ? {
+          name: view.leftMessage.name,
+          email: view.leftMessage.email,
+          phone: view.leftMessage.phone,
+          emailReplies: Number(view.leftMessage.email_replies) === 1,
+        }
+      : null,
   };
 }
 
@@ -65,6 +74,8 @@ export function presentConversationForVisitor(
     lastMessage: view.lastMessage ? presentMessageForVisitor(view.lastMessage, urls) : null,
     createdAt: c.created_at,
     endedAt: c.ended_at,
+    kind: c.kind,
+    contactEmail: view.leftMessage?.email ?? null,
   };
 }
 
