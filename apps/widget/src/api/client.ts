@@ -21,7 +21,14 @@ import {
   type VisitorConversation,
 } from '@servicesystem/protocol/wire';
 
-export { createSession, listConversations, listMessages, type VisitorSession } from './rest';
+export {
+  createSession,
+  emailTranscript,
+  leaveMessage,
+  listConversations,
+  listMessages,
+  type VisitorSession,
+} from './rest';
 
 /** POST /api/v1/uploads with progress (0..1). */
 export function upload(

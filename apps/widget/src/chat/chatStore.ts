@@ -14,9 +14,16 @@ import {
   outboxFromJson,
   outboxToJson,
 } from '@servicesystem/chat-client';
-import type { LocalizedText, Message, VisitorConversation } from '@servicesystem/protocol/wire';
+import type {
+  LeaveMessageRequest,
+  LocalizedText,
+  Message,
+  VisitorConversation,
+} from '@servicesystem/protocol/wire';
 import {
   createSession,
+  emailTranscript as postTranscript,
+  leaveMessage as postLeftMessage,
   listConversations,
   listMessages,
   upload,
@@ -35,7 +42,11 @@ export type LoadState =
 export interface ChatOptions {
   channelId: string | null;
   identity: string | null;
+  /** A reply mail's link token (`resume` in the page's URL), used once. */
+  resume?: string | null;
   bridge: HostBridge;
+  /** Called once the resume token has been used, to take it out of the address bar. */
+  onResumeUsed?: () => void;
 }
 
 /** How old the channel's open/online answer may be when the visitor looks again. */
@@ -45,6 +56,7 @@ export function createChatStore(options: ChatOptions) {
   const socket = shallowRef<VisitorSocket | null>(null);
   let session: VisitorSession | null = null;
   let identity = options.identity;
+  let resume = options.resume ?? null;
   /** Where the outbox is kept across reloads (per channel and visitor); '' while none is. */
   let outboxKey = '';
   let savedOutbox: string | null = null;
@@ -94,6 +106,13 @@ export function createChatStore(options: ChatOptions) {
     agentsOnline: true,
     welcomeMessage: null as LocalizedText | null,
     offHoursMessage: null as LocalizedText | null,
+    /** Someone may answer now (open and an agent online); when not, the page offers the
+     * leave-a-message form. */
+    available: true,
+    /** The server sends email: replies to a left message and transcripts can go by mail. */
+    mail: false,
+    /** What became of a reply mail's link: `invalid` shows a notice (a fresh session instead). */
+    resume: null as 'resumed' | 'invalid' | null,
     visitorId: '',
     conversations,
     messages,
@@ -172,6 +191,8 @@ export function createChatStore(options: ChatOptions) {
     state.agentsOnline = channel.agentsOnline;
     state.welcomeMessage = channel.welcomeMessage;
     state.offHoursMessage = channel.offHoursMessage;
+    state.available = channel.available;
+    state.mail = channel.mail;
     channelCheckedAt = Date.now();
   }
 
@@ -203,9 +224,14 @@ export function createChatStore(options: ChatOptions) {
     }
     state.load = { kind: 'loading' };
     const channelId = options.channelId;
-    const opened = takeSession(channelId, identity);
+    const opened = takeSession(channelId, identity, resume);
     try {
       session = await opened.session;
+      if (resume) {
+        state.resume = session.resume ?? null;
+        resume = null;
+        options.onResumeUsed?.();
+      }
     } catch (error) {
       const code = error instanceof ApiError ? error.code : '';
       state.load = {
@@ -382,6 +408,32 @@ export function createChatStore(options: ChatOptions) {
     chat.discard(clientMsgId);
   }
 
+  // ---- leaving a message, and the transcript by email
+
+  /** The form shown when nobody can answer: starts a left-message conversation. Throws the
+   * server's refusal (ApiError) for the form to show. */
+  async function leaveMessage(fields: Omit<LeaveMessageRequest, 'locale' | 'timeZone'>) {
+    if (!session) throw notConnected();
+    const left = await postLeftMessage(session.visitorToken, {
+      ...fields,
+      locale: document.documentElement.lang === 'en' ? 'en' : 'zh-CN',
+      timeZone: visitorTimeZone(),
+    });
+    upsertConversation(left.conversation);
+    chat.add([left.message]);
+    return left;
+  }
+
+  /** Mails an ended conversation's transcript to `email`. Throws ApiError. */
+  async function emailTranscript(conversationId: string, email: string) {
+    if (!session) throw notConnected();
+    await postTranscript(session.visitorToken, conversationId, {
+      email,
+      locale: document.documentElement.lang === 'en' ? 'en' : 'zh-CN',
+      timeZone: visitorTimeZone(),
+    });
+  }
+
   // ---- typing and reading
 
   function typing() {
@@ -469,7 +521,18 @@ export function createChatStore(options: ChatOptions) {
     retry,
     discard,
     typing,
+    leaveMessage,
+    emailTranscript,
   };
+}
+
+/** The browser's time zone, for the times in mails (UTC when it cannot say). */
+function visitorTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;
