@@ -108,7 +108,8 @@ describe('visitor page and website embed', () => {
     });
     const page = await context.newPage();
     await page.goto(`${baseUrl}/chat/?channel=${channelId}`);
-    await page.getByRole('textbox').waitFor();
+    // The composer, or (nobody online) the leave-a-message form's fields.
+    await page.getByRole('textbox').first().waitFor();
     return { context, page };
   }
 
@@ -275,7 +276,13 @@ describe('visitor page and website embed', () => {
     expect((await agent.emitWithAck('agent.status.set', { status: 'away' })).ok).toBe(true);
     const { context, page } = await phonePage();
     try {
-      await typeAndSend(page, 'Is anyone there?');
+      // Nobody can answer: the page offers the leave-a-message form instead of the composer, and
+      // what is left waits in the queue like any conversation.
+      await page.getByTestId('leave-name').fill('王伟');
+      await page.getByTestId('leave-phone').fill('138 0000 0000');
+      await page.getByTestId('leave-text').fill('Is anyone there?');
+      await page.getByTestId('leave-submit').click();
+      await page.getByTestId('left-message-sent').waitFor();
       // The only agent is away: the visitor is told nobody is online, not that agents are busy.
       await expect
         .poll(() => page.getByTestId('chat-subtitle').getAttribute('data-reason'))
@@ -340,7 +347,7 @@ describe('visitor page and website embed', () => {
     const page = await browser.newPage({ viewport: { width: 360, height: 640 } });
     expect(closed.status).toBe(201);
     await page.goto(`${server.url}/chat/?channel=${closed.body.channel.id}&locale=en`);
-    await page.getByRole('textbox').waitFor();
+    await page.getByTestId('leave-message-form').waitFor();
     await expect
       .poll(() => page.locator('header').first().textContent())
       .toContain('We are closed right now');

@@ -30,7 +30,7 @@ import { MediaSlots } from './media/mediaSlots.js';
 import { proxyTrustOf } from './auth/clientAddress.js';
 import { createSearchIndex } from './db/search/searchIndex.js';
 import { tendFiles } from './domain/files/fileLifecycle.js';
-import { deliverOutbox } from './domain/outbox/deliverOutbox.js';
+import { deliverOutbox, purgeOutbox } from './domain/outbox/deliverOutbox.js';
 import { createSmtpMailer } from './mail/mailer.js';
 import { startBackgroundJobs, type BackgroundJobs } from './jobs/backgroundJobs.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
@@ -264,6 +264,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http.log.warn({ err: error }, 'could not record where embed.js ran'),
   );
   const mailer = config.mail ? createSmtpMailer(config.mail) : undefined;
+  // Sends what is due; about once an hour, also deletes rows finished a month ago.
+  let purgedAt = 0;
+  const outboxRound = async () => {
+    const more = await deliverOutbox(ctx, mailer);
+    if (ctx.now() - purgedAt < 60 * 60 * 1000) return more;
+    if (!(await purgeOutbox(ctx))) purgedAt = ctx.now();
+    return true;
+  };
   const jobs = startBackgroundJobs(
     ctx,
     `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -272,7 +280,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Hidden conversations whose time has come: their events reach every node's clients.
       { name: 'snooze', everyMs: 15_000, round: () => runner.run(wakeSnoozedConversations(ctx)) },
       // Mail (and, next, webhooks) written in the outbox with the change that caused it.
-      { name: 'outbox', everyMs: 5_000, round: () => deliverOutbox(ctx, mailer) },
+      { name: 'outbox', everyMs: 5_000, round: outboxRound },
     ],
     http.log,
   );

@@ -468,6 +468,23 @@ describe('the outbox: retries while the mail server is down, gives up on a refus
     expect(row.attempts).toBeLessThan(40);
     smtp = await startSmtpCatcher({ port });
   });
+
+  it('deletes finished rows after a month, never one still to send', async () => {
+    const finished = (await outboxRows(world)).filter((r) => r.state !== 'pending');
+    expect(finished.length).toBeGreaterThanOrEqual(3);
+    const served = await endedConversation();
+    await smtp.close();
+    offset += 31 * 24 * 3_600_000;
+    await world.request('POST', `/api/v1/visitor/conversations/${served.id}/transcript`, {
+      token: served.visitor.token,
+      body: { email: 'later@example.com' },
+    });
+    await runOutbox();
+    const left = await outboxRows(world);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatchObject({ state: 'pending', attempts: 1 });
+    smtp = await startSmtpCatcher({ port });
+  });
 });
 
 describe('the transcript of an ended conversation by email', () => {

@@ -69,7 +69,7 @@ export async function sendMessage(
 }
 
 /** One visitor cannot flood an agent: past their allowance, a send is refused before any work. */
-function refuseFlood(ctx: DomainContext, visitorId: string): void {
+export function refuseFlood(ctx: DomainContext, visitorId: string): void {
   const waitMs = ctx.visitorSendLimit.take(visitorId);
   if (waitMs === 0) return;
   throw rateLimited(waitMs, (s) => `You are sending messages too fast. Try again in ${s} s.`);
@@ -170,6 +170,18 @@ async function sendAsAgent(
   return again;
 }
 
+/** Fresh visitors opening conversation after conversation from one address would reach every
+ * agent; the per-visitor message limit cannot see them (CONVERSATIONS_PER_ADDRESS_PER_MINUTE). */
+export async function refuseNewConversationFlood(ctx: DomainContext, ip: string): Promise<void> {
+  const waitMs = await ctx.conversationLimit.take(ip);
+  if (waitMs > 0) {
+    throw rateLimited(
+      waitMs,
+      (s) => `Too many new conversations from this address. Try again in ${s} s.`,
+    );
+  }
+}
+
 /** A visitor writes in their open conversation (no routing lock: the append's guard catches an
  * end that lands meanwhile, even on another node), or starts one. */
 async function sendAsVisitor(
@@ -196,15 +208,7 @@ async function sendAsVisitor(
     case 'retry':
       return { retryOf: sent.stored };
     case 'noOpenConversation': {
-      // Fresh visitors opening conversation after conversation from one address would reach
-      // every agent; the per-visitor message limit cannot see them.
-      const waitMs = await ctx.conversationLimit.take(origin.ip);
-      if (waitMs > 0) {
-        throw rateLimited(
-          waitMs,
-          (s) => `Too many new conversations from this address. Try again in ${s} s.`,
-        );
-      }
+      await refuseNewConversationFlood(ctx, origin.ip);
       return startConversation(ctx, sent.visitor, message);
     }
     case 'written': {

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Message, VisitorConversation } from '@servicesystem/protocol';
+import type {
+  LeaveMessageRequest as LeaveMessageSchema,
+  Message,
+  VisitorConversation,
+} from '@servicesystem/protocol';
 import type { z } from 'zod';
-import type { LeaveMessageRequest as LeaveMessageSchema } from '@servicesystem/protocol';
 import type { DomainContext, VisitorActor } from '../context.js';
-import { notFound, rateLimited } from '../errors.js';
+import { notFound } from '../errors.js';
 import type { Outcome } from '../events.js';
 import { presentConversationForVisitor } from '../presenters/conversation.js';
 import { presentMessageForVisitor } from '../presenters/message.js';
 import { startConversation } from '../conversations/startConversation.js';
+import { refuseFlood, refuseNewConversationFlood } from '../conversations/sendMessage.js';
 
 /** The request as its schema leaves it (trimmed, blanks dropped). */
 export type LeaveMessageInput = z.output<typeof LeaveMessageSchema>;
@@ -30,23 +34,14 @@ export async function leaveMessage(
   input: LeaveMessageInput,
   origin: { ip: string },
 ): Promise<Outcome<LeftMessage>> {
-  const waitMs = ctx.visitorSendLimit.take(actor.visitorId);
-  if (waitMs > 0) {
-    throw rateLimited(waitMs, (s) => `You are sending messages too fast. Try again in ${s} s.`);
-  }
+  refuseFlood(ctx, actor.visitorId);
   const visitor = await ctx.db
     .selectFrom('visitors')
     .selectAll()
     .where('id', '=', actor.visitorId)
     .executeTakeFirst();
   if (!visitor) throw notFound('The visitor');
-  const addressWaitMs = await ctx.conversationLimit.take(origin.ip);
-  if (addressWaitMs > 0) {
-    throw rateLimited(
-      addressWaitMs,
-      (s) => `Too many new conversations from this address. Try again in ${s} s.`,
-    );
-  }
+  await refuseNewConversationFlood(ctx, origin.ip);
   const email = input.email ?? null;
   const started = await startConversation(
     ctx,

@@ -12,6 +12,38 @@ const maxBackoffMs = 60 * 60 * 1000;
 /** A row still failing this long after it was written is marked failed. */
 export const giveUpAfterMs = 24 * 60 * 60 * 1000;
 
+/** Sent, skipped and failed rows are kept this long (to look into), then deleted. */
+export const keepFinishedMs = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Deletes finished rows older than `keepFinishedMs`, a batch at a time; answers whether more may
+ * be left. Run by the `outbox` job now and then, not every round.
+ */
+export async function purgeOutbox(ctx: DomainContext): Promise<boolean> {
+  const before = ctx.now() - keepFinishedMs;
+  const old = await ctx.db
+    .selectFrom('outbox')
+    .select('id')
+    .where('state', '!=', sql.lit('pending'))
+    .where('finished_at', '<', before)
+    .limit(500)
+    .execute();
+  if (old.length === 0) return false;
+  await ctx.transaction(
+    (trx) =>
+      trx
+        .deleteFrom('outbox')
+        .where(
+          'id',
+          'in',
+          old.map((r) => r.id),
+        )
+        .execute(),
+    { singleStatement: true },
+  );
+  return old.length === 500;
+}
+
 /** The wait before attempt `attempts + 1`, after `attempts` failed ones. */
 export function backoffMs(attempts: number): number {
   return Math.min(maxBackoffMs, firstBackoffMs * 2 ** Math.max(0, attempts - 1));
