@@ -55,14 +55,23 @@ describe('leaving a message when nobody can answer', () => {
   };
 
   it('the form, the console card, the reply by email and its link, the transcript', async () => {
-    // On a desk: the form in place of the composer.
+    // On a desk: the offer, then the form in place of the composer.
     const wide = await visitorPage({ viewport: desk, locale: 'en-US' });
+    await wide.getByTestId('leave-message-offer').waitFor();
+    await checkScreen(wide, 'leave-message-offer-1280x720');
+    await wide.getByTestId('leave-message-open').click();
     await wide.getByTestId('leave-message-form').waitFor();
     expect(await wide.locator('textarea[placeholder="Type a message…"]').count()).toBe(0);
     await checkScreen(wide, 'leave-message-form-1280x720');
+    // Cancel: back to the offer and the composer.
+    await wide.getByTestId('leave-message-cancel').click();
+    await wide.locator('textarea[placeholder="Type a message…"]').waitFor();
 
     // On a phone, in English: checked before it is sent.
     const page = await visitorPage(phoneContext);
+    await page.getByTestId('leave-message-offer').waitFor();
+    await checkScreen(page, 'leave-message-offer-390x844');
+    await page.getByTestId('leave-message-open').click();
     const form = page.getByTestId('leave-message-form');
     await form.waitFor();
     await checkScreen(page, 'leave-message-form-390x844');

@@ -128,8 +128,7 @@ describe('the visitor page, for everyone', () => {
     });
     const page = await context.newPage();
     await page.goto(`${server.url}/chat/?channel=${channelId}`);
-    // The composer, or (nobody online) the leave-a-message form's fields.
-    await page.getByRole('textbox').first().waitFor();
+    await page.getByRole('textbox').waitFor();
     return { context, page };
   }
 

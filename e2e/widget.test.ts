@@ -108,8 +108,7 @@ describe('visitor page and website embed', () => {
     });
     const page = await context.newPage();
     await page.goto(`${baseUrl}/chat/?channel=${channelId}`);
-    // The composer, or (nobody online) the leave-a-message form's fields.
-    await page.getByRole('textbox').first().waitFor();
+    await page.getByRole('textbox').waitFor();
     return { context, page };
   }
 
@@ -276,13 +275,7 @@ describe('visitor page and website embed', () => {
     expect((await agent.emitWithAck('agent.status.set', { status: 'away' })).ok).toBe(true);
     const { context, page } = await phonePage();
     try {
-      // Nobody can answer: the page offers the leave-a-message form instead of the composer, and
-      // what is left waits in the queue like any conversation.
-      await page.getByTestId('leave-name').fill('王伟');
-      await page.getByTestId('leave-phone').fill('138 0000 0000');
-      await page.getByTestId('leave-text').fill('Is anyone there?');
-      await page.getByTestId('leave-submit').click();
-      await page.getByTestId('left-message-sent').waitFor();
+      await typeAndSend(page, 'Is anyone there?');
       // The only agent is away: the visitor is told nobody is online, not that agents are busy.
       await expect
         .poll(() => page.getByTestId('chat-subtitle').getAttribute('data-reason'))
@@ -347,7 +340,7 @@ describe('visitor page and website embed', () => {
     const page = await browser.newPage({ viewport: { width: 360, height: 640 } });
     expect(closed.status).toBe(201);
     await page.goto(`${server.url}/chat/?channel=${closed.body.channel.id}&locale=en`);
-    await page.getByTestId('leave-message-form').waitFor();
+    await page.getByRole('textbox').waitFor();
     await expect
       .poll(() => page.locator('header').first().textContent())
       .toContain('We are closed right now');

@@ -64,6 +64,9 @@ const zhCN = {
   messages: '消息记录',
   leave: {
     title: '给我们留言',
+    open: '留言',
+    offerText: '留下邮箱或手机号，我们会尽快联系您，不必在这里等待。',
+    cancel: '取消',
     intro: '现在没有客服能即时回复。留下您的问题和联系方式，我们会尽快回复您。',
     introClosed: '我们现在下班了。留下您的问题和联系方式，上班后我们会回复您。',
     name: '您的称呼',
@@ -155,6 +158,10 @@ const en: typeof zhCN = {
   messages: 'Messages',
   leave: {
     title: 'Leave us a message',
+    open: 'Leave a message',
+    offerText:
+      'Leave your email or phone number and we will get back to you: no need to wait here.',
+    cancel: 'Cancel',
     intro:
       'Nobody can answer right now. Leave your question and how to reach you, and we will reply soon.',
     introClosed:

@@ -204,7 +204,9 @@ export function createChatStore(options: ChatOptions) {
   async function refreshChannel() {
     const c = current.value;
     if (!session || !options.channelId || (c && c.state !== 'ended')) return;
-    if (Date.now() - channelCheckedAt < channelRecheckMs) return;
+    // While nobody can answer (the page offers the form), asked again sooner: an agent who has
+    // come online since should be reachable.
+    if (Date.now() - channelCheckedAt < (state.available ? channelRecheckMs : 5000)) return;
     channelCheckedAt = Date.now();
     const asked = session;
     try {
