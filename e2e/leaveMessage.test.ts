@@ -120,6 +120,10 @@ describe('leaving a message when nobody can answer', () => {
     );
     expect(await agent.locator('b', { hasText: 'Lei' }).count()).toBe(0);
     await checkScreen(agent, 'left-message-console-1280x720');
+    await agent.setViewportSize(phone);
+    await card.waitFor();
+    await checkScreen(agent, 'left-message-console-390x844');
+    await agent.setViewportSize(desk);
 
     // The visitor has gone (a page left open reads the replies, and then no mail goes).
     await page.close();
@@ -158,6 +162,8 @@ describe('leaving a message when nobody can answer', () => {
     expect(mails[1]!.subject).toMatch(/^Your conversation with /);
     expect(mails[1]!.text).toContain('Delivery takes 2 days.');
     await checkScreen(fromMail, 'transcript-sent-390x844');
+    await fromMail.setViewportSize(desk);
+    await checkScreen(fromMail, 'transcript-sent-1280x720');
   });
 
   it('a link that no longer works says so and gives a fresh start', async () => {
