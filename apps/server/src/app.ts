@@ -30,11 +30,15 @@ import { MediaSlots } from './media/mediaSlots.js';
 import { proxyTrustOf } from './auth/clientAddress.js';
 import { createSearchIndex } from './db/search/searchIndex.js';
 import { tendFiles } from './domain/files/fileLifecycle.js';
+import { deliverOutbox, purgeOutbox } from './domain/outbox/deliverOutbox.js';
+import { createSmtpMailer } from './mail/mailer.js';
 import { startBackgroundJobs, type BackgroundJobs } from './jobs/backgroundJobs.js';
 import { endIdleConversations } from './domain/conversations/endIdleConversations.js';
 import { handBackFromAbsentAgents } from './domain/agents/handBackFromAbsentAgents.js';
 import { MessageRateLimit } from './auth/messageRateLimit.js';
 import { createVisitorTokens } from './auth/visitorTokens.js';
+import { createResumeTokens } from './auth/resumeTokens.js';
+import { TranscriptLimit } from './auth/transcriptLimit.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -80,7 +84,7 @@ export interface App {
   sightings: EmbedSightings;
   /** Work that runs on one node at a time: `files` sweeps unsent uploads and removes deleted
    * files; `snooze` brings back hidden conversations whose time has come; `idleEnd` ends idle
-   * conversations; `handBack` hands absent agents' conversations back. */
+   * conversations; `handBack` hands absent agents' conversations back; `outbox` sends mail. */
   jobs: BackgroundJobs;
 }
 
@@ -162,6 +166,14 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     fileUrls: createFileUrls(fileUrlSecret, now),
     files,
     media,
+    mail: {
+      enabled: config.mail !== undefined,
+      replyDelayMs: config.mailReplyDelaySeconds * 1000,
+      publicUrl: config.publicUrl,
+      messageIdDomain: new URL(config.publicUrl).hostname,
+    },
+    resumeTokens: createResumeTokens(visitorTokenSecret, now),
+    transcriptLimit: new TranscriptLimit(counters, 3),
   };
   return { db, ctx, counters };
 }
@@ -254,6 +266,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const sightings = new EmbedSightings(ctx, 2000, (error) =>
     http.log.warn({ err: error }, 'could not record where embed.js ran'),
   );
+  const mailer = config.mail ? createSmtpMailer(config.mail) : undefined;
+  // Sends what is due; about once an hour, also deletes rows finished a month ago.
+  let purgedAt = 0;
+  const outboxRound = async () => {
+    const more = await deliverOutbox(ctx, mailer);
+    if (ctx.now() - purgedAt < 60 * 60 * 1000) return more;
+    if (!(await purgeOutbox(ctx))) purgedAt = ctx.now();
+    return true;
+  };
   const jobs = startBackgroundJobs(
     ctx,
     `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
@@ -264,12 +285,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Channels' idle conversations end, absent agents' conversations are handed back.
       { name: 'idleEnd', everyMs: 30_000, round: () => runner.run(endIdleConversations(ctx)) },
       { name: 'handBack', everyMs: 30_000, round: () => runner.run(handBackFromAbsentAgents(ctx)) },
+      // Mail (and, next, webhooks) written in the outbox with the change that caused it.
+      { name: 'outbox', everyMs: 5_000, round: outboxRound },
     ],
     http.log,
   );
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
     await jobs.stop();
+    mailer?.close();
     await realtime.close();
     await sightings.stop();
     await redis?.quit().catch(() => undefined);

@@ -75,6 +75,18 @@ export interface Config {
   logFormat: 'auto' | 'pretty' | 'json';
   /** `npm run demo`: a demo channel, agents and visitors, and the /demo/ host page. */
   demo: boolean;
+  /** Outgoing mail (replies to left messages, transcripts); undefined: no mail is sent. */
+  mail: MailConfig | undefined;
+  /** How long a reply to a left message waits before its mail goes, gathering the agent's
+   * further messages into the same mail (MAIL_REPLY_DELAY_SECONDS). */
+  mailReplyDelaySeconds: number;
+}
+
+export interface MailConfig {
+  /** `smtp://user:pass@host:587` or `smtps://...:465` (nodemailer's connection URL). */
+  smtpUrl: string;
+  /** The From header: `Support <support@example.com>` or a bare address. */
+  from: string;
 }
 
 export class ConfigError extends Error {
@@ -177,6 +189,28 @@ const adminUsername = z
   .regex(/^[A-Za-z0-9_.-]{2,32}$/, 'must be 2 to 32 letters, digits, "_", "." or "-"')
   .transform((v) => v.toLowerCase());
 
+const smtpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return (u.protocol === 'smtp:' || u.protocol === 'smtps:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  }, 'must be an smtp:// or smtps:// URL, such as smtp://user:pass@mail.example.com:587');
+
+/** `Name <address>` or a bare address. */
+const mailFrom = z
+  .string()
+  .trim()
+  .max(320)
+  .refine(
+    (v) => /^(?:[^<>\r\n]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(v),
+    'must be an address, or a name and an address: Support <support@example.com>',
+  );
+
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** Each variable: its schema and default (as the string a user would write). */
@@ -230,6 +264,9 @@ const variables = {
   LOG_LEVEL: { schema: logLevel, default: 'info' },
   LOG_FORMAT: { schema: z.enum(['auto', 'pretty', 'json']), default: 'auto' },
   DEMO: { schema: booleanFlag, default: 'false' },
+  SMTP_URL: { schema: smtpUrl.optional(), default: undefined },
+  MAIL_FROM: { schema: mailFrom.optional(), default: undefined },
+  MAIL_REPLY_DELAY_SECONDS: { schema: integer(0, 86400), default: '60' },
   NODE_ENV: { schema: optionalText, default: undefined },
 } as const;
 
@@ -263,7 +300,7 @@ export function loadConfig(env: Env = process.env): Config {
       parsed[name] = result.data;
     } else {
       const message = result.error.issues[0]?.message ?? 'is not valid';
-      const secret = name.includes('PASSWORD') || name.includes('SECRET');
+      const secret = name.includes('PASSWORD') || name.includes('SECRET') || name === 'SMTP_URL';
       problems.push(`${name} ${message}${secret ? '' : ` (got ${describe(input)})`}`);
     }
   }
@@ -277,6 +314,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (problems.length === 0 && p.DEMO && p.DATABASE_URL !== undefined) {
     problems.push(
       'DEMO is set with DATABASE_URL: the demo writes sample agents and a channel, so it keeps its own SQLite database (unset DATABASE_URL)',
+    );
+  }
+  if (problems.length === 0 && (p.SMTP_URL === undefined) !== (p.MAIL_FROM === undefined)) {
+    problems.push(
+      p.SMTP_URL === undefined
+        ? 'MAIL_FROM is set but SMTP_URL is not'
+        : 'SMTP_URL is set but MAIL_FROM is not (the address mails come from)',
     );
   }
   if (problems.length > 0) {
@@ -348,5 +392,10 @@ export function loadConfig(env: Env = process.env): Config {
     writeChecks: p.NODE_ENV !== 'production',
     logFormat: p.LOG_FORMAT,
     demo: p.DEMO,
+    mail:
+      p.SMTP_URL !== undefined && p.MAIL_FROM !== undefined
+        ? { smtpUrl: p.SMTP_URL, from: p.MAIL_FROM }
+        : undefined,
+    mailReplyDelaySeconds: p.MAIL_REPLY_DELAY_SECONDS,
   };
 }

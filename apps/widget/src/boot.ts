@@ -7,4 +7,4 @@ import { openEarly } from './chat/openSession';
 
 const params = new URLSearchParams(location.search);
 const channelId = params.get('channel');
-if (channelId) openEarly(channelId, params.get('identity'));
+if (channelId) openEarly(channelId, params.get('identity'), params.get('resume'));

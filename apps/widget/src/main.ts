@@ -28,8 +28,15 @@ const bridge = createHostBridge(params.get('embed') === '1' ? params.get('host')
 const chat = createChatStore({
   channelId: params.get('channel'),
   identity: params.get('identity'),
+  resume: params.get('resume'),
   bridge,
   context: ownPage(params, bridge.embedded),
+  // A reply mail's link works once per visit: a reload or a shared address does not carry it.
+  onResumeUsed: () => {
+    const url = new URL(location.href);
+    url.searchParams.delete('resume');
+    history.replaceState(history.state, '', url);
+  },
 });
 const title = params.get('title');
 

@@ -49,6 +49,8 @@ export function conversation(fields: Partial<Conversation> = {}): Conversation {
     lastActivityAt: 1_700_000_000_000,
     labels: [],
     snooze: null,
+    kind: 'chat',
+    leftMessage: null,
     ...fields,
   };
 }
@@ -69,6 +71,8 @@ export function visitorConversation(
     lastMessage: null,
     createdAt: 1_700_000_000_000,
     endedAt: null,
+    kind: 'chat',
+    contactEmail: null,
     ...fields,
   };
 }

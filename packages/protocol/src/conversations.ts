@@ -3,6 +3,7 @@ import { Id, LookupText, Timestamp } from './common.js';
 import { Message, QueueReason } from './messages.js';
 import { ConversationLabel, ConversationSnooze, ConversationView } from './labels.js';
 import { ConversationRating } from './ratings.js';
+import { ConversationKind, LeftMessageContact } from './leftMessages.js';
 
 export const ConversationState = z.enum(['queued', 'active', 'ended']);
 export type ConversationState = z.infer<typeof ConversationState>;
@@ -49,6 +50,10 @@ export const Conversation = z.object({
   /** The visitor's satisfaction rating once they gave one, else null. Absent, like `labels`,
    * from `message.created` and from a send's answer (keep the one you have). */
   rating: ConversationRating.nullable().optional(),
+  /** `message`: a visitor left it when nobody could answer (`leftMessage` has their contact). */
+  kind: ConversationKind,
+  /** The contact details of a left message; null for a chat. */
+  leftMessage: LeftMessageContact.nullable(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -72,6 +77,10 @@ export const VisitorConversation = z.object({
   /** The visitor's own rating once given, else null (absent where `message.created` carries the
    * conversation: keep the one you have). */
   rating: ConversationRating.nullable().optional(),
+  /** `message`: the visitor left it with the leave-a-message form. */
+  kind: ConversationKind,
+  /** The email address the visitor left with it (the transcript form starts with it); else null. */
+  contactEmail: z.string().nullable(),
 });
 export type VisitorConversation = z.infer<typeof VisitorConversation>;
 

@@ -18,3 +18,4 @@ export * from './labels.js';
 export * from './search.js';
 export * from './ratings.js';
 export * from './visitorContext.js';
+export * from './leftMessages.js';

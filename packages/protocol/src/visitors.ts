@@ -11,6 +11,8 @@ export const VisitorSessionRequest = z
     identity: z.string().min(1).max(8192).optional(),
     /** The visitor's page, language and time zone at the start (see `visitor.context`). */
     context: VisitorContextReport.optional(),
+    /** A resume token from a reply mail's link: the session of the visitor it names. */
+    resume: z.string().min(1).max(4096).optional(),
   })
   .strict();
 export type VisitorSessionRequest = z.infer<typeof VisitorSessionRequest>;
@@ -44,7 +46,16 @@ export const VisitorSessionResponse = z.object({
     offHoursMessage: LocalizedText,
     /** Ask for a satisfaction rating when a conversation ends (its `rating` still null). */
     ratingEnabled: z.boolean(),
+    /** `open` and `agentsOnline` both: someone may answer now. When false, a visitor without a
+     * conversation going is offered the leave-a-message form. */
+    available: z.boolean(),
+    /** The server sends mail (SMTP is configured): replies to a left message and transcripts can
+     * go by email. */
+    mail: z.boolean(),
   }),
+  /** Only when the request carried `resume`: `resumed` (this is the visitor the link named) or
+   * `invalid` (expired, forged or for another channel: a session as without it). */
+  resume: z.enum(['resumed', 'invalid']).optional(),
 });
 export type VisitorSessionResponse = z.infer<typeof VisitorSessionResponse>;
 

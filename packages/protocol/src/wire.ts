@@ -55,6 +55,13 @@ import type {
   VisitorContextResponse,
   VisitorUpdatedPayload,
 } from './visitorContext.js';
+import type {
+  ConversationKind,
+  LeaveMessageRequest,
+  LeftMessageContact,
+  TranscriptRequest,
+  TranscriptResponse,
+} from './leftMessages.js';
 import type { Note, NoteCreatedPayload, NoteList, NoteResponse } from './notes.js';
 import type { SearchMatch, SearchResponse, SearchResult } from './search.js';
 import type {
@@ -119,6 +126,8 @@ export const messageTextMaxLength = 5000;
 export const ratingCommentMaxLength = 500;
 /** The longest page title `visitor.context` takes, in UTF-16 code units (longer: cut it). */
 export const pageTitleMaxLength = 300;
+/** The longest left message (`LeftMessageText`), in UTF-16 code units after trimming. */
+export const leftMessageMaxLength = 2000;
 
 // ---- embed.js ↔ the visitor page in its iframe (window.postMessage, same two origins only)
 
@@ -154,6 +163,11 @@ export type EmbedEvent =
   | { type: 'rating'; conversationId: string; score: number };
 
 export type {
+  ConversationKind,
+  LeaveMessageRequest,
+  LeftMessageContact,
+  TranscriptRequest,
+  TranscriptResponse,
   SearchMatch,
   SearchResponse,
   SearchResult,

@@ -95,6 +95,18 @@ export const en: Messages = {
     uploadFailed: 'Upload failed',
   },
   duration: { s: '{s}s', ms: '{m}m {s}s', hm: '{h}h {m}m' },
+  leftMessage: {
+    badge: 'Message',
+    card: 'Left message',
+    name: 'Name',
+    email: 'Email',
+    phone: 'Phone',
+    mailOn: 'Your replies also go to {email} by email (a few quick replies make one mail).',
+    mailOff:
+      'Email is not configured: the visitor sees your reply on their next visit. Use the address above to write to them yourself.',
+    noEmail: 'No email address left: the visitor sees your reply on their next visit.',
+    notify: 'New message from {name}',
+  },
   chat: {
     pick: 'Pick a conversation on the left',
     back: 'Conversations',

@@ -84,6 +84,17 @@ export const zh = {
     uploadFailed: '上传失败',
   },
   duration: { s: '{s}秒', ms: '{m}分{s}秒', hm: '{h}小时{m}分' },
+  leftMessage: {
+    badge: '留言',
+    card: '访客留言',
+    name: '称呼',
+    email: '邮箱',
+    phone: '电话',
+    mailOn: '您的回复也会发送到 {email}（短时间内的多条回复合并为一封邮件）。',
+    mailOff: '未配置邮件：访客下次打开页面时才能看到您的回复。可用上面的联系方式自行联系访客。',
+    noEmail: '访客没有留下邮箱：下次打开页面时才能看到您的回复。',
+    notify: '{name} 给您留言了',
+  },
   chat: {
     pick: '选择左侧的会话开始服务',
     back: '会话列表',

@@ -92,13 +92,33 @@ export function startRealtime(): void {
       void conversations.markRead(conversation.id);
       return;
     }
+    // A left message's first words were announced with it (below): not twice.
+    if (justAnnounced.has(conversation.id)) return;
     chime();
     notify(conversation.visitor.name, previewOf(message), () => {
       void router.push({ name: 'workspace' });
       void conversations.open(conversation.id);
     });
   });
-  on('conversation.updated', ({ conversation }) => conversations.upsert(conversation));
+  on('conversation.updated', ({ conversation }) => {
+    const isNew = !conversations.byId[conversation.id];
+    conversations.upsert(conversation);
+    // A message left while nobody could answer: a sound and a desktop notification for whoever
+    // hears of it first (admins while it waits, the agent it is routed to).
+    if (!isNew || conversation.kind !== 'message' || conversation.state === 'ended') return;
+    if (conversation.state === 'active' && conversation.agent?.id !== session.account?.id) return;
+    justAnnounced.add(conversation.id);
+    setTimeout(() => justAnnounced.delete(conversation.id), 5000);
+    chime();
+    notify(
+      i18n.global.t('leftMessage.notify', { name: conversation.visitor.name }),
+      conversation.leftMessage?.email ?? conversation.leftMessage?.phone ?? '',
+      () => {
+        void router.push({ name: 'workspace' });
+        void conversations.open(conversation.id);
+      },
+    );
+  });
   on('conversation.read', ({ conversationId, side, seq }) =>
     conversations.applyRead(conversationId, side, seq),
   );
@@ -124,15 +144,19 @@ export function startRealtime(): void {
     if (open && document.visibilityState === 'visible') void conversations.markRead(open);
   });
 
-  // The tab's title: the server's unread counts (the visitor's messages only), in the language shown.
+  // The tab's title: the server's unread counts (the visitor's messages only), and the left
+  // messages waiting in the queue, in the language shown.
+  const titleCount = () =>
+    conversations.unreadTotal + conversations.queue.filter((c) => c.kind === 'message').length;
   watch(
-    () =>
-      (conversations.unreadTotal > 0 ? `(${conversations.unreadTotal}) ` : '') +
-      i18n.global.t('app.name'),
+    () => (titleCount() > 0 ? `(${titleCount()}) ` : '') + i18n.global.t('app.name'),
     (title) => (document.title = title),
     { immediate: true },
   );
 }
+
+/** Left messages announced in the last seconds (their first message is not chimed again). */
+const justAnnounced = new Set<string>();
 
 export function stopRealtime(): void {
   started = false;

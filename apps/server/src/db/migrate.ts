@@ -12,6 +12,7 @@ import * as m0009 from './migrations/0009_labels_and_snooze.js';
 import * as m0010 from './migrations/0010_search.js';
 import * as m0011 from './migrations/0011_visitor_context.js';
 import * as m0013 from './migrations/0013_ratings_and_idle.js';
+import * as m0012 from './migrations/0012_left_messages_and_outbox.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0010_search': m0010,
   '0011_visitor_context': m0011,
   '0013_ratings_and_idle': m0013,
+  '0012_left_messages_and_outbox': m0012,
 };
 
 const provider: MigrationProvider = {

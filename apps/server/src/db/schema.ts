@@ -113,6 +113,8 @@ export interface ConversationsTable {
   snoozed_until: number | null;
   /** The seq of the visitor's message that last brought it back from snooze (0: none). */
   woken_seq: number;
+  /** `message`: left with the leave-a-message form (its contact is in left_messages). */
+  kind: 'chat' | 'message';
 }
 
 export interface MessagesTable {
@@ -239,6 +241,7 @@ export const conversationColumns = everyColumn<ConversationsTable>()([
   'snoozed_at',
   'snoozed_until',
   'woken_seq',
+  'kind',
 ]);
 
 export const messageColumns = everyColumn<MessagesTable>()([
@@ -285,6 +288,8 @@ export interface Database {
   labels: LabelsTable;
   conversation_labels: ConversationLabelsTable;
   conversation_ratings: ConversationRatingsTable;
+  left_messages: LeftMessagesTable;
+  outbox: OutboxTable;
 }
 
 /** A visitor's satisfaction rating of one ended conversation (domain/ratings). */
@@ -294,6 +299,41 @@ export interface ConversationRatingsTable {
   score: number;
   comment: string | null;
   created_at: number;
+}
+
+/** The contact a visitor left with a `message` conversation (migration 0012). */
+export interface LeftMessagesTable {
+  conversation_id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  /** The language (`zh-CN`, `en`) and IANA time zone its mails are written in. */
+  locale: string;
+  time_zone: string;
+  /** 1: replies go to `email` by mail (mail was configured when the message was left). */
+  email_replies: number;
+  /** The newest agent message a reply mail has covered, or the visitor had read. */
+  mailed_seq: number;
+  created_at: number;
+}
+
+/** Work that leaves the server, written with the change that causes it (domain/outbox). */
+export interface OutboxTable {
+  id: string;
+  /** What `payload` is: `mail` (a composed mail), `replyMail` (a reply mail still to compose). */
+  kind: string;
+  /** JSON. */
+  payload: string;
+  /** The Message-ID a mail carries, the same on every attempt. */
+  message_id: string;
+  /** One pending row per key (`reply:<conversation id>`); null once the row is claimed. */
+  dedupe_key: string | null;
+  state: 'pending' | 'sent' | 'failed' | 'skipped';
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
 }
 
 /** Internal notes: console users only; no seq (see migration 0007). */

@@ -8,6 +8,8 @@ import type { FfmpegTools } from '../media/mediaTypes.js';
 import type { MediaSlots } from '../media/mediaSlots.js';
 import type { FileStore } from '../storage/fileStore.js';
 import type { VisitorTokens } from '../auth/visitorTokens.js';
+import type { ResumeTokens } from '../auth/resumeTokens.js';
+import type { TranscriptLimit } from '../auth/transcriptLimit.js';
 import type { MessageStore } from '../db/messages/messageStore.js';
 import type { Database } from '../db/schema.js';
 import type { Transaction } from '../db/transactions.js';
@@ -39,6 +41,23 @@ export interface DomainContext {
   fileUrls: FileUrls;
   files: FileStore;
   media: MediaSettings;
+  mail: MailSettings;
+  /** The links in reply mails back into a conversation. */
+  resumeTokens: ResumeTokens;
+  /** Transcript mails per visitor and per address an hour. */
+  transcriptLimit: TranscriptLimit;
+}
+
+/** Outgoing mail, as the domain sees it: whether there is any, and how it is written. */
+export interface MailSettings {
+  /** SMTP_URL and MAIL_FROM are set: replies to left messages and transcripts go by mail. */
+  enabled: boolean;
+  /** A reply mail waits this long for the agent's further messages (MAIL_REPLY_DELAY_SECONDS). */
+  replyDelayMs: number;
+  /** PUBLIC_URL: where a mail's link leads. */
+  publicUrl: string;
+  /** The right-hand side of every Message-ID (PUBLIC_URL's host). */
+  messageIdDomain: string;
 }
 
 export interface MediaSettings {

@@ -164,6 +164,8 @@ export const conversationPolicy = {
   snooze: (actor: Actor, c: Conv) => assignedAgent(actor, c) && c.state === 'active',
   /** Rate it (satisfaction): its visitor only; the action checks that it ended. */
   rate: ownsAsVisitor,
+  /** Have its transcript mailed: its own visitor only. */
+  mailTranscript: (actor: Actor, c: Conv) => ownsAsVisitor(actor, c),
 };
 
 export const notePolicy = {

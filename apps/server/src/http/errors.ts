@@ -40,6 +40,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   STORAGE_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
+  CONVERSATION_OPEN: 409,
+  MAIL_NOT_CONFIGURED: 409,
+  TOO_MANY_TRANSCRIPTS: 429,
 };
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {

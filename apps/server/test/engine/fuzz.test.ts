@@ -1010,6 +1010,34 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     ),
     writes: ['conversation_ratings'],
   }),
+  // A has a conversation open, so a well-formed left message is CONVERSATION_OPEN: nothing changes.
+  'POST /api/v1/visitor/leave-message': (fx) => ({
+    as: fx.A.token,
+    body: fc.record(
+      {
+        name: fc.oneof(fc.string({ maxLength: 80 }), nastyString),
+        email: fc.oneof(fc.constant('someone@example.com'), fc.string({ maxLength: 30 })),
+        phone: fc.oneof(fc.constant('+86 138 0013 8000'), fc.string({ maxLength: 30 })),
+        message: fc.oneof(messageText, nastyString),
+        locale: fc.constantFrom('zh-CN', 'en', 'fr', 7),
+        timeZone: fc.constantFrom('Asia/Shanghai', 'Mars/Olympus', ''),
+      },
+      { requiredKeys: [] },
+    ),
+  }),
+  // No SMTP in this app: a valid request is MAIL_NOT_CONFIGURED, nothing reaches the outbox.
+  'POST /api/v1/visitor/conversations/:id/transcript': (fx) => ({
+    as: fx.A.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
+    body: fc.record(
+      {
+        email: fc.oneof(fc.constant('someone@example.com'), fc.string({ maxLength: 30 })),
+        locale: fc.constantFrom('zh-CN', 'en', null),
+        timeZone: fc.constantFrom('UTC', 'Nowhere/Else'),
+      },
+      { requiredKeys: [] },
+    ),
+  }),
   'POST /api/v1/conversations/:id/typing': (fx) => ({
     as: fx.X.token,
     ids: [fx.CA, fx.CE],

@@ -110,6 +110,8 @@ const restMatrix: Record<string, RestRow> = {
   'GET /api/v1/visitor/unread':             { cells: [401, 200, 200, 401, 401, 401, 401] },
   'GET /api/v1/visitor/conversations':      { cells: [401, 200, 200, 401, 401, 401, 401] },
   'POST /api/v1/visitor/messages':          { cells: [401, V400, V400, 401, 401, 401, 401] },
+  'POST /api/v1/visitor/leave-message':     { cells: [401, V400, V400, 401, 401, 401, 401] },
+  'POST /api/v1/visitor/conversations/:id/transcript': { cells: [401, '409 MAIL_NOT_CONFIGURED', '404 NOT_FOUND', 401, 401, 401, 401], body: () => ({ email: 'matrix@example.com' }) },
   'GET /api/v1/conversations':              { cells: [401, 401, 401, 200, 403, 401, 200], query: (fx) => `?agentId=${fx.X.id}` },
   'GET /api/v1/search':                     { cells: [401, 401, 401, 200, 200, 401, 200], query: () => '?q=matrix' },
   'GET /api/v1/conversations/:id':          { cells: [401, 401, 401, 200, 403, 401, 200] },

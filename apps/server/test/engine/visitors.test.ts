@@ -195,10 +195,21 @@ describe('visitor sessions and identity', () => {
       offHoursMessage: { 'zh-CN': 'Closed for the night.', en: 'Closed for the night.' },
       // A new channel asks for ratings.
       ratingEnabled: true,
+      // Nobody can answer: the page offers the leave-a-message form. No SMTP here: no mail.
+      available: false,
+      mail: false,
     });
     // Whether anyone is online now, so the page can say so before the first message too.
     await t.agent({ status: 'online' });
-    expect((await session({ channelId: t.channelId })).body.channel.agentsOnline).toBe(true);
+    expect((await session({ channelId: t.channelId })).body.channel).toMatchObject({
+      agentsOnline: true,
+      available: true,
+    });
+    // Open hours are not enough when nobody is online, nor someone online out of hours.
+    expect((await session({ channelId: night.body.channel.id })).body.channel).toMatchObject({
+      agentsOnline: true,
+      available: false,
+    });
   });
 
   it('unknown channel → 404, bad body → 400', async () => {

@@ -134,6 +134,7 @@ export function conversationRow(overrides: Partial<ConversationsTable> = {}): Co
     snoozed_at: null,
     snoozed_until: null,
     woken_seq: 0,
+    kind: 'chat',
     ...overrides,
   };
 }
@@ -217,6 +218,7 @@ export function conversationView(
     lastMessage: overrides.lastMessage ?? null,
     queuePosition: overrides.queuePosition ?? (state === 'queued' ? 1 : null),
     queueReason: overrides.queueReason ?? (state === 'queued' ? 'busy' : null),
+    leftMessage: null,
   };
 }
 

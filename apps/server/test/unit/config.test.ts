@@ -137,6 +137,38 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads the mail settings: both or neither, never repeating the SMTP password', () => {
+    expect(loadConfig({}).mail).toBeUndefined();
+    expect(loadConfig({}).mailReplyDelaySeconds).toBe(60);
+    const config = loadConfig({
+      SMTP_URL: 'smtps://user:pw@mail.example.com:465',
+      MAIL_FROM: 'Shop Support <support@shop.example>',
+      MAIL_REPLY_DELAY_SECONDS: '0',
+    });
+    expect(config.mail).toEqual({
+      smtpUrl: 'smtps://user:pw@mail.example.com:465',
+      from: 'Shop Support <support@shop.example>',
+    });
+    expect(config.mailReplyDelaySeconds).toBe(0);
+    expect(() => loadConfig({ SMTP_URL: 'smtp://mail.example.com' })).toThrow(
+      /SMTP_URL is set but MAIL_FROM is not/,
+    );
+    expect(() => loadConfig({ MAIL_FROM: 'a@example.com' })).toThrow(
+      /MAIL_FROM is set but SMTP_URL is not/,
+    );
+    expect(() => loadConfig({ MAIL_FROM: 'nobody', SMTP_URL: 'smtp://m.example' })).toThrow(
+      /MAIL_FROM must be an address/,
+    );
+    let message = '';
+    try {
+      loadConfig({ SMTP_URL: 'http://user:secret-pw@mail.example.com', MAIL_FROM: 'a@b.example' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^Invalid configuration: SMTP_URL must be an smtp:\/\//);
+    expect(message).not.toContain('secret-pw');
+  });
+
   it('names every bad variable on the one line', () => {
     expect(() => loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x' })).toThrow(
       /PORT must .*; DATABASE_URL must/,

@@ -346,6 +346,12 @@ const conversationRules = {
   snooze: { queued: [], active: ['its agent'], ended: [], 'ended unassigned': [] },
   // Its visitor only (the action refuses one that has not ended, with its own code).
   rate: sameInEvery(['its visitor']),
+  mailTranscript: {
+    queued: ['its visitor'],
+    active: ['its visitor'],
+    ended: ['its visitor'],
+    'ended unassigned': ['its visitor'],
+  },
 } satisfies Record<keyof typeof conversationPolicy, Record<Situation, Participant[]>>;
 
 /** Internal notes: never the visitor, in any state; its agent (also once ended) and admins. */

@@ -314,6 +314,8 @@ describe('presentConversationForConsole and ForVisitor', () => {
       endedAt: null,
       lastActivityAt: c.last_activity_at,
       snooze: null,
+      kind: 'chat',
+      leftMessage: null,
     });
   });
 
@@ -334,11 +336,46 @@ describe('presentConversationForConsole and ForVisitor', () => {
       lastMessage: null,
       createdAt: view.conversation.created_at,
       endedAt: null,
+      kind: 'chat',
+      contactEmail: null,
     });
     const text = JSON.stringify(shown);
     for (const hidden of ['agent-alice', 'alice', 'host-9', 'gold', 'visitor-9']) {
       expect(text).not.toContain(hidden);
     }
+  });
+
+  it('gives console users a left message’s contact, and its visitor only their own address', () => {
+    const left = {
+      ...conversationView({ conversation: { kind: 'message', state: 'queued' } }),
+      leftMessage: {
+        conversation_id: 'c',
+        name: 'Li <Lei>',
+        email: 'li@example.com',
+        phone: '+86 138 0000 0000',
+        locale: 'en',
+        time_zone: 'UTC',
+        email_replies: 1,
+        mailed_seq: 0,
+        created_at: 0,
+      },
+    };
+    expect(
+      Conversation.strict().parse(presentConversationForConsole(left, testFileUrls)),
+    ).toMatchObject({
+      kind: 'message',
+      leftMessage: {
+        name: 'Li <Lei>',
+        email: 'li@example.com',
+        phone: '+86 138 0000 0000',
+        emailReplies: true,
+      },
+    });
+    const toVisitor = VisitorConversation.strict().parse(
+      presentConversationForVisitor(left, testFileUrls),
+    );
+    expect(toVisitor).toMatchObject({ kind: 'message', contactEmail: 'li@example.com' });
+    expect(JSON.stringify(toVisitor)).not.toContain('138');
   });
 
   it('gives a queue position while queued only, and no agent until one serves it', () => {

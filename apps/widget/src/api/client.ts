@@ -28,6 +28,8 @@ export {
   listConversations,
   listMessages,
   rateConversation,
+  emailTranscript,
+  leaveMessage,
   type VisitorSession,
 } from './rest';
 

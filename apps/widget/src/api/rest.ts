@@ -6,7 +6,10 @@
 import { createHttpClient } from '@servicesystem/chat-client';
 import type {
   ConversationRating,
+  LeaveMessageRequest,
+  Message,
   MessagePage,
+  TranscriptRequest,
   VisitorConversation,
   VisitorSessionResponse,
 } from '@servicesystem/protocol/wire';
@@ -21,11 +24,33 @@ export function createSession(
   channelId: string,
   identity?: string,
   previousToken?: string,
+  resume?: string,
 ): Promise<VisitorSession> {
   return http.request<VisitorSession>('POST', '/api/v1/visitor/session', {
     token: previousToken,
-    body: identity ? { channelId, identity } : { channelId },
+    body: identity ? { channelId, identity } : resume ? { channelId, resume } : { channelId },
   });
+}
+
+/** POST /api/v1/visitor/leave-message: the form shown when nobody can answer. */
+export function leaveMessage(
+  token: string,
+  body: LeaveMessageRequest,
+): Promise<{ message: Message; conversation: VisitorConversation }> {
+  return http.request('POST', '/api/v1/visitor/leave-message', { token, body });
+}
+
+/** POST /api/v1/visitor/conversations/:id/transcript: mail an ended conversation. */
+export function emailTranscript(
+  token: string,
+  conversationId: string,
+  body: TranscriptRequest,
+): Promise<{ queued: true }> {
+  return http.request(
+    'POST',
+    `/api/v1/visitor/conversations/${encodeURIComponent(conversationId)}/transcript`,
+    { token, body },
+  );
 }
 
 export async function listConversations(token: string): Promise<VisitorConversation[]> {

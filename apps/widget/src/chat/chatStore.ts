@@ -18,10 +18,13 @@ import type {
   LocalizedText,
   Message,
   VisitorContextReport,
+  LeaveMessageRequest,
   VisitorConversation,
 } from '@servicesystem/protocol/wire';
 import {
   createSession,
+  emailTranscript as postTranscript,
+  leaveMessage as postLeftMessage,
   listConversations,
   listMessages,
   rateConversation,
@@ -42,9 +45,13 @@ export type LoadState =
 export interface ChatOptions {
   channelId: string | null;
   identity: string | null;
+  /** A reply mail's link token (`resume` in the page's URL), used once. */
+  resume?: string | null;
   bridge: HostBridge;
   /** What the page knows of where the visitor is before the website says more. */
   context: VisitorContextReport;
+  /** Called once the resume token has been used, to take it out of the address bar. */
+  onResumeUsed?: () => void;
 }
 
 /** How old the channel's open/online answer may be when the visitor looks again. */
@@ -54,6 +61,7 @@ export function createChatStore(options: ChatOptions) {
   const socket = shallowRef<VisitorSocket | null>(null);
   let session: VisitorSession | null = null;
   let identity = options.identity;
+  let resume = options.resume ?? null;
   /** Where the outbox is kept across reloads (per channel and visitor); '' while none is. */
   let outboxKey = '';
   let savedOutbox: string | null = null;
@@ -110,6 +118,13 @@ export function createChatStore(options: ChatOptions) {
     offHoursMessage: null as LocalizedText | null,
     /** Ask for a satisfaction rating when a conversation ends (the channel's setting). */
     ratingEnabled: false,
+    /** Someone may answer now (open and an agent online); when not, the page offers the
+     * leave-a-message form. */
+    available: true,
+    /** The server sends email: replies to a left message and transcripts can go by mail. */
+    mail: false,
+    /** What became of a reply mail's link: `invalid` shows a notice (a fresh session instead). */
+    resume: null as 'resumed' | 'invalid' | null,
     visitorId: '',
     conversations,
     messages,
@@ -190,6 +205,8 @@ export function createChatStore(options: ChatOptions) {
     state.offHoursMessage = channel.offHoursMessage;
     // Older servers say nothing: no rating to ask for.
     state.ratingEnabled = channel.ratingEnabled === true;
+    state.available = channel.available;
+    state.mail = channel.mail;
     channelCheckedAt = Date.now();
   }
 
@@ -201,7 +218,9 @@ export function createChatStore(options: ChatOptions) {
   async function refreshChannel() {
     const c = current.value;
     if (!session || !options.channelId || (c && c.state !== 'ended')) return;
-    if (Date.now() - channelCheckedAt < channelRecheckMs) return;
+    // While nobody can answer (the page offers the form), asked again sooner: an agent who has
+    // come online since should be reachable.
+    if (Date.now() - channelCheckedAt < (state.available ? channelRecheckMs : 5000)) return;
     channelCheckedAt = Date.now();
     const asked = session;
     try {
@@ -221,9 +240,14 @@ export function createChatStore(options: ChatOptions) {
     }
     state.load = { kind: 'loading' };
     const channelId = options.channelId;
-    const opened = takeSession(channelId, identity);
+    const opened = takeSession(channelId, identity, resume);
     try {
       session = await opened.session;
+      if (resume) {
+        state.resume = session.resume ?? null;
+        resume = null;
+        options.onResumeUsed?.();
+      }
     } catch (error) {
       const code = error instanceof ApiError ? error.code : '';
       state.load = {
@@ -401,6 +425,32 @@ export function createChatStore(options: ChatOptions) {
     chat.discard(clientMsgId);
   }
 
+  // ---- leaving a message, and the transcript by email
+
+  /** The form shown when nobody can answer: starts a left-message conversation. Throws the
+   * server's refusal (ApiError) for the form to show. */
+  async function leaveMessage(fields: Omit<LeaveMessageRequest, 'locale' | 'timeZone'>) {
+    if (!session) throw notConnected();
+    const left = await postLeftMessage(session.visitorToken, {
+      ...fields,
+      locale: document.documentElement.lang === 'en' ? 'en' : 'zh-CN',
+      timeZone: visitorTimeZone(),
+    });
+    upsertConversation(left.conversation);
+    chat.add([left.message]);
+    return left;
+  }
+
+  /** Mails an ended conversation's transcript to `email`. Throws ApiError. */
+  async function emailTranscript(conversationId: string, email: string) {
+    if (!session) throw notConnected();
+    await postTranscript(session.visitorToken, conversationId, {
+      email,
+      locale: document.documentElement.lang === 'en' ? 'en' : 'zh-CN',
+      timeZone: visitorTimeZone(),
+    });
+  }
+
   // ---- typing and reading
 
   function typing() {
@@ -507,7 +557,18 @@ export function createChatStore(options: ChatOptions) {
     retry,
     discard,
     typing,
+    leaveMessage,
+    emailTranscript,
   };
+}
+
+/** The browser's time zone, for the times in mails (UTC when it cannot say). */
+function visitorTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
 }
 
 export type ChatStore = ReturnType<typeof createChatStore>;

@@ -17,19 +17,25 @@ export interface OpenedSession {
 const tokenKey = (channelId: string) => `servicesystem.visitor.${channelId}`;
 
 /**
- * A session for this channel: with a signed identity when the host gave one, else the visitor
- * this browser had (its stored token), else a new anonymous visitor; then their conversations.
+ * A session for this channel: with a signed identity when the host gave one, else the visitor a
+ * reply mail's link names (`resume`), else the visitor this browser had (its stored token), else
+ * a new anonymous visitor; then their conversations. A link that did not work answers the
+ * session as without it, marked `resume: 'invalid'`.
  */
-export function openSession(channelId: string, identity: string | null): OpenedSession {
+export function openSession(
+  channelId: string,
+  identity: string | null,
+  resume: string | null = null,
+): OpenedSession {
   const session = (async () => {
     if (identity) return createSession(channelId, identity);
     const stored = safeGet(tokenKey(channelId));
     let opened: VisitorSession;
     try {
-      opened = await createSession(channelId, undefined, stored ?? undefined);
+      opened = await createSession(channelId, undefined, stored ?? undefined, resume ?? undefined);
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED' || !stored) throw error;
-      opened = await createSession(channelId);
+      opened = await createSession(channelId, undefined, undefined, resume ?? undefined);
     }
     safeSet(tokenKey(channelId), opened.visitorToken);
     return opened;
@@ -45,23 +51,43 @@ export function forgetVisitor(channelId: string): void {
   safeRemove(tokenKey(channelId));
 }
 
-let early: { channelId: string; identity: string | null; opened: OpenedSession } | null = null;
+let early: {
+  channelId: string;
+  identity: string | null;
+  resume: string | null;
+  opened: OpenedSession;
+} | null = null;
 let claimed = false;
 
 /** Called by boot.ts: opens the session now, unless the chat store has already begun. */
-export function openEarly(channelId: string, identity: string | null): void {
+export function openEarly(
+  channelId: string,
+  identity: string | null,
+  resume: string | null = null,
+): void {
   if (claimed || early) return;
-  early = { channelId, identity, opened: openSession(channelId, identity) };
+  early = { channelId, identity, resume, opened: openSession(channelId, identity, resume) };
 }
 
 /**
  * The chat store's way in: the early answers when they were asked for the same visitor, once;
  * every later start (a retry, a new identity) asks afresh.
  */
-export function takeSession(channelId: string, identity: string | null): OpenedSession {
+export function takeSession(
+  channelId: string,
+  identity: string | null,
+  resume: string | null = null,
+): OpenedSession {
   claimed = true;
   const taken = early;
   early = null;
-  if (taken && taken.channelId === channelId && taken.identity === identity) return taken.opened;
-  return openSession(channelId, identity);
+  if (
+    taken &&
+    taken.channelId === channelId &&
+    taken.identity === identity &&
+    taken.resume === resume
+  ) {
+    return taken.opened;
+  }
+  return openSession(channelId, identity, resume);
 }

@@ -8,8 +8,10 @@ import {
   type ConversationRatingsTable,
   type ConversationsTable,
   type Database,
+  type LeftMessagesTable,
   type VisitorsTable,
 } from '../../db/schema.js';
+import { leftMessagesOf } from '../leftMessages/leftMessageRows.js';
 import type { QueueReason } from '@servicesystem/protocol';
 import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
@@ -32,6 +34,8 @@ export interface ConversationView {
   labels?: ConversationLabelRow[];
   /** Its visitor's rating (null: none yet); undefined where a message's write built the view. */
   rating?: ConversationRatingsTable | null;
+  /** The contact a visitor left with a `message` conversation; null for a chat. */
+  leftMessage: LeftMessagesTable | null;
 }
 
 /**
@@ -78,34 +82,36 @@ export async function viewsOf(
   const agentIds = [
     ...new Set(conversations.map((c) => c.agent_id).filter((id): id is string => id !== null)),
   ];
-  const [visitors, agents, lastMessages, queued, reasons, labels, ratings] = await Promise.all([
-    db.selectFrom('visitors').selectAll().where('id', 'in', visitorIds).execute(),
-    agentIds.length === 0
-      ? Promise.resolve([])
-      : db
-          .selectFrom('accounts')
-          .select(['id', 'display_name', 'avatar_url'])
-          .where('id', 'in', agentIds)
-          .execute(),
-    newestMessagesOf(db, conversations),
-    conversations.some((c) => c.state === 'queued')
-      ? db
-          .selectFrom('conversations')
-          .select('id')
-          .where('state', '=', 'queued')
-          .orderBy('queue_order')
-          .execute()
-      : Promise.resolve([]),
-    queueReasonsOf(db, queuedChannels(conversations)),
-    labelsOfConversations(
-      db,
-      conversations.map((c) => c.id),
-    ),
-    ratingsOfConversations(
-      db,
-      conversations.filter((c) => c.state === 'ended').map((c) => c.id),
-    ),
-  ]);
+  const [visitors, agents, lastMessages, queued, reasons, labels, ratings, left] =
+    await Promise.all([
+      db.selectFrom('visitors').selectAll().where('id', 'in', visitorIds).execute(),
+      agentIds.length === 0
+        ? Promise.resolve([])
+        : db
+            .selectFrom('accounts')
+            .select(['id', 'display_name', 'avatar_url'])
+            .where('id', 'in', agentIds)
+            .execute(),
+      newestMessagesOf(db, conversations),
+      conversations.some((c) => c.state === 'queued')
+        ? db
+            .selectFrom('conversations')
+            .select('id')
+            .where('state', '=', 'queued')
+            .orderBy('queue_order')
+            .execute()
+        : Promise.resolve([]),
+      queueReasonsOf(db, queuedChannels(conversations)),
+      labelsOfConversations(
+        db,
+        conversations.map((c) => c.id),
+      ),
+      ratingsOfConversations(
+        db,
+        conversations.filter((c) => c.state === 'ended').map((c) => c.id),
+      ),
+      leftMessagesOf(db, conversations),
+    ]);
   const visitorById = new Map(visitors.map((v) => [v.id, v]));
   const agentById = new Map(agents.map((a) => [a.id, a]));
   const messageByConversation = new Map(lastMessages.map((m) => [m.conversation_id, m]));
@@ -120,6 +126,7 @@ export async function viewsOf(
       conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null,
     labels: labels.get(conversation.id) ?? [],
     rating: ratings.get(conversation.id) ?? null,
+    leftMessage: left.get(conversation.id) ?? null,
   }));
 }
 
@@ -155,7 +162,7 @@ export async function completeView(
   },
 ): Promise<ConversationView> {
   const agentId = conversation.agent_id;
-  const [visitor, agent, lastMessage, queuePosition, reasons] = await Promise.all([
+  const [visitor, agent, lastMessage, queuePosition, reasons, left] = await Promise.all([
     known.visitor?.id === conversation.visitor_id
       ? known.visitor
       : db
@@ -187,8 +194,17 @@ export async function completeView(
           .then((row) => Number(row.ahead))
       : null,
     queueReasonsOf(db, queuedChannels([conversation])),
+    leftMessagesOf(db, [conversation]),
   ]);
   const queueReason =
     conversation.state === 'queued' ? (reasons.get(conversation.channel_id) ?? 'busy') : null;
-  return { conversation, visitor, agent, lastMessage, queuePosition, queueReason };
+  return {
+    conversation,
+    visitor,
+    agent,
+    lastMessage,
+    queuePosition,
+    queueReason,
+    leftMessage: left.get(conversation.id) ?? null,
+  };
 }

@@ -11,6 +11,9 @@ import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
 import { completeView, findConversationOrThrow, viewOf } from './conversationViews.js';
 import { startConversation, type Started } from './startConversation.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { mayMailReplies, queueReplyMail } from '../leftMessages/queueReplyMail.js';
 
 export type SendMessageInput = { conversationId?: string | undefined; clientMsgId: string } & (
   { type: 'text'; body: string } | { type: 'image' | 'video'; fileId: string; body: string }
@@ -66,7 +69,7 @@ export async function sendMessage(
 }
 
 /** One visitor cannot flood an agent: past their allowance, a send is refused before any work. */
-function refuseFlood(ctx: DomainContext, visitorId: string): void {
+export function refuseFlood(ctx: DomainContext, visitorId: string): void {
   const waitMs = ctx.visitorSendLimit.take(visitorId);
   if (waitMs === 0) return;
   throw rateLimited(waitMs, (s) => `You are sending messages too fast. Try again in ${s} s.`);
@@ -100,7 +103,7 @@ async function answerRetry(
 
 /** An agent writes in the conversation they serve. The append's guard re-checks at the write that
  * the conversation is still active and theirs. */
-function sendAsAgent(
+async function sendAsAgent(
   ctx: DomainContext,
   actor: AccountActor,
   input: SendMessageInput,
@@ -112,8 +115,11 @@ function sendAsAgent(
       issues: [{ path: 'conversationId', message: 'required for agents' }],
     });
   }
-  return ctx.transaction(
-    async (trx): Promise<Written> => {
+  // A reply to a left message may owe the visitor a mail: that write takes a real transaction,
+  // so the message and its outbox row commit together. Every other send is one statement.
+  const write =
+    (full: boolean) =>
+    async (trx: Kysely<Database>): Promise<Written | 'needsTransaction'> => {
       const stored = await ctx.messages.findBySenderAndClientId(
         trx,
         actor.accountId,
@@ -131,6 +137,7 @@ function sendAsAgent(
           ? 'Administrators watch conversations but do not write in them'
           : 'Only the assigned agent can write in this conversation',
       );
+      if (!full && mayMailReplies(ctx, conversation)) return 'needsTransaction';
       const agent = await trx
         .selectFrom('accounts')
         .select(['id', 'display_name', 'avatar_url'])
@@ -152,11 +159,27 @@ function sendAsAgent(
         throw new AppError('CONVERSATION_ENDED', 'This conversation has ended or was transferred');
       }
       const { message } = appended;
+      if (full) await queueReplyMail(ctx, trx, conversationId, message.created_at);
       const view = await completeView(trx, appended.conversation, { agent, lastMessage: message });
       return { message, view, events: [ownMessageCreated(view, message)] };
-    },
-    { singleStatement: true },
-  );
+    };
+  const written = await ctx.transaction(write(false), { singleStatement: true });
+  if (written !== 'needsTransaction') return written;
+  const again = await ctx.transaction(write(true));
+  if (again === 'needsTransaction') throw new Error('a full transaction was asked for again');
+  return again;
+}
+
+/** Fresh visitors opening conversation after conversation from one address would reach every
+ * agent; the per-visitor message limit cannot see them (CONVERSATIONS_PER_ADDRESS_PER_MINUTE). */
+export async function refuseNewConversationFlood(ctx: DomainContext, ip: string): Promise<void> {
+  const waitMs = await ctx.conversationLimit.take(ip);
+  if (waitMs > 0) {
+    throw rateLimited(
+      waitMs,
+      (s) => `Too many new conversations from this address. Try again in ${s} s.`,
+    );
+  }
 }
 
 /** A visitor writes in their open conversation (no routing lock: the append's guard catches an
@@ -185,15 +208,7 @@ async function sendAsVisitor(
     case 'retry':
       return { retryOf: sent.stored };
     case 'noOpenConversation': {
-      // Fresh visitors opening conversation after conversation from one address would reach
-      // every agent; the per-visitor message limit cannot see them.
-      const waitMs = await ctx.conversationLimit.take(origin.ip);
-      if (waitMs > 0) {
-        throw rateLimited(
-          waitMs,
-          (s) => `Too many new conversations from this address. Try again in ${s} s.`,
-        );
-      }
+      await refuseNewConversationFlood(ctx, origin.ip);
       return startConversation(ctx, sent.visitor, message);
     }
     case 'written': {

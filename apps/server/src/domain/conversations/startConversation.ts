@@ -12,6 +12,18 @@ import { drainQueue, nextQueueOrder } from '../routing.js';
 import type { ConversationView } from './conversationViews.js';
 import { viewOf } from './conversationViews.js';
 import { appendSystemMessage } from './systemMessages.js';
+import { AppError } from '../errors.js';
+
+/** The contact a visitor leaves with a message when nobody can answer (leaveMessage.ts). */
+export interface LeftContact {
+  name: string;
+  email: string | null;
+  phone: string | null;
+  locale: 'zh-CN' | 'en';
+  timeZone: string;
+  /** Replies go to `email` by mail. */
+  emailReplies: boolean;
+}
 
 export interface Started {
   /** The visitor's own message. */
@@ -24,17 +36,36 @@ export interface Started {
  * A visitor's message without an open conversation: under the routing lock, starts one (the
  * channel's welcome or off-hours text, then the message), routes it, and tells a queued visitor
  * their place. Should another send have opened one meanwhile, the message goes there instead.
+ *
+ * With `left`, a left message: a `message` conversation with the visitor's contact, without the
+ * greeting or the queue notice (the page confirms it itself), refused while the visitor has a
+ * conversation open. An anonymous visitor takes the name they gave.
  */
 export function startConversation(
   ctx: DomainContext,
   visitor: VisitorsTable,
   content: VisitorMessage,
+  left?: LeftContact,
 ): Promise<Started> {
   return ctx.transaction(
     async (trx): Promise<Started> => {
       const now = ctx.now();
-      const message = { ...content, sender: visitorSender(visitor) };
       const stillOpen = await openConversationOf(trx, visitor.id);
+      if (stillOpen && left) {
+        throw new AppError(
+          'CONVERSATION_OPEN',
+          'You have a conversation going: write in it instead of leaving a message',
+        );
+      }
+      if (left && visitor.external_id === null && visitor.name !== left.name) {
+        await trx
+          .updateTable('visitors')
+          .set({ name: left.name, updated_at: now })
+          .where('id', '=', visitor.id)
+          .execute();
+        visitor = { ...visitor, name: left.name, updated_at: now };
+      }
+      const message = { ...content, sender: visitorSender(visitor) };
       if (stillOpen) {
         const appended = await ctx.messages.append(trx, now, {
           ...message,
@@ -73,16 +104,35 @@ export function startConversation(
           snoozed_at: null,
           snoozed_until: null,
           woken_seq: 0,
+          kind: left ? 'message' : 'chat',
         })
         .execute();
+      if (left) {
+        await trx
+          .insertInto('left_messages')
+          .values({
+            conversation_id: conversationId,
+            name: left.name,
+            email: left.email,
+            phone: left.phone,
+            locale: left.locale,
+            time_zone: left.timeZone,
+            email_replies: left.emailReplies ? 1 : 0,
+            mailed_seq: 0,
+            created_at: now,
+          })
+          .execute();
+      }
       // The visitor's name and external id find the conversation in search.
       await ctx.search.add(trx, {
         kind: 'visitor',
         refId: conversationId,
         conversationId,
-        terms: searchTerms(`${visitor.name} ${visitor.external_id ?? ''}`),
+        terms: searchTerms(
+          `${visitor.name} ${visitor.external_id ?? ''} ${left?.email ?? ''} ${left?.phone ?? ''}`,
+        ),
       });
-      const written = await greet(ctx, trx, conversationId, visitor.channel_id, now);
+      const written = left ? [] : await greet(ctx, trx, conversationId, visitor.channel_id, now);
       const appended = await ctx.messages.append(trx, now, { ...message, conversationId });
       if (!appended) throw new Error(`conversation ${conversationId} vanished`);
       const own = appended.message;
@@ -97,7 +147,9 @@ export function startConversation(
       events.push(ownMessageCreated(routed, own));
       events.push(...routing);
 
-      if (routed.conversation.state !== 'queued') return { message: own, view: routed, events };
+      if (routed.conversation.state !== 'queued' || left) {
+        return { message: own, view: routed, events };
+      }
       const queued = await appendSystemMessage(ctx, trx, now, conversationId, {
         kind: 'queued',
         position: routed.queuePosition ?? 1,

@@ -48,6 +48,15 @@ export function presentConversationForConsole(
     ...(view.rating !== undefined
       ? { rating: view.rating ? presentRating(view.rating) : null }
       : {}),
+    kind: c.kind,
+    leftMessage: view.leftMessage
+      ? {
+          name: view.leftMessage.name,
+          email: view.leftMessage.email,
+          phone: view.leftMessage.phone,
+          emailReplies: Number(view.leftMessage.email_replies) === 1,
+        }
+      : null,
   };
 }
 
@@ -72,6 +81,8 @@ export function presentConversationForVisitor(
     ...(view.rating !== undefined
       ? { rating: view.rating ? presentRating(view.rating) : null }
       : {}),
+    kind: c.kind,
+    contactEmail: view.leftMessage?.email ?? null,
   };
 }
 

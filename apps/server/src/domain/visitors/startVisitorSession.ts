@@ -22,7 +22,8 @@ const anonymousTokenLifetime = 365 * day;
 const identifiedTokenLifetime = 30 * day;
 
 /**
- * Opens a visitor session on a channel. With a valid identity token (signed by the host app's
+ * Opens a visitor session on a channel. With `resume` (a reply mail's link), the visitor that
+ * link was made for. With a valid identity token (signed by the host app's
  * backend with the channel's secret), the visitor is the host's user `sub`, the same one on every
  * device. Without one, an anonymous visitor: the one `currentToken` names when it is still valid
  * for this channel, else a new one.
@@ -36,6 +37,12 @@ export async function startVisitorSession(
   const channel = await findChannelOrThrow(ctx.db, input.channelId);
   const now = ctx.now();
   let visitor: VisitorsTable;
+  // A reply mail's link: the visitor it names, when it is valid for this channel. Else the
+  // session is made as without it, and the page says the link did not work.
+  const resumed =
+    input.resume === undefined || input.identity !== undefined
+      ? undefined
+      : await resumedVisitor(ctx, input.resume, channel.id);
 
   if (input.identity !== undefined) {
     const claims = await verifyIdentityToken(input.identity, channel.identity_secret, now);
@@ -65,6 +72,8 @@ export async function startVisitorSession(
       )
       .returningAll()
       .executeTakeFirstOrThrow();
+  } else if (resumed) {
+    visitor = resumed;
   } else {
     const claims = currentToken ? await ctx.visitorTokens.verify(currentToken) : undefined;
     const existing =
@@ -110,18 +119,38 @@ export async function startVisitorSession(
     { visitorId: visitor.id, channelId: channel.id },
     expiresAt,
   );
+  const open = isChannelOpen(channel.business_hours, now);
+  const agentsOnline = await anyAgentOnline(ctx.db);
   return {
+    ...(input.resume === undefined ? {} : { resume: resumed ? 'resumed' : 'invalid' }),
     visitorToken,
     expiresAt: Math.floor(expiresAt / 1000) * 1000,
     visitor: presentVisitor(visitor),
     channel: {
       id: channel.id,
       name: channel.name,
-      open: isChannelOpen(channel.business_hours, now),
-      agentsOnline: await anyAgentOnline(ctx.db),
+      open,
+      agentsOnline,
       welcomeMessage: parseTexts(channel.welcome_message),
       offHoursMessage: parseTexts(channel.off_hours_message),
       ratingEnabled: channel.rating_enabled !== 0,
+      available: open && agentsOnline,
+      mail: ctx.mail.enabled,
     },
   };
+}
+
+async function resumedVisitor(
+  ctx: DomainContext,
+  token: string,
+  channelId: string,
+): Promise<VisitorsTable | undefined> {
+  const claims = await ctx.resumeTokens.verify(token);
+  if (!claims || claims.channelId !== channelId) return undefined;
+  return ctx.db
+    .selectFrom('visitors')
+    .selectAll()
+    .where('id', '=', claims.visitorId)
+    .where('channel_id', '=', channelId)
+    .executeTakeFirst();
 }

@@ -1,11 +1,16 @@
 import {
   IdParams,
+  LeaveMessageRequest,
+  TranscriptRequest,
+  type TranscriptResponse,
   SendMessageRequest,
   VisitorSessionRequest,
   type UnreadResponse,
 } from '@servicesystem/protocol';
 import type { FastifyInstance } from 'fastify';
 import { sendMessage } from '../../domain/conversations/sendMessage.js';
+import { emailTranscript } from '../../domain/conversations/emailTranscript.js';
+import { leaveMessage } from '../../domain/leftMessages/leaveMessage.js';
 import { listVisitorConversations } from '../../domain/visitors/listVisitorConversations.js';
 import { startVisitorSession } from '../../domain/visitors/startVisitorSession.js';
 import { deviceOfUserAgent } from '../../domain/visitors/deviceOfUserAgent.js';
@@ -61,5 +66,21 @@ export function visitorRoutes(app: FastifyInstance, { ctx, run }: RouteDeps): vo
     const actor = authorizeCaller(request.actor, callers.console);
     const { id } = parseWith(IdParams, request.params);
     return readConversationVisitorContext(ctx, actor, id);
+  });
+
+  app.post('/api/v1/visitor/leave-message', async (request, reply) => {
+    const actor = authorizeCaller(request.actor, callers.visitors);
+    const input = parseWith(LeaveMessageRequest, request.body);
+    const left = await run(leaveMessage(ctx, actor, input, { ip: request.ip }));
+    return reply.status(201).send(left);
+  });
+
+  app.post('/api/v1/visitor/conversations/:id/transcript', async (request, reply) => {
+    const actor = authorizeCaller(request.actor, callers.visitors);
+    const { id } = parseWith(IdParams, request.params);
+    const input = parseWith(TranscriptRequest, request.body);
+    await emailTranscript(ctx, actor, id, input);
+    const body: TranscriptResponse = { queued: true };
+    return reply.status(202).send(body);
   });
 }
