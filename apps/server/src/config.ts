@@ -75,6 +75,8 @@ export interface Config {
   logFormat: 'auto' | 'pretty' | 'json';
   /** `npm run demo`: a demo channel, agents and visitors, and the /demo/ host page. */
   demo: boolean;
+  /** The IANA zone whose local days reports count in (REPORT_TIME_ZONE). */
+  reportTimeZone: string;
 }
 
 export class ConfigError extends Error {
@@ -180,6 +182,19 @@ const adminUsername = z
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** Each variable: its schema and default (as the string a user would write). */
+/** An IANA time zone name that this Node.js knows (full ICU). */
+const timeZone = z
+  .string()
+  .trim()
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Asia/Shanghai or UTC');
+
 const variables = {
   PORT: { schema: integer(1, 65535), default: '3000' },
   HOST: { schema: z.string().trim().min(1, 'must not be empty'), default: '0.0.0.0' },
@@ -230,6 +245,11 @@ const variables = {
   LOG_LEVEL: { schema: logLevel, default: 'info' },
   LOG_FORMAT: { schema: z.enum(['auto', 'pretty', 'json']), default: 'auto' },
   DEMO: { schema: booleanFlag, default: 'false' },
+  // The server's own zone unless set.
+  REPORT_TIME_ZONE: {
+    schema: timeZone,
+    default: Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined,
+  },
   NODE_ENV: { schema: optionalText, default: undefined },
 } as const;
 
@@ -348,5 +368,9 @@ export function loadConfig(env: Env = process.env): Config {
     writeChecks: p.NODE_ENV !== 'production',
     logFormat: p.LOG_FORMAT,
     demo: p.DEMO,
+    // Canonical spelling (asia/shanghai is accepted, Asia/Shanghai is stored).
+    reportTimeZone: new Intl.DateTimeFormat('en-US', {
+      timeZone: p.REPORT_TIME_ZONE ?? 'UTC',
+    }).resolvedOptions().timeZone,
   };
 }

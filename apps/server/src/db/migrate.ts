@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_notes.js';
 import * as m0008 from './migrations/0008_saved_replies.js';
 import * as m0009 from './migrations/0009_labels_and_snooze.js';
 import * as m0010 from './migrations/0010_search.js';
+import * as m0014 from './migrations/0014_report_rollups.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_saved_replies': m0008,
   '0009_labels_and_snooze': m0009,
   '0010_search': m0010,
+  '0014_report_rollups': m0014,
 };
 
 const provider: MigrationProvider = {

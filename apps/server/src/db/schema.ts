@@ -267,6 +267,8 @@ export interface Database {
   notes: NotesTable;
   labels: LabelsTable;
   conversation_labels: ConversationLabelsTable;
+  report_daily: ReportDailyTable;
+  report_histogram: ReportHistogramTable;
 }
 
 /** Internal notes: console users only; no seq (see migration 0007). */
@@ -320,4 +322,38 @@ export interface SavedRepliesTable {
   body: string;
   created_at: number;
   updated_at: number;
+}
+
+/** Reports: counters per local day, channel and agent ('' none), added up as things happen
+ * (migration 0014, domain/reports). */
+export interface ReportDailyTable {
+  /** `YYYY-MM-DD` in the reporting time zone. */
+  day: string;
+  channel_id: string;
+  agent_id: string;
+  conversations: number;
+  left_messages: number;
+  visitor_messages: number;
+  agent_messages: number;
+  first_response_count: number;
+  first_response_sum_ms: number;
+  resolution_count: number;
+  resolution_sum_ms: number;
+  rating_count: number;
+  rating_sum: number;
+  rating_1: number;
+  rating_2: number;
+  rating_3: number;
+  rating_4: number;
+  rating_5: number;
+}
+
+/** How many times of `metric` fell into `bucket` (domain/reports/timeBuckets.ts). */
+export interface ReportHistogramTable {
+  day: string;
+  channel_id: string;
+  agent_id: string;
+  metric: 'first_response' | 'resolution';
+  bucket: number;
+  count: number;
 }

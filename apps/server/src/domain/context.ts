@@ -11,6 +11,7 @@ import type { VisitorTokens } from '../auth/visitorTokens.js';
 import type { MessageStore } from '../db/messages/messageStore.js';
 import type { Database } from '../db/schema.js';
 import type { Transaction } from '../db/transactions.js';
+import type { ReadReportState } from '../db/reportState.js';
 
 /** What every domain action may use. No transport in here. */
 export interface DomainContext {
@@ -39,6 +40,8 @@ export interface DomainContext {
   fileUrls: FileUrls;
   files: FileStore;
   media: MediaSettings;
+  /** Report roll-ups: the configured zone (REPORT_TIME_ZONE) and how to read their state. */
+  reports: { timeZone: string; readState: ReadReportState };
 }
 
 export interface MediaSettings {

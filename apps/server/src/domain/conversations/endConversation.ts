@@ -6,6 +6,7 @@ import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
 import { announceQueuePositions, drainQueue, agentStatusChanged } from '../routing.js';
 import { appendSystemMessage } from './systemMessages.js';
+import { foldConversationEnd } from '../reports/foldConversationEnd.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
 
 /**
@@ -42,6 +43,7 @@ export async function endConversation(
         })
         .where('id', '=', conversationId)
         .execute();
+      await foldConversationEnd(ctx, trx, conversationId);
       if (conversation.agent_id) {
         await trx
           .updateTable('visitors')
