@@ -56,6 +56,9 @@ import { labelRoutes } from './http/routes/labels.js';
 import { wakeSnoozedConversations } from './domain/conversations/wakeSnoozedConversations.js';
 import { announceQueueCount } from './domain/conversations/announceQueueCount.js';
 import { statsRoutes } from './http/routes/stats.js';
+import { reportRoutes } from './http/routes/reports.js';
+import { createReportStateReader } from './db/reportState.js';
+import { prepareReports, rebuildReportsRound } from './domain/reports/rebuildReports.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { healthRoutes } from './http/routes/health.js';
 import { visitorRoutes } from './http/routes/visitor.js';
@@ -159,6 +162,10 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     fileUrls: createFileUrls(fileUrlSecret, now),
     files,
     media,
+    reports: {
+      timeZone: config.reportTimeZone,
+      readState: createReportStateReader(db.engine),
+    },
   };
   return { db, ctx, counters };
 }
@@ -177,6 +184,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       adminUsername: config.adminUsername,
       adminPassword: config.adminPassword,
     });
+    await prepareReports(ctx);
   } catch (error) {
     await db.close();
     throw error;
@@ -258,6 +266,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: 'files', everyMs: 60_000, round: () => tendFiles(ctx) },
       // Hidden conversations whose time has come: their events reach every node's clients.
       { name: 'snooze', everyMs: 15_000, round: () => runner.run(wakeSnoozedConversations(ctx)) },
+      // Recomputes the report roll-ups in batches after a first start or a new REPORT_TIME_ZONE.
+      { name: 'reports', everyMs: 60_000, round: () => rebuildReportsRound(ctx) },
     ],
     http.log,
   );
@@ -359,6 +369,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   conversationRoutes(http, deps);
   labelRoutes(http, deps);
   statsRoutes(http, deps);
+  reportRoutes(http, deps);
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);

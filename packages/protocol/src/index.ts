@@ -16,3 +16,4 @@ export * from './notes.js';
 export * from './savedReplies.js';
 export * from './labels.js';
 export * from './search.js';
+export * from './reports.js';
