@@ -268,7 +268,6 @@ export interface Database {
   labels: LabelsTable;
   conversation_labels: ConversationLabelsTable;
   report_daily: ReportDailyTable;
-  report_histogram: ReportHistogramTable;
 }
 
 /** Internal notes: console users only; no seq (see migration 0007). */
@@ -346,14 +345,7 @@ export interface ReportDailyTable {
   rating_3: number;
   rating_4: number;
   rating_5: number;
-}
-
-/** How many times of `metric` fell into `bucket` (domain/reports/timeBuckets.ts). */
-export interface ReportHistogramTable {
-  day: string;
-  channel_id: string;
-  agent_id: string;
-  metric: 'first_response' | 'resolution';
-  bucket: number;
-  count: number;
+  /** `bucket:count` pairs, space separated, by bucket (domain/reports/timeBuckets.ts). */
+  first_response_buckets: string;
+  resolution_buckets: string;
 }

@@ -352,7 +352,6 @@ describe('reports per agent per day', () => {
     // As on the first start after the upgrade: no roll-ups, a rebuild from the start.
     await ctx.transaction(async (trx) => {
       await trx.deleteFrom('report_daily').execute();
-      await trx.deleteFrom('report_histogram').execute();
       await trx
         .updateTable('settings')
         .set({ value: JSON.stringify({ zone, status: 'rebuilding', cursor: '' }) })
@@ -452,7 +451,6 @@ describe('reports from two servers on one database', () => {
     const ctx = first.app.app.ctx;
     await ctx.transaction(async (trx) => {
       await trx.deleteFrom('report_daily').execute();
-      await trx.deleteFrom('report_histogram').execute();
       await trx
         .updateTable('settings')
         .set({

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  addEncoded,
   bucketOf,
+  decodeBuckets,
+  denseHistogram,
+  encodeBuckets,
   lastBucket,
   percentileOf,
   representativeOf,
@@ -31,11 +35,26 @@ describe('report time buckets', () => {
     expect(bucketOf(1100)).toBe(2);
   });
 
+  it('are stored as text and read back, counts added', () => {
+    const histogram: Histogram = new Map([
+      [40, 3],
+      [2, 1],
+      [157, 12],
+      [9, 0],
+    ]);
+    expect(encodeBuckets(histogram)).toBe('2:1 40:3 157:12');
+    expect(decodeBuckets('2:1 40:3 157:12')).toEqual([2, 1, 40, 3, 157, 12]);
+    expect(decodeBuckets('')).toEqual([]);
+    addEncoded(histogram, '2:4 41:1');
+    expect(encodeBuckets(histogram)).toBe('2:5 40:3 41:1 157:12');
+  });
+
   it('read nearest-rank percentiles', () => {
-    const histogram: Histogram = new Map();
+    const histogram = denseHistogram();
     expect(percentileOf(histogram, 0.5)).toBeNull();
     // 9 quick answers and one slow: the median is quick, p90 too, the maximum slow.
-    histogram.set(bucketOf(2000), 9).set(bucketOf(600_000), 1);
+    histogram[bucketOf(2000)] = 9;
+    histogram[bucketOf(600_000)] = 1;
     expect(percentileOf(histogram, 0.5)).toBe(representativeOf(bucketOf(2000)));
     expect(percentileOf(histogram, 0.9)).toBe(representativeOf(bucketOf(2000)));
     expect(percentileOf(histogram, 1)).toBe(representativeOf(bucketOf(600_000)));

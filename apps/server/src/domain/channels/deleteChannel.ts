@@ -23,7 +23,6 @@ export async function deleteChannel(
     await trx.deleteFrom('channels').where('id', '=', channelId).execute();
     // Its report figures go with it (the roll-ups keep no foreign key).
     await trx.deleteFrom('report_daily').where('channel_id', '=', channelId).execute();
-    await trx.deleteFrom('report_histogram').where('channel_id', '=', channelId).execute();
     await recordAudit(
       trx,
       actor,

@@ -19,7 +19,6 @@ export async function prepareReports(ctx: DomainContext): Promise<ReportState> {
       const state = await ctx.reports.readState(trx, 'update');
       if (state && state.zone === ctx.reports.timeZone) return state;
       await trx.deleteFrom('report_daily').execute();
-      await trx.deleteFrom('report_histogram').execute();
       // Nothing ended yet (a new install): nothing to rebuild.
       const ended = await trx
         .selectFrom('conversations')

@@ -1,11 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Database, ReportDailyTable } from '../../db/schema.js';
-import { bucketOf } from './timeBuckets.js';
+import { addEncoded, bucketOf, encodeBuckets, type Histogram } from './timeBuckets.js';
 
-type Counters = Omit<ReportDailyTable, 'day' | 'channel_id' | 'agent_id'>;
+type Counters = Omit<
+  ReportDailyTable,
+  'day' | 'channel_id' | 'agent_id' | 'first_response_buckets' | 'resolution_buckets'
+>;
 export type Metric = 'first_response' | 'resolution';
 
-const counterNames: (keyof Counters)[] = [
+export const counterNames = [
   'conversations',
   'left_messages',
   'visitor_messages',
@@ -21,7 +24,7 @@ const counterNames: (keyof Counters)[] = [
   'rating_3',
   'rating_4',
   'rating_5',
-];
+] as const satisfies readonly (keyof Counters)[];
 
 const zero = (): Counters =>
   Object.fromEntries(counterNames.map((name) => [name, 0])) as unknown as Counters;
@@ -33,22 +36,34 @@ export interface RollupKey {
   agentId: string;
 }
 
+interface Pending {
+  key: RollupKey;
+  counters: Counters;
+  first_response: Histogram;
+  resolution: Histogram;
+}
+
+const idOf = (key: RollupKey) => `${key.day}\u0000${key.channelId}\u0000${key.agentId}`;
+
 /**
  * What one change or one rebuild batch adds to the roll-ups, gathered first so that each row is
- * written once, by one upsert per table, in key order (two writers then never wait on each
- * other in opposite orders).
+ * written once, in key order (two writers then never wait on each other in opposite orders).
  */
 export class RollupDelta {
-  private daily = new Map<string, { key: RollupKey; counters: Counters }>();
-  private histogram = new Map<
-    string,
-    { key: RollupKey; metric: Metric; bucket: number; count: number }
-  >();
+  private rows = new Map<string, Pending>();
+
+  private rowOf(key: RollupKey): Pending {
+    const id = idOf(key);
+    let row = this.rows.get(id);
+    if (!row) {
+      row = { key, counters: zero(), first_response: new Map(), resolution: new Map() };
+      this.rows.set(id, row);
+    }
+    return row;
+  }
 
   add(key: RollupKey, counters: Partial<Counters>): void {
-    const id = `${key.day}\u0000${key.channelId}\u0000${key.agentId}`;
-    let row = this.daily.get(id);
-    if (!row) this.daily.set(id, (row = { key, counters: zero() }));
+    const row = this.rowOf(key);
     for (const [name, value] of Object.entries(counters) as [keyof Counters, number][]) {
       row.counters[name] += value;
     }
@@ -56,31 +71,34 @@ export class RollupDelta {
 
   /** One duration of `metric` into its bucket. */
   addTime(key: RollupKey, metric: Metric, ms: number): void {
+    const histogram = this.rowOf(key)[metric];
     const bucket = bucketOf(Math.max(0, ms));
-    const id = `${key.day}\u0000${key.channelId}\u0000${key.agentId}\u0000${metric}\u0000${bucket}`;
-    const row = this.histogram.get(id);
-    if (row) row.count++;
-    else this.histogram.set(id, { key, metric, bucket, count: 1 });
+    histogram.set(bucket, (histogram.get(bucket) ?? 0) + 1);
   }
 
-  get empty(): boolean {
-    return this.daily.size === 0 && this.histogram.size === 0;
-  }
-
-  /** Adds everything to the stored rows (`x = x + excluded.x`), in the caller's transaction. */
+  /**
+   * Adds everything to the stored rows, in the caller's transaction: the counters with one
+   * upsert per 500 rows (`x = x + excluded.x`, which also locks each row on PostgreSQL), then
+   * the buckets of the rows that got times, read and written back under that lock.
+   */
   async writeTo(trx: Kysely<Database>, rowsPerStatement = 500): Promise<void> {
-    const daily = [...this.daily.entries()]
+    const rows = [...this.rows.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, { key, counters }]) => ({
-        day: key.day,
-        channel_id: key.channelId,
-        agent_id: key.agentId,
-        ...counters,
-      }));
-    for (let i = 0; i < daily.length; i += rowsPerStatement) {
+      .map(([, row]) => row);
+    for (let i = 0; i < rows.length; i += rowsPerStatement) {
       await trx
         .insertInto('report_daily')
-        .values(daily.slice(i, i + rowsPerStatement))
+        .values(
+          rows.slice(i, i + rowsPerStatement).map(({ key, counters }) => ({
+            day: key.day,
+            channel_id: key.channelId,
+            agent_id: key.agentId,
+            ...counters,
+            // Merged below, under the row's lock.
+            first_response_buckets: '',
+            resolution_buckets: '',
+          })),
+        )
         .onConflict((oc) =>
           oc
             .columns(['day', 'channel_id', 'agent_id'])
@@ -95,25 +113,41 @@ export class RollupDelta {
         )
         .execute();
     }
-    const histogram = [...this.histogram.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, { key, metric, bucket, count }]) => ({
-        day: key.day,
-        channel_id: key.channelId,
-        agent_id: key.agentId,
-        metric,
-        bucket,
-        count,
-      }));
-    for (let i = 0; i < histogram.length; i += rowsPerStatement) {
+    const timed = rows.filter((r) => r.first_response.size > 0 || r.resolution.size > 0);
+    if (!timed.length) return;
+    // The stored buckets of those rows: by their days, the keys picked out here.
+    const wanted = new Map(timed.map((r) => [idOf(r.key), r]));
+    const days = [...new Set(timed.map((r) => r.key.day))];
+    for (let i = 0; i < days.length; i += rowsPerStatement) {
+      let query = trx
+        .selectFrom('report_daily')
+        .select(['day', 'channel_id', 'agent_id', 'first_response_buckets', 'resolution_buckets'])
+        .where('day', 'in', days.slice(i, i + rowsPerStatement));
+      if (timed.length === 1) {
+        query = query
+          .where('channel_id', '=', timed[0]!.key.channelId)
+          .where('agent_id', '=', timed[0]!.key.agentId);
+      }
+      for (const stored of await query.execute()) {
+        const row = wanted.get(
+          idOf({ day: stored.day, channelId: stored.channel_id, agentId: stored.agent_id }),
+        );
+        if (row) {
+          addEncoded(row.first_response, stored.first_response_buckets);
+          addEncoded(row.resolution, stored.resolution_buckets);
+        }
+      }
+    }
+    for (const row of timed) {
       await trx
-        .insertInto('report_histogram')
-        .values(histogram.slice(i, i + rowsPerStatement))
-        .onConflict((oc) =>
-          oc.columns(['day', 'channel_id', 'agent_id', 'metric', 'bucket']).doUpdateSet((eb) => ({
-            count: eb(eb.ref('report_histogram.count'), '+', eb.ref('excluded.count')),
-          })),
-        )
+        .updateTable('report_daily')
+        .set({
+          first_response_buckets: encodeBuckets(row.first_response),
+          resolution_buckets: encodeBuckets(row.resolution),
+        })
+        .where('day', '=', row.key.day)
+        .where('channel_id', '=', row.key.channelId)
+        .where('agent_id', '=', row.key.agentId)
         .execute();
     }
   }

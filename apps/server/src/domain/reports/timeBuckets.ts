@@ -31,26 +31,76 @@ export function representativeOf(bucket: number): number {
   return Math.round(lowerBoundOf(bucket) * Math.sqrt(bucketRatio));
 }
 
-/** Counts per bucket, added up. */
+/** Counts per bucket (sparse), as a change adds them. */
 export type Histogram = Map<number, number>;
 
-export function addInto(into: Histogram, bucket: number, count: number): void {
-  into.set(bucket, (into.get(bucket) ?? 0) + count);
+/** A histogram as stored: `bucket:count` pairs by bucket, space separated ('' when empty). */
+export function encodeBuckets(histogram: Histogram): string {
+  return [...histogram.entries()]
+    .filter(([, count]) => count !== 0)
+    .sort(([a], [b]) => a - b)
+    .map(([bucket, count]) => `${bucket}:${count}`)
+    .join(' ');
 }
+
+/** A stored histogram read once: bucket, count, bucket, count… (reports read thousands). */
+export function decodeBuckets(text: string): number[] {
+  const pairs: number[] = [];
+  let value = 0;
+  let negative = false;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 32;
+    if (code >= 48 && code <= 57) {
+      value = value * 10 + (code - 48);
+    } else if (code === 45) {
+      negative = true;
+    } else if (code === 58 || code === 32) {
+      if (i > 0) pairs.push(negative ? -value : value);
+      value = 0;
+      negative = false;
+    }
+  }
+  return pairs;
+}
+
+/** Adds a stored histogram's counts into `into`. */
+export function addEncoded(into: Histogram, text: string): void {
+  const pairs = decodeBuckets(text);
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    into.set(pairs[i]!, (into.get(pairs[i]!) ?? 0) + pairs[i + 1]!);
+  }
+}
+
+/** A histogram to add many into: one count per bucket. */
+export const denseHistogram = () => new Float64Array(lastBucket + 1);
 
 /**
  * The `p`-th percentile (0 < p ≤ 1) by nearest rank: the value at rank ⌈p·n⌉ of the sorted
  * times, answered as its bucket's middle. Null when empty.
  */
-export function percentileOf(histogram: Histogram, p: number): number | null {
+export function percentileOf(histogram: Float64Array, p: number): number | null {
   let total = 0;
-  for (const count of histogram.values()) total += count;
+  for (const count of histogram) total += count;
   if (total === 0) return null;
   const rank = Math.max(1, Math.ceil(p * total));
   let seen = 0;
-  for (const bucket of [...histogram.keys()].sort((a, b) => a - b)) {
-    seen += histogram.get(bucket)!;
+  for (let bucket = 0; bucket < histogram.length; bucket++) {
+    seen += histogram[bucket]!;
     if (seen >= rank) return representativeOf(bucket);
+  }
+  return null;
+}
+
+/** The same from one stored histogram's pairs (bucket, count, …, by bucket). */
+export function percentileOfPairs(pairs: number[], p: number): number | null {
+  let total = 0;
+  for (let i = 1; i < pairs.length; i += 2) total += pairs[i]!;
+  if (total <= 0) return null;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    seen += pairs[i + 1]!;
+    if (seen >= rank) return representativeOf(pairs[i]!);
   }
   return null;
 }
