@@ -395,6 +395,21 @@ describe('reports per agent per day', () => {
       ['2026-03-10', 1],
     ]);
   });
+
+  it('backfills every ended conversation on the first start after the upgrade', async () => {
+    const before = await report('from=2026-03-01&to=2026-03-31');
+    // As the upgrade leaves it: ended conversations, no roll-ups and no state yet.
+    await w.app.app.ctx.transaction(async (trx) => {
+      await trx.deleteFrom('report_daily').execute();
+      await trx.deleteFrom('settings').where('key', '=', reportStateKey).execute();
+    });
+    await w.close();
+    w = await startWorld({ REPORT_TIME_ZONE: 'America/New_York' }, { db, now });
+    await w.app.app.jobs.runNow('reports');
+    const after = await report('from=2026-03-01&to=2026-03-31');
+    expect(after.rebuilding).toBe(false);
+    expect(withoutRatings(after)).toEqual(withoutRatings(before));
+  });
 });
 
 function withoutRatings(report: Report) {
