@@ -1,4 +1,6 @@
+import type { Kysely } from 'kysely';
 import { writeReportState, type ReportState } from '../../db/reportState.js';
+import type { Database } from '../../db/schema.js';
 import type { DomainContext } from '../context.js';
 import {
   addEndedConversation,
@@ -19,16 +21,11 @@ export async function prepareReports(ctx: DomainContext): Promise<ReportState> {
       const state = await ctx.reports.readState(trx, 'update');
       if (state && state.zone === ctx.reports.timeZone) return state;
       await trx.deleteFrom('report_daily').execute();
-      // Nothing ended yet (a new install): nothing to rebuild.
-      const ended = await trx
-        .selectFrom('conversations')
-        .select('id')
-        .where('state', '=', 'ended')
-        .limit(1)
-        .executeTakeFirst();
+      // No conversation yet (a new install): nothing to rebuild.
+      const any = await trx.selectFrom('conversations').select('id').limit(1).executeTakeFirst();
       const next: ReportState = {
         zone: ctx.reports.timeZone,
-        status: ended ? 'rebuilding' : 'ready',
+        status: any ? 'rebuilding' : 'ready',
         cursor: '',
       };
       await writeReportState(trx, next);
@@ -39,40 +36,68 @@ export async function prepareReports(ctx: DomainContext): Promise<ReportState> {
 }
 
 /**
- * One batch of a rebuild: the next `batchSize` ended conversations by id after the stored
- * cursor are counted from the conversations and messages tables, added to the roll-ups, and the
- * cursor moved past them, all in one transaction. So a rebuild cut short (a crash, a restart, the
- * lease moving to another node) goes on from its last batch. Answers whether more is left.
+ * What a rebuild recounts for a batch of conversations (every state, by id): each adds to the
+ * batch's delta what the folds would have added for those conversations. Ratings and left
+ * messages join here beside their folds (foldRating, foldLeftMessage), read from their tables.
+ */
+type Recount = (
+  trx: Kysely<Database>,
+  conversationIds: string[],
+  delta: RollupDelta,
+  zone: string,
+) => Promise<void>;
+
+/** Ended conversations: what foldConversationEnd adds. */
+const recountEndedConversations: Recount = async (trx, ids, delta, zone) => {
+  const ended = await trx
+    .selectFrom('conversations')
+    .select(endedConversationColumns)
+    .where('id', 'in', ids)
+    .where('state', '=', 'ended')
+    .execute();
+  const counts = await countMessagesBySide(
+    trx,
+    ended.map((c) => c.id),
+  );
+  for (const conversation of ended) {
+    addEndedConversation(delta, zone, conversation, counts.get(conversation.id)!);
+  }
+};
+
+const recounts: Recount[] = [recountEndedConversations];
+
+/**
+ * One batch of a rebuild: the next `batchSize` conversations by id after the stored cursor are
+ * recounted from their tables, added to the roll-ups, and the cursor moved past them, all in one
+ * transaction. So a rebuild cut short (a crash, a restart, the lease moving to another node)
+ * goes on from its last batch. Answers whether more is left.
  *
- * The state row is locked for the batch (PostgreSQL): a conversation ending meanwhile either
- * waits and then sees the cursor past it (and folds itself), or is seen ended by the batch.
+ * The state row is locked for the batch (PostgreSQL): a change to a conversation meanwhile
+ * either waits and then sees the cursor past it (and folds itself), or is seen by the batch.
  */
 export async function rebuildReportsRound(ctx: DomainContext, batchSize = 1000): Promise<boolean> {
   return ctx.transaction(async (trx) => {
     const state = await ctx.reports.readState(trx, 'update');
     if (!state || state.status !== 'rebuilding') return false;
-    const conversations = await trx
-      .selectFrom('conversations')
-      .select(endedConversationColumns)
-      .where('state', '=', 'ended')
-      .where('id', '>', state.cursor)
-      .orderBy('id')
-      .limit(batchSize)
-      .execute();
-    const counts = await countMessagesBySide(
-      trx,
-      conversations.map((c) => c.id),
-    );
+    const ids = (
+      await trx
+        .selectFrom('conversations')
+        .select('id')
+        .where('id', '>', state.cursor)
+        .orderBy('id')
+        .limit(batchSize)
+        .execute()
+    ).map((c) => c.id);
     const delta = new RollupDelta();
-    for (const conversation of conversations) {
-      addEndedConversation(delta, state.zone, conversation, counts.get(conversation.id)!);
+    if (ids.length) {
+      for (const recount of recounts) await recount(trx, ids, delta, state.zone);
     }
     await delta.writeTo(trx);
-    const done = conversations.length < batchSize;
+    const done = ids.length < batchSize;
     await writeReportState(trx, {
       zone: state.zone,
       status: done ? 'ready' : 'rebuilding',
-      cursor: conversations.at(-1)?.id ?? state.cursor,
+      cursor: ids.at(-1) ?? state.cursor,
     });
     return !done;
   });
