@@ -173,12 +173,14 @@ export async function readReport(
   );
   const byName = (a: string, b: string) => rank.get(a)! - rank.get(b)!;
 
+  // Sorted by a number: the day's place in the range, then the agent's rank.
+  const dayIndex = new Map(daysBetween(from, to).map((day, i) => [day, i]));
   const rows = [...perRow.entries()]
     .map(([key, tally]) => {
       const [day, agent] = [key.slice(0, 10), key.slice(11)];
-      return { day, agent, tally };
+      return { day, agent, tally, order: dayIndex.get(day)! * (rank.size + 1) + rank.get(agent)! };
     })
-    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : byName(a.agent, b.agent)))
+    .sort((a, b) => a.order - b.order)
     .map(({ day, agent, tally }) => ({ day, ...agentRef(agent), ...tally.figures(scratch) }));
 
   return {

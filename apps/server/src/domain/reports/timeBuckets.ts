@@ -25,10 +25,13 @@ function lowerBoundOf(bucket: number): number {
   return bucket <= 0 ? 0 : firstBucketMs * bucketRatio ** (bucket - 1);
 }
 
+const representatives = Array.from({ length: lastBucket + 1 }, (_, bucket) =>
+  bucket === 0 ? firstBucketMs / 2 : Math.round(lowerBoundOf(bucket) * Math.sqrt(bucketRatio)),
+);
+
 /** The value a bucket stands for: the geometric middle of its bounds (0.5 s for bucket 0). */
 export function representativeOf(bucket: number): number {
-  if (bucket <= 0) return firstBucketMs / 2;
-  return Math.round(lowerBoundOf(bucket) * Math.sqrt(bucketRatio));
+  return representatives[Math.min(Math.max(0, bucket), lastBucket)]!;
 }
 
 /** Counts per bucket (sparse), as a change adds them. */
