@@ -17,6 +17,12 @@ export const router = createRouter({
           component: () => import('./views/admin/DashboardView.vue'),
         },
         {
+          path: 'reports',
+          name: 'reports',
+          meta: { admin: true },
+          component: () => import('./views/admin/ReportsView.vue'),
+        },
+        {
           path: 'conversations',
           name: 'monitor',
           meta: { admin: true },

@@ -62,6 +62,9 @@ import { labelRoutes } from './http/routes/labels.js';
 import { wakeSnoozedConversations } from './domain/conversations/wakeSnoozedConversations.js';
 import { announceQueueCount } from './domain/conversations/announceQueueCount.js';
 import { statsRoutes } from './http/routes/stats.js';
+import { reportRoutes } from './http/routes/reports.js';
+import { createReportStateReader } from './db/reportState.js';
+import { prepareReports, rebuildReportsRound } from './domain/reports/rebuildReports.js';
 import type { RouteDeps } from './http/routes/deps.js';
 import { healthRoutes } from './http/routes/health.js';
 import { visitorRoutes } from './http/routes/visitor.js';
@@ -174,6 +177,10 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     },
     resumeTokens: createResumeTokens(visitorTokenSecret, now),
     transcriptLimit: new TranscriptLimit(counters, 3),
+    reports: {
+      timeZone: config.reportTimeZone,
+      readState: createReportStateReader(db.engine),
+    },
   };
   return { db, ctx, counters };
 }
@@ -192,6 +199,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       adminUsername: config.adminUsername,
       adminPassword: config.adminPassword,
     });
+    await prepareReports(ctx);
   } catch (error) {
     await db.close();
     throw error;
@@ -287,6 +295,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: 'handBack', everyMs: 30_000, round: () => runner.run(handBackFromAbsentAgents(ctx)) },
       // Mail (and, next, webhooks) written in the outbox with the change that caused it.
       { name: 'outbox', everyMs: 5_000, round: outboxRound },
+      // Recomputes the report roll-ups in batches after a first start or a new REPORT_TIME_ZONE.
+      { name: 'reports', everyMs: 60_000, round: () => rebuildReportsRound(ctx) },
     ],
     http.log,
   );
@@ -389,6 +399,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   conversationRoutes(http, deps);
   labelRoutes(http, deps);
   statsRoutes(http, deps);
+  reportRoutes(http, deps);
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);

@@ -80,6 +80,8 @@ export interface Config {
   /** How long a reply to a left message waits before its mail goes, gathering the agent's
    * further messages into the same mail (MAIL_REPLY_DELAY_SECONDS). */
   mailReplyDelaySeconds: number;
+  /** The IANA zone whose local days reports count in (REPORT_TIME_ZONE). */
+  reportTimeZone: string;
 }
 
 export interface MailConfig {
@@ -214,6 +216,19 @@ const mailFrom = z
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** Each variable: its schema and default (as the string a user would write). */
+/** An IANA time zone name that this Node.js knows (full ICU). */
+const timeZone = z
+  .string()
+  .trim()
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as Asia/Shanghai or UTC');
+
 const variables = {
   PORT: { schema: integer(1, 65535), default: '3000' },
   HOST: { schema: z.string().trim().min(1, 'must not be empty'), default: '0.0.0.0' },
@@ -267,6 +282,11 @@ const variables = {
   SMTP_URL: { schema: smtpUrl.optional(), default: undefined },
   MAIL_FROM: { schema: mailFrom.optional(), default: undefined },
   MAIL_REPLY_DELAY_SECONDS: { schema: integer(0, 86400), default: '60' },
+  // The server's own zone unless set.
+  REPORT_TIME_ZONE: {
+    schema: timeZone,
+    default: Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined,
+  },
   NODE_ENV: { schema: optionalText, default: undefined },
 } as const;
 
@@ -397,5 +417,9 @@ export function loadConfig(env: Env = process.env): Config {
         ? { smtpUrl: p.SMTP_URL, from: p.MAIL_FROM }
         : undefined,
     mailReplyDelaySeconds: p.MAIL_REPLY_DELAY_SECONDS,
+    // Canonical spelling (asia/shanghai is accepted, Asia/Shanghai is stored).
+    reportTimeZone: new Intl.DateTimeFormat('en-US', {
+      timeZone: p.REPORT_TIME_ZONE ?? 'UTC',
+    }).resolvedOptions().timeZone,
   };
 }

@@ -19,3 +19,4 @@ export * from './search.js';
 export * from './ratings.js';
 export * from './visitorContext.js';
 export * from './leftMessages.js';
+export * from './reports.js';

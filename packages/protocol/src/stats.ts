@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-/** Query of GET /api/v1/stats: `tz` (an IANA time zone, default UTC) decides where days start. */
+/** Query of GET /api/v1/stats: `tz` (an IANA time zone) is checked and otherwise ignored: days
+ * are local days in the deployment's REPORT_TIME_ZONE, the reports' (answered as `tz`). */
 export const StatsQuery = z
   .object({
     tz: z
@@ -42,9 +43,10 @@ export const DashboardStats = z.object({
   conversationsPerDay: z.array(DailyCount),
   /** Every agent (not admins), busiest over 7 days first. */
   perAgent: z.array(AgentWorkload),
-  /** Over conversations created in the last 30 days: first agent reply − creation. */
+  /** Over conversations that started in the last 30 days and have ended: first agent reply −
+   * creation (within 5%, from the report roll-ups). */
   firstResponseMedianMs: z.number().nullable(),
-  /** Over conversations ended in the last 30 days: end − creation. */
+  /** The same conversations: end − creation. */
   resolutionMedianMs: z.number().nullable(),
   queue: z.object({ length: z.number().int(), longestWaitMs: z.number().nullable() }),
   activeConversations: z.number().int(),

@@ -20,6 +20,7 @@ import type {
   CreateChannelRequest,
   CreateSavedReplyRequest,
   DashboardStats,
+  Report,
   Message,
   Note,
   SearchResponse,
@@ -49,6 +50,19 @@ export interface ConversationQuery {
   label?: string;
   before?: number;
   limit?: number;
+}
+
+/** GET /api/v1/reports' query (the protocol's ReportQuery). */
+export interface ReportParams {
+  from: string;
+  to: string;
+  agentId?: string;
+  channelId?: string;
+}
+
+/** Where the report's CSV downloads from: a plain link, the session cookie authenticates it. */
+export function reportCsvUrl(q: ReportParams): string {
+  return '/api/v1/reports.csv' + query({ ...q });
 }
 
 /** GET /api/v1/audit's query (the protocol's AuditListQuery, as the console sends it). */
@@ -139,6 +153,7 @@ export const api = {
   /** The first-run checklist's state (admins). */
   setup: () => request<SetupStatus>('GET', '/setup'),
   stats: (tz: string) => request<DashboardStats>('GET', '/stats' + query({ tz })),
+  report: (q: ReportParams) => request<Report>('GET', '/reports' + query({ ...q })),
   audit: (q: AuditQuery) => request<AuditListResponse>('GET', '/audit' + query({ ...q })),
 
   savedReplies: () => request<{ savedReplies: SavedReply[] }>('GET', '/saved-replies'),

@@ -11,8 +11,9 @@ import * as m0008 from './migrations/0008_saved_replies.js';
 import * as m0009 from './migrations/0009_labels_and_snooze.js';
 import * as m0010 from './migrations/0010_search.js';
 import * as m0011 from './migrations/0011_visitor_context.js';
-import * as m0013 from './migrations/0013_ratings_and_idle.js';
 import * as m0012 from './migrations/0012_left_messages_and_outbox.js';
+import * as m0013 from './migrations/0013_ratings_and_idle.js';
+import * as m0014 from './migrations/0014_report_rollups.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -27,8 +28,9 @@ const migrations: Record<string, Migration> = {
   '0009_labels_and_snooze': m0009,
   '0010_search': m0010,
   '0011_visitor_context': m0011,
-  '0013_ratings_and_idle': m0013,
   '0012_left_messages_and_outbox': m0012,
+  '0013_ratings_and_idle': m0013,
+  '0014_report_rollups': m0014,
 };
 
 const provider: MigrationProvider = {

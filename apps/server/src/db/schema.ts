@@ -290,6 +290,7 @@ export interface Database {
   conversation_ratings: ConversationRatingsTable;
   left_messages: LeftMessagesTable;
   outbox: OutboxTable;
+  report_daily: ReportDailyTable;
 }
 
 /** A visitor's satisfaction rating of one ended conversation (domain/ratings). */
@@ -387,4 +388,31 @@ export interface SavedRepliesTable {
   body: string;
   created_at: number;
   updated_at: number;
+}
+
+/** Reports: counters per local day, channel and agent ('' none), added up as things happen
+ * (migration 0014, domain/reports). */
+export interface ReportDailyTable {
+  /** `YYYY-MM-DD` in the reporting time zone. */
+  day: string;
+  channel_id: string;
+  agent_id: string;
+  conversations: number;
+  left_messages: number;
+  visitor_messages: number;
+  agent_messages: number;
+  first_response_count: number;
+  first_response_sum_ms: number;
+  resolution_count: number;
+  resolution_sum_ms: number;
+  rating_count: number;
+  rating_sum: number;
+  rating_1: number;
+  rating_2: number;
+  rating_3: number;
+  rating_4: number;
+  rating_5: number;
+  /** `bucket:count` pairs, space separated, by bucket (domain/reports/timeBuckets.ts). */
+  first_response_buckets: string;
+  resolution_buckets: string;
 }

@@ -13,6 +13,7 @@ import type { TranscriptLimit } from '../auth/transcriptLimit.js';
 import type { MessageStore } from '../db/messages/messageStore.js';
 import type { Database } from '../db/schema.js';
 import type { Transaction } from '../db/transactions.js';
+import type { ReadReportState } from '../db/reportState.js';
 
 /** What every domain action may use. No transport in here. */
 export interface DomainContext {
@@ -46,6 +47,8 @@ export interface DomainContext {
   resumeTokens: ResumeTokens;
   /** Transcript mails per visitor and per address an hour. */
   transcriptLimit: TranscriptLimit;
+  /** Report roll-ups: the configured zone (REPORT_TIME_ZONE) and how to read their state. */
+  reports: { timeZone: string; readState: ReadReportState };
 }
 
 /** Outgoing mail, as the domain sees it: whether there is any, and how it is written. */

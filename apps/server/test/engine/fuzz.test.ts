@@ -668,6 +668,33 @@ const weirdTimeZones = [
   ...Intl.supportedValuesOf('timeZone').slice(0, 40),
 ];
 
+/** Report ranges: real days, impossible ones, reversed and over-long ranges, odd filters. */
+const reportDay = fc.oneof(
+  fc
+    .date({
+      min: new Date(Date.UTC(1970, 0, 1)),
+      max: new Date(Date.UTC(2100, 0, 1)),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString().slice(0, 10)),
+  fc.constantFrom('2026-02-30', '2026-13-01', '0000-00-00', '20260301', '2026-3-1', '9999-12-31'),
+  nastyString,
+);
+function reportQueryFuzz(fx: Fixtures) {
+  return {
+    as: fx.adminToken,
+    query: fc.record(
+      {
+        from: reportDay,
+        to: reportDay,
+        agentId: fc.oneof(fc.constantFrom(fx.X.id, fx.adminId, 'none', ''), nastyString),
+        channelId: fc.oneof(fc.constantFrom(fx.channelId, fx.fuzzChannelId), nastyString),
+      },
+      { requiredKeys: [] },
+    ),
+  };
+}
+
 /** A signed identity token (HS256) with whatever claims, as a host app's backend would make. */
 function signIdentity(claims: unknown, secret: string): string {
   const encode = (v: unknown) => Buffer.from(JSON.stringify(v) ?? 'null').toString('base64url');
@@ -1147,6 +1174,8 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     as: fx.adminToken,
     query: fc.record({ tz: fc.constantFrom(...weirdTimeZones) }, { requiredKeys: [] }),
   }),
+  'GET /api/v1/reports': (fx) => reportQueryFuzz(fx),
+  'GET /api/v1/reports.csv': (fx) => reportQueryFuzz(fx),
   'GET /api/v1/audit': (fx) => ({
     as: fx.adminToken,
     query: fc.record(

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ChannelResponse, ServerEvent, type Message } from '@servicesystem/protocol';
+import { ChannelResponse, Report, ServerEvent, type Message } from '@servicesystem/protocol';
 import { startTestApp, type TestApp } from '../support/testApp.js';
 import { createTestDatabase, type TestDatabase } from '../support/testDatabase.js';
 import { startLiveApp, type LiveApp } from '../support/liveApp.js';
@@ -224,7 +224,7 @@ describe('idle conversations end, absent agents hand back', () => {
     it('each idle conversation ends exactly once, with one notice', async () => {
       await settings({ idleEndMinutes: 15 });
       const ids: string[] = [];
-      await w.soleAgent('Racing Rae');
+      const rae = await w.soleAgent('Racing Rae');
       for (let i = 0; i < 6; i += 1) {
         const visitor = await w.visitor();
         ids.push(await w.startConversation(visitor.token, `idle ${i}`));
@@ -245,6 +245,15 @@ describe('idle conversations end, absent agents hand back', () => {
         expect(await systemKinds(id)).toEqual(['welcome', 'assigned', 'idleEnded']);
         expect((await row(id)).state).toBe('ended');
       }
+      // Each end joined the reports once, from whichever node ended it.
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+      const report = await w.request(
+        'GET',
+        `/api/v1/reports?from=${day(clock - 2 * 86_400_000)}&to=${day(clock + 2 * 86_400_000)}&agentId=${rae.id}`,
+        { token: w.adminToken },
+      );
+      expect(report.status).toBe(200);
+      expect(bodyOf(report, Report).total.conversations).toBe(ids.length);
     });
 
     it('each absent agent’s conversation is handed back exactly once', async () => {

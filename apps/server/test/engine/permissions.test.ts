@@ -136,6 +136,8 @@ const restMatrix: Record<string, RestRow> = {
   'PATCH /api/v1/labels/:id':               { cells: [401, 401, 401, 403, 403, 401, V400], id: () => 'no-such-label' },
   'DELETE /api/v1/labels/:id':              { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-label' },
   'GET /api/v1/stats':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'GET /api/v1/reports':                    { cells: [401, 401, 401, 403, 403, 401, 200], query: () => '?from=2026-03-01&to=2026-03-31' },
+  'GET /api/v1/reports.csv':                { cells: [401, 401, 401, 403, 403, 401, 200], query: () => '?from=2026-03-01&to=2026-03-31' },
   'GET /api/v1/audit':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
   'GET /api/v1/setup':                      { cells: [401, 401, 401, 403, 403, 401, 200] },
   'GET /api/v1/saved-replies':              { cells: [401, 401, 401, 200, 200, 401, 200] },

@@ -6,7 +6,7 @@ import { startWorld, text, type World } from '../support/world.js';
 describe('dashboard stats', () => {
   let w: World;
   beforeAll(async () => {
-    w = await startWorld();
+    w = await startWorld({ REPORT_TIME_ZONE: 'Asia/Shanghai' });
   });
   afterAll(async () => {
     await w?.close();

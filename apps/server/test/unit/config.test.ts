@@ -53,6 +53,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(/LOG_FORMAT/);
   });
 
+  it('reads the reports time zone: by default the server zone, checked, spelled canonically', () => {
+    expect(loadConfig({}).reportTimeZone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+    expect(loadConfig({ REPORT_TIME_ZONE: 'Asia/Shanghai' }).reportTimeZone).toBe('Asia/Shanghai');
+    expect(loadConfig({ REPORT_TIME_ZONE: 'asia/shanghai' }).reportTimeZone).toBe('Asia/Shanghai');
+    expect(() => loadConfig({ REPORT_TIME_ZONE: 'Mars/Olympus' })).toThrow(
+      /REPORT_TIME_ZONE must be an IANA time zone .*\(got "Mars\/Olympus"\)/,
+    );
+  });
+
   it('reads every variable', () => {
     const config = loadConfig({
       PORT: '8080',

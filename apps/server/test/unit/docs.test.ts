@@ -28,6 +28,27 @@ describe('docs/PROTOCOL.md', () => {
     expect([...kinds, ...fields]).toEqual([]);
   });
 
+  it('documents every REST route under /api/v1', async () => {
+    const doc = await read('PROTOCOL.md');
+    const folder = new URL('../../src/http/routes/', import.meta.url);
+    const routes: string[] = [];
+    for (const name of await fs.readdir(folder)) {
+      const source = await fs.readFile(new URL(name, folder), 'utf8');
+      for (const m of source.matchAll(
+        /app\.(get|post|put|patch|delete)\(\s*'(\/api\/v1\/[^']*)'/g,
+      )) {
+        routes.push(`${m[1]!.toUpperCase()} ${m[2]!}`);
+      }
+    }
+    expect(routes).toContain('GET /api/v1/reports.csv');
+    // Headed by method and path, or named beside another path of the same heading.
+    const missing = routes.filter((route) => {
+      const path = route.split(' ')[1]!;
+      return !doc.includes(`\`${route}\``) && !doc.includes(`\`${path}\``);
+    });
+    expect(missing).toEqual([]);
+  });
+
   it('documents every Socket.IO event, both ways', async () => {
     const doc = await read('PROTOCOL.md');
     const events = [...Object.values(ClientEvent), ...Object.values(ServerEvent)];

@@ -6,7 +6,7 @@ import { authorize, channelPolicy } from '../policies.js';
 import { findChannelOrThrow } from './channelRows.js';
 
 /**
- * Deletes a channel with its visitors, conversations and messages. Their files go too: in the
+ * Deletes a channel with its visitors, conversations, messages and report figures. Their files go too: in the
  * same transaction they are marked deleted, so their signed URLs answer 404 from the commit on;
  * the stored objects are removed in the background (fileLifecycle.ts), which picks up again
  * after a crash.
@@ -21,6 +21,8 @@ export async function deleteChannel(
     const channel = await findChannelOrThrow(trx, channelId);
     await markChannelFilesDeleted(trx, channelId, ctx.now());
     await trx.deleteFrom('channels').where('id', '=', channelId).execute();
+    // Its report figures go with it (the roll-ups keep no foreign key).
+    await trx.deleteFrom('report_daily').where('channel_id', '=', channelId).execute();
     await recordAudit(
       trx,
       actor,

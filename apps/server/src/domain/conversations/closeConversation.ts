@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ConversationsTable, Database } from '../../db/schema.js';
 import type { DomainContext } from '../context.js';
 import type { DomainEvent } from '../events.js';
+import { foldConversationEnd } from '../reports/foldConversationEnd.js';
 import { agentStatusChanged, announceQueuePositions, drainQueue } from '../routing.js';
 import { viewOf, type ConversationView } from './conversationViews.js';
 import { appendSystemMessage } from './systemMessages.js';
@@ -17,7 +18,7 @@ export interface CloseOptions {
 /**
  * The one way a conversation ends, whoever ends it (the agent or an admin: endConversation; the
  * idle job: endIdleConversations): the notice, the row, the visitor's preferred agent for next
- * time, and the capacity it frees drains the queue. The caller holds the routing lock, has read
+ * time, its figures in the reports, and the capacity it frees drains the queue. The caller holds the routing lock, has read
  * `conversation` inside it and checked it has not ended; the events go into `events`.
  */
 export async function closeConversation(
@@ -40,6 +41,8 @@ export async function closeConversation(
     })
     .where('id', '=', conversation.id)
     .execute();
+  // Its figures join the reports in this transaction: exactly once, whoever ended it.
+  await foldConversationEnd(ctx, trx, conversation.id);
   if (conversation.agent_id) {
     await trx
       .updateTable('visitors')

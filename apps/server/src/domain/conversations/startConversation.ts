@@ -8,6 +8,7 @@ import { isChannelOpen } from '../channels/channelOpen.js';
 import { firstText, parseTexts } from '../channels/channelTexts.js';
 import type { DomainContext } from '../context.js';
 import { ownMessageCreated, type DomainEvent } from '../events.js';
+import { foldLeftMessage } from '../reports/foldLeftMessage.js';
 import { drainQueue, nextQueueOrder } from '../routing.js';
 import type { ConversationView } from './conversationViews.js';
 import { viewOf } from './conversationViews.js';
@@ -122,6 +123,11 @@ export function startConversation(
             created_at: now,
           })
           .execute();
+        await foldLeftMessage(ctx, trx, {
+          id: conversationId,
+          channelId: visitor.channel_id,
+          createdAt: now,
+        });
       }
       // The visitor's name and external id find the conversation in search.
       await ctx.search.add(trx, {

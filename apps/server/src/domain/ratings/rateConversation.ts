@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import type { Outcome } from '../events.js';
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentRating } from '../presenters/rating.js';
+import { foldRating } from '../reports/foldRating.js';
 import { findChannelOrThrow } from '../channels/channelRows.js';
 import { findConversationOrThrow, viewOf } from '../conversations/conversationViews.js';
 
@@ -53,6 +54,7 @@ export async function rateConversation(
     if (!inserted) {
       throw new AppError('ALREADY_RATED', 'This conversation has been rated already');
     }
+    await foldRating(ctx, trx, { conversationId, score: row.score as 1 | 2 | 3 | 4 | 5 });
     const view = await viewOf(trx, conversationId);
     return {
       value: presentRating(row),
