@@ -28,6 +28,9 @@ export const ReportQuery = z
     to: ReportDay,
     agentId: Id.optional(),
     channelId: Id.optional(),
+    /** `none`: leave the per-agent-per-day `rows` out (the totals stay): what the console asks
+     * for a long range, whose chart shows the days' totals. The CSV always has every row. */
+    rows: z.enum(['all', 'none']).optional(),
   })
   .strict()
   .superRefine((q, ctx) => {

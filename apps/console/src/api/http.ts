@@ -58,6 +58,7 @@ export interface ReportParams {
   to: string;
   agentId?: string;
   channelId?: string;
+  rows?: 'all' | 'none';
 }
 
 /** Where the report's CSV downloads from: a plain link, the session cookie authenticates it. */

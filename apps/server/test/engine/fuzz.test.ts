@@ -1035,7 +1035,8 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
       },
       { requiredKeys: ['score'] },
     ),
-    writes: ['conversation_ratings'],
+    // A rating joins the reports in its transaction.
+    writes: ['conversation_ratings', 'report_daily'],
   }),
   // A has a conversation open, so a well-formed left message is CONVERSATION_OPEN: nothing changes.
   'POST /api/v1/visitor/leave-message': (fx) => ({

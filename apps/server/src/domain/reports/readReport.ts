@@ -111,10 +111,12 @@ function tallyOf<K>(map: Map<K, Tally>, key: K): Tally {
 export async function readReport(
   ctx: DomainContext,
   actor: AccountActor,
-  query: Required<Pick<ReportQuery, 'from' | 'to'>> & Pick<ReportQuery, 'agentId' | 'channelId'>,
+  query: Required<Pick<ReportQuery, 'from' | 'to'>> &
+    Pick<ReportQuery, 'agentId' | 'channelId' | 'rows'>,
 ): Promise<Report> {
   authorize(actor.role === 'admin', 'Only administrators can see reports');
   const { from, to, agentId, channelId } = query;
+  const withRows = query.rows !== 'none';
   const state = await ctx.reports.readState(ctx.db, 'none');
 
   // One read of the range's rows, whatever the number of conversations (a year of 20 agents
@@ -137,7 +139,7 @@ export async function readReport(
       firstResponse: decodeBuckets(row.first_response_buckets),
       resolution: decodeBuckets(row.resolution_buckets),
     };
-    tallyOf(perRow, `${row.day} ${row.agent_id}`).add(row, buckets);
+    if (withRows) tallyOf(perRow, `${row.day} ${row.agent_id}`).add(row, buckets);
     tallyOf(perDay, row.day).add(row, buckets);
     tallyOf(perAgent, row.agent_id).add(row, buckets);
     total.add(row, buckets);

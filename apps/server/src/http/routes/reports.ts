@@ -16,7 +16,7 @@ export function reportRoutes(app: FastifyInstance, { ctx }: RouteDeps): void {
   app.get('/api/v1/reports.csv', async (request, reply) => {
     const actor = authorizeCaller(request.actor, callers.admins);
     const query = parseWith(ReportQuery, request.query);
-    const report = await readReport(ctx, actor, query);
+    const report = await readReport(ctx, actor, { ...query, rows: 'all' });
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="report-${query.from}-${query.to}.csv"`)
