@@ -65,6 +65,12 @@ describe('reports page', () => {
           body: '您好，我来帮您查一下',
         });
         await rest(server, 'POST', `/api/v1/conversations/${id}/end`, agent.token);
+        // Most visitors rate what they got, as the visitor page asks them to.
+        if (n % 4 !== 3) {
+          await rest(server, 'POST', `/api/v1/conversations/${id}/rating`, visitor.visitorToken, {
+            score: 5 - ((n + i) % 3),
+          });
+        }
       }
     }
   }
@@ -99,6 +105,10 @@ describe('reports page', () => {
     await page.getByRole('heading', { name: '报表' }).waitFor();
     const total = page.getByTestId('reports-total-conversations');
     await expect.poll(() => total.textContent()).toBe('4');
+    // Four ratings given on the visitor's route (5, 4, 3 for 张伟; 4 for 林晓): 4.00 on average.
+    expect(
+      (await page.getByTestId('reports-total-rating').textContent())?.replace(/\s+/g, ''),
+    ).toBe('4.00(4)');
     const table = page.getByTestId('reports-table');
     await table.getByText('张伟').waitFor();
     const rowOf = (name: string) => table.locator('.el-table__body tr', { hasText: name }).first();

@@ -44,9 +44,11 @@ export function dayKey(ms: number): string {
 }
 
 /** A duration such as a wait: `45s`, `3m 20s`, `2h 5m` (`45秒`, `3分20秒`, `2小时5分`). */
-export function formatDuration(ms: number | null): string {
+export function formatDuration(ms: number | null, tenths = false): string {
   if (ms === null) return '—';
   const t = i18n.global.t;
+  // With `tenths`, under ten seconds: a 0.5 s median is not "1 s" beside a chart that says 0.5.
+  if (tenths && ms < 9_950) return t('duration.s', { s: Math.max(0, Math.round(ms / 100) / 10) });
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return t('duration.s', { s });
   const m = Math.floor(s / 60);
