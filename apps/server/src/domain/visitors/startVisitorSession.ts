@@ -13,7 +13,10 @@ import { isChannelOpen } from '../channels/channelOpen.js';
 import { parseTexts } from '../channels/channelTexts.js';
 import { rateLimited } from '../errors.js';
 import type { DomainContext } from '../context.js';
+import type { Outcome } from '../events.js';
 import { presentVisitor } from '../presenters/visitor.js';
+import type { VisitorDevice } from './deviceOfUserAgent.js';
+import { reportVisitorContext } from './reportVisitorContext.js';
 
 const day = 24 * 60 * 60 * 1000;
 /** Anonymous visitors keep their token in localStorage: it lives a year. */
@@ -26,14 +29,16 @@ const identifiedTokenLifetime = 30 * day;
  * link was made for. With a valid identity token (signed by the host app's
  * backend with the channel's secret), the visitor is the host's user `sub`, the same one on every
  * device. Without one, an anonymous visitor: the one `currentToken` names when it is still valid
- * for this channel, else a new one.
+ * for this channel, else a new one. Every session start records the browser, OS and device of
+ * its User-Agent (`origin.device`) and the page `input.context` reports, if any, in the visitor's
+ * context (the console hears of a change).
  */
 export async function startVisitorSession(
   ctx: DomainContext,
   input: VisitorSessionRequest,
   currentToken: string | undefined,
-  origin: { ip: string },
-): Promise<VisitorSessionResponse> {
+  origin: { ip: string; device: VisitorDevice | undefined },
+): Promise<Outcome<VisitorSessionResponse>> {
   const channel = await findChannelOrThrow(ctx.db, input.channelId);
   const now = ctx.now();
   let visitor: VisitorsTable;
@@ -121,7 +126,13 @@ export async function startVisitorSession(
   );
   const open = isChannelOpen(channel.business_hours, now);
   const agentsOnline = await anyAgentOnline(ctx.db);
-  return {
+  const { events } = await reportVisitorContext(
+    ctx,
+    { kind: 'visitor', visitorId: visitor.id, channelId: channel.id },
+    input.context ?? {},
+    origin.device,
+  );
+  const value: VisitorSessionResponse = {
     ...(input.resume === undefined ? {} : { resume: resumed ? 'resumed' : 'invalid' }),
     visitorToken,
     expiresAt: Math.floor(expiresAt / 1000) * 1000,
@@ -138,6 +149,7 @@ export async function startVisitorSession(
       mail: ctx.mail.enabled,
     },
   };
+  return { value, events };
 }
 
 async function resumedVisitor(

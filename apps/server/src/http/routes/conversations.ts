@@ -35,6 +35,7 @@ import { snoozeConversation } from '../../domain/conversations/snoozeConversatio
 import { unsnoozeConversation } from '../../domain/conversations/unsnoozeConversation.js';
 import { searchConversations } from '../../domain/search/searchConversations.js';
 import { rateConversation } from '../../domain/ratings/rateConversation.js';
+import { readConversationVisitorContext } from '../../domain/visitors/readConversationVisitorContext.js';
 import { parseWith } from '../validate.js';
 import type { RouteDeps } from './deps.js';
 import { authorizeCaller, callers } from '../../domain/policies.js';
@@ -62,6 +63,13 @@ export function conversationRoutes(app: FastifyInstance, { ctx, run }: RouteDeps
     const actor = authorizeCaller(request.actor, callers.console);
     const { id } = parseWith(IdParams, request.params);
     return { conversation: await getConversation(ctx, actor, id) };
+  });
+
+  // The context of a conversation's visitor (what the panel beside it shows).
+  app.get('/api/v1/conversations/:id/visitor-context', async (request) => {
+    const actor = authorizeCaller(request.actor, callers.console);
+    const { id } = parseWith(IdParams, request.params);
+    return readConversationVisitorContext(ctx, actor, id);
   });
 
   app.get('/api/v1/conversations/:id/messages', async (request) => {

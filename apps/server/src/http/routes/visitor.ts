@@ -14,8 +14,6 @@ import { leaveMessage } from '../../domain/leftMessages/leaveMessage.js';
 import { listVisitorConversations } from '../../domain/visitors/listVisitorConversations.js';
 import { startVisitorSession } from '../../domain/visitors/startVisitorSession.js';
 import { deviceOfUserAgent } from '../../domain/visitors/deviceOfUserAgent.js';
-import { readConversationVisitorContext } from '../../domain/visitors/readConversationVisitorContext.js';
-import { reportVisitorContext } from '../../domain/visitors/reportVisitorContext.js';
 import { visitorUnread } from '../../domain/visitors/visitorUnread.js';
 import { isConsoleToken } from '../authenticate.js';
 import { parseWith } from '../validate.js';
@@ -28,17 +26,12 @@ export function visitorRoutes(app: FastifyInstance, { ctx, run }: RouteDeps): vo
     const input = parseWith(VisitorSessionRequest, request.body);
     const current =
       request.bearerToken && !isConsoleToken(request.bearerToken) ? request.bearerToken : undefined;
-    const session = await startVisitorSession(ctx, input, current, { ip: request.ip });
-    // The browser, OS and device of this session's User-Agent, and the page it reports, if any.
-    await run(
-      reportVisitorContext(
-        ctx,
-        { kind: 'visitor', visitorId: session.visitor.id, channelId: session.channel.id },
-        input.context ?? {},
-        deviceOfUserAgent(request.headers['user-agent']),
-      ),
+    return run(
+      startVisitorSession(ctx, input, current, {
+        ip: request.ip,
+        device: deviceOfUserAgent(request.headers['user-agent']),
+      }),
     );
-    return session;
   });
 
   app.get('/api/v1/visitor/unread', async (request, reply) => {
@@ -59,13 +52,6 @@ export function visitorRoutes(app: FastifyInstance, { ctx, run }: RouteDeps): vo
       sendMessage(ctx, actor, input, { ip: request.ip }),
     );
     return reply.status(created ? 201 : 200).send({ message, conversation });
-  });
-
-  // The console: the context of a conversation's visitor (what the panel beside it shows).
-  app.get('/api/v1/conversations/:id/visitor-context', async (request) => {
-    const actor = authorizeCaller(request.actor, callers.console);
-    const { id } = parseWith(IdParams, request.params);
-    return readConversationVisitorContext(ctx, actor, id);
   });
 
   app.post('/api/v1/visitor/leave-message', async (request, reply) => {
