@@ -164,7 +164,7 @@ function timedStatements(
   };
   return {
     prepare(text) {
-      const statement = statements.prepare(text) as unknown as Statement;
+      const statement: Statement = statements.prepare(text);
       let timedStatement = wrapped.get(statement);
       if (!timedStatement) {
         timedStatement = {
