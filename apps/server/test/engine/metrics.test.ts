@@ -15,7 +15,10 @@ describe('metrics behind METRICS_TOKEN on the main port', () => {
   // The clock the database counts' cache ages by: moved on to read them afresh.
   let offset = 0;
   beforeAll(async () => {
-    w = await startWorld({ METRICS_TOKEN: token }, { now: () => Date.now() + offset });
+    w = await startWorld(
+      { METRICS_TOKEN: token, MEDIA_CONCURRENCY: '1' },
+      { now: () => Date.now() + offset },
+    );
   });
   afterAll(async () => {
     await w?.close();
@@ -213,6 +216,23 @@ describe('metrics behind METRICS_TOKEN on the main port', () => {
     }
     expect(value(e, 'servicesystem_agents', { status: 'away' })).toBeGreaterThanOrEqual(2);
     expect(value(e, 'servicesystem_agents', { status: 'offline' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('shows the media jobs running and waiting for a slot on this node', async () => {
+    // One slot (MEDIA_CONCURRENCY=1): a job that holds it and one that waits its turn.
+    const slots = w.app.app.ctx.media.slots;
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = slots.run(() => held);
+    const second = slots.run(() => Promise.resolve());
+    const busy = await scrape();
+    expect(value(busy, 'servicesystem_media_jobs', { state: 'running' })).toBe(1);
+    expect(value(busy, 'servicesystem_media_jobs', { state: 'queued' })).toBe(1);
+    release();
+    await Promise.all([first, second]);
+    const idle = await scrape();
+    expect(value(idle, 'servicesystem_media_jobs', { state: 'running' })).toBe(0);
+    expect(value(idle, 'servicesystem_media_jobs', { state: 'queued' })).toBe(0);
   });
 
   it('counts webhook deliveries through its hook, by result, with their time', async () => {
