@@ -47,7 +47,7 @@ import { createTransaction } from './db/transactions.js';
 import { enableWriteChecks } from './db/writeScope.js';
 import { agentsNotOffline } from './domain/agents/agentPresence.js';
 import { bootstrap, type BootstrapResult } from './domain/bootstrap.js';
-import type { Actor, DomainContext, MediaSettings } from './domain/context.js';
+import type { DomainContext, MediaSettings } from './domain/context.js';
 import { ActionRunner } from './domain/runner.js';
 import { loadOrCreateSecret } from './domain/settings.js';
 import { installAuthentication, type SessionCookieOptions } from './http/authenticate.js';
@@ -74,7 +74,7 @@ import type { Redis } from 'ioredis';
 import { ServerMetrics } from './metrics/serverMetrics.js';
 import { createMetricsServer, type MetricsServer } from './metrics/metricsServer.js';
 import { metricsRoutes } from './http/routes/metrics.js';
-import { liveCounts } from './domain/stats/liveCounts.js';
+import { instrumentServer } from './metrics/instrumentServer.js';
 
 export interface App {
   http: FastifyInstance;
@@ -271,26 +271,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   let metricsServer: MetricsServer | undefined;
   if (metrics) {
     metricsError = (error) => http.log.warn({ err: error }, 'metrics: could not read the counts');
-    runner.listen(metrics.committedListener);
-    metrics.watch({
-      *connections() {
-        for (const socket of realtime.io.of('/').sockets.values()) {
-          const actor = socket.data.actor as Actor | undefined;
-          if (actor) yield actor.kind === 'visitor' ? 'visitor' : actor.role;
-        }
-      },
-      mediaJobs: () => ctx.media.slots.load,
-      liveCounts: () => liveCounts(ctx.db),
-    });
-    // Every answer, by the route's pattern (never the raw URL): `elapsedTime` is Fastify's own.
-    http.addHook('onResponse', (request, reply, done) => {
-      metrics.httpRequest(
-        request.method,
-        request.routeOptions.url,
-        reply.statusCode,
-        reply.elapsedTime / 1000,
-      );
-      done();
+    instrumentServer(metrics, {
+      http,
+      io: realtime.io,
+      runner,
+      slots: ctx.media.slots,
+      db: ctx.db,
     });
     if (config.metrics?.port !== undefined) {
       metricsServer = createMetricsServer(metrics, {
