@@ -71,6 +71,10 @@ import { visitorRoutes } from './http/routes/visitor.js';
 import { connectRedis } from './realtime/redisConnection.js';
 import { createRealtime, type Realtime } from './realtime/socketServer.js';
 import type { Redis } from 'ioredis';
+import { ServerMetrics } from './metrics/serverMetrics.js';
+import { createMetricsServer, type MetricsServer } from './metrics/metricsServer.js';
+import { metricsRoutes } from './http/routes/metrics.js';
+import { instrumentServer } from './metrics/instrumentServer.js';
 
 export interface App {
   http: FastifyInstance;
@@ -89,6 +93,11 @@ export interface App {
    * files; `snooze` brings back hidden conversations whose time has come; `idleEnd` ends idle
    * conversations; `handBack` hands absent agents' conversations back; `outbox` sends mail. */
   jobs: BackgroundJobs;
+  /** Prometheus metrics (METRICS_TOKEN or METRICS_PORT set); undefined: none are collected.
+   * `webhookDelivery(result, ms)` is where webhook deliveries are counted. */
+  metrics: ServerMetrics | undefined;
+  /** METRICS_PORT's own server: `listen()` after the main server listens (run.ts does). */
+  metricsServer: MetricsServer | undefined;
 }
 
 export interface AppOptions {
@@ -97,9 +106,13 @@ export interface AppOptions {
 }
 
 /** Opens the database on the context, for callers without HTTP (the operator's CLI). */
-export async function openDomain(config: Config, options: AppOptions = {}) {
+export async function openDomain(
+  config: Config,
+  options: AppOptions = {},
+  metrics?: ServerMetrics,
+) {
   if (config.writeChecks) enableWriteChecks();
-  const db = connectDatabase(config.database);
+  const db = connectDatabase(config.database, metrics ? { onStatement: metrics.dbStatement } : {});
   try {
     await migrateToLatest(db);
   } catch (error) {
@@ -134,7 +147,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
   const counters = new SharedCounters(new MemoryCounters(now));
   const ctx: DomainContext = {
     db: db.kysely,
-    transaction: createTransaction(db),
+    transaction: createTransaction(db, metrics ? { onGroupCommit: metrics.groupCommit } : {}),
     messages: createMessageStore(db.engine),
     search: createSearchIndex(db.engine),
     now,
@@ -187,7 +200,17 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
 
 /** The composition root: database, first-run bootstrap, HTTP routes. Does not listen. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const { db, ctx, counters } = await openDomain(config, options);
+  // Metrics are collected only when they can be read (METRICS_TOKEN or METRICS_PORT).
+  let metricsError: (error: unknown) => void = () => undefined;
+  const metrics = config.metrics
+    ? new ServerMetrics({
+        engine: config.database.engine,
+        now: options.now ?? Date.now,
+        liveCountsMs: 5000,
+        onError: (error) => metricsError(error),
+      })
+    : undefined;
+  const { db, ctx, counters } = await openDomain(config, options, metrics);
   let bootstrapResult: BootstrapResult;
   try {
     // Only the server (not the operator's CLI, which may run beside it) checks the store and
@@ -243,7 +266,27 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     socketsPerAddress: config.socketsPerAddress,
     proxyTrust,
     redis: redis ? { client: redis, prefix: config.redisPrefix } : undefined,
+    observeSocketEvent: metrics?.socketEvent,
   });
+  let metricsServer: MetricsServer | undefined;
+  if (metrics) {
+    metricsError = (error) => http.log.warn({ err: error }, 'metrics: could not read the counts');
+    instrumentServer(metrics, {
+      http,
+      io: realtime.io,
+      runner,
+      slots: ctx.media.slots,
+      db: ctx.db,
+    });
+    if (config.metrics?.port !== undefined) {
+      metricsServer = createMetricsServer(metrics, {
+        host: config.host,
+        port: config.metrics.port,
+        token: config.metrics.token,
+        onError: (error) => http.log.error({ err: error }, 'metrics: could not answer'),
+      });
+    }
+  }
   // The first admin's generated password is kept in a file until it is changed.
   let initialPasswordPath: string | undefined;
   if (bootstrapResult.admin?.generatedPassword) {
@@ -307,6 +350,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await realtime.close();
     await sightings.stop();
     await redis?.quit().catch(() => undefined);
+    await metricsServer?.close();
   });
   http.addHook('onClose', async () => {
     await db.close();
@@ -407,6 +451,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await pageRoutes(http, deps);
   const demo = config.demo ? await seedDemo(ctx, config.dataDir) : undefined;
   if (demo) demoRoutes(http, deps, demo);
+  // Not on the main port when it has a port of its own; never without a token here.
+  if (metrics && config.metrics?.port === undefined && config.metrics?.token !== undefined) {
+    metricsRoutes(http, metrics, config.metrics.token);
+  }
 
   // Agents a previous run left online get the grace period to reconnect, then go offline.
   // (With Redis, every node's presence sweep does this across nodes.)
@@ -422,5 +470,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     routes,
     sightings,
     jobs,
+    metrics,
+    metricsServer,
   };
 }

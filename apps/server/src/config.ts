@@ -82,6 +82,19 @@ export interface Config {
   mailReplyDelaySeconds: number;
   /** The IANA zone whose local days reports count in (REPORT_TIME_ZONE). */
   reportTimeZone: string;
+  /** Prometheus metrics; undefined (neither METRICS_TOKEN nor METRICS_PORT): not collected,
+   * and `/metrics` answers 404. */
+  metrics: MetricsConfig | undefined;
+}
+
+/**
+ * Where `/metrics` is served. `port` set: on that port only (never on the main one), asking for
+ * the token too when one is set; otherwise on the main port, behind `Authorization: Bearer
+ * <token>`.
+ */
+export interface MetricsConfig {
+  token: string | undefined;
+  port: number | undefined;
 }
 
 export interface MailConfig {
@@ -288,7 +301,19 @@ const variables = {
     default: Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined,
   },
   NODE_ENV: { schema: optionalText, default: undefined },
+  METRICS_TOKEN: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 visible characters, without spaces')
+      .optional(),
+    default: undefined,
+  },
+  METRICS_PORT: { schema: integer(1, 65535).optional(), default: undefined },
 } as const;
+
+/** Every environment variable the server reads (deployment files are checked against it). */
+export const configVariableNames: readonly string[] = Object.keys(variables);
 
 type VariableName = keyof typeof variables;
 type Parsed = { [K in VariableName]: z.output<(typeof variables)[K]['schema']> };
@@ -320,7 +345,11 @@ export function loadConfig(env: Env = process.env): Config {
       parsed[name] = result.data;
     } else {
       const message = result.error.issues[0]?.message ?? 'is not valid';
-      const secret = name.includes('PASSWORD') || name.includes('SECRET') || name === 'SMTP_URL';
+      const secret =
+        name.includes('PASSWORD') ||
+        name.includes('SECRET') ||
+        name.includes('TOKEN') ||
+        name === 'SMTP_URL';
       problems.push(`${name} ${message}${secret ? '' : ` (got ${describe(input)})`}`);
     }
   }
@@ -342,6 +371,9 @@ export function loadConfig(env: Env = process.env): Config {
         ? 'MAIL_FROM is set but SMTP_URL is not'
         : 'SMTP_URL is set but MAIL_FROM is not (the address mails come from)',
     );
+  }
+  if (problems.length === 0 && p.METRICS_PORT !== undefined && p.METRICS_PORT === p.PORT) {
+    problems.push('METRICS_PORT must differ from PORT (metrics get a port of their own)');
   }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -421,5 +453,9 @@ export function loadConfig(env: Env = process.env): Config {
     reportTimeZone: new Intl.DateTimeFormat('en-US', {
       timeZone: p.REPORT_TIME_ZONE ?? 'UTC',
     }).resolvedOptions().timeZone,
+    metrics:
+      p.METRICS_TOKEN === undefined && p.METRICS_PORT === undefined
+        ? undefined
+        : { token: p.METRICS_TOKEN, port: p.METRICS_PORT },
   };
 }

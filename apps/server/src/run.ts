@@ -85,6 +85,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 
   await app.http.listen({ port: config.port, host: config.host });
+  if (app.metricsServer) {
+    try {
+      await app.metricsServer.listen();
+    } catch (error) {
+      await app.http.close();
+      throw error;
+    }
+  }
   printWelcome(config, app);
 }
 

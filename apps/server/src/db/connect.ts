@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import fsp, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { performance } from 'node:perf_hooks';
 import {
   Kysely,
   PostgresDialect,
@@ -9,12 +10,13 @@ import {
   sql,
   type Dialect,
   type Driver,
+  type LogConfig,
   type SqliteDatabase,
 } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { startCheckpointer } from './checkpointer.js';
-import { registerSqliteConnection } from './direct.js';
+import { registerSqliteConnection, type SqliteStatements } from './direct.js';
 import { preparedName } from './prepared.js';
 import type { Database } from './schema.js';
 import { assertOutsideWrite } from './writeScope.js';
@@ -35,12 +37,29 @@ export interface Db {
 // int8 (bigint) columns hold epoch milliseconds and counters well inside 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
-export function connectDatabase(config: DatabaseConfig): Db {
-  if (config.engine === 'sqlite') return connectSqlite(config.file);
-  return connectPostgres(config.url);
+/**
+ * What the caller may hear of the database's work (metrics). `onStatement`: each statement's
+ * time in seconds, by the way it ran: `kysely` for every query Kysely runs (its `log` option
+ * times them), `direct` for the hot statements a SQLite group commit runs straight on the
+ * connection (prepared.ts, direct.ts), which Kysely never sees.
+ */
+export interface DatabaseHooks {
+  onStatement?: (seconds: number, path: 'kysely' | 'direct') => void;
 }
 
-function connectSqlite(file: string): Db {
+export function connectDatabase(config: DatabaseConfig, hooks: DatabaseHooks = {}): Db {
+  if (config.engine === 'sqlite') return connectSqlite(config.file, hooks);
+  return connectPostgres(config.url, hooks);
+}
+
+/** Kysely's `log` option for `onStatement`: errors are timed as well as successes. */
+function statementLog(hooks: DatabaseHooks): { log?: LogConfig } {
+  const onStatement = hooks.onStatement;
+  if (!onStatement) return {};
+  return { log: (event) => onStatement(event.queryDurationMillis / 1000, 'kysely') };
+}
+
+function connectSqlite(file: string, hooks: DatabaseHooks): Db {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const handle = new BetterSqlite3(file);
   handle.pragma('journal_mode = WAL');
@@ -66,8 +85,12 @@ function connectSqlite(file: string): Db {
   const statements = withStatementCache(handle);
   const kysely = new Kysely<Database>({
     dialect: checkedOutside(new SqliteDialect({ database: statements })),
+    ...statementLog(hooks),
   });
-  registerSqliteConnection(kysely, statements);
+  registerSqliteConnection(
+    kysely,
+    hooks.onStatement ? timedStatements(statements, hooks.onStatement) : statements,
+  );
   let closed = false;
   return {
     engine: 'sqlite',
@@ -120,7 +143,43 @@ function withStatementCache(handle: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function connectPostgres(url: string): Db {
+/**
+ * The statements a group commit runs directly (direct.ts), each run timed: they are synchronous,
+ * so the time between the two clock reads is the statement's own. A wrapper per compiled
+ * statement, made once.
+ */
+function timedStatements(
+  statements: SqliteDatabase,
+  onStatement: NonNullable<DatabaseHooks['onStatement']>,
+): SqliteStatements {
+  type Statement = ReturnType<SqliteStatements['prepare']>;
+  const wrapped = new WeakMap<object, Statement>();
+  const timed = <T>(run: () => T): T => {
+    const start = performance.now();
+    try {
+      return run();
+    } finally {
+      onStatement((performance.now() - start) / 1000, 'direct');
+    }
+  };
+  return {
+    prepare(text) {
+      const statement: Statement = statements.prepare(text);
+      let timedStatement = wrapped.get(statement);
+      if (!timedStatement) {
+        timedStatement = {
+          reader: statement.reader,
+          all: (parameters) => timed(() => statement.all(parameters)),
+          run: (parameters) => timed(() => statement.run(parameters)),
+        };
+        wrapped.set(statement, timedStatement);
+      }
+      return timedStatement;
+    },
+  };
+}
+
+function connectPostgres(url: string, hooks: DatabaseHooks): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -135,7 +194,10 @@ function connectPostgres(url: string): Db {
     client.on('error', () => undefined);
     keepHotStatementsPrepared(client);
   });
-  const kysely = new Kysely<Database>({ dialect: checkedOutside(new PostgresDialect({ pool })) });
+  const kysely = new Kysely<Database>({
+    dialect: checkedOutside(new PostgresDialect({ pool })),
+    ...statementLog(hooks),
+  });
   let closed = false;
   return {
     engine: 'postgres',

@@ -57,7 +57,13 @@ const advisoryLocks: Record<NamedLock, RawBuilder<unknown>> = {
  * acknowledged before it is durable, and the event loop never blocks on the disk for a group.
  * Every other write (migrations, secrets at start) commits with synchronous=FULL.
  */
-export function createTransaction(db: Db): Transaction {
+export function createTransaction(
+  db: Db,
+  hooks: {
+    /** SQLite: the number of writes each group commit carried, once it committed (metrics). */
+    onGroupCommit?: (size: number) => void;
+  } = {},
+): Transaction {
   const postgres = db.engine === 'postgres';
   let commit: <T>(work: WriteWork<T>) => Promise<T>;
   if (postgres) {
@@ -65,7 +71,7 @@ export function createTransaction(db: Db): Transaction {
   } else {
     const flushLog = db.flushLog;
     if (!flushLog) throw new Error('SQLite needs flushLog for group commit');
-    commit = new GroupCommit(db.kysely, flushLog).run;
+    commit = new GroupCommit(db.kysely, flushLog, hooks.onGroupCommit).run;
   }
   const gates = new Map<NamedLock, SerialGate>();
   return (work, options = {}) => {
@@ -103,6 +109,7 @@ class GroupCommit {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly flushLog: () => Promise<void>,
+    private readonly onCommitted?: (size: number) => void,
   ) {}
 
   readonly run = <T>(work: WriteWork<T>): Promise<T> =>
@@ -124,6 +131,7 @@ class GroupCommit {
   private async flush(): Promise<void> {
     const group = this.waiting.splice(0, maxGroup);
     const { committed, results } = await this.commitGroup(group);
+    if (committed) this.onCommitted?.(group.length);
     // The next group may run while this one's log reaches the disk.
     this.flushing = false;
     if (this.waiting.length > 0) this.schedule();

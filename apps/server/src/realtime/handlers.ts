@@ -14,6 +14,7 @@ import {
 } from '@servicesystem/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Socket } from 'socket.io';
+import { performance } from 'node:perf_hooks';
 import type { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { listAgentPresence } from '../domain/agents/listAgentPresence.js';
@@ -90,6 +91,17 @@ function validationError(error: z.ZodError): AckError {
   };
 }
 
+/** How a client event ended: answered, refused with an error, invalid payload, or over the
+ * connection's allowance. */
+export type SocketEventResult = 'ok' | 'error' | 'invalid' | 'rate_limited';
+
+/** Hears each handled client event with its handling time in seconds (metrics). */
+export type SocketEventObserver = (
+  event: ClientEvent,
+  result: SocketEventResult,
+  seconds: number,
+) => void;
+
 /** Typing events: at most one "is typing" per conversation per second from one socket. */
 const typingIntervalMs = 1000;
 
@@ -104,17 +116,23 @@ export function registerHandlers(
   run: RunAction,
   log: FastifyBaseLogger,
   limits: { burst: number; perMinute: number },
+  observe?: SocketEventObserver,
 ): void {
   // Every event this socket sends, reads included, takes from one bucket before any work.
   const events = new MessageRateLimit(limits.burst, limits.perMinute);
   function on<S extends z.ZodType>(event: ClientEvent, schema: S, handle: Handler<S>): void {
     socket.on(event, async (payload: unknown, ack: unknown) => {
-      const reply =
+      const started = observe ? performance.now() : 0;
+      const answer =
         typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+      const reply = (result: SocketEventResult, value: unknown) => {
+        observe?.(event, result, (performance.now() - started) / 1000);
+        answer(value);
+      };
       const waitMs = events.take('socket');
       if (waitMs > 0) {
         const retryAfterSeconds = Math.ceil(waitMs / 1000);
-        reply({
+        reply('rate_limited', {
           ok: false,
           error: {
             code: 'RATE_LIMITED',
@@ -126,14 +144,14 @@ export function registerHandlers(
       }
       const parsed = schema.safeParse(payload ?? {});
       if (!parsed.success) {
-        reply(validationError(parsed.error));
+        reply('invalid', validationError(parsed.error));
         return;
       }
       try {
         const data = await handle(parsed.data, actor, typeof ack === 'function');
-        reply({ ok: true, ...(data ?? {}) });
+        reply('ok', { ok: true, ...(data ?? {}) });
       } catch (error) {
-        reply(ackError(error, log));
+        reply('error', ackError(error, log));
       }
     });
   }

@@ -13,7 +13,7 @@ import type { ActionRunner } from '../domain/runner.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
 import { sessionCookieName } from '../http/authenticate.js';
 import { AgentConnections } from './agentConnections.js';
-import { registerHandlers } from './handlers.js';
+import { registerHandlers, type SocketEventObserver } from './handlers.js';
 import { createSocketDelivery } from './socketDelivery.js';
 import { RedisPresence } from './redisPresence.js';
 import { rooms } from './rooms.js';
@@ -74,6 +74,8 @@ export function createRealtime(
     proxyTrust: ProxyTrust;
     /** Several nodes: events cross them through Redis streams; presence lives in Redis. */
     redis?: { client: Redis; prefix: string } | undefined;
+    /** Hears each handled client event (metrics); undefined: nothing is timed. */
+    observeSocketEvent?: SocketEventObserver | undefined;
   },
 ): Realtime {
   const { log, redis } = options;
@@ -279,7 +281,15 @@ export function createRealtime(
         });
       }
     }
-    registerHandlers(socket, actor, ctx, runner.run, log, options.socketEvents);
+    registerHandlers(
+      socket,
+      actor,
+      ctx,
+      runner.run,
+      log,
+      options.socketEvents,
+      options.observeSocketEvent,
+    );
   });
 
   return {

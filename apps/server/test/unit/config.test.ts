@@ -178,6 +178,33 @@ describe('loadConfig', () => {
     expect(message).not.toContain('secret-pw');
   });
 
+  it('reads the metrics settings: off by default, a token, a port of their own', () => {
+    expect(loadConfig({}).metrics).toBeUndefined();
+    const token = 'scrape-me-0123456789';
+    expect(loadConfig({ METRICS_TOKEN: token }).metrics).toEqual({ token, port: undefined });
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ token: undefined, port: 9464 });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: token }).metrics).toEqual({
+      token,
+      port: 9464,
+    });
+    expect(() => loadConfig({ METRICS_PORT: '3000' })).toThrow(
+      /METRICS_PORT must differ from PORT/,
+    );
+    expect(() => loadConfig({ METRICS_PORT: '0' })).toThrow(/METRICS_PORT must be at least 1/);
+    // A short token, or one with spaces, is refused without being repeated.
+    for (const bad of ['short-secret', 'has spaces in it 0123456789']) {
+      let message = '';
+      try {
+        loadConfig({ METRICS_TOKEN: bad });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toBe(
+        'Invalid configuration: METRICS_TOKEN must be 16 to 256 visible characters, without spaces',
+      );
+    }
+  });
+
   it('names every bad variable on the one line', () => {
     expect(() => loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x' })).toThrow(
       /PORT must .*; DATABASE_URL must/,
