@@ -44,7 +44,7 @@ async function expired(
     .select('c.id')
     .where('c.state', '=', 'ended')
     .where('ch.retention_days', 'is not', null)
-    .where(sql<boolean>`c.ended_at + ch.retention_days * ${dayMs} <= ${now}`);
+    .where(sql<boolean>`c.ended_at + cast(ch.retention_days as bigint) * ${dayMs} <= ${now}`);
   if (among) query = query.where('c.id', 'in', among);
   const rows = await query.orderBy('c.ended_at').orderBy('c.id').limit(limit).execute();
   return rows.map((row) => row.id);
