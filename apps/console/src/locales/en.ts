@@ -533,7 +533,7 @@ export const en: Messages = {
     search: 'Find a visitor',
     searchPlaceholder: 'User id, email or visitor id',
     searchButton: 'Find',
-    noMatch: 'No visitor matches “{query}”.',
+    noMatch: 'No visitor matches "{query}".',
     channel: 'Channel',
     externalId: 'User id',
     email: 'Email',
@@ -550,9 +550,9 @@ export const en: Messages = {
     erase: 'Erase…',
     eraseTitle: 'Erase this visitor?',
     eraseWhat:
-      'Their open conversation ends. Their messages are replaced with “message removed”, the files in their conversations are deleted, and their name, user id, email, phone, attributes and pages are forgotten. Their chat stops working on every device. This cannot be undone.',
+      'Their open conversation ends. Their messages are replaced with "Message removed", the files in their conversations are deleted, and their name, user id, email, phone, attributes and pages are forgotten. Their chat stops working on every device. This cannot be undone.',
     eraseKeeps:
-      'Kept: report figures, agents’ text replies and internal notes, and the audit log entry.',
+      "Kept: report figures, agents' text replies and internal notes, and the audit log entry.",
     eraseType: 'Type {word} to confirm',
     eraseWord: 'erase',
     eraseConfirm: 'Erase visitor',
@@ -564,7 +564,7 @@ export const en: Messages = {
     keptDays: 'Deleted {n} days after they end',
     editChannel: 'Change',
     retentionSection: 'Data retention',
-    retention: 'Delete old conversations',
+    retention: 'Auto-delete',
     retentionDays: 'Days after a conversation ends',
     days: 'days',
     retentionOnHint:

@@ -549,7 +549,7 @@ export const zh = {
     keptDays: '结束 {n} 天后删除',
     editChannel: '修改',
     retentionSection: '数据保留',
-    retention: '删除旧会话',
+    retention: '自动删除',
     retentionDays: '会话结束后的天数',
     days: '天',
     retentionOnHint:
