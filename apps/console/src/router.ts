@@ -57,6 +57,12 @@ export const router = createRouter({
           meta: { admin: true },
           component: () => import('./views/admin/AuditView.vue'),
         },
+        {
+          path: 'privacy',
+          name: 'privacy',
+          meta: { admin: true },
+          component: () => import('./views/admin/PrivacyView.vue'),
+        },
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },

@@ -32,6 +32,7 @@ import { createSearchIndex } from './db/search/searchIndex.js';
 import { tendFiles } from './domain/files/fileLifecycle.js';
 import { deliverOutbox, purgeOutbox } from './domain/outbox/deliverOutbox.js';
 import { createSmtpMailer } from './mail/mailer.js';
+import { deleteExpiredConversations } from './domain/privacy/deleteExpiredConversations.js';
 import { startBackgroundJobs, type BackgroundJobs } from './jobs/backgroundJobs.js';
 import { endIdleConversations } from './domain/conversations/endIdleConversations.js';
 import { handBackFromAbsentAgents } from './domain/agents/handBackFromAbsentAgents.js';
@@ -59,6 +60,7 @@ import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
 import { savedReplyRoutes } from './http/routes/savedReplies.js';
 import { labelRoutes } from './http/routes/labels.js';
+import { privacyRoutes } from './http/routes/privacy.js';
 import { wakeSnoozedConversations } from './domain/conversations/wakeSnoozedConversations.js';
 import { announceQueueCount } from './domain/conversations/announceQueueCount.js';
 import { statsRoutes } from './http/routes/stats.js';
@@ -340,6 +342,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: 'outbox', everyMs: 5_000, round: outboxRound },
       // Recomputes the report roll-ups in batches after a first start or a new REPORT_TIME_ZONE.
       { name: 'reports', everyMs: 60_000, round: () => rebuildReportsRound(ctx) },
+      // Channels' retention: ended conversations past it are deleted, in batches.
+      { name: 'retention', everyMs: 600_000, round: () => deleteExpiredConversations(ctx) },
     ],
     http.log,
   );
@@ -442,6 +446,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   visitorRoutes(http, deps);
   conversationRoutes(http, deps);
   labelRoutes(http, deps);
+  privacyRoutes(http, deps);
   statsRoutes(http, deps);
   reportRoutes(http, deps);
   setupRoutes(http, deps, sightings);

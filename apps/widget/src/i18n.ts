@@ -44,6 +44,7 @@ const zhCN = {
   uploading: '上传中 {p}%',
   close: '关闭',
   newConversation: '发送消息即可开始新的会话',
+  messageRemoved: '消息已移除',
   errors: {
     PAYLOAD_TOO_LARGE: '文件太大',
     UNSUPPORTED_MEDIA_TYPE: '不支持的文件类型',
@@ -158,6 +159,7 @@ const en: typeof zhCN = {
   uploading: 'Uploading {p}%',
   close: 'Close',
   newConversation: 'Send a message to start a new conversation',
+  messageRemoved: 'Message removed',
   errors: {
     PAYLOAD_TOO_LARGE: 'File too large',
     UNSUPPORTED_MEDIA_TYPE: 'File type not supported',

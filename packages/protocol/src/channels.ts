@@ -55,6 +55,8 @@ export type SeenOrigin = z.infer<typeof SeenOrigin>;
 export const IdleEndMinutes = z.number().int().min(1).max(10_080);
 /** An agent offline this many minutes hands their conversations back (null: never). */
 export const AbsentAgentMinutes = z.number().int().min(1).max(1440);
+/** Ended conversations and their files are deleted this many days after they end (null: kept). */
+export const RetentionDays = z.number().int().min(1).max(3650);
 
 export const Channel = z.object({
   id: z.string(),
@@ -72,6 +74,8 @@ export const Channel = z.object({
   idleEndMinutes: IdleEndMinutes.nullable(),
   /** An agent offline this many minutes hands this channel's conversations back (null: off). */
   absentAgentMinutes: AbsentAgentMinutes.nullable(),
+  /** Ended conversations and their files are deleted this many days after they end (null: off). */
+  retentionDays: RetentionDays.nullable(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
   /** Only in answers to admins. */
@@ -100,6 +104,7 @@ export const CreateChannelRequest = z
     ratingEnabled: z.boolean().optional(),
     idleEndMinutes: IdleEndMinutes.nullable().optional(),
     absentAgentMinutes: AbsentAgentMinutes.nullable().optional(),
+    retentionDays: RetentionDays.nullable().optional(),
   })
   .strict();
 export type CreateChannelRequest = z.input<typeof CreateChannelRequest>;
@@ -114,6 +119,7 @@ export const UpdateChannelRequest = z
     ratingEnabled: z.boolean().optional(),
     idleEndMinutes: IdleEndMinutes.nullable().optional(),
     absentAgentMinutes: AbsentAgentMinutes.nullable().optional(),
+    retentionDays: RetentionDays.nullable().optional(),
   })
   .strict();
 export type UpdateChannelRequest = z.input<typeof UpdateChannelRequest>;

@@ -46,6 +46,8 @@ export const ErrorCode = {
   CONVERSATION_OPEN: 'CONVERSATION_OPEN',
   MAIL_NOT_CONFIGURED: 'MAIL_NOT_CONFIGURED',
   TOO_MANY_TRANSCRIPTS: 'TOO_MANY_TRANSCRIPTS',
+  /** An erase whose `confirm` does not repeat the visitor's id. */
+  CONFIRMATION_MISMATCH: 'CONFIRMATION_MISMATCH',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -136,6 +136,9 @@ export const Message = z.object({
   meta: SystemMeta.nullable(),
   clientMsgId: z.string().nullable(),
   createdAt: Timestamp,
+  /** Present (true) only when the message was removed by an erase of its visitor: `type` is
+   * `text`, `body` empty and `attachment` null; show it as "message removed". */
+  redacted: z.literal(true).optional(),
 });
 export type Message = z.infer<typeof Message>;
 

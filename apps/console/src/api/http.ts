@@ -31,6 +31,8 @@ import type {
   UpdateSavedReplyRequest,
   AgentStatus,
   VisitorContextResponse,
+  VisitorSearchResponse,
+  EraseVisitorResponse,
 } from '@servicesystem/protocol';
 
 /** The console's REST client: the session cookie authenticates it on this origin. */
@@ -64,6 +66,11 @@ export interface ReportParams {
 /** Where the report's CSV downloads from: a plain link, the session cookie authenticates it. */
 export function reportCsvUrl(q: ReportParams): string {
   return '/api/v1/reports.csv' + query({ ...q });
+}
+
+/** Where a visitor's export downloads from: a plain link, the session cookie authenticates it. */
+export function visitorExportUrl(id: string): string {
+  return `/api/v1/visitors/${encodeURIComponent(id)}/export`;
 }
 
 /** GET /api/v1/audit's query (the protocol's AuditListQuery, as the console sends it). */
@@ -156,6 +163,13 @@ export const api = {
   stats: (tz: string) => request<DashboardStats>('GET', '/stats' + query({ tz })),
   report: (q: ReportParams) => request<Report>('GET', '/reports' + query({ ...q })),
   audit: (q: AuditQuery) => request<AuditListResponse>('GET', '/audit' + query({ ...q })),
+  /** Privacy (admins): find a visitor, erase one (the export is a plain link). */
+  findVisitors: (text: string) =>
+    request<VisitorSearchResponse>('GET', '/visitors' + query({ query: text })),
+  eraseVisitor: (id: string) =>
+    request<EraseVisitorResponse>('POST', `/visitors/${encodeURIComponent(id)}/erase`, {
+      confirm: id,
+    }),
 
   savedReplies: () => request<{ savedReplies: SavedReply[] }>('GET', '/saved-replies'),
   createSavedReply: (body: CreateSavedReplyRequest) =>

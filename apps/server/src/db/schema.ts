@@ -51,6 +51,9 @@ export interface ChannelsTable {
   idle_end_minutes: number | null;
   /** An agent offline this many minutes hands the channel's conversations back (null: never). */
   absent_agent_minutes: number | null;
+  /** Ended conversations and their files are deleted this many days after they end (null: kept;
+   * migration 0017). */
+  retention_days: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -73,6 +76,9 @@ export interface VisitorsTable {
   last_agent_id: string | null;
   created_at: number;
   updated_at: number;
+  /** When an administrator erased the visitor (migration 0017): an anonymous shell whose tokens
+   * no longer resolve; null for everyone else. */
+  erased_at: number | null;
 }
 
 /** A visitor's context (migration 0011): one JSON document, written by their own page. */
@@ -134,6 +140,8 @@ export interface MessagesTable {
   attachment: string | null;
   client_msg_id: string | null;
   created_at: number;
+  /** When the message was redacted (its visitor erased, migration 0017): body and file gone. */
+  redacted_at: number | null;
 }
 
 /** What a message keeps of its file (the `attachment` column's JSON), so it renders without a
@@ -187,7 +195,7 @@ export interface AuditLogTable {
   actor_id: string | null;
   actor_username: string | null;
   action: string;
-  target_type: 'account' | 'channel' | 'savedReply' | 'label';
+  target_type: 'account' | 'channel' | 'savedReply' | 'label' | 'visitor';
   target_id: string;
   /** The target's username, channel name or shared reply's shortcut at the time. */
   target_label: string;
@@ -217,6 +225,7 @@ export const visitorColumns = everyColumn<VisitorsTable>()([
   'last_agent_id',
   'created_at',
   'updated_at',
+  'erased_at',
 ]);
 
 export const conversationColumns = everyColumn<ConversationsTable>()([
@@ -259,6 +268,7 @@ export const messageColumns = everyColumn<MessagesTable>()([
   'attachment',
   'client_msg_id',
   'created_at',
+  'redacted_at',
 ]);
 
 /** Where embed.js was seen for a channel: blocked (not allowed) or loaded (the bubble showed). */

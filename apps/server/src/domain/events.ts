@@ -47,6 +47,9 @@ export type DomainEvent =
   /** Every session of an account ended (disabled, password reset), or all but one. */
   | { type: 'account.sessionsEnded'; accountId: string; exceptSessionId?: string }
   | { type: 'session.ended'; sessionId: string }
+  /** An administrator erased a visitor: their live connections close (their tokens no longer
+   * resolve, so they cannot come back). */
+  | { type: 'visitor.erased'; visitorId: string }
   /** An account's role changed: its live sockets must reconnect to hold the new role's rooms. */
   | { type: 'account.roleChanged'; accountId: string }
   /** A visitor with an open conversation changed page: that conversation's console users only. */

@@ -105,6 +105,11 @@ export const labelPolicy = {
   manage: isAdmin,
 };
 
+export const privacyPolicy = {
+  /** Find visitors, export what is held about them, erase them. */
+  manage: isAdmin,
+};
+
 export const auditPolicy = {
   /** The log of administrators' actions. */
   read: isAdmin,

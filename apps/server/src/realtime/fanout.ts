@@ -208,6 +208,8 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
       return [{ kind: 'disconnect', rooms: [rooms.agent(event.accountId)] }];
     case 'session.ended':
       return [{ kind: 'disconnect', rooms: [rooms.session(event.sessionId)] }];
+    case 'visitor.erased':
+      return [{ kind: 'disconnect', rooms: [rooms.visitor(event.visitorId)] }];
     case 'visitor.context': {
       // Where the visitor is on the website: the console users of their open conversation, as
       // for a consoleOnly conversation.updated. The visitor's own room hears nothing of it.

@@ -541,6 +541,8 @@ interface Fixtures {
   doomedReplyId: string;
   labelId: string;
   doomedLabelId: string;
+  /** A visitor without conversations, for the fuzzed erase. */
+  doomedVisitorId: string;
 }
 
 interface RouteFuzz {
@@ -1190,6 +1192,30 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
       { requiredKeys: [] },
     ),
   }),
+  'GET /api/v1/visitors': (fx) => ({
+    as: fx.adminToken,
+    query: fc.record(
+      { query: fc.oneof(fc.constantFrom(fx.A.id, 'someone@example.com', ''), nastyString) },
+      { requiredKeys: [] },
+    ),
+  }),
+  'GET /api/v1/visitors/:id/export': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.A.id, 'no-such-visitor'],
+    writes: ['audit_log'],
+    runs: 30,
+  }),
+  'POST /api/v1/visitors/:id/erase': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.doomedVisitorId, 'no-such-visitor'],
+    body: fc.record(
+      {
+        confirm: fc.oneof(fc.constantFrom(fx.doomedVisitorId, 'no-such-visitor'), nastyString),
+      },
+      { requiredKeys: [] },
+    ),
+    writes: ['visitors', 'visitor_contexts', 'audit_log'],
+  }),
   'GET /console': () => ({ as: undefined, runs: 100 }),
   'GET /console/*': () => ({
     as: undefined,
@@ -1550,6 +1576,7 @@ describe('fuzzing every route and socket event', () => {
       doomedChannelId: await makeChannel('Doomed'),
       labelId: await makeLabel('Fuzzed'),
       doomedLabelId: await makeLabel('Doomed'),
+      doomedVisitorId: (await t.visitor()).id,
       victimId: victim.id,
       fileId,
       fileQuery: { exp: Number(signed.get('exp')), sig: signed.get('sig')! },

@@ -84,6 +84,7 @@ export function visitorRow(overrides: Partial<VisitorsTable> = {}): VisitorsTabl
     last_agent_id: null,
     created_at: testNow - 60_000,
     updated_at: testNow - 60_000,
+    erased_at: null,
     ...overrides,
   };
 }
@@ -103,6 +104,7 @@ export function channelRow(overrides: Partial<ChannelsTable> = {}): ChannelsTabl
     rating_enabled: 1,
     idle_end_minutes: null,
     absent_agent_minutes: null,
+    retention_days: null,
     created_at: testNow - 86_400_000,
     updated_at: testNow - 3_600_000,
     ...overrides,
@@ -252,6 +254,7 @@ export function messageIn(
     attachment: null,
     client_msg_id: from === 'system' ? null : idOf(`client-${from}`),
     created_at: testNow,
+    redacted_at: null,
     ...overrides,
   };
 }

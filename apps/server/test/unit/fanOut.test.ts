@@ -366,6 +366,12 @@ describe('sessions and roles: disconnects, no payload', () => {
       { kind: 'disconnect', rooms: ['session:session-out'] },
     ]);
   });
+
+  it('visitor.erased drops every socket of that visitor', () => {
+    expect(fanOut({ type: 'visitor.erased', visitorId: 'visitor-e' }, testFileUrls)).toEqual([
+      { kind: 'disconnect', rooms: ['visitor:visitor-e'] },
+    ]);
+  });
 });
 
 // ---- all events at once: the compiler requires one example of every kind of domain event
@@ -400,6 +406,7 @@ function oneOfEach(): { [K in DomainEvent['type']]: Extract<DomainEvent, { type:
     },
     'account.roleChanged': { type: 'account.roleChanged', accountId: 'agent-r' },
     'session.ended': { type: 'session.ended', sessionId: 'session-out' },
+    'visitor.erased': { type: 'visitor.erased', visitorId: 'visitor-e' },
     'note.created': { type: 'note.created', view, note: noteIn(view) },
     'queue.count': { type: 'queue.count', queued: 3 },
     'labels.changed': {

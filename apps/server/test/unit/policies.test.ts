@@ -7,6 +7,7 @@ import {
   accountPolicy,
   auditPolicy,
   labelPolicy,
+  privacyPolicy,
   authorize,
   authorizeCaller,
   callers,
@@ -52,6 +53,7 @@ describe('policies.ts', () => {
       filePolicy: ['attach', 'readDirectly', 'upload'],
       notePolicy: Object.keys(noteRules).sort(),
       labelPolicy: ['list', 'manage'],
+      privacyPolicy: ['manage'],
       roleOf: 'function',
       savedReplyPolicy: ['create', 'list', 'manage', 'see'],
     };
@@ -257,6 +259,14 @@ describe('labelPolicy', () => {
     expect({ list: byRole(labelPolicy.list), manage: byRole(labelPolicy.manage) }).toEqual(
       labelRules,
     );
+  });
+});
+
+const privacyRules = { manage: ['admin'] } satisfies Record<keyof typeof privacyPolicy, Role[]>;
+
+describe('privacyPolicy', () => {
+  it('only admins look visitors up, export and erase them', () => {
+    expect({ manage: byRole(privacyPolicy.manage) }).toEqual(privacyRules);
   });
 });
 

@@ -122,10 +122,11 @@ describe('presentChannel', () => {
         weekly: { mon: [{ open: '09:00', close: '17:00' }] },
       },
       allowedOrigins: ['https://shop.example'],
-      // Ask for ratings (stored 1); idle end and hand-back off (null).
+      // Ask for ratings (stored 1); idle end, hand-back and retention off (null).
       ratingEnabled: true,
       idleEndMinutes: null,
       absentAgentMinutes: null,
+      retentionDays: null,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     });

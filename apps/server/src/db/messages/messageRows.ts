@@ -44,6 +44,7 @@ export function newMessage(input: NewMessage, seq: number, now: number): StoredM
     attachment: input.attachment ?? null,
     client_msg_id: input.clientMsgId ?? null,
     created_at: now,
+    redacted_at: null,
   };
 }
 

@@ -175,3 +175,29 @@ export function createSearchIndex(
 ): SearchIndex {
   return engine === 'postgres' ? new PostgresSearchIndex(recentWindow) : new SqliteSearchIndex();
 }
+
+/**
+ * Removes entries, the same statement on both engines: every entry of the conversations
+ * `conversationIds` (retention deleting them), or the entries of the messages `messageIds` and
+ * the visitor entries of the conversations `visitorOf` (an erase). On SQLite `conversation_id`
+ * and `ref_id` are unindexed FTS5 columns: a scan of the index, which background work and a rare
+ * erase can afford.
+ */
+export async function removeSearchEntries(
+  db: Kysely<Database>,
+  which: { conversationIds?: string[]; messageIds?: string[]; visitorOf?: string[] },
+): Promise<void> {
+  const list = (ids: string[]) => sql.join(ids.map((id) => sql`${id}`));
+  if (which.conversationIds?.length) {
+    await sql`delete from search_index
+      where conversation_id in (${list(which.conversationIds)})`.execute(db);
+  }
+  if (which.messageIds?.length) {
+    await sql`delete from search_index
+      where kind = 'message' and ref_id in (${list(which.messageIds)})`.execute(db);
+  }
+  if (which.visitorOf?.length) {
+    await sql`delete from search_index
+      where kind = 'visitor' and ref_id in (${list(which.visitorOf)})`.execute(db);
+  }
+}

@@ -44,6 +44,7 @@ export async function doCreateChannel(
     rating_enabled: input.ratingEnabled === false ? 0 : 1,
     idle_end_minutes: input.idleEndMinutes ?? null,
     absent_agent_minutes: input.absentAgentMinutes ?? null,
+    retention_days: null,
     created_at: now,
     updated_at: now,
   };

@@ -43,6 +43,7 @@ export async function updateChannel(
     if (input.absentAgentMinutes !== undefined) {
       changes.absent_agent_minutes = input.absentAgentMinutes;
     }
+    if (input.retentionDays !== undefined) changes.retention_days = input.retentionDays;
     await trx.updateTable('channels').set(changes).where('id', '=', channelId).execute();
     const after = await findChannelOrThrow(trx, channelId);
     await auditChannelUpdate(trx, actor, before, after);
@@ -73,6 +74,7 @@ async function auditChannelUpdate(
     ...fieldChange('ratingEnabled', before.rating_enabled !== 0, after.rating_enabled !== 0),
     ...fieldChange('idleEndMinutes', before.idle_end_minutes, after.idle_end_minutes),
     ...fieldChange('absentAgentMinutes', before.absent_agent_minutes, after.absent_agent_minutes),
+    ...fieldChange('retentionDays', before.retention_days, after.retention_days),
   ];
   if (changes.length === 0) return;
   await recordAudit(

@@ -23,6 +23,7 @@ export function presentChannel(
     ratingEnabled: row.rating_enabled !== 0,
     idleEndMinutes: row.idle_end_minutes,
     absentAgentMinutes: row.absent_agent_minutes,
+    retentionDays: row.retention_days,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(options.withSecret ? { identitySecret: row.identity_secret } : {}),

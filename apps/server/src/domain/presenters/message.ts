@@ -26,6 +26,7 @@ function presentMessage(row: StoredMessage, urls: FileUrls, forVisitor: boolean)
     meta: row.meta,
     clientMsgId: showIds ? row.client_msg_id : null,
     createdAt: row.created_at,
+    ...(row.redacted_at !== null ? { redacted: true as const } : {}),
   };
 }
 

@@ -88,6 +88,7 @@ export async function startVisitorSession(
             .selectAll()
             .where('id', '=', claims.visitorId)
             .where('external_id', 'is', null)
+            .where('erased_at', 'is', null)
             .executeTakeFirst()
         : undefined;
     if (existing) {
@@ -113,6 +114,7 @@ export async function startVisitorSession(
         last_agent_id: null,
         created_at: now,
         updated_at: now,
+        erased_at: null,
       };
       await ctx.db.insertInto('visitors').values(visitor).execute();
     }
@@ -164,5 +166,6 @@ async function resumedVisitor(
     .selectAll()
     .where('id', '=', claims.visitorId)
     .where('channel_id', '=', channelId)
+    .where('erased_at', 'is', null)
     .executeTakeFirst();
 }
