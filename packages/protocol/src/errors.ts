@@ -46,6 +46,8 @@ export const ErrorCode = {
   CONVERSATION_OPEN: 'CONVERSATION_OPEN',
   MAIL_NOT_CONFIGURED: 'MAIL_NOT_CONFIGURED',
   TOO_MANY_TRANSCRIPTS: 'TOO_MANY_TRANSCRIPTS',
+  /** An API key without the scope a route needs (the message names it). */
+  KEY_SCOPE_MISSING: 'KEY_SCOPE_MISSING',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

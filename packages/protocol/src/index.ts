@@ -20,3 +20,6 @@ export * from './ratings.js';
 export * from './visitorContext.js';
 export * from './leftMessages.js';
 export * from './reports.js';
+export * from './apiKeys.js';
+export * from './api.js';
+export * from './openapi.js';

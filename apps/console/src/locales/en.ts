@@ -412,8 +412,15 @@ export const en: Messages = {
         delete: 'Deleted shared reply',
       },
       label: { create: 'Created label', update: 'Edited label', delete: 'Deleted label' },
+      apiKey: { create: 'Created API key', update: 'Edited API key', revoke: 'Revoked API key' },
     },
-    targets: { account: 'Account', channel: 'Channel', savedReply: 'Saved reply', label: 'Label' },
+    targets: {
+      account: 'Account',
+      channel: 'Channel',
+      savedReply: 'Saved reply',
+      label: 'Label',
+      apiKey: 'API key',
+    },
     fields: {
       username: 'Username',
       displayName: 'Display name',
@@ -431,6 +438,11 @@ export const en: Messages = {
       shortcut: 'Shortcut',
       title: 'Title',
       text: 'Text',
+      scopes: 'Scopes',
+      actsAs: 'Acts as',
+      rateLimitPerMinute: 'Requests per minute',
+      secret: 'Secret',
+      revoked: 'Revoked',
     },
   },
   saved: {

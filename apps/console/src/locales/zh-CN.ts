@@ -399,8 +399,15 @@ export const zh = {
         delete: '删除共享快捷回复',
       },
       label: { create: '创建标签', update: '修改标签', delete: '删除标签' },
+      apiKey: { create: '创建 API 密钥', update: '修改 API 密钥', revoke: '吊销 API 密钥' },
     },
-    targets: { account: '账号', channel: '渠道', savedReply: '快捷回复', label: '标签' },
+    targets: {
+      account: '账号',
+      channel: '渠道',
+      savedReply: '快捷回复',
+      label: '标签',
+      apiKey: 'API 密钥',
+    },
     fields: {
       username: '用户名',
       displayName: '显示名称',
@@ -418,6 +425,11 @@ export const zh = {
       shortcut: '快捷词',
       title: '标题',
       text: '内容',
+      scopes: '权限范围',
+      actsAs: '代表账号',
+      rateLimitPerMinute: '每分钟请求上限',
+      secret: '密钥',
+      revoked: '已吊销',
     },
   },
   saved: {
