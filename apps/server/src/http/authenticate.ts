@@ -74,6 +74,8 @@ export function assertSameOrigin(request: FastifyRequest, publicUrl: string): vo
 export function assertKeyMayCall(request: FastifyRequest, scopes: readonly ApiKeyScope[]): void {
   const url = request.routeOptions.url;
   if (url === undefined) return;
+  // The browser apps' pages (/console/, /chat/, /embed.js) need no credential and are no API.
+  if (!url.startsWith('/api/') && url !== '/healthz') return;
   const route = findApiRoute(request.method, url);
   const name = `${request.method} ${url}`;
   if (!route || route.key === null) {
