@@ -63,10 +63,8 @@ export function apiDocRoutes(app: FastifyInstance, { publicUrl }: RouteDeps): vo
     document ??= JSON.stringify(
       openApiDocument({ statusOf: httpStatusOf, version, serverUrl: publicUrl }),
     );
-    return reply
-      .header('Cache-Control', 'public, max-age=300')
-      .type('application/json; charset=utf-8')
-      .send(document);
+    // Like every JSON answer under /api/: no-store (the server adds it).
+    return reply.type('application/json; charset=utf-8').send(document);
   });
 
   app.get('/api/docs', (_request, reply) =>
