@@ -77,7 +77,7 @@ describe('API keys at the console', () => {
     const token = (await tokenBox.textContent())!.trim();
     expect(token).toMatch(/^ssk_/);
     await page.getByRole('button', { name: 'Copy' }).click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(token);
     await checkBothSizes(page, 'api-keys-reveal');
     await page.getByTestId('api-key-done').click();
     await expect.poll(() => tokenBox.count()).toBe(0);

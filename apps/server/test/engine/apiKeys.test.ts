@@ -7,6 +7,7 @@ import {
   ErrorBody,
   type ApiKeyScope,
 } from '@servicesystem/protocol';
+import { startLiveApp, type LiveApp } from '../support/liveApp.js';
 import { startTestApp, type TestApp } from '../support/testApp.js';
 
 /**
@@ -371,5 +372,31 @@ describe('API keys on two nodes sharing Redis', () => {
     await a.request('DELETE', `/api/v1/api-keys/${second.apiKey.id}`, { token: a.adminToken });
     expect((await b.request('GET', '/api/v1/me', { token: second.token })).status).toBe(401);
     expect(apiKey.id).not.toBe(second.apiKey.id);
+  });
+});
+
+describe('API keys and Socket.IO', () => {
+  let t: LiveApp;
+  beforeAll(async () => {
+    t = await startLiveApp();
+  });
+  afterAll(() => t.close());
+
+  it('are for the REST API only: the socket handshake refuses a key', async () => {
+    const created = await t.request('POST', '/api/v1/api-keys', {
+      token: t.adminToken,
+      body: { name: 'no sockets', scopes: ['conversations:read'] },
+    });
+    const { token } = CreateApiKeyResponse.parse(created.body);
+    expect((await t.request('GET', '/api/v1/me', { token })).status).toBe(200);
+    const refused = t.connect(token, { autoConnect: false });
+    const socket = await refused;
+    socket.io.reconnection(false);
+    const error = new Promise<Error & { data?: { code: string } }>((resolve) =>
+      socket.once('connect_error', resolve),
+    );
+    socket.connect();
+    expect((await error).data?.code).toBe('UNAUTHENTICATED');
+    expect(socket.connected).toBe(false);
   });
 });
