@@ -110,6 +110,7 @@ describe('API keys at the console', () => {
     await row.getByTestId('api-key-status').getByText('Revoked').waitFor();
     const after = await call(server, 'GET', '/api/v1/me', token);
     expect([after.status, after.body.error.code]).toEqual([401, 'UNAUTHENTICATED']);
+    await checkBothSizes(page, 'api-keys-revoked');
     await context.close();
   });
 
