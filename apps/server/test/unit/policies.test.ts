@@ -5,6 +5,7 @@ import { AppError } from '../../src/domain/errors.js';
 import * as policies from '../../src/domain/policies.js';
 import {
   accountPolicy,
+  apiKeyPolicy,
   auditPolicy,
   labelPolicy,
   authorize,
@@ -54,6 +55,7 @@ describe('policies.ts', () => {
       labelPolicy: ['list', 'manage'],
       roleOf: 'function',
       savedReplyPolicy: ['create', 'list', 'manage', 'see'],
+      apiKeyPolicy: ['manage'],
     };
     const exported = Object.fromEntries(
       Object.entries(policies).map(([name, value]) => [
@@ -257,6 +259,12 @@ describe('labelPolicy', () => {
     expect({ list: byRole(labelPolicy.list), manage: byRole(labelPolicy.manage) }).toEqual(
       labelRules,
     );
+  });
+});
+
+describe('apiKeyPolicy', () => {
+  it('only admins manage API keys', () => {
+    expect({ manage: byRole(apiKeyPolicy.manage) }).toEqual({ manage: ['admin'] });
   });
 });
 
