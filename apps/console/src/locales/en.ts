@@ -486,6 +486,7 @@ export const en: Messages = {
       rateLimitPerMinute: 'Requests per minute',
       secret: 'Secret',
       revoked: 'Revoked',
+      viaApiKey: 'Through API key',
     },
   },
   saved: {

@@ -471,6 +471,7 @@ export const zh = {
       rateLimitPerMinute: '每分钟请求上限',
       secret: '密钥',
       revoked: '已吊销',
+      viaApiKey: '通过 API 密钥',
     },
   },
   saved: {

@@ -117,13 +117,23 @@ describe('API keys', () => {
     expect(me.body.account.username).toBe('integration');
   });
 
-  it('needs no Origin header on writes (no cookie, so no cross-site check)', async () => {
-    const { token } = await newKey(['admin']);
+  it('needs no Origin header on writes, and its changes are audited as its account through the key', async () => {
+    const { apiKey, token } = await newKey(['admin']);
     const label = await t.request('POST', '/api/v1/labels', {
       token,
       body: { name: 'Made by a key', color: '#abcdef' },
     });
     expect(label.status, JSON.stringify(label.body)).toBe(201);
+    const audit = AuditListResponse.parse(
+      (
+        await t.request('GET', `/api/v1/audit?targetId=${label.body.label.id}`, {
+          token: t.adminToken,
+        })
+      ).body,
+    );
+    expect(audit.entries).toHaveLength(1);
+    expect(audit.entries[0]!.actor.username).toBe('admin');
+    expect(audit.entries[0]!.changes).toContainEqual({ field: 'viaApiKey', to: apiKey.id });
   });
 
   describe('bad input', () => {

@@ -67,6 +67,7 @@ export async function resolveApiKey(
       accountId: account.id,
       role: account.role,
       sessionId: `api-key:${parsed.id}`,
+      apiKeyId: parsed.id,
     },
     account,
     key: { id: parsed.id, scopes: scopesOf({ scopes }), rateLimitPerMinute: Number(rateLimit) },
