@@ -214,6 +214,10 @@ describe('the console, for everyone', () => {
       await expectAccessible(page, 'a channel with business hours');
       await screenshot(page, 'a11y-console-channels-hours-zh-1280x720');
 
+      await nav('API 密钥');
+      await page.getByTestId('new-api-key').waitFor();
+      await auditEverywhere(page, 'api-keys');
+
       await nav('操作日志');
       await page.getByTestId('audit-table').locator('.el-table__row').first().waitFor();
       await auditEverywhere(page, 'audit');

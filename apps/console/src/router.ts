@@ -52,6 +52,12 @@ export const router = createRouter({
           component: () => import('./views/admin/LabelsView.vue'),
         },
         {
+          path: 'api-keys',
+          name: 'api-keys',
+          meta: { admin: true },
+          component: () => import('./views/admin/ApiKeysView.vue'),
+        },
+        {
           path: 'audit',
           name: 'audit',
           meta: { admin: true },

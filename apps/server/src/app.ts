@@ -70,6 +70,9 @@ import { prepareReports, rebuildReportsRound } from './domain/reports/rebuildRep
 import type { RouteDeps } from './http/routes/deps.js';
 import { healthRoutes } from './http/routes/health.js';
 import { visitorRoutes } from './http/routes/visitor.js';
+import { apiKeyRoutes } from './http/routes/apiKeys.js';
+import { apiDocRoutes } from './http/routes/apiDocs.js';
+import { ApiKeyRateLimit } from './auth/apiKeyRateLimit.js';
 import { connectRedis } from './realtime/redisConnection.js';
 import { createRealtime, type Realtime } from './realtime/socketServer.js';
 import type { Redis } from 'ioredis';
@@ -416,7 +419,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     secure: config.publicUrl.startsWith('https:'),
     maxAgeSeconds: config.sessionIdleDays * 24 * 60 * 60,
   };
-  installAuthentication(http, ctx, cookieOptions, config.publicUrl);
+  // API keys' own rate limits share the throttles' counters (Redis with REDIS_URL).
+  installAuthentication(http, ctx, cookieOptions, config.publicUrl, new ApiKeyRateLimit(counters));
   // API answers carry conversations, accounts and tokens: no browser or proxy keeps them. Routes
   // whose answers may be kept (signed file URLs, the embed check) say so themselves.
   http.addHook('onSend', async (request, reply, payload) => {
@@ -453,6 +457,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
+  apiKeyRoutes(http, deps);
+  apiDocRoutes(http, deps);
   await pageRoutes(http, deps);
   const demo = config.demo ? await seedDemo(ctx, config.dataDir) : undefined;
   if (demo) demoRoutes(http, deps, demo);

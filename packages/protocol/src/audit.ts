@@ -20,10 +20,20 @@ export const AuditAction = z.enum([
   'label.delete',
   'visitor.export',
   'visitor.erase',
+  'apiKey.create',
+  'apiKey.update',
+  'apiKey.revoke',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
-export const AuditTargetType = z.enum(['account', 'channel', 'savedReply', 'label', 'visitor']);
+export const AuditTargetType = z.enum([
+  'account',
+  'channel',
+  'savedReply',
+  'label',
+  'visitor',
+  'apiKey',
+]);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** A field's value in the log: short values only (names, roles, caps, origins). */

@@ -48,6 +48,8 @@ export const ErrorCode = {
   TOO_MANY_TRANSCRIPTS: 'TOO_MANY_TRANSCRIPTS',
   /** An erase whose `confirm` does not repeat the visitor's id. */
   CONFIRMATION_MISMATCH: 'CONFIRMATION_MISMATCH',
+  /** An API key without the scope a route needs (the message names it). */
+  KEY_SCOPE_MISSING: 'KEY_SCOPE_MISSING',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -21,3 +21,6 @@ export * from './visitorContext.js';
 export * from './leftMessages.js';
 export * from './reports.js';
 export * from './privacy.js';
+export * from './apiKeys.js';
+export * from './api.js';
+export * from './openapi.js';

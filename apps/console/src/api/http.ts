@@ -33,6 +33,9 @@ import type {
   VisitorContextResponse,
   VisitorSearchResponse,
   EraseVisitorResponse,
+  ApiKey,
+  CreateApiKeyRequest,
+  UpdateApiKeyRequest,
 } from '@servicesystem/protocol';
 
 /** The console's REST client: the session cookie authenticates it on this origin. */
@@ -178,6 +181,13 @@ export const api = {
     request<{ savedReply: SavedReply }>('PATCH', `/saved-replies/${encodeURIComponent(id)}`, body),
   deleteSavedReply: (id: string) =>
     request<void>('DELETE', `/saved-replies/${encodeURIComponent(id)}`),
+  apiKeys: () => request<{ apiKeys: ApiKey[] }>('GET', '/api-keys'),
+  createApiKey: (body: CreateApiKeyRequest) =>
+    request<{ apiKey: ApiKey; token: string }>('POST', '/api-keys', body),
+  updateApiKey: (id: string, body: UpdateApiKeyRequest) =>
+    request<{ apiKey: ApiKey }>('PATCH', `/api-keys/${encodeURIComponent(id)}`, body),
+  revokeApiKey: (id: string) =>
+    request<{ apiKey: ApiKey }>('DELETE', `/api-keys/${encodeURIComponent(id)}`),
 };
 
 export type { UploadHandle };

@@ -195,7 +195,7 @@ export interface AuditLogTable {
   actor_id: string | null;
   actor_username: string | null;
   action: string;
-  target_type: 'account' | 'channel' | 'savedReply' | 'label' | 'visitor';
+  target_type: 'account' | 'channel' | 'savedReply' | 'label' | 'visitor' | 'apiKey';
   target_id: string;
   /** The target's username, channel name or shared reply's shortcut at the time. */
   target_label: string;
@@ -301,6 +301,7 @@ export interface Database {
   left_messages: LeftMessagesTable;
   outbox: OutboxTable;
   report_daily: ReportDailyTable;
+  api_keys: ApiKeysTable;
 }
 
 /** A visitor's satisfaction rating of one ended conversation (domain/ratings). */
@@ -425,4 +426,22 @@ export interface ReportDailyTable {
   /** `bucket:count` pairs, space separated, by bucket (domain/reports/timeBuckets.ts). */
   first_response_buckets: string;
   resolution_buckets: string;
+}
+
+/** A scoped API key (migration 0016, domain/apiKeys). */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** SHA-256 (hex) of the token's secret part. */
+  secret_hash: string;
+  /** Space-separated scopes. */
+  scopes: string;
+  /** The console account the key acts as. */
+  account_id: string;
+  rate_limit_per_minute: number;
+  /** The administrator who created it (null once unknown). */
+  created_by: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
 }

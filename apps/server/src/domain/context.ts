@@ -79,6 +79,8 @@ export interface AccountActor {
   accountId: string;
   role: 'admin' | 'agent';
   sessionId: string;
+  /** Set when the account acts through an API key (REST only): the key's id, for the audit. */
+  apiKeyId?: string;
 }
 
 /** A visitor acting through a visitor token. */

@@ -202,3 +202,8 @@ export const filePolicy = {
 export function authorize(allowed: boolean, message?: string): void {
   if (!allowed) throw forbidden(message);
 }
+
+export const apiKeyPolicy = {
+  /** Create, list, change and revoke API keys: administrators, from a console session. */
+  manage: isAdmin,
+};

@@ -1,9 +1,13 @@
+import { findApiRoute, type ApiKeyScope } from '@servicesystem/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyRateLimit } from '../auth/apiKeyRateLimit.js';
+import { isApiKeyToken } from '../auth/apiKeyTokens.js';
 import { comesFromOwnSite } from '../auth/requestOrigin.js';
+import { resolveApiKey } from '../domain/apiKeys/resolveApiKey.js';
 import type { AccountsTable } from '../db/schema.js';
 import { resolveSession } from '../domain/accounts/resolveSession.js';
 import type { Actor, DomainContext } from '../domain/context.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, rateLimited } from '../domain/errors.js';
 import { resolveVisitor } from '../domain/visitors/resolveVisitor.js';
 
 export const sessionCookieName = 'ss_session';
@@ -15,6 +19,8 @@ declare module 'fastify' {
     account: AccountsTable | undefined;
     /** The raw bearer token, when one was sent. */
     bearerToken: string | undefined;
+    /** The API key the request came with (`Bearer ssk_...`), after its checks passed. */
+    apiKey: { id: string; scopes: ApiKeyScope[] } | undefined;
   }
 }
 
@@ -61,22 +67,74 @@ export function assertSameOrigin(request: FastifyRequest, publicUrl: string): vo
 }
 
 /**
+ * What an API key may call, from the route catalogue (packages/protocol/src/api.ts): the matched
+ * route's scope, every key for `any`, nothing that is not for keys (except public routes, which
+ * need no credential). Routes not matched (404) are left to the not-found answer.
+ */
+export function assertKeyMayCall(request: FastifyRequest, scopes: readonly ApiKeyScope[]): void {
+  const url = request.routeOptions.url;
+  if (url === undefined) return;
+  // The browser apps' pages (/console/, /chat/, /embed.js) need no credential and are no API.
+  if (!url.startsWith('/api/') && url !== '/healthz') return;
+  const route = findApiRoute(request.method, url);
+  const name = `${request.method} ${url}`;
+  if (!route || route.key === null) {
+    if (route?.callers.includes('public')) return;
+    throw new AppError(
+      'FORBIDDEN',
+      `API keys cannot call ${name}: it needs a console session or a visitor token`,
+    );
+  }
+  if (route.key === 'any' || scopes.includes(route.key)) return;
+  throw new AppError(
+    'KEY_SCOPE_MISSING',
+    `This API key lacks the scope "${route.key}", which ${name} needs`,
+  );
+}
+
+/**
  * Reads who is calling and sets request.actor: a console session (`Authorization: Bearer sst_...`
- * or the session cookie) or a visitor (`Authorization: Bearer <visitor token>`). It never
- * refuses: routes ask `authorizeCaller` (domain/policies.ts) who may call them.
+ * or the session cookie), an API key acting as a console account (`Authorization: Bearer
+ * ssk_...`), or a visitor (`Authorization: Bearer <visitor token>`). Apart from API keys (a bad
+ * or revoked key, its rate limit, a scope it lacks) it never refuses: routes ask
+ * `authorizeCaller` (domain/policies.ts) who may call them.
  */
 export function installAuthentication(
   app: FastifyInstance,
   ctx: DomainContext,
   cookie: SessionCookieOptions,
   publicUrl: string,
+  keyLimit: ApiKeyRateLimit,
 ): void {
   app.decorateRequest('actor', undefined);
   app.decorateRequest('account', undefined);
   app.decorateRequest('bearerToken', undefined);
+  app.decorateRequest('apiKey', undefined);
   app.addHook('preHandler', async (request, reply) => {
     const bearer = readBearerToken(request);
     request.bearerToken = bearer;
+    // An API key: no cookie, so no cross-site check; REST only (the socket never takes one).
+    if (bearer !== undefined && isApiKeyToken(bearer)) {
+      const resolved = await resolveApiKey(ctx, bearer);
+      if (!resolved) {
+        throw new AppError(
+          'UNAUTHENTICATED',
+          'This API key is not valid: it is wrong, revoked, or its account is disabled',
+        );
+      }
+      const wait = await keyLimit.take(resolved.key.id, resolved.key.rateLimitPerMinute);
+      if (wait > 0) {
+        throw rateLimited(
+          wait,
+          (s) => `This API key made too many requests this minute; try again in ${s} s`,
+        );
+      }
+      assertKeyMayCall(request, resolved.key.scopes);
+      request.actor = resolved.actor;
+      request.account = resolved.account;
+      request.apiKey = { id: resolved.key.id, scopes: resolved.key.scopes };
+      return;
+    }
     if (bearer !== undefined && !isConsoleToken(bearer)) {
       request.actor = await resolveVisitor(ctx, bearer);
       return;

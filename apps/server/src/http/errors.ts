@@ -44,6 +44,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   MAIL_NOT_CONFIGURED: 409,
   TOO_MANY_TRANSCRIPTS: 429,
   CONFIRMATION_MISMATCH: 400,
+  KEY_SCOPE_MISSING: 403,
 };
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {

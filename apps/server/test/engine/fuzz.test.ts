@@ -487,6 +487,9 @@ const junkAuthorization = fc.oneof(
     `Bearer sst_${'\u00ff'.repeat(43)}`,
     'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.',
     'Bearer null',
+    'Bearer ssk_',
+    `Bearer ssk_00000000-0000-7000-8000-000000000000_${'A'.repeat(43)}`,
+    `Bearer ssk_${'\u00ff'.repeat(80)}`,
   ),
   nastyString.map(headerSafe),
   nastyString.map((s) => `Bearer ${headerSafe(s)}`),
@@ -543,6 +546,9 @@ interface Fixtures {
   doomedLabelId: string;
   /** A visitor without conversations, for the fuzzed erase. */
   doomedVisitorId: string;
+  /** An API key the fuzzed PATCH changes, and one the fuzzed DELETE may revoke. */
+  apiKeyId: string;
+  doomedApiKeyId: string;
 }
 
 interface RouteFuzz {
@@ -1254,7 +1260,65 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     ids: [fx.fileId, 'no-such-file'],
     headers: fileHeaders,
   }),
+  'GET /api/v1/api-keys': (fx) => ({ as: fx.adminToken, runs: 100 }),
+  'POST /api/v1/api-keys': (fx) => ({
+    as: fx.adminToken,
+    body: apiKeyBody(fx),
+    writes: ['api_keys', 'audit_log'],
+    runs: 100,
+  }),
+  'PATCH /api/v1/api-keys/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.apiKeyId, 'no-such-key'],
+    body: apiKeyBody(fx).map(({ name, rateLimitPerMinute }) => ({ name, rateLimitPerMinute })),
+    writes: ['api_keys', 'audit_log'],
+  }),
+  'DELETE /api/v1/api-keys/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.doomedApiKeyId, 'no-such-key'],
+    writes: ['api_keys', 'audit_log'],
+  }),
+  'GET /api/openapi.json': () => ({ as: undefined, runs: 30 }),
+  'GET /api/docs': () => ({ as: undefined, runs: 50 }),
+  'GET /api/docs/*': () => ({
+    as: undefined,
+    ids: ['init.js', 'swagger-ui.css', 'index.html', '../package.json', '..%2fpackage.json'],
+    runs: 50,
+  }),
 };
+
+/** API key fields: mostly well-formed, with unknown scopes, empty lists and odd limits. */
+function apiKeyBody(fx: Fixtures) {
+  return fc.record(
+    {
+      name: fc.oneof(
+        fc.string({ minLength: 1, maxLength: 40 }).map((v) => `K${v}`),
+        nastyString,
+      ),
+      scopes: fc.oneof(
+        fc.uniqueArray(
+          fc.constantFrom(
+            'conversations:read',
+            'conversations:write',
+            'messages:write',
+            'reports:read',
+            'admin',
+          ),
+          { minLength: 1 },
+        ),
+        fc.array(fc.oneof(fc.constantFrom('admin', 'everything', ''), nastyString), {
+          maxLength: 6,
+        }),
+      ),
+      accountId: fc.constantFrom(fx.adminId, fx.X.id, fx.D.id, 'no-such-account'),
+      rateLimitPerMinute: fc.oneof(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.constantFrom(0, -1, 100_001, 1.5, Number.MAX_SAFE_INTEGER),
+      ),
+    },
+    { requiredKeys: [] },
+  );
+}
 
 type SocketRole = 'visitor' | 'agent' | 'admin';
 interface EventFuzz {
@@ -1554,6 +1618,13 @@ describe('fuzzing every route and socket event', () => {
           body: { scope, shortcut, title: shortcut, text: `${shortcut} {visitor.name}` },
         })
       ).body.savedReply.id as string;
+    const makeApiKey = async (name: string) =>
+      (
+        await t.request('POST', '/api/v1/api-keys', {
+          token: t.adminToken,
+          body: { name, scopes: ['conversations:read'] },
+        })
+      ).body.apiKey.id as string;
     const makeLabel = async (name: string) =>
       (
         await t.request('POST', '/api/v1/labels', {
@@ -1587,6 +1658,8 @@ describe('fuzzing every route and socket event', () => {
       personalReplyId: await makeReply(X.token, 'personal', 'mine'),
       sharedReplyId: await makeReply(t.adminToken, 'shared', 'ours'),
       doomedReplyId: await makeReply(t.adminToken, 'shared', 'doomed'),
+      apiKeyId: await makeApiKey('Fuzzed'),
+      doomedApiKeyId: await makeApiKey('Doomed'),
     };
     sockets = {
       visitor: await t.connect(A.token),

@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Manager, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AckError, ClientEvent, ErrorBody, type ErrorCode } from '@servicesystem/protocol';
+import {
+  AckError,
+  apiKeyScopes,
+  ClientEvent,
+  ErrorBody,
+  findApiRoute,
+  type ApiKeyScope,
+  type ErrorCode,
+} from '@servicesystem/protocol';
 import { pageRoots } from '../../src/http/routes/pages.js';
 import { countRows } from '../support/databaseRows.js';
 import { adminPassword } from '../support/testApp.js';
@@ -45,6 +53,8 @@ type Who = (typeof actors)[number];
  * which is how most allowed cells avoid changing anything.
  */
 type Cell = 200 | 201 | 204 | 302 | 401 | 403 | `${400 | 404 | 409 | 415} ${ErrorCode}`;
+/** An API key's cell: a route cell, or `scope` (403 KEY_SCOPE_MISSING). */
+type KeyCell = Cell | 'scope';
 /** Cells in the order of `actors`. */
 type Row = [Cell, Cell, Cell, Cell, Cell, Cell, Cell];
 
@@ -157,6 +167,13 @@ const restMatrix: Record<string, RestRow> = {
   'GET /api/v1/files/:id':                  { cells: [401, 200, 403, 200, 403, 401, 200] },
   'GET /api/v1/files/:id/thumbnail':        { cells: [401, 200, 403, 200, 403, 401, 200] },
   'GET /api/v1/files/:id/cover':            { cells: [401, '404 NOT_FOUND', 403, '404 NOT_FOUND', 403, 401, '404 NOT_FOUND'] },
+  'GET /api/v1/api-keys':                   { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'POST /api/v1/api-keys':                  { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'PATCH /api/v1/api-keys/:id':             { cells: [401, 401, 401, 403, 403, 401, V400], id: () => 'no-such-key' },
+  'DELETE /api/v1/api-keys/:id':            { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-key' },
+  'GET /api/openapi.json':                  { cells: [200, 200, 200, 200, 200, 200, 200] },
+  'GET /api/docs':                          { cells: [200, 200, 200, 200, 200, 200, 200] },
+  'GET /api/docs/*':                        { cells: ['404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND'] },
 };
 
 /**
@@ -515,6 +532,100 @@ describe('authorization matrix', () => {
     }
   });
 
+  /**
+   * API keys: a row per scope (a key with only that scope, acting as the admin), and a key with
+   * every scope acting as agent X. What a key may call comes from the route catalogue; when it
+   * may, it gets exactly the answer of the account it acts as; when not, 403 (KEY_SCOPE_MISSING
+   * for a scope it lacks, FORBIDDEN for a route not available to keys).
+   */
+  describe('API keys', () => {
+    const keys = {} as Record<string, { token: string; scopes: ApiKeyScope[]; column: number }>;
+    beforeAll(async () => {
+      const make = async (name: string, scopes: ApiKeyScope[], accountId?: string) => {
+        const answer = await t.request('POST', '/api/v1/api-keys', {
+          token: t.adminToken,
+          body: { name, scopes, ...(accountId ? { accountId } : {}) },
+        });
+        expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+        return answer.body.token as string;
+      };
+      const admin = actors.indexOf('admin');
+      for (const scope of apiKeyScopes) {
+        keys[`key ${scope} (as admin)`] = {
+          token: await make(scope, [scope]),
+          scopes: [scope],
+          column: admin,
+        };
+      }
+      keys['key with every scope (as agent X)'] = {
+        token: await make('every scope', [...apiKeyScopes], fx.X.id),
+        scopes: [...apiKeyScopes],
+        column: actors.indexOf('agentX'),
+      };
+    });
+
+    function keyCell(route: string, scopes: ApiKeyScope[], base: Cell): KeyCell {
+      const [method, pattern] = route.split(' ') as [string, string];
+      if (!pattern.startsWith('/api/') && pattern !== '/healthz') return base;
+      const entry = findApiRoute(method, pattern);
+      if (!entry) return 403;
+      if (entry.key === null) return entry.callers.includes('public') ? base : 403;
+      return entry.key === 'any' || scopes.includes(entry.key) ? base : 'scope';
+    }
+
+    for (const [route, row] of Object.entries(restMatrix)) {
+      for (const name of [
+        ...apiKeyScopes.map((s) => `key ${s} (as admin)`),
+        'key with every scope (as agent X)',
+      ]) {
+        it(`${route} — ${name}`, async () => {
+          const key = keys[name]!;
+          const cell = keyCell(route, key.scopes, row.cells[key.column]!);
+          const [method, pattern] = route.split(' ') as [string, string];
+          const id =
+            row.id?.(fx) ??
+            (pattern.includes('/conversations/')
+              ? fx.CA
+              : pattern.includes('/files/')
+                ? fx.fileId
+                : pattern.includes('/agents/')
+                  ? fx.X.id
+                  : fx.channelId);
+          const url =
+            pattern
+              .replace(':id', id)
+              .replace(':labelId', 'no-such-label')
+              .replace('*', 'somewhere') + (row.query?.(fx) ?? '');
+          const body =
+            row.body?.(fx) ?? (['GET', 'DELETE'].includes(method) ? undefined : invalidBody);
+          const answer = await t.request(method, url, {
+            token: key.token,
+            ...(body !== undefined ? { body } : {}),
+          });
+          const what = `${cell}: ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 300)}`;
+          const [status, code] =
+            cell === 'scope'
+              ? [403, 'KEY_SCOPE_MISSING']
+              : cell === 401
+                ? [401, 'UNAUTHENTICATED']
+                : cell === 403
+                  ? [403, 'FORBIDDEN']
+                  : typeof cell === 'string'
+                    ? [Number(cell.split(' ')[0]), cell.split(' ')[1]]
+                    : [cell, undefined];
+          expect(answer.status, what).toBe(status);
+          if (code !== undefined) expect(ErrorBody.parse(answer.body).error.code, what).toBe(code);
+          if (cell === 201 && route === 'POST /api/v1/conversations/:id/messages') {
+            expectedNewMessages.CA += 1;
+          }
+          if (cell === 'scope' || cell === 401 || cell === 403) {
+            expect(what).not.toContain(secretText);
+          }
+        });
+      }
+    }
+  });
+
   it('after every cell: only the allowed writes happened, and the fixtures are as they were', async () => {
     const after = await snapshot();
     const lastSeq = (id: string) => before.conversations.find((c) => c.id === id)!.last_seq;
@@ -529,8 +640,8 @@ describe('authorization matrix', () => {
       ),
       messages: before.messages + expectedNewMessages.CA + expectedNewMessages.CB,
     };
-    // X sent once over REST; A, B and X once over the socket.
-    expect(expectedNewMessages).toEqual({ CA: 3, CB: 1 });
+    // X sent once over REST and once with an API key acting as X; A, B and X once over the socket.
+    expect(expectedNewMessages).toEqual({ CA: 4, CB: 1 });
     expect(after).toEqual(expected);
     const ca = after.conversations.find((c) => c.id === fx.CA)!;
     expect(ca).toMatchObject({ state: 'active', agent_id: X.id });

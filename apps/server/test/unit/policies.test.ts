@@ -5,6 +5,7 @@ import { AppError } from '../../src/domain/errors.js';
 import * as policies from '../../src/domain/policies.js';
 import {
   accountPolicy,
+  apiKeyPolicy,
   auditPolicy,
   labelPolicy,
   privacyPolicy,
@@ -56,6 +57,7 @@ describe('policies.ts', () => {
       privacyPolicy: ['manage'],
       roleOf: 'function',
       savedReplyPolicy: ['create', 'list', 'manage', 'see'],
+      apiKeyPolicy: ['manage'],
     };
     const exported = Object.fromEntries(
       Object.entries(policies).map(([name, value]) => [
@@ -267,6 +269,12 @@ const privacyRules = { manage: ['admin'] } satisfies Record<keyof typeof privacy
 describe('privacyPolicy', () => {
   it('only admins look visitors up, export and erase them', () => {
     expect({ manage: byRole(privacyPolicy.manage) }).toEqual(privacyRules);
+  });
+});
+
+describe('apiKeyPolicy', () => {
+  it('only admins manage API keys', () => {
+    expect({ manage: byRole(apiKeyPolicy.manage) }).toEqual({ manage: ['admin'] });
   });
 });
 

@@ -54,7 +54,12 @@ export async function recordAudit(
       target_type: record.target.type,
       target_id: record.target.id,
       target_label: record.target.label,
-      changes: JSON.stringify(record.changes),
+      // A change made through an API key names the key beside the account it acted as.
+      changes: JSON.stringify(
+        typeof by !== 'string' && by.kind === 'account' && by.apiKeyId !== undefined
+          ? [...record.changes, { field: 'viaApiKey', to: by.apiKeyId }]
+          : record.changes,
+      ),
     })
     .execute();
 }
