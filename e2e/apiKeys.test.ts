@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, screenshot, signIn } from './support/browser.js';
+import {
+  checkScreen,
+  launchBrowser,
+  screenshot,
+  signIn,
+  openSettingsPage,
+} from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -53,7 +59,7 @@ describe('API keys at the console', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     const page = await context.newPage();
     await signIn(page, server.url, e2eAdmin.username, e2eAdmin.password);
-    await page.getByRole('link', { name: 'API keys' }).click();
+    await openSettingsPage(page, 'API keys');
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
     await page.getByText('No API keys yet').waitFor();
 

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { checkScreen, launchBrowser } from './support/browser.js';
+import { checkScreen, launchBrowser, openSettingsPage } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 const viewport = { width: 1280, height: 720 };
@@ -312,7 +312,7 @@ describe('console', () => {
     await page.locator('.stat').first().waitFor();
     await page.locator('canvas').first().waitFor();
 
-    await page.getByRole('link', { name: 'Agents' }).click();
+    await openSettingsPage(page, 'Agents');
     await page.getByRole('button', { name: 'New agent' }).click();
     const dialog = page.locator('.el-dialog').filter({ hasText: 'New agent' });
     await dialog.locator('input[name=username]').fill('bob');
@@ -371,7 +371,7 @@ describe('console', () => {
     await page.waitForTimeout(500); // chart animations
     await checkScreen(page, 'console-dashboard');
 
-    await page.getByRole('link', { name: 'Channels' }).click();
+    await openSettingsPage(page, 'Channels');
     const snippet = page.getByTestId('embed-snippet');
     await snippet.waitFor();
     expect(await snippet.textContent()).toContain(

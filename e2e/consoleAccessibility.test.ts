@@ -2,7 +2,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectAccessible } from './support/accessibility.js';
-import { launchBrowser, screenshot } from './support/browser.js';
+import { launchBrowser, screenshot, openSettingsPage } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -177,6 +177,8 @@ describe('the console, for everyone', () => {
       const nav = async (name: string) => {
         await page.locator('nav').getByRole('link', { name, exact: true }).click();
       };
+      /** A settings page: the header's settings entry, then the settings row. */
+      const settings = (name: string) => openSettingsPage(page, name);
 
       await nav('全部会话');
       const queued = page.locator('.qrow', { hasText: waiting.name });
@@ -191,7 +193,7 @@ describe('the console, for everyone', () => {
       await page.keyboard.press('Escape');
       await page.locator('.el-drawer').waitFor({ state: 'hidden' });
 
-      await nav('客服管理');
+      await settings('客服管理');
       await page.locator('.el-table__row', { hasText: 'Bo Wang' }).waitFor();
       await auditEverywhere(page, 'agents');
       await page.getByRole('button', { name: '新建客服' }).click();
@@ -203,7 +205,7 @@ describe('the console, for everyone', () => {
       await page.keyboard.press('Escape');
       await form.waitFor({ state: 'hidden' });
 
-      await nav('渠道管理');
+      await settings('渠道管理');
       await page.getByTestId('embed-snippet').waitFor();
       await auditEverywhere(page, 'channels');
       // Business hours on: a switch, a time zone and two time pickers a day, each named.
@@ -214,11 +216,11 @@ describe('the console, for everyone', () => {
       await expectAccessible(page, 'a channel with business hours');
       await screenshot(page, 'a11y-console-channels-hours-zh-1280x720');
 
-      await nav('API 密钥');
+      await settings('API 密钥');
       await page.getByTestId('new-api-key').waitFor();
       await auditEverywhere(page, 'api-keys');
 
-      await nav('操作日志');
+      await settings('操作日志');
       await page.getByTestId('audit-table').locator('.el-table__row').first().waitFor();
       await auditEverywhere(page, 'audit');
     } finally {

@@ -1,7 +1,7 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, signIn } from './support/browser.js';
+import { checkScreen, launchBrowser, signIn, openSettingsPage } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -74,7 +74,7 @@ describe('labels, views and hiding at the console', () => {
     const adminContext = await browser.newContext({ viewport: desk, locale: 'zh-CN' });
     const admin = await adminContext.newPage();
     await signIn(admin, server.url, e2eAdmin.username, e2eAdmin.password);
-    await admin.getByRole('link', { name: '标签管理' }).click();
+    await openSettingsPage(admin, '标签管理');
     await admin.getByRole('heading', { name: '标签管理' }).waitFor();
     await admin.getByText('还没有标签').waitFor();
     const name = admin.getByTestId('label-name');

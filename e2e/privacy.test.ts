@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, signIn } from './support/browser.js';
+import { checkScreen, launchBrowser, signIn, openSettingsPage } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -115,7 +115,7 @@ describe('privacy at the console', () => {
     });
     const admin = await adminContext.newPage();
     await signIn(admin, server.url, e2eAdmin.username, e2eAdmin.password);
-    await admin.getByRole('link', { name: 'Privacy', exact: true }).click();
+    await openSettingsPage(admin, 'Privacy');
     await admin.getByRole('heading', { name: 'Privacy' }).waitFor();
     await admin.locator('[data-test=privacy-query]').fill('nobody-at-all');
     await admin.locator('[data-test=privacy-find]').click();
@@ -183,7 +183,7 @@ describe('privacy at the console', () => {
     const context = await browser.newContext({ viewport: desk, locale: 'en-US' });
     const page = await context.newPage();
     await signIn(page, server.url, e2eAdmin.username, e2eAdmin.password);
-    await page.getByRole('link', { name: 'Channels' }).click();
+    await openSettingsPage(page, 'Channels');
     const retention = page.locator('[data-test=retention]');
     await retention.waitFor();
     await page
@@ -211,7 +211,7 @@ describe('privacy at the console', () => {
       )
       .toBe(90);
 
-    await page.getByRole('link', { name: 'Privacy', exact: true }).click();
+    await openSettingsPage(page, 'Privacy');
     const summary = page.locator('[data-test=privacy-retention]');
     await summary.getByText('Deleted 90 days after they end').waitFor();
     await checkBothSizes(page, 'privacy-page');

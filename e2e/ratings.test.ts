@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, signIn } from './support/browser.js';
+import { checkScreen, launchBrowser, signIn, openSettingsPage } from './support/browser.js';
 import { startHostSite } from './support/hostSite.js';
 import { rest, startE2eServer, type E2eServer } from './support/server.js';
 
@@ -198,7 +198,7 @@ describe('satisfaction rating', () => {
   it('an administrator turns on the idle end and the hand-back on the Channels page', async () => {
     const page = await (await context({ viewport: desk, locale: 'en-US' })).newPage();
     await signIn(page, server.url, 'admin', 'e2e-admin-password');
-    await page.getByRole('link', { name: 'Channels' }).click();
+    await openSettingsPage(page, 'Channels');
     const idle = page.locator('[data-test=idle-end]');
     await idle.waitFor();
     // Off by default, with the suggested minutes said beside each switch.

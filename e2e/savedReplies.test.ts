@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, signIn } from './support/browser.js';
+import { checkScreen, launchBrowser, signIn, openSettingsPage } from './support/browser.js';
 import { rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -120,7 +120,7 @@ describe('saved replies', () => {
     await admin.goto(`${server.url}/console/`);
     await chooseLanguage(admin, 'en');
     await signIn(admin, server.url, 'admin', 'e2e-admin-password');
-    await admin.getByRole('navigation').getByRole('link', { name: 'Saved replies' }).click();
+    await openSettingsPage(admin, 'Saved replies');
     await admin.getByRole('heading', { name: 'Saved replies', level: 1 }).waitFor();
     const shared = [
       {

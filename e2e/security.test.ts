@@ -2,7 +2,7 @@ import { SignJWT } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { checkScreen, launchBrowser } from './support/browser.js';
+import { checkScreen, launchBrowser, openSettingsPage } from './support/browser.js';
 import { e2eAdmin, rest as restCall, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -295,7 +295,7 @@ describe('stored XSS, in Chromium under the CSP', () => {
     await page.locator('input[name=username]').fill(e2eAdmin.username);
     await page.locator('input[name=password]').fill(e2eAdmin.password);
     await page.locator('button[type=submit]').click();
-    await page.getByRole('link', { name: 'Audit log' }).click();
+    await openSettingsPage(page, 'Audit log');
     await page.getByRole('heading', { name: 'Audit log' }).waitFor();
     const table = page.getByTestId('audit-table');
     const channelRow = table.locator('.el-table__row', { hasText: 'Created channel' }).filter({

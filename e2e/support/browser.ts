@@ -59,3 +59,13 @@ export async function signIn(
   await page.locator('input[name=password]').fill(password);
   await page.locator('button[type=submit]').click();
 }
+
+/**
+ * An administrator's settings page, reached as a person does: the header's settings entry, then
+ * the page's link in the settings row (`name` as the link reads, in the page's language).
+ */
+export async function openSettingsPage(page: Page, name: string): Promise<void> {
+  const row = page.locator('[data-test=settings-nav]');
+  if (!(await row.isVisible())) await page.locator('[data-test=nav-settings]').click();
+  await row.getByRole('link', { name, exact: true }).click();
+}

@@ -13,6 +13,7 @@ export const en: Messages = {
     tooMany: 'Too many attempts, try again later',
   },
   nav: {
+    settings: 'Settings',
     reports: 'Reports',
     workspace: 'Workspace',
     dashboard: 'Dashboard',

@@ -12,6 +12,7 @@ export const zh = {
     tooMany: '尝试次数过多，请稍后再试',
   },
   nav: {
+    settings: '设置',
     reports: '报表',
     workspace: '工作台',
     dashboard: '数据概览',
