@@ -71,6 +71,15 @@ import { visitorRoutes } from './http/routes/visitor.js';
 import { connectRedis } from './realtime/redisConnection.js';
 import { createRealtime, type Realtime } from './realtime/socketServer.js';
 import type { Redis } from 'ioredis';
+import { WebhookDirectory } from './domain/webhooks/webhookDirectory.js';
+import {
+  defaultWebhookSchedule,
+  purgeWebhookDeliveries,
+  WebhookWorker,
+  type ObserveDelivery,
+  type WebhookSchedule,
+} from './domain/webhooks/deliverWebhooks.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 
 export interface App {
   http: FastifyInstance;
@@ -94,6 +103,8 @@ export interface App {
 export interface AppOptions {
   /** Clock for tests; Date.now otherwise. */
   now?: () => number;
+  /** Webhook delivery pacing (tests shorten it) and a hook for delivery metrics. */
+  webhooks?: Partial<WebhookSchedule> & { observe?: ObserveDelivery };
 }
 
 /** Opens the database on the context, for callers without HTTP (the operator's CLI). */
@@ -181,6 +192,7 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
       timeZone: config.reportTimeZone,
       readState: createReportStateReader(db.engine),
     },
+    webhooks: new WebhookDirectory(db.kysely, config.webhookAllowPrivate),
   };
   return { db, ctx, counters };
 }
@@ -297,11 +309,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: 'outbox', everyMs: 5_000, round: outboxRound },
       // Recomputes the report roll-ups in batches after a first start or a new REPORT_TIME_ZONE.
       { name: 'reports', everyMs: 60_000, round: () => rebuildReportsRound(ctx) },
+      // Webhook deliveries finished 30 days ago.
+      { name: 'webhookPurge', everyMs: 60 * 60 * 1000, round: () => purgeWebhookDeliveries(ctx) },
     ],
     http.log,
   );
+  // Webhooks: every node keeps the endpoints in memory and delivers what is due (claims keep
+  // two nodes off one delivery); a commit that wrote deliveries nudges this node's worker.
+  await ctx.webhooks.start();
+  const { observe, ...pacing } = options.webhooks ?? {};
+  const webhookWorker = new WebhookWorker(
+    ctx,
+    db.engine,
+    { ...defaultWebhookSchedule, ...pacing },
+    (error) => http.log.warn({ err: error }, 'webhook delivery failed'),
+    observe,
+  );
+  webhookWorker.start();
+  runner.listen(() => {
+    if (ctx.webhooks.active) webhookWorker.poke();
+  });
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
+    ctx.webhooks.stop();
+    await webhookWorker.stop();
     await jobs.stop();
     mailer?.close();
     await realtime.close();
@@ -403,6 +434,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);
+  webhookRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   await pageRoutes(http, deps);
   const demo = config.demo ? await seedDemo(ctx, config.dataDir) : undefined;

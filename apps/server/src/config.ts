@@ -75,6 +75,8 @@ export interface Config {
   logFormat: 'auto' | 'pretty' | 'json';
   /** `npm run demo`: a demo channel, agents and visitors, and the /demo/ host page. */
   demo: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may reach private, loopback and link-local addresses. */
+  webhookAllowPrivate: boolean;
   /** Outgoing mail (replies to left messages, transcripts); undefined: no mail is sent. */
   mail: MailConfig | undefined;
   /** How long a reply to a left message waits before its mail goes, gathering the agent's
@@ -288,6 +290,7 @@ const variables = {
     default: Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined,
   },
   NODE_ENV: { schema: optionalText, default: undefined },
+  WEBHOOK_ALLOW_PRIVATE: { schema: booleanFlag, default: 'false' },
 } as const;
 
 type VariableName = keyof typeof variables;
@@ -412,6 +415,7 @@ export function loadConfig(env: Env = process.env): Config {
     writeChecks: p.NODE_ENV !== 'production',
     logFormat: p.LOG_FORMAT,
     demo: p.DEMO,
+    webhookAllowPrivate: p.WEBHOOK_ALLOW_PRIVATE,
     mail:
       p.SMTP_URL !== undefined && p.MAIL_FROM !== undefined
         ? { smtpUrl: p.SMTP_URL, from: p.MAIL_FROM }

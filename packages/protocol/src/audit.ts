@@ -18,10 +18,14 @@ export const AuditAction = z.enum([
   'label.create',
   'label.update',
   'label.delete',
+  'webhook.create',
+  'webhook.update',
+  'webhook.rotateSecret',
+  'webhook.delete',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
-export const AuditTargetType = z.enum(['account', 'channel', 'savedReply', 'label']);
+export const AuditTargetType = z.enum(['account', 'channel', 'savedReply', 'label', 'webhook']);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 
 /** A field's value in the log: short values only (names, roles, caps, origins). */

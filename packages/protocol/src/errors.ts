@@ -46,6 +46,8 @@ export const ErrorCode = {
   CONVERSATION_OPEN: 'CONVERSATION_OPEN',
   MAIL_NOT_CONFIGURED: 'MAIL_NOT_CONFIGURED',
   TOO_MANY_TRANSCRIPTS: 'TOO_MANY_TRANSCRIPTS',
+  /** A webhook URL on a private, loopback or otherwise internal address (WEBHOOK_ALLOW_PRIVATE). */
+  WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

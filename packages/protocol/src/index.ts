@@ -20,3 +20,4 @@ export * from './ratings.js';
 export * from './visitorContext.js';
 export * from './leftMessages.js';
 export * from './reports.js';
+export * from './webhooks.js';

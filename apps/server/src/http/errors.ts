@@ -43,6 +43,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   CONVERSATION_OPEN: 409,
   MAIL_NOT_CONFIGURED: 409,
   TOO_MANY_TRANSCRIPTS: 429,
+  WEBHOOK_URL_REFUSED: 400,
 };
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {
