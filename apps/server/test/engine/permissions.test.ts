@@ -154,6 +154,15 @@ const restMatrix: Record<string, RestRow> = {
   'GET /api/v1/files/:id':                  { cells: [401, 200, 403, 200, 403, 401, 200] },
   'GET /api/v1/files/:id/thumbnail':        { cells: [401, 200, 403, 200, 403, 401, 200] },
   'GET /api/v1/files/:id/cover':            { cells: [401, '404 NOT_FOUND', 403, '404 NOT_FOUND', 403, 401, '404 NOT_FOUND'] },
+  'GET /api/v1/webhooks':                   { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'POST /api/v1/webhooks':                  { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'GET /api/v1/webhooks/:id':               { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'PATCH /api/v1/webhooks/:id':             { cells: [401, 401, 401, 403, 403, 401, V400], id: () => 'no-such-hook' },
+  'DELETE /api/v1/webhooks/:id':            { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'POST /api/v1/webhooks/:id/rotate-secret':{ cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'GET /api/v1/webhooks/:id/deliveries':    { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/retry': { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'POST /api/v1/webhooks/:id/test':         { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
 };
 
 /**
@@ -408,6 +417,7 @@ describe('authorization matrix', () => {
             pattern
               .replace(':id', id)
               .replace(':labelId', 'no-such-label')
+              .replace(':deliveryId', 'no-such-delivery')
               .replace('*', 'somewhere') + (row.query?.(fx) ?? '');
           const body =
             row.body?.(fx) ?? (['GET', 'DELETE'].includes(method) ? undefined : invalidBody);
