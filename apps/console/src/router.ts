@@ -52,6 +52,12 @@ export const router = createRouter({
           component: () => import('./views/admin/LabelsView.vue'),
         },
         {
+          path: 'webhooks',
+          name: 'webhooks',
+          meta: { admin: true },
+          component: () => import('./views/admin/WebhooksView.vue'),
+        },
+        {
           path: 'audit',
           name: 'audit',
           meta: { admin: true },
