@@ -22,12 +22,18 @@ export interface WebhookReceiver {
   answer(path: string, behaviour: Behaviour): void;
   /** Everything received on `path`. */
   on(path: string): Received[];
+  /** Requests that arrived while another with the same event id was still being answered. */
+  overlaps: number;
   close(): Promise<void>;
 }
 
 /** A real local HTTP server that records every webhook POST it gets. */
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  options: { delayMs?: number } = {},
+): Promise<WebhookReceiver> {
   const behaviours = new Map<string, Behaviour>();
+  const answering = new Set<string>();
+  let overlaps = 0;
   const received: Received[] = [];
   const sockets = new Set<Socket>();
   const server = http.createServer((request, response) => {
@@ -52,6 +58,16 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       });
       const behaviour = behaviours.get(path) ?? 200;
       if (behaviour === 'hang') return;
+      const eventId = String(request.headers['servicesystem-event-id'] ?? '');
+      if (options.delayMs && typeof behaviour === 'number') {
+        if (answering.has(eventId)) overlaps += 1;
+        answering.add(eventId);
+        setTimeout(() => {
+          answering.delete(eventId);
+          response.writeHead(behaviour).end('ok');
+        }, options.delayMs);
+        return;
+      }
       if (behaviour === 'close') {
         request.socket.destroy();
         return;
@@ -72,6 +88,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
+    get overlaps() {
+      return overlaps;
+    },
     answer: (path, behaviour) => behaviours.set(path, behaviour),
     on: (path) => received.filter((r) => r.path === path),
     close: () =>
