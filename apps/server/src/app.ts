@@ -194,6 +194,14 @@ export async function openDomain(config: Config, options: AppOptions = {}) {
     },
     webhooks: new WebhookDirectory(db.kysely, config.webhookAllowPrivate),
   };
+  // The endpoints as they are now, so a change made from the operator's CLI records its events
+  // too (the server keeps them current: createApp).
+  try {
+    await ctx.webhooks.reload();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return { db, ctx, counters };
 }
 
