@@ -308,6 +308,7 @@ describe('webhooks', () => {
     expect(next.map((d) => d.id)).not.toContain(first[0]!.id);
     expect(await deliveries(everything.id, '?state=failed')).toEqual([]);
 
+    await w.setStatus(other.token, 'away');
     for (const hook of [everything, noNotes]) {
       await w.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: w.adminToken });
     }
@@ -374,6 +375,25 @@ describe('webhooks', () => {
     for (const hook of hooks) {
       await w.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: w.adminToken });
     }
+  });
+
+  it('reports an assignment made inside another action: an agent coming online drains the queue', async () => {
+    const hook = await create({ url: `${receiver.url}/drain`, events: ['conversation.assigned'] });
+    // Nobody online: the conversation waits.
+    const late = await w.agent({ displayName: 'Late Lou' });
+    const earlier = await w.soleAgent();
+    await w.setStatus(earlier.token, 'away');
+    const visitor = await w.visitor();
+    const id = await w.startConversation(visitor.token, 'Anyone?');
+    expect((await w.conversation(id)).state).toBe('queued');
+    await w.setStatus(late.token, 'online');
+    const got = await eventually(
+      () => receiver.on('/drain').find((r) => r.json.data.conversation.id === id),
+      'the assignment',
+    );
+    expect(got.json.data.conversation).toMatchObject({ state: 'active', agent: { id: late.id } });
+    await w.setStatus(late.token, 'away');
+    await w.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: w.adminToken });
   });
 
   it('sends a test ping to an enabled endpoint', async () => {
