@@ -61,6 +61,7 @@ export class WebhookWorker {
   private again = false;
   private stopping = false;
   private readonly running = new Set<Promise<void>>();
+  private readonly stopped = new AbortController();
 
   constructor(
     private readonly ctx: DomainContext,
@@ -96,10 +97,12 @@ export class WebhookWorker {
       });
   }
 
-  /** Stops claiming and waits for the attempts under way. */
+  /** Stops claiming, cuts the attempts under way short (each is recorded, to be made again) and
+   * waits for them to be recorded. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    this.stopped.abort();
     this.ctx.webhooks.whenDue(() => undefined);
     await Promise.all(this.running);
   }
@@ -155,7 +158,11 @@ export class WebhookWorker {
           Math.floor(at / 1000),
         ),
       },
-      { timeoutMs: this.schedule.timeoutMs, allowPrivate: this.ctx.webhooks.allowPrivate },
+      {
+        timeoutMs: this.schedule.timeoutMs,
+        allowPrivate: this.ctx.webhooks.allowPrivate,
+        signal: this.stopped.signal,
+      },
     );
     await this.settle(delivery, until, at, result);
   }

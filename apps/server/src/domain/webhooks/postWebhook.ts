@@ -24,7 +24,7 @@ export function postWebhook(
   url: string,
   body: string,
   headers: Record<string, string>,
-  options: { timeoutMs: number; allowPrivate: boolean },
+  options: { timeoutMs: number; allowPrivate: boolean; signal?: AbortSignal },
 ): Promise<PostResult> {
   const started = performance.now();
   const done = (result: Omit<PostResult, 'durationMs'>): PostResult => ({
@@ -50,6 +50,7 @@ export function postWebhook(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
       resolve(done(result));
     };
     const request = client.request(
@@ -94,6 +95,13 @@ export function postWebhook(
       finish({ error: `timed out after ${options.timeoutMs} ms` });
       request.destroy();
     }, options.timeoutMs);
+    // The node is stopping: the attempt ends now, and is made again later.
+    const abort = () => {
+      finish({ error: 'aborted: the server stopped' });
+      request.destroy();
+    };
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
     request.on('error', (error: NodeJS.ErrnoException) => {
       const reason =
         error.code === 'WEBHOOK_ADDRESS_REFUSED'
