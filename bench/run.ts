@@ -954,7 +954,10 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
         pass: hooked.p99 <= Math.max(plain.app * 1.5, plain.app + 2),
       };
     }
-    await api(app.url, 'DELETE', `/api/v1/webhooks/${hook.id}`, admin);
+    await fetch(`${app.url}/api/v1/webhooks/${hook.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${admin}` },
+    });
     dead.close();
   }
 
