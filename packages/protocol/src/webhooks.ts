@@ -15,7 +15,7 @@ import { Id, stripControlCharacters, Timestamp } from './common.js';
  * - `conversation.assigned`: routing (or an administrator) gave a queued or reassigned
  *   conversation to an agent. `data: { conversation }`
  * - `conversation.transferred`: an agent or administrator moved an active conversation to
- *   another agent. `data: { conversation, fromAgentId }`
+ *   another agent. `data: { conversation }` (its new `agent`)
  * - `conversation.ended`: an agent or administrator ended it, or it ended after being idle.
  *   `data: { conversation }`
  * - `message.created`: a visitor's, agent's or system message (and, later, a robot's).
@@ -23,7 +23,7 @@ import { Id, stripControlCharacters, Timestamp } from './common.js';
  *   `includeNotes`, as `message.created` with `data: { conversation, note, internal: true }`.
  * - `rating.created`: the visitor rated an ended conversation. `data: { conversation, rating }`
  * - `left_message.created`: a visitor left a message with their contact.
- *   `data: { conversation, message, contact }`
+ *   `data: { conversation, message }` (the contact in `conversation.leftMessage`)
  * - `ping`: the console's "send test event". `data: { webhookId }`
  */
 export const WebhookEventType = z.enum([
