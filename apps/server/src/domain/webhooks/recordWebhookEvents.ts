@@ -1,6 +1,7 @@
 import type { WebhookDeliveryEventType, WebhookEventType } from '@servicesystem/protocol';
 import type { Kysely } from 'kysely';
 import { timeOrderedId } from '../../db/ids.js';
+import { prepared } from '../../db/prepared.js';
 import type { StoredMessage } from '../../db/messages/messageStore.js';
 import type {
   ConversationRatingsTable,
@@ -141,14 +142,35 @@ export function deliveryRows(
   }));
 }
 
+const deliveryColumns = [
+  'id',
+  'webhook_id',
+  'event_id',
+  'event_type',
+  'payload',
+  'state',
+  'attempts',
+  'next_attempt_at',
+  'claimed_until',
+  'last_attempt_at',
+  'last_duration_ms',
+  'last_status',
+  'last_error',
+  'created_at',
+  'finished_at',
+] as const satisfies readonly (keyof WebhookDeliveriesTable)[];
+
+/** One delivery row, compiled once (and kept prepared on PostgreSQL; on SQLite it runs straight
+ * on the group commit's connection), since it runs beside every recorded message. */
+const insertDelivery = prepared<WebhookDeliveriesTable, unknown>((db, slot) =>
+  db
+    .insertInto('webhook_deliveries')
+    .values(Object.fromEntries(deliveryColumns.map((c) => [c, slot(c)])) as never),
+);
+
 export async function insertDeliveries(
   trx: Kysely<Database>,
   rows: readonly WebhookDeliveriesTable[],
 ): Promise<void> {
-  for (let start = 0; start < rows.length; start += 200) {
-    await trx
-      .insertInto('webhook_deliveries')
-      .values(rows.slice(start, start + 200))
-      .execute();
-  }
+  for (const row of rows) await insertDelivery(trx, row);
 }
