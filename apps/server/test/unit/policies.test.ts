@@ -16,6 +16,7 @@ import {
   filePolicy,
   roleOf,
   savedReplyPolicy,
+  webhookPolicy,
 } from '../../src/domain/policies.js';
 import {
   adminActor,
@@ -54,6 +55,7 @@ describe('policies.ts', () => {
       labelPolicy: ['list', 'manage'],
       roleOf: 'function',
       savedReplyPolicy: ['create', 'list', 'manage', 'see'],
+      webhookPolicy: ['manage'],
     };
     const exported = Object.fromEntries(
       Object.entries(policies).map(([name, value]) => [
@@ -257,6 +259,12 @@ describe('labelPolicy', () => {
     expect({ list: byRole(labelPolicy.list), manage: byRole(labelPolicy.manage) }).toEqual(
       labelRules,
     );
+  });
+});
+
+describe('webhookPolicy', () => {
+  it('only admins register, change, test and read webhooks', () => {
+    expect({ manage: byRole(webhookPolicy.manage) }).toEqual({ manage: ['admin'] });
   });
 });
 
