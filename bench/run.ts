@@ -9,6 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -240,8 +241,7 @@ async function inBatches<T, R>(
 
 /** A webhook receiver that accepts connections and never answers (each attempt times out). */
 async function deadEndpoint() {
-  const net = await import('node:net');
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
