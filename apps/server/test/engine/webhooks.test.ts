@@ -8,6 +8,7 @@ import {
   type WebhookDelivery,
 } from '@servicesystem/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { purgeWebhookDeliveries } from '../../src/domain/webhooks/deliverWebhooks.js';
 import { startTestApp, type TestApp } from '../support/testApp.js';
 import {
   eventually,
@@ -413,6 +414,53 @@ describe('webhooks', () => {
       token: w.adminToken,
     });
     expect([off.status, errorOf(off).code]).toEqual([409, 'INVALID_STATE']);
+  });
+
+  it('deletes deliveries finished more than 30 days ago, and only those', async () => {
+    const hook = await create({ url: `${receiver.url}/old`, events: ['rating.created'] });
+    const ctx = w.app.app.ctx;
+    const day = 24 * 60 * 60 * 1000;
+    const row = (
+      id: string,
+      state: 'pending' | 'delivered' | 'failed',
+      finishedAgo: number | null,
+    ) => ({
+      id,
+      webhook_id: hook.id,
+      event_id: `event-${id}`,
+      event_type: 'rating.created',
+      payload: '{}',
+      state,
+      attempts: 1,
+      next_attempt_at: ctx.now() + day,
+      claimed_until: 0,
+      last_attempt_at: null,
+      last_duration_ms: null,
+      last_status: null,
+      last_error: null,
+      created_at: ctx.now() - 40 * day,
+      finished_at: finishedAgo === null ? null : ctx.now() - finishedAgo,
+    });
+    await ctx.transaction((trx) =>
+      trx
+        .insertInto('webhook_deliveries')
+        .values([
+          row('old-delivered', 'delivered', 31 * day),
+          row('old-failed', 'failed', 31 * day),
+          row('recent', 'delivered', 29 * day),
+          row('waiting', 'pending', null),
+        ])
+        .execute(),
+    );
+    expect(await purgeWebhookDeliveries(ctx)).toBe(false);
+    const left = await ctx.db
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('webhook_id', '=', hook.id)
+      .orderBy('id')
+      .execute();
+    expect(left.map((r) => r.id)).toEqual(['recent', 'waiting']);
+    await w.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: w.adminToken });
   });
 
   it('writes nothing for a message while no endpoint wants messages', async () => {

@@ -1,4 +1,7 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { postWebhook } from '../../src/domain/webhooks/postWebhook.js';
 import { isInternalAddress } from '../../src/domain/webhooks/addressGuard.js';
 import { defaultWebhookSchedule, retryDelay } from '../../src/domain/webhooks/deliverWebhooks.js';
 import { signWebhook } from '../../src/domain/webhooks/webhookSignature.js';
@@ -58,5 +61,38 @@ describe('webhook retries and signatures', () => {
     expect(verifySignature('whsec_other', header, '{"a":1}', now)).toBe(false);
     // Outside the 5-minute window: a replay.
     expect(verifySignature('whsec_test', header, '{"a":1}', now + 301_000)).toBe(false);
+  });
+});
+
+describe('webhook connections', () => {
+  it('refuses an internal address when connecting, by literal or by resolved name', async () => {
+    let hits = 0;
+    const server = http.createServer((_, response) => {
+      hits += 1;
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const options = { timeoutMs: 2000, allowPrivate: false };
+      const literal = await postWebhook(`http://127.0.0.1:${port}/`, '{}', {}, options);
+      expect(literal.error).toMatch(/^refused: /);
+      // A name: the check is on the address the lookup answers, the one connected to.
+      const named = await postWebhook(`http://localhost:${port}/`, '{}', {}, options);
+      expect(named.error).toMatch(/^refused: /);
+      expect(hits).toBe(0);
+      const allowed = await postWebhook(
+        `http://localhost:${port}/`,
+        '{}',
+        {},
+        {
+          ...options,
+          allowPrivate: true,
+        },
+      );
+      expect([allowed.status, allowed.error, hits]).toEqual([200, undefined, 1]);
+    } finally {
+      server.close();
+    }
   });
 });
