@@ -9,6 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -163,6 +164,8 @@ async function startApp(
     // on every event and handshake, and are measured) but out of reach.
     VISITOR_MESSAGES_PER_MINUTE: '0',
     VISITOR_SESSIONS_PER_ADDRESS_PER_MINUTE: '1000000',
+    // (b) with a dead webhook: its endpoint is a local port.
+    WEBHOOK_ALLOW_PRIVATE: '1',
     CONVERSATIONS_PER_ADDRESS_PER_MINUTE: '1000000',
     SOCKETS_PER_ADDRESS: '1000000',
     SOCKET_EVENTS_BURST: '100000',
@@ -234,6 +237,26 @@ async function inBatches<T, R>(
     out.push(...(await Promise.all(items.slice(i, i + batch).map((item, j) => work(item, i + j)))));
   }
   return out;
+}
+
+/** A webhook receiver that accepts connections and never answers (each attempt times out). */
+async function deadEndpoint() {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    socket.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/dead`,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
 }
 
 /** Agents (online, no cap) and visitors with an open conversation each, on the real server. */
@@ -895,6 +918,47 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
       unit: 'ms',
       ...(rate === 2000 ? { target: '≤ 20 ms', pass: appL.p99 <= 20 } : {}),
     };
+  }
+
+  // (b) again with a dead webhook endpoint registered for every message: a local port that
+  // accepts connections and never answers. Its deliveries wait and retry on their own slots; the
+  // chat's p99 should not move (the ratio to plain (b) in this same run).
+  if (runs('b')) {
+    console.error(`[${label}] (b) latency with a dead webhook`);
+    const dead = await deadEndpoint();
+    const admin = (
+      await api(app.url, 'POST', '/api/v1/auth/login', undefined, {
+        username: 'admin',
+        password: 'bench-admin-password',
+      })
+    ).token;
+    const hook = (
+      await api(app.url, 'POST', '/api/v1/webhooks', admin, {
+        url: dead.url,
+        events: ['message.created'],
+      })
+    ).webhook;
+    for (const rate of size.rates) {
+      const plain = results[`(b) p99 at ${rate} msg/s`]!;
+      const hooked = await latency(app.url, 'app', pop.agents, latencyVisitors, rate);
+      results[`(b) p50 at ${rate} msg/s, dead webhook`] = {
+        app: hooked.p50,
+        relay: results[`(b) p50 at ${rate} msg/s`]!.relay,
+        unit: 'ms',
+      };
+      results[`(b) p99 at ${rate} msg/s, dead webhook`] = {
+        app: hooked.p99,
+        relay: plain.relay,
+        unit: 'ms',
+        target: `≈ plain (b): ${(hooked.p99 / plain.app).toFixed(2)}× its ${plain.app.toFixed(1)} ms`,
+        pass: hooked.p99 <= Math.max(plain.app * 1.5, plain.app + 2),
+      };
+    }
+    await fetch(`${app.url}/api/v1/webhooks/${hook.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    dead.close();
   }
 
   if (runs('c')) console.error(`[${label}] (c) memory`);

@@ -58,6 +58,12 @@ export const router = createRouter({
           component: () => import('./views/admin/ApiKeysView.vue'),
         },
         {
+          path: 'webhooks',
+          name: 'webhooks',
+          meta: { admin: true },
+          component: () => import('./views/admin/WebhooksView.vue'),
+        },
+        {
           path: 'audit',
           name: 'audit',
           meta: { admin: true },

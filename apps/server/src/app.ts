@@ -80,6 +80,15 @@ import { ServerMetrics } from './metrics/serverMetrics.js';
 import { createMetricsServer, type MetricsServer } from './metrics/metricsServer.js';
 import { metricsRoutes } from './http/routes/metrics.js';
 import { instrumentServer } from './metrics/instrumentServer.js';
+import { WebhookDirectory } from './domain/webhooks/webhookDirectory.js';
+import {
+  defaultWebhookSchedule,
+  purgeWebhookDeliveries,
+  WebhookWorker,
+  type ObserveDelivery,
+  type WebhookSchedule,
+} from './domain/webhooks/deliverWebhooks.js';
+import { webhookRoutes } from './http/routes/webhooks.js';
 
 export interface App {
   http: FastifyInstance;
@@ -108,6 +117,8 @@ export interface App {
 export interface AppOptions {
   /** Clock for tests; Date.now otherwise. */
   now?: () => number;
+  /** Webhook delivery pacing (tests shorten it) and a hook for delivery metrics. */
+  webhooks?: Partial<WebhookSchedule> & { observe?: ObserveDelivery };
 }
 
 /** Opens the database on the context, for callers without HTTP (the operator's CLI). */
@@ -199,7 +210,16 @@ export async function openDomain(
       timeZone: config.reportTimeZone,
       readState: createReportStateReader(db.engine),
     },
+    webhooks: new WebhookDirectory(db.kysely, config.webhookAllowPrivate),
   };
+  // The endpoints as they are now, so a change made from the operator's CLI records its events
+  // too (the server keeps them current: createApp).
+  try {
+    await ctx.webhooks.reload();
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return { db, ctx, counters };
 }
 
@@ -347,11 +367,36 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       { name: 'reports', everyMs: 60_000, round: () => rebuildReportsRound(ctx) },
       // Channels' retention: ended conversations past it are deleted, in batches.
       { name: 'retention', everyMs: 600_000, round: () => deleteExpiredConversations(ctx) },
+      // Webhook deliveries finished 30 days ago.
+      { name: 'webhookPurge', everyMs: 60 * 60 * 1000, round: () => purgeWebhookDeliveries(ctx) },
     ],
     http.log,
   );
+  // Webhooks: every node keeps the endpoints in memory and delivers what is due (claims keep
+  // two nodes off one delivery); a commit that wrote deliveries nudges this node's worker.
+  await ctx.webhooks.start();
+  const { observe, ...pacing } = options.webhooks ?? {};
+  const webhookWorker = new WebhookWorker(
+    ctx,
+    db.engine,
+    { ...defaultWebhookSchedule, ...pacing },
+    (error) => http.log.warn({ err: error }, 'webhook delivery failed'),
+    // Each attempt is counted in the metrics (when on) and told to a test's observer.
+    metrics || observe
+      ? (result, ms) => {
+          metrics?.webhookDelivery(result, ms);
+          observe?.(result, ms);
+        }
+      : undefined,
+  );
+  webhookWorker.start();
+  runner.listen(() => {
+    if (ctx.webhooks.active) webhookWorker.poke();
+  });
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
+    ctx.webhooks.stop();
+    await webhookWorker.stop();
     await jobs.stop();
     mailer?.close();
     await realtime.close();
@@ -456,6 +501,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);
+  webhookRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   apiKeyRoutes(http, deps);
   apiDocRoutes(http, deps);

@@ -75,6 +75,8 @@ export interface Config {
   logFormat: 'auto' | 'pretty' | 'json';
   /** `npm run demo`: a demo channel, agents and visitors, and the /demo/ host page. */
   demo: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may reach private, loopback and link-local addresses. */
+  webhookAllowPrivate: boolean;
   /** Outgoing mail (replies to left messages, transcripts); undefined: no mail is sent. */
   mail: MailConfig | undefined;
   /** How long a reply to a left message waits before its mail goes, gathering the agent's
@@ -310,6 +312,7 @@ const variables = {
     default: undefined,
   },
   METRICS_PORT: { schema: integer(1, 65535).optional(), default: undefined },
+  WEBHOOK_ALLOW_PRIVATE: { schema: booleanFlag, default: 'false' },
 } as const;
 
 /** Every environment variable the server reads (deployment files are checked against it). */
@@ -444,6 +447,7 @@ export function loadConfig(env: Env = process.env): Config {
     writeChecks: p.NODE_ENV !== 'production',
     logFormat: p.LOG_FORMAT,
     demo: p.DEMO,
+    webhookAllowPrivate: p.WEBHOOK_ALLOW_PRIVATE,
     mail:
       p.SMTP_URL !== undefined && p.MAIL_FROM !== undefined
         ? { smtpUrl: p.SMTP_URL, from: p.MAIL_FROM }

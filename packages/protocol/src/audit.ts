@@ -23,6 +23,10 @@ export const AuditAction = z.enum([
   'apiKey.create',
   'apiKey.update',
   'apiKey.revoke',
+  'webhook.create',
+  'webhook.update',
+  'webhook.rotateSecret',
+  'webhook.delete',
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 
@@ -33,6 +37,7 @@ export const AuditTargetType = z.enum([
   'label',
   'visitor',
   'apiKey',
+  'webhook',
 ]);
 export type AuditTargetType = z.infer<typeof AuditTargetType>;
 

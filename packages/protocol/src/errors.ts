@@ -50,6 +50,8 @@ export const ErrorCode = {
   CONFIRMATION_MISMATCH: 'CONFIRMATION_MISMATCH',
   /** An API key without the scope a route needs (the message names it). */
   KEY_SCOPE_MISSING: 'KEY_SCOPE_MISSING',
+  /** A webhook URL on a private, loopback or otherwise internal address (WEBHOOK_ALLOW_PRIVATE). */
+  WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

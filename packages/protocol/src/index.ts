@@ -24,3 +24,4 @@ export * from './privacy.js';
 export * from './apiKeys.js';
 export * from './api.js';
 export * from './openapi.js';
+export * from './webhooks.js';

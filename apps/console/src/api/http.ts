@@ -36,6 +36,12 @@ import type {
   ApiKey,
   CreateApiKeyRequest,
   UpdateApiKeyRequest,
+  CreateWebhookRequest,
+  UpdateWebhookRequest,
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryListResponse,
+  WebhookDeliveryState,
 } from '@servicesystem/protocol';
 
 /** The console's REST client: the session cookie authenticates it on this origin. */
@@ -188,6 +194,31 @@ export const api = {
     request<{ apiKey: ApiKey }>('PATCH', `/api-keys/${encodeURIComponent(id)}`, body),
   revokeApiKey: (id: string) =>
     request<{ apiKey: ApiKey }>('DELETE', `/api-keys/${encodeURIComponent(id)}`),
+
+  webhooks: () => request<{ webhooks: Webhook[] }>('GET', '/webhooks'),
+  createWebhook: (body: CreateWebhookRequest) =>
+    request<{ webhook: Webhook }>('POST', '/webhooks', body),
+  updateWebhook: (id: string, body: UpdateWebhookRequest) =>
+    request<{ webhook: Webhook }>('PATCH', `/webhooks/${encodeURIComponent(id)}`, body),
+  rotateWebhookSecret: (id: string) =>
+    request<{ webhook: Webhook }>('POST', `/webhooks/${encodeURIComponent(id)}/rotate-secret`, {}),
+  deleteWebhook: (id: string) => request<void>('DELETE', `/webhooks/${encodeURIComponent(id)}`),
+  webhookDeliveries: (
+    id: string,
+    q: { before?: string; limit?: number; state?: WebhookDeliveryState },
+  ) =>
+    request<WebhookDeliveryListResponse>(
+      'GET',
+      `/webhooks/${encodeURIComponent(id)}/deliveries` + query({ ...q }),
+    ),
+  retryWebhookDelivery: (id: string, deliveryId: string) =>
+    request<{ delivery: WebhookDelivery }>(
+      'POST',
+      `/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`,
+      {},
+    ),
+  testWebhook: (id: string) =>
+    request<{ delivery: WebhookDelivery }>('POST', `/webhooks/${encodeURIComponent(id)}/test`, {}),
 };
 
 export type { UploadHandle };

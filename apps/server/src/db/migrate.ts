@@ -14,6 +14,7 @@ import * as m0011 from './migrations/0011_visitor_context.js';
 import * as m0012 from './migrations/0012_left_messages_and_outbox.js';
 import * as m0013 from './migrations/0013_ratings_and_idle.js';
 import * as m0014 from './migrations/0014_report_rollups.js';
+import * as m0015 from './migrations/0015_webhooks.js';
 import * as m0016 from './migrations/0016_api_keys.js';
 import * as m0017 from './migrations/0017_retention.js';
 
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0012_left_messages_and_outbox': m0012,
   '0013_ratings_and_idle': m0013,
   '0014_report_rollups': m0014,
+  '0015_webhooks': m0015,
   '0016_api_keys': m0016,
   '0017_retention': m0017,
 };

@@ -195,7 +195,7 @@ export interface AuditLogTable {
   actor_id: string | null;
   actor_username: string | null;
   action: string;
-  target_type: 'account' | 'channel' | 'savedReply' | 'label' | 'visitor' | 'apiKey';
+  target_type: 'account' | 'channel' | 'savedReply' | 'label' | 'visitor' | 'apiKey' | 'webhook';
   target_id: string;
   /** The target's username, channel name or shared reply's shortcut at the time. */
   target_label: string;
@@ -302,6 +302,8 @@ export interface Database {
   outbox: OutboxTable;
   report_daily: ReportDailyTable;
   api_keys: ApiKeysTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** A visitor's satisfaction rating of one ended conversation (domain/ratings). */
@@ -444,4 +446,43 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+/** An endpoint that receives events (migration 0015, domain/webhooks). */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  description: string;
+  /** JSON array of event types. */
+  events: string;
+  /** 1: internal notes are sent too. */
+  include_notes: number;
+  secret: string;
+  /** 1: events are recorded for it. */
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One event for one endpoint, written with the change it reports (domain/webhooks). */
+export interface WebhookDeliveriesTable {
+  /** Time-ordered: the newest has the greatest id. */
+  id: string;
+  webhook_id: string;
+  /** The same for every endpoint and every attempt. */
+  event_id: string;
+  event_type: string;
+  /** The JSON body sent. */
+  payload: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: number;
+  /** A node's claim on the row lasts until then (0: unclaimed). */
+  claimed_until: number;
+  last_attempt_at: number | null;
+  last_duration_ms: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
 }

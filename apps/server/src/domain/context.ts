@@ -14,6 +14,7 @@ import type { MessageStore } from '../db/messages/messageStore.js';
 import type { Database } from '../db/schema.js';
 import type { Transaction } from '../db/transactions.js';
 import type { ReadReportState } from '../db/reportState.js';
+import type { WebhookDirectory } from './webhooks/webhookDirectory.js';
 
 /** What every domain action may use. No transport in here. */
 export interface DomainContext {
@@ -49,6 +50,8 @@ export interface DomainContext {
   transcriptLimit: TranscriptLimit;
   /** Report roll-ups: the configured zone (REPORT_TIME_ZONE) and how to read their state. */
   reports: { timeZone: string; readState: ReadReportState };
+  /** The registered webhook endpoints, held in memory (domain/webhooks). */
+  webhooks: WebhookDirectory;
 }
 
 /** Outgoing mail, as the domain sees it: whether there is any, and how it is written. */

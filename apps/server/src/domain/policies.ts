@@ -98,6 +98,11 @@ export const channelPolicy = {
   readSecret: isAdmin,
 };
 
+export const webhookPolicy = {
+  /** Register, change, delete and test webhooks, read their deliveries and secrets. */
+  manage: isAdmin,
+};
+
 export const labelPolicy = {
   /** Every console user reads the labels (to show and choose them). */
   list: isConsoleUser,

@@ -45,6 +45,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   TOO_MANY_TRANSCRIPTS: 429,
   CONFIRMATION_MISMATCH: 400,
   KEY_SCOPE_MISSING: 403,
+  WEBHOOK_URL_REFUSED: 400,
 };
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {

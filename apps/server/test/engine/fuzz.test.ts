@@ -549,6 +549,9 @@ interface Fixtures {
   /** An API key the fuzzed PATCH changes, and one the fuzzed DELETE may revoke. */
   apiKeyId: string;
   doomedApiKeyId: string;
+  /** A disabled webhook (so no other route's call writes deliveries), and one DELETE may remove. */
+  webhookId: string;
+  doomedWebhookId: string;
 }
 
 interface RouteFuzz {
@@ -588,6 +591,31 @@ const labelBody = fc.record(
     ),
   },
   { requiredKeys: [] },
+);
+/** A webhook body; always disabled, so the endpoints it makes record nothing for other routes. */
+const webhookBody = fc.record(
+  {
+    url: fc.oneof(
+      fc.constantFrom(
+        'https://93.184.215.14/hook',
+        'http://127.0.0.1/x',
+        'http://[::1]/x',
+        'ftp://93.184.215.14/x',
+        `https://93.184.215.14/${'a'.repeat(2100)}`,
+        '',
+      ),
+      nastyString,
+    ),
+    description: fc.oneof(fc.string({ maxLength: 250 }), nastyString),
+    events: fc.oneof(
+      fc.subarray(['message.created', 'conversation.ended', 'ping', 'nope']),
+      nastyString,
+    ),
+    includeNotes: fc.oneof(fc.boolean(), fc.constant('yes')),
+    secret: fc.oneof(fc.string({ minLength: 10, maxLength: 300 }), nastyString),
+    enabled: fc.constant(false),
+  },
+  { requiredKeys: ['enabled'] },
 );
 const textMessage = fc.record({ clientMsgId, type: fc.constant('text'), body: messageText });
 const displayName = fc
@@ -1143,6 +1171,51 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     ids: [fx.doomedLabelId, 'no-such-label'],
     writes: ['labels', 'conversation_labels', 'audit_log'],
   }),
+  'GET /api/v1/webhooks': (fx) => ({ as: fx.adminToken, runs: 100 }),
+  'POST /api/v1/webhooks': (fx) => ({
+    as: fx.adminToken,
+    body: webhookBody,
+    writes: ['webhooks', 'audit_log'],
+  }),
+  'GET /api/v1/webhooks/:id': (fx) => ({ as: fx.adminToken, ids: [fx.webhookId, 'no-such'] }),
+  'PATCH /api/v1/webhooks/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.webhookId, 'no-such'],
+    body: webhookBody,
+    writes: ['webhooks', 'audit_log'],
+  }),
+  'DELETE /api/v1/webhooks/:id': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.doomedWebhookId, 'no-such'],
+    writes: ['webhooks', 'webhook_deliveries', 'audit_log'],
+  }),
+  'POST /api/v1/webhooks/:id/rotate-secret': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.webhookId, 'no-such'],
+    writes: ['webhooks', 'audit_log'],
+  }),
+  'GET /api/v1/webhooks/:id/deliveries': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.webhookId, 'no-such'],
+    query: fc.record(
+      {
+        before: fc.oneof(fc.string({ maxLength: 70 }), nastyString),
+        limit: fc.oneof(fc.integer({ min: -5, max: 500 }).map(String), nastyString),
+        state: fc.constantFrom('pending', 'delivered', 'failed', 'lost', ''),
+      },
+      { requiredKeys: [] },
+    ),
+  }),
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/retry': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.webhookId, 'no-such'],
+    writes: ['webhook_deliveries'],
+  }),
+  'POST /api/v1/webhooks/:id/test': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.webhookId, 'no-such'],
+    writes: ['webhook_deliveries'],
+  }),
   'GET /api/v1/setup': (fx) => ({ as: fx.adminToken, runs: 100 }),
   'GET /api/v1/saved-replies': (fx) => ({ as: fx.X.token, runs: 150 }),
   'POST /api/v1/saved-replies': (fx) => ({
@@ -1633,7 +1706,17 @@ describe('fuzzing every route and socket event', () => {
         })
       ).body.label.id as string;
 
+    const makeWebhook = async () =>
+      (
+        await t.request('POST', '/api/v1/webhooks', {
+          token: t.adminToken,
+          body: { url: 'https://93.184.215.14/hook', events: ['message.created'], enabled: false },
+        })
+      ).body.webhook.id as string;
+
     fx = {
+      webhookId: await makeWebhook(),
+      doomedWebhookId: await makeWebhook(),
       A,
       X,
       D,

@@ -174,6 +174,15 @@ const restMatrix: Record<string, RestRow> = {
   'GET /api/openapi.json':                  { cells: [200, 200, 200, 200, 200, 200, 200] },
   'GET /api/docs':                          { cells: [200, 200, 200, 200, 200, 200, 200] },
   'GET /api/docs/*':                        { cells: ['404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND', '404 ROUTE_NOT_FOUND'] },
+  'GET /api/v1/webhooks':                   { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'POST /api/v1/webhooks':                  { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'GET /api/v1/webhooks/:id':               { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'PATCH /api/v1/webhooks/:id':             { cells: [401, 401, 401, 403, 403, 401, V400], id: () => 'no-such-hook' },
+  'DELETE /api/v1/webhooks/:id':            { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'POST /api/v1/webhooks/:id/rotate-secret':{ cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'GET /api/v1/webhooks/:id/deliveries':    { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'POST /api/v1/webhooks/:id/deliveries/:deliveryId/retry': { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
+  'POST /api/v1/webhooks/:id/test':         { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'], id: () => 'no-such-hook' },
 };
 
 /**
@@ -428,6 +437,7 @@ describe('authorization matrix', () => {
             pattern
               .replace(':id', id)
               .replace(':labelId', 'no-such-label')
+              .replace(':deliveryId', 'no-such-delivery')
               .replace('*', 'somewhere') + (row.query?.(fx) ?? '');
           const body =
             row.body?.(fx) ?? (['GET', 'DELETE'].includes(method) ? undefined : invalidBody);

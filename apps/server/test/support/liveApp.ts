@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { startTestApp, type TestApp } from './testApp.js';
+import type { AppOptions } from '../../src/app.js';
 import type { TestDatabase } from './testDatabase.js';
 
 /** A test app listening on a real port, with real Socket.IO clients. */
@@ -29,7 +30,7 @@ export interface LiveApp extends TestApp {
 
 export async function startLiveApp(
   env: Record<string, string> = {},
-  options: { db?: TestDatabase; now?: () => number } = {},
+  options: { db?: TestDatabase; now?: () => number; webhooks?: AppOptions['webhooks'] } = {},
 ): Promise<LiveApp> {
   const t = await startTestApp({ AGENT_OFFLINE_GRACE_SECONDS: '30', ...env }, options);
   await t.app.http.listen({ port: 0, host: '127.0.0.1' });

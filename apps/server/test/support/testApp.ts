@@ -1,5 +1,5 @@
 import type { Account } from '@servicesystem/protocol';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 
@@ -49,7 +49,7 @@ let counter = 0;
 /** A real server (routes, database, migrations, bootstrap) on a fresh database; no socket. */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { db?: TestDatabase; now?: () => number } = {},
+  options: { db?: TestDatabase; now?: () => number; webhooks?: AppOptions['webhooks'] } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const config = loadConfig({
@@ -69,7 +69,10 @@ export async function startTestApp(
   });
   let app: App;
   try {
-    app = await createApp(config, options.now ? { now: options.now } : {});
+    app = await createApp(config, {
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    });
   } catch (error) {
     if (!options.db) await db.drop();
     throw error;

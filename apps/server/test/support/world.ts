@@ -13,6 +13,7 @@ import {
   type SocketSendMessage,
 } from '@servicesystem/protocol';
 import { serverEventPayloads, type PayloadOf } from './eventPayloads.js';
+import type { AppOptions } from '../../src/app.js';
 import type { TestDatabase } from './testDatabase.js';
 import type { Answer, RequestOptions } from './testApp.js';
 import { newClientMsgId, request, startLiveApp, type LiveApp } from './liveApp.js';
@@ -200,7 +201,7 @@ export interface World {
 
 export async function startWorld(
   env: Record<string, string> = {},
-  options: { db?: TestDatabase; now?: () => number } = {},
+  options: { db?: TestDatabase; now?: () => number; webhooks?: AppOptions['webhooks'] } = {},
 ): Promise<World> {
   const app = await startLiveApp(env, options);
   const soleAgents: WorldAgent[] = [];

@@ -22,7 +22,14 @@ describe('loadConfig', () => {
       trustProxy: false,
       logFormat: 'auto',
       demo: false,
+      webhookAllowPrivate: false,
     });
+  });
+
+  it('lets webhooks reach private addresses only when WEBHOOK_ALLOW_PRIVATE is set', () => {
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: '1' }).webhookAllowPrivate).toBe(true);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE: '0' }).webhookAllowPrivate).toBe(false);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'maybe' })).toThrow(/WEBHOOK_ALLOW_PRIVATE/);
   });
 
   it('demo mode keeps its own data, and never writes into a database named for real use', () => {

@@ -18,6 +18,7 @@ import {
   filePolicy,
   roleOf,
   savedReplyPolicy,
+  webhookPolicy,
 } from '../../src/domain/policies.js';
 import {
   adminActor,
@@ -58,6 +59,7 @@ describe('policies.ts', () => {
       roleOf: 'function',
       savedReplyPolicy: ['create', 'list', 'manage', 'see'],
       apiKeyPolicy: ['manage'],
+      webhookPolicy: ['manage'],
     };
     const exported = Object.fromEntries(
       Object.entries(policies).map(([name, value]) => [
@@ -275,6 +277,12 @@ describe('privacyPolicy', () => {
 describe('apiKeyPolicy', () => {
   it('only admins manage API keys', () => {
     expect({ manage: byRole(apiKeyPolicy.manage) }).toEqual({ manage: ['admin'] });
+  });
+});
+
+describe('webhookPolicy', () => {
+  it('only admins register, change, test and read webhooks', () => {
+    expect({ manage: byRole(webhookPolicy.manage) }).toEqual({ manage: ['admin'] });
   });
 });
 

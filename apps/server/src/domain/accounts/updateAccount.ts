@@ -10,6 +10,7 @@ import { presentAccount } from '../presenters/account.js';
 import { agentStatusChanged, drainQueue, rerouteFrom } from '../routing.js';
 import { countOtherEnabledAdmins, findAccountOrThrow, revokeSessionsOf } from './accountRows.js';
 import { profileChanges } from './profileChanges.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 /**
  * An admin edits an account: profile, cap, role, enabled. Disabling ends the account's sessions
@@ -73,6 +74,7 @@ export async function updateAccount(
       }
       await drainQueue(trx, ctx, events);
     }
+    await recordWebhookEvents(ctx, trx, events);
     return { value: presentAccount(updated), events };
   };
   // The routing lock also orders every disable and demotion (each changes `enabled` or `role`),

@@ -3,6 +3,7 @@ import type { Database } from '../../db/schema.js';
 import type { DomainContext } from '../context.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { agentStatusChanged, rerouteConversations } from '../routing.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 /** How many conversations one round hands back (a round that fills it asks for another). */
 const batch = 50;
@@ -54,6 +55,7 @@ export async function handBackFromAbsentAgents(ctx: DomainContext): Promise<Outc
       await rerouteConversations(trx, ctx, held, events);
       const absent = new Set(held.map((c) => c.agent_id).filter((id): id is string => !!id));
       for (const agentId of absent) events.push(await agentStatusChanged(trx, agentId));
+      await recordWebhookEvents(ctx, trx, events);
       return { value: due.length === batch, events };
     },
     { lock: 'routing' },

@@ -6,6 +6,7 @@ import { anyAgentOnline } from './agentPresence.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { accountPolicy, authorize } from '../policies.js';
 import { announceQueuePositions, drainQueue, agentStatusChanged, presenceOf } from '../routing.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 /**
  * An agent sets their status. `away` keeps current conversations and takes no new ones;
@@ -55,6 +56,7 @@ export async function applyAgentStatus(
         if (status === 'online') await drainQueue(trx, ctx, events);
         await announceNewReason(trx, anyoneBefore, events);
       }
+      await recordWebhookEvents(ctx, trx, events);
       return { value: await presenceOf(trx, agentId), events };
     },
     { lock: 'routing' },
@@ -88,6 +90,7 @@ export async function resumeChosenStatus(
       const events: DomainEvent[] = [await agentStatusChanged(trx, agentId)];
       if (row.status === 'online') await drainQueue(trx, ctx, events);
       await announceNewReason(trx, anyoneBefore, events);
+      await recordWebhookEvents(ctx, trx, events);
       return { value: await presenceOf(trx, agentId), events };
     },
     { lock: 'routing' },

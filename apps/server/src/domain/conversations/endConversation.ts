@@ -6,6 +6,7 @@ import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationForConsole } from '../presenters/conversation.js';
 import { closeConversation } from './closeConversation.js';
 import { findConversationOrThrow } from './conversationViews.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 /**
  * The assigned agent or an admin ends a conversation. The visitor gets a system message; their
@@ -35,6 +36,7 @@ export async function endConversation(
         { endedBy: actor.accountId, notice: { kind: 'ended' } },
         events,
       );
+      await recordWebhookEvents(ctx, trx, events);
       return { value: presentConversationForConsole(view, ctx.fileUrls), events };
     },
     { lock: 'routing' },

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { DomainContext } from '../context.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { closeConversation } from './closeConversation.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 /** How many idle conversations one round ends (a round that fills it asks for another). */
 const batch = 50;
@@ -59,6 +60,7 @@ export async function endIdleConversations(ctx: DomainContext): Promise<Outcome<
           events,
         );
       }
+      await recordWebhookEvents(ctx, trx, events);
       return { value: due.length === batch, events };
     },
     { lock: 'routing' },

@@ -14,6 +14,7 @@ import { startConversation, type Started } from './startConversation.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { mayMailReplies, queueReplyMail } from '../leftMessages/queueReplyMail.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 export type SendMessageInput = { conversationId?: string | undefined; clientMsgId: string } & (
   { type: 'text'; body: string } | { type: 'image' | 'video'; fileId: string; body: string }
@@ -115,8 +116,10 @@ async function sendAsAgent(
       issues: [{ path: 'conversationId', message: 'required for agents' }],
     });
   }
-  // A reply to a left message may owe the visitor a mail: that write takes a real transaction,
-  // so the message and its outbox row commit together. Every other send is one statement.
+  // A reply to a left message may owe the visitor a mail, and an endpoint may want the message
+  // as a webhook event: such a write takes a real transaction, so the message and its outbox or
+  // delivery rows commit together. Every other send is one statement.
+  const hooked = ctx.webhooks.wants('message.created');
   const write =
     (full: boolean) =>
     async (trx: Kysely<Database>): Promise<Written | 'needsTransaction'> => {
@@ -161,9 +164,11 @@ async function sendAsAgent(
       const { message } = appended;
       if (full) await queueReplyMail(ctx, trx, conversationId, message.created_at);
       const view = await completeView(trx, appended.conversation, { agent, lastMessage: message });
-      return { message, view, events: [ownMessageCreated(view, message)] };
+      const events = [ownMessageCreated(view, message)];
+      if (hooked) await recordWebhookEvents(ctx, trx, events);
+      return { message, view, events };
     };
-  const written = await ctx.transaction(write(false), { singleStatement: true });
+  const written = await ctx.transaction(write(false), { singleStatement: !hooked });
   if (written !== 'needsTransaction') return written;
   const again = await ctx.transaction(write(true));
   if (again === 'needsTransaction') throw new Error('a full transaction was asked for again');
@@ -192,15 +197,18 @@ async function sendAsVisitor(
   origin: { ip: string },
 ): Promise<Written> {
   const message = { ...content, clientMsgId };
+  // An endpoint that wants messages: a real transaction, so its delivery row commits with it.
+  const hooked = ctx.webhooks.wants('message.created');
   const sent = await ctx.transaction(
     async (trx) => {
       const result = await ctx.messages.appendFromVisitor(trx, ctx.now(), actor.visitorId, message);
       if (result.kind !== 'appended') return result;
       const known = { visitor: result.visitor, agent: result.agent, lastMessage: result.message };
       const view = await completeView(trx, result.conversation, known);
+      if (hooked) await recordWebhookEvents(ctx, trx, [ownMessageCreated(view, result.message)]);
       return { kind: 'written' as const, view, message: result.message };
     },
-    { singleStatement: true },
+    { singleStatement: !hooked },
   );
   switch (sent.kind) {
     case 'unknownVisitor':

@@ -14,6 +14,7 @@ import type { ConversationView } from './conversationViews.js';
 import { viewOf } from './conversationViews.js';
 import { appendSystemMessage } from './systemMessages.js';
 import { AppError } from '../errors.js';
+import { recordWebhookEvents, type WebhookCause } from '../webhooks/recordWebhookEvents.js';
 
 /** The contact a visitor leaves with a message when nobody can answer (leaveMessage.ts). */
 export interface LeftContact {
@@ -75,7 +76,9 @@ export function startConversation(
         if (!appended) throw new Error(`conversation ${stillOpen.id} vanished`);
         const view = await viewOf(trx, stillOpen.id);
         const own = appended.message;
-        return { message: own, view, events: [ownMessageCreated(view, own)] };
+        const events = [ownMessageCreated(view, own)];
+        await recordWebhookEvents(ctx, trx, events);
+        return { message: own, view, events };
       }
 
       // Time-ordered: a new conversation's messages go to the end of the (conversation, seq)
@@ -153,7 +156,10 @@ export function startConversation(
       events.push(ownMessageCreated(routed, own));
       events.push(...routing);
 
+      const causes: WebhookCause[] = [{ type: 'conversation.created', view: routed }];
+      if (left) causes.push({ type: 'left_message.created', view: routed, message: own });
       if (routed.conversation.state !== 'queued' || left) {
+        await recordWebhookEvents(ctx, trx, events, causes);
         return { message: own, view: routed, events };
       }
       const queued = await appendSystemMessage(ctx, trx, now, conversationId, {
@@ -163,6 +169,7 @@ export function startConversation(
       });
       const final = await viewOf(trx, conversationId);
       events.push({ type: 'message.created', view: final, message: queued });
+      await recordWebhookEvents(ctx, trx, events, causes);
       return { message: own, view: final, events };
     },
     { lock: 'routing' },

@@ -14,6 +14,7 @@ import {
 } from '../routing.js';
 import { appendSystemMessage } from './systemMessages.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 async function targetAgent(trx: Kysely<Database>, agentId: string) {
   const agent = await trx
@@ -106,6 +107,7 @@ export async function transferConversation(
         events.push(await agentStatusChanged(trx, conversation.agent_id));
       }
       await drainQueue(trx, ctx, events);
+      await recordWebhookEvents(ctx, trx, events);
       return { value: presentConversationForConsole(view, ctx.fileUrls), events };
     },
     { lock: 'routing' },
@@ -131,6 +133,7 @@ export async function assignConversation(
       await assignToAgent(trx, ctx, conversation, target.id, events);
       events.push(await agentStatusChanged(trx, target.id));
       await announceQueuePositions(trx, events);
+      await recordWebhookEvents(ctx, trx, events);
       const view = await viewOf(trx, conversationId);
       return { value: presentConversationForConsole(view, ctx.fileUrls), events };
     },

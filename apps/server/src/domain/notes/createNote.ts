@@ -6,9 +6,10 @@ import type { NotesTable } from '../../db/schema.js';
 import type { AccountActor, DomainContext } from '../context.js';
 import { findConversationOrThrow, viewOf } from '../conversations/conversationViews.js';
 import { AppError } from '../errors.js';
-import type { Outcome } from '../events.js';
+import type { DomainEvent, Outcome } from '../events.js';
 import { authorize, notePolicy } from '../policies.js';
 import { presentNote } from '../presenters/note.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 export interface Noted {
   note: Note;
@@ -60,10 +61,9 @@ export async function createNote(
         terms: searchTerms(row.body),
       });
       const view = await viewOf(trx, conversationId);
-      return {
-        value: { note: presentNote(row), created: true },
-        events: [{ type: 'note.created', view, note: row, inReply: true }],
-      };
+      const events: DomainEvent[] = [{ type: 'note.created', view, note: row, inReply: true }];
+      await recordWebhookEvents(ctx, trx, events);
+      return { value: { note: presentNote(row), created: true }, events };
     });
   } catch (error) {
     // Two copies of one write raced: the other committed first.

@@ -7,6 +7,7 @@ import { presentRating } from '../presenters/rating.js';
 import { foldRating } from '../reports/foldRating.js';
 import { findChannelOrThrow } from '../channels/channelRows.js';
 import { findConversationOrThrow, viewOf } from '../conversations/conversationViews.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 export interface RatingInput {
   score: number;
@@ -56,6 +57,7 @@ export async function rateConversation(
     }
     await foldRating(ctx, trx, { conversationId, score: row.score as 1 | 2 | 3 | 4 | 5 });
     const view = await viewOf(trx, conversationId);
+    await recordWebhookEvents(ctx, trx, [], [{ type: 'rating.created', view, rating: row }]);
     return {
       value: presentRating(row),
       events: [{ type: 'conversation.updated', view }],
