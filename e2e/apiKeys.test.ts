@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import {
-  checkScreen,
   launchBrowser,
   screenshot,
   signIn,
   openSettingsPage,
+  checkBothSizes,
+  desk,
+  phone,
 } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
@@ -16,16 +18,6 @@ import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server
  * (/api/docs) render their operations from the server's own files. Each screen is audited at
  * 1280 × 720 and 390 × 844.
  */
-
-const desk = { width: 1280, height: 720 };
-const phone = { width: 390, height: 844 };
-
-async function checkBothSizes(page: Page, name: string) {
-  await checkScreen(page, `${name}-1280x720`);
-  await page.setViewportSize(phone);
-  await checkScreen(page, `${name}-390x844`);
-  await page.setViewportSize(desk);
-}
 
 async function call(server: E2eServer, method: string, path: string, token: string) {
   const response = await fetch(`${server.url}${path}`, {

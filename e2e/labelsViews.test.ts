@@ -1,7 +1,13 @@
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, signIn, openSettingsPage } from './support/browser.js';
+import type { Browser } from 'playwright-core';
+import {
+  launchBrowser,
+  signIn,
+  openSettingsPage,
+  checkBothSizes,
+  desk,
+} from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -10,9 +16,6 @@ import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server
  * and takes off a conversation and filters by, and hiding a conversation until a time or until the
  * visitor writes again. Each screen is audited at 1280 × 720 and 390 × 844.
  */
-
-const desk = { width: 1280, height: 720 };
-const phone = { width: 390, height: 844 };
 
 /** A visitor who writes over a socket. */
 async function visitorSocket(server: E2eServer, channelId: string) {
@@ -38,14 +41,6 @@ async function visitorSocket(server: E2eServer, channelId: string) {
 }
 
 /** Both sizes of one screen; the page is left at the desk size. */
-async function checkBothSizes(page: Page, name: string, settle?: () => Promise<void>) {
-  await checkScreen(page, `${name}-1280x720`);
-  await page.setViewportSize(phone);
-  await settle?.();
-  await checkScreen(page, `${name}-390x844`);
-  await page.setViewportSize(desk);
-  await settle?.();
-}
 
 describe('labels, views and hiding at the console', () => {
   let server: E2eServer;

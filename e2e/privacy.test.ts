@@ -4,7 +4,13 @@ import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, signIn, openSettingsPage } from './support/browser.js';
+import {
+  launchBrowser,
+  signIn,
+  openSettingsPage,
+  checkBothSizes,
+  desk,
+} from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -15,19 +21,12 @@ import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server
  * audited at 1280 × 720 and 390 × 844.
  */
 
-const desk = { width: 1280, height: 720 };
-const phone = { width: 390, height: 844 };
-
 /** Both sizes of one screen; the page is left at the desk size. */
-async function checkBothSizes(page: Page, name: string, settle?: () => Promise<void>) {
-  // Away from the last button clicked: a hovered button is not what a reader sees.
+/** Away from the last button clicked (a hovered button is not what a reader sees), then both
+ * sizes. */
+async function checkPrivacyScreen(page: Page, name: string, settle?: () => Promise<void>) {
   await page.mouse.move(1, 700);
-  await checkScreen(page, `${name}-1280x720`);
-  await page.setViewportSize(phone);
-  await page.waitForTimeout(200);
-  await settle?.();
-  await checkScreen(page, `${name}-390x844`);
-  await page.setViewportSize(desk);
+  await checkBothSizes(page, name, settle);
 }
 
 describe('privacy at the console', () => {
@@ -126,7 +125,7 @@ describe('privacy at the console', () => {
     await card.waitFor();
     expect(await card.locator('[data-test=privacy-conversations]').textContent()).toBe('1');
     expect(await card.locator('[data-test=privacy-files]').textContent()).toBe('1');
-    await checkBothSizes(admin, 'privacy-visitor');
+    await checkPrivacyScreen(admin, 'privacy-visitor');
 
     // Download: a zip with visitor.json and the picture as stored.
     const [download] = await Promise.all([
@@ -154,7 +153,7 @@ describe('privacy at the console', () => {
     expect(await confirm.isDisabled()).toBe(true);
     await dialog.locator('[data-test=privacy-erase-typed]').fill('erase');
     expect(await confirm.isDisabled()).toBe(false);
-    await checkBothSizes(admin, 'privacy-erase-dialog');
+    await checkPrivacyScreen(admin, 'privacy-erase-dialog');
     const disconnected = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
     await confirm.click();
     await admin.getByText('Erased: 2 messages removed, 1 files deleted.').waitFor();
@@ -172,7 +171,7 @@ describe('privacy at the console', () => {
     await agent.locator('.row', { hasText: 'Erased visitor' }).click();
     await expect.poll(() => agent.locator('[data-test=message-removed]').count()).toBe(2);
     expect(await agent.getByText('My card ends in 4242').count()).toBe(0);
-    await checkBothSizes(agent, 'privacy-workspace-removed');
+    await checkPrivacyScreen(agent, 'privacy-workspace-removed');
 
     socket.close();
     await agentContext.close();
@@ -201,7 +200,9 @@ describe('privacy at the console', () => {
       .waitFor();
     const field = page.locator('[data-test=retention-days]');
     await field.scrollIntoViewIfNeeded();
-    await checkBothSizes(page, 'privacy-channel-retention', () => field.scrollIntoViewIfNeeded());
+    await checkPrivacyScreen(page, 'privacy-channel-retention', () =>
+      field.scrollIntoViewIfNeeded(),
+    );
     await page.locator('.save-bar button[type=submit]').click();
     await expect
       .poll(
@@ -214,7 +215,7 @@ describe('privacy at the console', () => {
     await openSettingsPage(page, 'Privacy');
     const summary = page.locator('[data-test=privacy-retention]');
     await summary.getByText('Deleted 90 days after they end').waitFor();
-    await checkBothSizes(page, 'privacy-page');
+    await checkPrivacyScreen(page, 'privacy-page');
     await context.close();
   });
 });

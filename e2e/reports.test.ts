@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, signIn } from './support/browser.js';
+import type { Browser } from 'playwright-core';
+import { checkScreen, launchBrowser, signIn, checkBothSizes, desk } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -10,18 +10,7 @@ import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server
  * and downloads the CSV. Audited (and with SCREENSHOTS=1 saved) at 1280 × 720 and 390 × 844.
  */
 
-const desk = { width: 1280, height: 720 };
-const phone = { width: 390, height: 844 };
 const zone = 'Asia/Shanghai';
-
-async function checkBothSizes(page: Page, name: string) {
-  await checkScreen(page, `${name}-1280x720`);
-  await page.setViewportSize(phone);
-  await page.waitForTimeout(300);
-  await checkScreen(page, `${name}-390x844`);
-  await page.setViewportSize(desk);
-  await page.waitForTimeout(300);
-}
 
 describe('reports page', () => {
   let server: E2eServer;

@@ -2,8 +2,14 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { checkScreen, launchBrowser, openSettingsPage, signIn } from './support/browser.js';
+import type { Browser } from 'playwright-core';
+import {
+  launchBrowser,
+  openSettingsPage,
+  signIn,
+  checkBothSizes,
+  desk,
+} from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -11,9 +17,6 @@ import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server
  * an endpoint, events reach the receiver signed, the deliveries view shows them, a test event
  * and a failure show up, and "send again" delivers. Audited at 1280 × 720 and 390 × 844.
  */
-
-const desk = { width: 1280, height: 720 };
-const phone = { width: 390, height: 844 };
 
 interface Hit {
   type: string;
@@ -55,13 +58,6 @@ async function until(check: () => boolean, what: string) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-async function checkBothSizes(page: Page, name: string) {
-  await checkScreen(page, `${name}-1280x720`);
-  await page.setViewportSize(phone);
-  await checkScreen(page, `${name}-390x844`);
-  await page.setViewportSize(desk);
 }
 
 describe('webhooks at the console', () => {

@@ -69,3 +69,25 @@ export async function openSettingsPage(page: Page, name: string): Promise<void> 
   if (!(await row.isVisible())) await page.locator('[data-test=nav-settings]').click();
   await row.getByRole('link', { name, exact: true }).click();
 }
+
+/** The two sizes every changed screen is looked at in: a laptop and a phone. */
+export const desk = { width: 1280, height: 720 };
+export const phone = { width: 390, height: 844 };
+
+/**
+ * A screen checked (and, with SCREENSHOTS=1, saved) at both sizes: the laptop first, then the
+ * phone, then back to the laptop. `settle` runs after each resize, for the layout to follow
+ * (by default a short wait).
+ */
+export async function checkBothSizes(
+  page: Page,
+  name: string,
+  settle: () => Promise<void> = () => page.waitForTimeout(300),
+): Promise<void> {
+  await checkScreen(page, `${name}-${desk.width}x${desk.height}`);
+  await page.setViewportSize(phone);
+  await settle();
+  await checkScreen(page, `${name}-${phone.width}x${phone.height}`);
+  await page.setViewportSize(desk);
+  await settle();
+}
