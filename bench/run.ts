@@ -1283,7 +1283,7 @@ async function main() {
       const fmt = (v: number) =>
         Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(2)) : 'n/a';
       lines.push(
-        `| ${name} | ${fmt(r.app)} ${r.unit} | ${fmt(r.relay)} ${r.unit} | ${fmt(r.app / r.relay)}× | ${r.target ? `${r.target} ${r.pass ? 'PASS' : 'FAIL'}` : ''} |`,
+        `| ${name} | ${fmt(r.app)} ${r.unit} | ${fmt(r.relay)} ${r.unit} | ${fmt(r.app / r.relay)}× | ${r.target ? `${r.target}${r.pass === undefined ? '' : r.pass ? ' PASS' : ' FAIL'}` : ''} |`,
       );
     }
   }

@@ -44,11 +44,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('finished_at', 'bigint')
     .execute();
-  // The workers' candidates: only rows still to do, by when they are due.
+  // The workers' candidates: an endpoint's rows still to do, by when they are due (the claim's
+  // filter and order, so a claim reads only the rows it takes, however many wait behind them).
   await db.schema
     .createIndex('webhook_deliveries_due')
     .on('webhook_deliveries')
-    .column('next_attempt_at')
+    .columns(['webhook_id', 'next_attempt_at'])
     .where(sql.ref('state'), '=', sql.lit('pending'))
     .execute();
   // An endpoint's deliveries, newest first (the console's log, the list's last status).
