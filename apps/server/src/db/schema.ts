@@ -472,6 +472,8 @@ export interface WebhookDeliveriesTable {
   /** The same for every endpoint and every attempt. */
   event_id: string;
   event_type: string;
+  /** The conversation the event is about; null for a ping. */
+  conversation_id: string | null;
   /** The JSON body sent. */
   payload: string;
   state: 'pending' | 'delivered' | 'failed';

@@ -397,6 +397,42 @@ describe('webhooks', () => {
     await w.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: w.adminToken });
   });
 
+  it("drops an erased visitor's deliveries and reports nothing more about them", async () => {
+    const hook = await create({ url: `${receiver.url}/erase`, events: allEvents });
+    await w.agent({ displayName: 'Erin Erase', status: 'online' });
+    const visitor = await w.visitor();
+    const id = await w.startConversation(visitor.token, 'Please forget me afterwards');
+    await eventually(
+      () => receiver.on('/erase').some((r) => r.json.data.conversation?.id === id),
+      'the conversation reported',
+    );
+    const db = w.app.app.ctx.db;
+    const rowsOf = () =>
+      db.selectFrom('webhook_deliveries').select('id').where('conversation_id', '=', id).execute();
+    expect((await rowsOf()).length).toBeGreaterThan(0);
+    // The receiver stops answering: what waits for it must go with the erase too.
+    await w.request('PATCH', `/api/v1/webhooks/${hook.id}`, {
+      token: w.adminToken,
+      body: { url: `${receiver.url}/erase-500` },
+    });
+    receiver.answer('/erase-500', 500);
+    const more = await w.request('POST', '/api/v1/visitor/messages', {
+      token: visitor.token,
+      body: text('one more thing'),
+    });
+    expect(more.status).toBe(201);
+    const erased = await w.request('POST', `/api/v1/visitors/${visitor.id}/erase`, {
+      token: w.adminToken,
+      body: { confirm: visitor.id },
+    });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect((await w.conversation(id)).state).toBe('ended');
+    // Neither the log nor the waiting deliveries keep the conversation, and its end (made by the
+    // erase) was never recorded.
+    expect(await rowsOf()).toEqual([]);
+    await w.request('DELETE', `/api/v1/webhooks/${hook.id}`, { token: w.adminToken });
+  });
+
   it('sends a test ping to an enabled endpoint', async () => {
     const hook = await create({ url: `${receiver.url}/ping`, events: ['rating.created'] });
     const sent = await w.request('POST', `/api/v1/webhooks/${hook.id}/test`, {

@@ -32,6 +32,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     .addColumn('event_id', 'text', (c) => c.notNull())
     .addColumn('event_type', 'text', (c) => c.notNull())
+    // The conversation the event is about (null: a ping). Its deletion (retention) takes the
+    // deliveries with it; an erased visitor's are deleted by the erase.
+    .addColumn('conversation_id', 'text', (c) =>
+      c.references('conversations.id').onDelete('cascade'),
+    )
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
@@ -57,6 +62,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createIndex('webhook_deliveries_webhook')
     .on('webhook_deliveries')
     .columns(['webhook_id', 'id'])
+    .execute();
+  // A conversation's deliveries (its deletion, a visitor's erase).
+  await db.schema
+    .createIndex('webhook_deliveries_conversation')
+    .on('webhook_deliveries')
+    .column('conversation_id')
     .execute();
   // The purge: finished rows by when they finished.
   await db.schema

@@ -4,6 +4,7 @@ import { removeSearchEntries } from '../../db/search/searchIndex.js';
 import type { Database } from '../../db/schema.js';
 import { recordAudit } from '../audit/recordAudit.js';
 import { closeConversation } from '../conversations/closeConversation.js';
+import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 import type { AccountActor, DomainContext } from '../context.js';
 import { AppError } from '../errors.js';
 import type { DomainEvent, Outcome } from '../events.js';
@@ -75,6 +76,21 @@ export async function eraseVisitor(
           .where('visitor_id', '=', visitor.id)
           .execute()
       ).map((row) => row.id);
+
+      // Webhooks: what the ends set moving elsewhere (the queue's next visitor assigned) is
+      // reported; nothing more about this visitor is, and the deliveries that carry their
+      // conversations (waiting, or kept in the log) go.
+      await recordWebhookEvents(
+        ctx,
+        trx,
+        events.filter((event) => !('view' in event) || event.view.visitor.id !== visitor.id),
+      );
+      if (conversationIds.length > 0) {
+        await trx
+          .deleteFrom('webhook_deliveries')
+          .where('conversation_id', 'in', conversationIds)
+          .execute();
+      }
 
       const filesDeleted = await markFilesDeleted(trx, visitor.id, now);
       const redactedIds = await redactMessages(trx, conversationIds, now);

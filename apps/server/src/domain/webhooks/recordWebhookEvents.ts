@@ -48,27 +48,28 @@ export async function recordWebhookEvents(
     presentConversationForConsole(view, ctx.fileUrls);
   const add = (
     type: WebhookEventType,
+    view: ConversationView,
     data: () => Record<string, unknown>,
     which: (endpoint: KnownWebhook) => boolean = () => true,
   ) => {
     const endpoints = directory.subscribers(type).filter(which);
     if (endpoints.length === 0) return;
-    rows.push(...deliveryRows(endpoints, type, data(), now));
+    rows.push(...deliveryRows(endpoints, type, data(), now, view.conversation.id));
   };
 
   for (const cause of causes) {
     switch (cause.type) {
       case 'conversation.created':
-        add(cause.type, () => ({ conversation: conversation(cause.view) }));
+        add(cause.type, cause.view, () => ({ conversation: conversation(cause.view) }));
         break;
       case 'left_message.created':
-        add(cause.type, () => ({
+        add(cause.type, cause.view, () => ({
           conversation: conversation(cause.view),
           message: presentMessageForConsole(cause.message, ctx.fileUrls),
         }));
         break;
       case 'rating.created':
-        add(cause.type, () => ({
+        add(cause.type, cause.view, () => ({
           conversation: conversation(cause.view),
           rating: presentRating(cause.rating),
         }));
@@ -78,14 +79,15 @@ export async function recordWebhookEvents(
   for (const event of events) {
     if (event.type === 'message.created') {
       const change = conversationChangeOf(event.message);
-      if (change) add(change, () => ({ conversation: conversation(event.view) }));
-      add('message.created', () => ({
+      if (change) add(change, event.view, () => ({ conversation: conversation(event.view) }));
+      add('message.created', event.view, () => ({
         conversation: conversation(event.view),
         message: presentMessageForConsole(event.message, ctx.fileUrls),
       }));
     } else if (event.type === 'note.created') {
       add(
         'message.created',
+        event.view,
         () => ({
           conversation: conversation(event.view),
           note: presentNote(event.note),
@@ -120,6 +122,7 @@ export function deliveryRows(
   type: WebhookDeliveryEventType,
   data: Record<string, unknown>,
   now: number,
+  conversationId: string | null,
 ): WebhookDeliveriesTable[] {
   const eventId = timeOrderedId(now);
   const payload = JSON.stringify({ id: eventId, type, createdAt: now, data });
@@ -128,6 +131,7 @@ export function deliveryRows(
     webhook_id: endpoint.id,
     event_id: eventId,
     event_type: type,
+    conversation_id: conversationId,
     payload,
     state: 'pending',
     attempts: 0,
@@ -147,6 +151,7 @@ const deliveryColumns = [
   'webhook_id',
   'event_id',
   'event_type',
+  'conversation_id',
   'payload',
   'state',
   'attempts',

@@ -20,7 +20,7 @@ export async function sendWebhookTest(
     if (Number(webhook.enabled) !== 1) {
       throw new AppError('INVALID_STATE', 'Enable the webhook before sending it a test event');
     }
-    const [delivery] = deliveryRows([webhook], 'ping', { webhookId }, now);
+    const [delivery] = deliveryRows([webhook], 'ping', { webhookId }, now, null);
     await insertDeliveries(trx, [delivery!]);
     return delivery!;
   });
