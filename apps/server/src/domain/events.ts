@@ -7,7 +7,9 @@ import type { ConversationView } from './conversations/conversationViews.js';
 /**
  * What happened, as domain actions report it. Actions return these in their Outcome; once the
  * transaction has committed, the runner (runner.ts) hands them to every listener: the socket
- * fan-out now (realtime/fanout.ts decides who hears what), webhooks and metrics later.
+ * fan-out (realtime/fanout.ts decides who hears what), the metrics, the webhook worker's nudge.
+ * Webhook events are not listeners' work: an action writes them in its own transaction
+ * (webhooks/recordWebhookEvents.ts), so none is lost to a crash between commit and publish.
  */
 export type DomainEvent =
   | {

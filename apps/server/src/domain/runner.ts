@@ -19,8 +19,9 @@ export type CommittedListener = (
  * Runs domain actions for the transports and hands the events each one returns to the listeners:
  * the one place events leave the domain. An action answers only after its transaction has
  * committed, so no listener ever hears of a change that could still roll back, and a
- * transport can never forget to publish. Listeners: the socket fan-out (realtime/), and later
- * webhooks, metrics and notifications.
+ * transport can never forget to publish. Listeners: the socket fan-out (realtime/), the metrics
+ * (metrics/), and the webhook worker's nudge (its events are written in the action's own
+ * transaction: domain/webhooks/recordWebhookEvents.ts).
  */
 export class ActionRunner {
   private readonly listeners: CommittedListener[] = [];
