@@ -6,6 +6,7 @@ import { freePort } from '../support/processes.js';
 import { parseExposition, sampleKey, type Exposition } from '../support/prometheusText.js';
 import { testEngine } from '../support/testDatabase.js';
 import { send, sendOk, startWorld, text, type World } from '../support/world.js';
+import { eventually, startWebhookReceiver } from '../support/webhookReceiver.js';
 
 const token = 'metrics-token-0123456789abcdef';
 
@@ -16,7 +17,7 @@ describe('metrics behind METRICS_TOKEN on the main port', () => {
   let offset = 0;
   beforeAll(async () => {
     w = await startWorld(
-      { METRICS_TOKEN: token, MEDIA_CONCURRENCY: '1' },
+      { METRICS_TOKEN: token, MEDIA_CONCURRENCY: '1', WEBHOOK_ALLOW_PRIVATE: '1' },
       { now: () => Date.now() + offset },
     );
   });
@@ -233,6 +234,52 @@ describe('metrics behind METRICS_TOKEN on the main port', () => {
     const idle = await scrape();
     expect(value(idle, 'servicesystem_media_jobs', { state: 'running' })).toBe(0);
     expect(value(idle, 'servicesystem_media_jobs', { state: 'queued' })).toBe(0);
+  });
+
+  it("counts the webhook worker's real deliveries: one delivered, one to retry", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      receiver.answer('/bad', 500);
+      const before = await scrape();
+      const hooks: string[] = [];
+      for (const path of ['/ok', '/bad']) {
+        const made = await w.request('POST', '/api/v1/webhooks', {
+          token: w.adminToken,
+          body: { url: `${receiver.url}${path}`, events: ['rating.created'] },
+        });
+        expect(made.status, JSON.stringify(made.body)).toBe(201);
+        const id = (made.body as { webhook: { id: string } }).webhook.id;
+        hooks.push(id);
+        const ping = await w.request('POST', `/api/v1/webhooks/${id}/test`, {
+          token: w.adminToken,
+        });
+        expect(ping.status).toBe(202);
+      }
+      await eventually(
+        () => receiver.on('/ok').length === 1 && receiver.on('/bad').length >= 1,
+        'both pings',
+      );
+      const counted = await eventually(async () => {
+        const after = await scrape();
+        const delta = (result: string) =>
+          value(after, 'servicesystem_webhook_deliveries_total', { result }) -
+          value(before, 'servicesystem_webhook_deliveries_total', { result });
+        return delta('delivered') === 1 && delta('retry') >= 1 && after;
+      }, 'the deliveries counted');
+      expect(
+        value(counted, 'servicesystem_webhook_delivery_duration_seconds_count', {
+          result: 'delivered',
+        }) -
+          value(before, 'servicesystem_webhook_delivery_duration_seconds_count', {
+            result: 'delivered',
+          }),
+      ).toBe(1);
+      for (const id of hooks) {
+        await w.request('DELETE', `/api/v1/webhooks/${id}`, { token: w.adminToken });
+      }
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('counts webhook deliveries through its hook, by result, with their time', async () => {
