@@ -209,6 +209,7 @@ export function authorize(allowed: boolean, message?: string): void {
 }
 
 export const apiKeyPolicy = {
-  /** Create, list, change and revoke API keys: administrators, from a console session. */
-  manage: isAdmin,
+  /** Create, list, change and revoke API keys: administrators, from a console session (a key
+   * never makes or changes keys, whatever its scopes). */
+  manage: (actor: Actor) => isAdmin(actor) && actor.kind === 'account' && !actor.apiKeyId,
 };

@@ -277,6 +277,8 @@ describe('privacyPolicy', () => {
 describe('apiKeyPolicy', () => {
   it('only admins manage API keys', () => {
     expect({ manage: byRole(apiKeyPolicy.manage) }).toEqual({ manage: ['admin'] });
+    // An administrator acting through a key (whatever its scopes) never makes or changes keys.
+    expect(apiKeyPolicy.manage({ ...adminActor(), apiKeyId: 'key-1' })).toBe(false);
   });
 });
 

@@ -23,7 +23,10 @@ export async function createApiKey(
   actor: AccountActor,
   input: Input,
 ): Promise<Outcome<CreateApiKeyResponse>> {
-  authorize(apiKeyPolicy.manage(actor), 'Only administrators can manage API keys');
+  authorize(
+    apiKeyPolicy.manage(actor),
+    'Only administrators, from a console session, can manage API keys',
+  );
   return ctx.transaction(async (trx) => {
     const accountId = input.accountId ?? actor.accountId;
     const account = await trx

@@ -14,7 +14,10 @@ export async function revokeApiKey(
   actor: AccountActor,
   id: string,
 ): Promise<Outcome<ApiKey>> {
-  authorize(apiKeyPolicy.manage(actor), 'Only administrators can manage API keys');
+  authorize(
+    apiKeyPolicy.manage(actor),
+    'Only administrators, from a console session, can manage API keys',
+  );
   return ctx.transaction(async (trx) => {
     const [before, account] = await findApiKeyOrThrow(trx, id);
     if (before.revoked_at !== null) return { value: presentApiKey(before, account), events: [] };

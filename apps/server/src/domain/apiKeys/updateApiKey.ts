@@ -16,7 +16,10 @@ export async function updateApiKey(
   id: string,
   input: Input,
 ): Promise<Outcome<ApiKey>> {
-  authorize(apiKeyPolicy.manage(actor), 'Only administrators can manage API keys');
+  authorize(
+    apiKeyPolicy.manage(actor),
+    'Only administrators, from a console session, can manage API keys',
+  );
   return ctx.transaction(async (trx) => {
     const [before, account] = await findApiKeyOrThrow(trx, id);
     if (before.revoked_at !== null) {
