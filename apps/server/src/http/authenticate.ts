@@ -19,8 +19,6 @@ declare module 'fastify' {
     account: AccountsTable | undefined;
     /** The raw bearer token, when one was sent. */
     bearerToken: string | undefined;
-    /** The API key the request came with (`Bearer ssk_...`), after its checks passed. */
-    apiKey: { id: string; scopes: ApiKeyScope[] } | undefined;
   }
 }
 
@@ -109,7 +107,6 @@ export function installAuthentication(
   app.decorateRequest('actor', undefined);
   app.decorateRequest('account', undefined);
   app.decorateRequest('bearerToken', undefined);
-  app.decorateRequest('apiKey', undefined);
   app.addHook('preHandler', async (request, reply) => {
     const bearer = readBearerToken(request);
     request.bearerToken = bearer;
@@ -132,7 +129,6 @@ export function installAuthentication(
       assertKeyMayCall(request, resolved.key.scopes);
       request.actor = resolved.actor;
       request.account = resolved.account;
-      request.apiKey = { id: resolved.key.id, scopes: resolved.key.scopes };
       return;
     }
     if (bearer !== undefined && !isConsoleToken(bearer)) {
