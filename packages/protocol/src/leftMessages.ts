@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DisplayName, hasNoControlCharacters, stripControlCharacters } from './common.js';
 import { Locale } from './messages.js';
+import { emailAddressPattern, hasPhoneDigits, phoneDigits, phoneNumberPattern } from './wire.js';
 
 /** What a conversation is: a live chat, or a message a visitor left when nobody could answer. */
 export const ConversationKind = z.enum(['chat', 'message']);
@@ -16,7 +17,7 @@ export const EmailAddress = z
       .string()
       .max(254, 'must be at most 254 characters')
       .refine(hasNoControlCharacters, 'must not contain control characters')
-      .regex(/^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;.]+$/, 'must be an email address'),
+      .regex(emailAddressPattern, 'must be an email address'),
   );
 
 /** A phone number as people write it: digits with spaces, dashes, dots, brackets, a leading +;
@@ -29,11 +30,8 @@ export const PhoneNumber = z
     z
       .string()
       .max(32, 'must be at most 32 characters')
-      .regex(/^\+?[0-9 ().-]+$/, 'must be a phone number (digits, spaces, "-", "(", ")", "+")')
-      .refine((v) => {
-        const digits = v.replace(/\D/g, '').length;
-        return digits >= 5 && digits <= 20;
-      }, 'must have 5 to 20 digits'),
+      .regex(phoneNumberPattern, 'must be a phone number (digits, spaces, "-", "(", ")", "+")')
+      .refine(hasPhoneDigits, `must have ${phoneDigits.min} to ${phoneDigits.max} digits`),
   );
 
 /** The text of a left message: like a chat message, 1 to 2,000 characters. */

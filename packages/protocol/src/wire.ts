@@ -129,6 +129,19 @@ export const pageTitleMaxLength = 300;
 /** The longest left message (`LeftMessageText`), in UTF-16 code units after trimming. */
 export const leftMessageMaxLength = 2000;
 
+/** An email address as the server takes it (`EmailAddress`): one `@`, a dot in the domain, no
+ * spaces or brackets. Trim first. */
+export const emailAddressPattern = /^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;.]+$/;
+/** A phone number as the server takes it (`PhoneNumber`): digits with spaces, dashes, dots,
+ * brackets and a leading `+`, with 5 to 20 digits. Trim first. */
+export const phoneNumberPattern = /^\+?[0-9 ().-]+$/;
+export const phoneDigits = { min: 5, max: 20 } as const;
+/** Whether a trimmed phone number has an acceptable number of digits. */
+export const hasPhoneDigits = (phone: string): boolean => {
+  const digits = phone.replace(/\D/g, '').length;
+  return digits >= phoneDigits.min && digits <= phoneDigits.max;
+};
+
 // ---- embed.js ↔ the visitor page in its iframe (window.postMessage, same two origins only)
 
 /** Every message between embed.js and the visitor page is `{source: embedMessageSource, ...}`. */
