@@ -72,7 +72,7 @@ async function checkSite(server: string, channel: string): Promise<boolean> {
     const origin = answer.origin || location.origin;
     say(
       `This site (${origin}) is not allowed to show the chat of channel ${channel}. ` +
-        `An admin can allow it in the console: ${server}/console/ → Channels → Allowed websites.`,
+        `An admin can allow it in the console: ${server}/console/ → Settings → Channels → Allowed websites.`,
     );
     return false;
   } catch {
