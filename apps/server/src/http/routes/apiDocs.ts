@@ -74,7 +74,7 @@ export function apiDocRoutes(app: FastifyInstance, { publicUrl }: RouteDeps): vo
       .send(page),
   );
 
-  const cache = new Map<string, Buffer>();
+  const uiDir = swaggerUiDir();
   app.get('/api/docs/*', (request, reply) => {
     const name = (request.params as { '*': string })['*'];
     if (name === 'init.js') {
@@ -87,11 +87,10 @@ export function apiDocRoutes(app: FastifyInstance, { publicUrl }: RouteDeps): vo
     if (type === undefined) {
       throw new AppError('ROUTE_NOT_FOUND', `There is no route GET /api/docs/${name}`);
     }
-    let body = cache.get(name);
-    if (!body) {
-      body = fs.readFileSync(path.join(swaggerUiDir(), name));
-      cache.set(name, body);
-    }
-    return reply.header('Cache-Control', 'public, max-age=3600').type(type).send(body);
+    // Streamed from the package by @fastify/static (registered by the page routes).
+    return reply
+      .header('Cache-Control', 'public, max-age=3600')
+      .type(type)
+      .sendFile(name, uiDir, { cacheControl: false });
   });
 }
