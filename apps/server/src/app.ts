@@ -361,7 +361,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Channels' idle conversations end, absent agents' conversations are handed back.
       { name: 'idleEnd', everyMs: 30_000, round: () => runner.run(endIdleConversations(ctx)) },
       { name: 'handBack', everyMs: 30_000, round: () => runner.run(handBackFromAbsentAgents(ctx)) },
-      // Mail (and, next, webhooks) written in the outbox with the change that caused it.
+      // Mail written in the outbox with the change that caused it.
       { name: 'outbox', everyMs: 5_000, round: outboxRound },
       // Recomputes the report roll-ups in batches after a first start or a new REPORT_TIME_ZONE.
       { name: 'reports', everyMs: 60_000, round: () => rebuildReportsRound(ctx) },

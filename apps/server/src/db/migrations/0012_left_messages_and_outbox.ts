@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
  * - `left_messages`: the contact details a visitor left with such a conversation, the language
  *   and time zone its mails are written in, whether replies go by email (`email_replies`), and
  *   `mailed_seq`: the newest agent message a reply mail has covered (or found read).
- * - `outbox`: work that leaves the server (mail today, webhooks next), written in the same
+ * - `outbox`: work that leaves the server (mail; webhooks have their own table, 0015), written in the same
  *   transaction as the change that causes it and carried out by the `outbox` background job.
  *   `kind` says what `payload` (JSON) is; `message_id` is stable across retries, so a mail sent
  *   again after an unknown outcome is recognisable. `dedupe_key` (unique; null once claimed)
