@@ -1,4 +1,10 @@
-import type { LocalizedText, Locale, Message, SystemMeta } from '@servicesystem/protocol/wire';
+import type {
+  HandoffReason,
+  LocalizedText,
+  Locale,
+  Message,
+  SystemMeta,
+} from '@servicesystem/protocol/wire';
 
 /** Who reads a notice: the visitor is "you"; console users read about the visitor. */
 export type NoticeReader = 'visitor' | 'agent';
@@ -9,6 +15,28 @@ export function textFor(texts: LocalizedText | undefined, locale: Locale, fallba
   const other: Locale = locale === 'en' ? 'zh-CN' : 'en';
   return texts[locale] || texts[other] || fallback;
 }
+
+/** Why the robot handed over, as console users read it (reports use the same words). */
+export const handoffReasonWords: Record<Locale, Record<HandoffReason, string>> = {
+  'zh-CN': {
+    requested: '访客要求转人工',
+    unanswered: '知识库中没有答案',
+    followUp: '访客继续提问',
+    media: '访客发送了图片或视频',
+    modelUnsure: '模型不确定',
+    modelFailed: '模型出错或超时',
+    agent: '客服接手',
+  },
+  en: {
+    requested: 'the visitor asked for a person',
+    unanswered: 'nothing in the knowledge fits',
+    followUp: 'the visitor wrote again',
+    media: 'the visitor sent an image or video',
+    modelUnsure: 'the model was unsure',
+    modelFailed: 'the model failed or timed out',
+    agent: 'an agent took over',
+  },
+};
 
 type Words = {
   [K in SystemMeta['kind']]: (meta: Extract<SystemMeta, { kind: K }>) => string;
@@ -26,6 +54,12 @@ const visitorWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
     transferred: (m) => `已为您转接给 ${m.toName}`,
     ended: () => '本次会话已结束',
     idleEnded: (m) => `${m.minutes} 分钟内没有新消息，本次会话已自动结束`,
+    handedOff: (m) =>
+      m.reason === 'requested'
+        ? '正在为您转接人工客服'
+        : m.reason === 'modelFailed' || m.reason === 'modelUnsure'
+          ? '智能助手暂时无法回答，正在为您转接人工客服'
+          : '正在为您转接人工客服，请稍候',
   },
   en: {
     queued: (m) =>
@@ -38,6 +72,12 @@ const visitorWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
     transferred: (m) => `You have been transferred to ${m.toName}`,
     ended: () => 'This conversation has ended',
     idleEnded: (m) => `This conversation ended after ${m.minutes} minutes without a message`,
+    handedOff: (m) =>
+      m.reason === 'requested'
+        ? 'Connecting you to a person'
+        : m.reason === 'modelFailed' || m.reason === 'modelUnsure'
+          ? 'The assistant cannot answer that right now; connecting you to a person'
+          : 'Connecting you to a person, one moment please',
   },
 };
 
@@ -54,6 +94,7 @@ const agentWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
       m.fromName ? `由 ${m.fromName} 转接给 ${m.toName}` : `已从排队转接给 ${m.toName}`,
     ended: () => '会话已结束',
     idleEnded: (m) => `${m.minutes} 分钟无消息，会话已自动结束`,
+    handedOff: (m) => `机器人转人工：${handoffReasonWords['zh-CN'][m.reason]}`,
   },
   en: {
     queued: (m) =>
@@ -69,6 +110,7 @@ const agentWords: Record<Locale, Omit<Words, 'welcome' | 'offHours'>> = {
         : `Taken from the queue by ${m.toName}`,
     ended: () => 'Conversation ended',
     idleEnded: (m) => `Ended automatically after ${m.minutes} minutes without a message`,
+    handedOff: (m) => `Robot handed over: ${handoffReasonWords.en[m.reason]}`,
   },
 };
 
@@ -92,7 +134,8 @@ export function noticeText(
     case 'assigned':
     case 'transferred':
     case 'ended':
-    case 'idleEnded': {
+    case 'idleEnded':
+    case 'handedOff': {
       const words = (reader === 'visitor' ? visitorWords : agentWords)[locale];
       return (words[meta.kind] as (m: SystemMeta) => string)(meta);
     }

@@ -51,6 +51,7 @@ export function conversation(fields: Partial<Conversation> = {}): Conversation {
     snooze: null,
     kind: 'chat',
     leftMessage: null,
+    robot: null,
     ...fields,
   };
 }

@@ -58,6 +58,50 @@ export const AbsentAgentMinutes = z.number().int().min(1).max(1440);
 /** Ended conversations and their files are deleted this many days after they end (null: kept). */
 export const RetentionDays = z.number().int().min(1).max(3650);
 
+/** When the channel's robot answers: never; first, before people (who take over on request or
+ * when it cannot answer); or only outside business hours. */
+export const RobotMode = z.enum(['off', 'first', 'offHours']);
+export type RobotMode = z.infer<typeof RobotMode>;
+
+export const RobotName = z
+  .string()
+  .transform((v) => stripControlCharacters(v).replace(/\s+/g, ' ').trim())
+  .pipe(z.string().max(32, 'must be at most 32 characters'));
+
+/** What the language model is told for this channel (tone, scope); the robot's rules come first. */
+export const RobotInstruction = z
+  .string()
+  .transform((v) => stripControlCharacters(v).trim())
+  .pipe(z.string().max(2000, 'must be at most 2000 characters'));
+
+export const ChannelRobot = z.object({
+  mode: RobotMode,
+  /** As visitors see it; '' means the default ("智能助手" / "Assistant", per reader). */
+  name: z.string(),
+  avatarUrl: z.string().nullable(),
+  /** Said when a conversation starts with the robot, per language ('' both: nothing). */
+  greeting: LocalizedText,
+  /** True: the robot answers each visitor message until a person takes over; false: only the
+   * opening message, and the next one goes to people (`followUp`). */
+  answerEveryMessage: z.boolean(),
+  instruction: z.string(),
+});
+export type ChannelRobot = z.infer<typeof ChannelRobot>;
+
+/** Changes to a channel's robot; absent fields stay. */
+export const ChannelRobotInput = z
+  .object({
+    mode: RobotMode.optional(),
+    name: RobotName.optional(),
+    /** An uploaded image (POST /api/v1/uploads) by the caller; null: the default avatar. */
+    avatarFileId: Id.nullable().optional(),
+    greeting: ChannelTextInput.optional(),
+    answerEveryMessage: z.boolean().optional(),
+    instruction: RobotInstruction.optional(),
+  })
+  .strict();
+export type ChannelRobotInput = z.input<typeof ChannelRobotInput>;
+
 export const Channel = z.object({
   id: z.string(),
   name: z.string(),
@@ -76,6 +120,8 @@ export const Channel = z.object({
   absentAgentMinutes: AbsentAgentMinutes.nullable(),
   /** Ended conversations and their files are deleted this many days after they end (null: off). */
   retentionDays: RetentionDays.nullable(),
+  /** The robot first line (domain/robot). */
+  robot: ChannelRobot,
   createdAt: Timestamp,
   updatedAt: Timestamp,
   /** Only in answers to admins. */
@@ -105,6 +151,7 @@ export const CreateChannelRequest = z
     idleEndMinutes: IdleEndMinutes.nullable().optional(),
     absentAgentMinutes: AbsentAgentMinutes.nullable().optional(),
     retentionDays: RetentionDays.nullable().optional(),
+    robot: ChannelRobotInput.optional(),
   })
   .strict();
 export type CreateChannelRequest = z.input<typeof CreateChannelRequest>;
@@ -120,6 +167,7 @@ export const UpdateChannelRequest = z
     idleEndMinutes: IdleEndMinutes.nullable().optional(),
     absentAgentMinutes: AbsentAgentMinutes.nullable().optional(),
     retentionDays: RetentionDays.nullable().optional(),
+    robot: ChannelRobotInput.optional(),
   })
   .strict();
 export type UpdateChannelRequest = z.input<typeof UpdateChannelRequest>;

@@ -1,15 +1,26 @@
 import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
-import { Message, QueueReason } from './messages.js';
+import { HandoffReason, Message, QueueReason } from './messages.js';
 import { ConversationLabel, ConversationSnooze, ConversationView } from './labels.js';
 import { ConversationRating } from './ratings.js';
 import { ConversationKind, LeftMessageContact } from './leftMessages.js';
 
-export const ConversationState = z.enum(['queued', 'active', 'ended']);
+/** `robot`: the channel's robot is answering; no agent holds it and it is not in the queue
+ * until the robot hands it over (then `queued` or `active`). */
+export const ConversationState = z.enum(['queued', 'active', 'ended', 'robot']);
 export type ConversationState = z.infer<typeof ConversationState>;
 
 export const AgentStatus = z.enum(['online', 'away', 'offline']);
 export type AgentStatus = z.infer<typeof AgentStatus>;
+
+/** What the robot did in a conversation: its answers, and when and why it handed over (null
+ * while it still holds the conversation, or when it ended with the robot). */
+export const ConversationRobot = z.object({
+  replies: z.number().int().min(0),
+  handedOffAt: Timestamp.nullable(),
+  handoffReason: HandoffReason.nullable(),
+});
+export type ConversationRobot = z.infer<typeof ConversationRobot>;
 
 /** A conversation as an agent or admin sees it. */
 export const Conversation = z.object({
@@ -54,6 +65,8 @@ export const Conversation = z.object({
   kind: ConversationKind,
   /** The contact details of a left message; null for a chat. */
   leftMessage: LeftMessageContact.nullable(),
+  /** The robot's part: null when it never answered or held the conversation. */
+  robot: ConversationRobot.nullable(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 

@@ -52,6 +52,12 @@ export const ErrorCode = {
   KEY_SCOPE_MISSING: 'KEY_SCOPE_MISSING',
   /** A webhook URL on a private, loopback or otherwise internal address (WEBHOOK_ALLOW_PRIVATE). */
   WEBHOOK_URL_REFUSED: 'WEBHOOK_URL_REFUSED',
+  /** Suggest a reply: nothing in the channel's knowledge fits the conversation (404). */
+  NO_SUGGESTION: 'NO_SUGGESTION',
+  /** The language model did not answer in time, failed, or is at its concurrency limit (503). */
+  MODEL_UNAVAILABLE: 'MODEL_UNAVAILABLE',
+  /** A channel already has the most FAQ entries allowed (1,000). */
+  FAQ_FULL: 'FAQ_FULL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

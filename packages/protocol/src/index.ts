@@ -25,3 +25,4 @@ export * from './apiKeys.js';
 export * from './api.js';
 export * from './openapi.js';
 export * from './webhooks.js';
+export * from './robot.js';

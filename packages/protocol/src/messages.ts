@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { Id, stripControlCharacters, Timestamp } from './common.js';
 import { FileInfo } from './files.js';
 
-export const MessageType = z.enum(['text', 'system', 'image', 'video']);
+/** `robot`: the channel's robot answered (see RobotMeta); it may carry an image attachment. */
+export const MessageType = z.enum(['text', 'system', 'image', 'video', 'robot']);
 export type MessageType = z.infer<typeof MessageType>;
 
-export const SenderType = z.enum(['visitor', 'agent', 'system']);
+export const SenderType = z.enum(['visitor', 'agent', 'system', 'robot']);
 export type SenderType = z.infer<typeof SenderType>;
 
 /** Text of a message: control characters removed, trimmed, 1 to 5,000 characters. */
@@ -29,8 +30,20 @@ export const Caption = z
   .transform((v) => stripControlCharacters(v).trim())
   .pipe(z.string().max(5000, 'must be at most 5000 characters'));
 
+/**
+ * A visitor answering the robot: an entry's id from a robot message's `choices` (the body is
+ * that choice's question, as shown), or `handoff` for "Talk to a person" (the body is the
+ * button's words). Ignored for agents.
+ */
+export const RobotChoiceInput = z.union([z.literal('handoff'), Id]);
+
 export const TextMessageInput = z
-  .object({ clientMsgId: ClientMsgId, type: z.literal('text'), body: MessageText })
+  .object({
+    clientMsgId: ClientMsgId,
+    type: z.literal('text'),
+    body: MessageText,
+    choice: RobotChoiceInput.optional(),
+  })
   .strict();
 
 /** An uploaded file (POST /api/v1/uploads) sent as a message, by its uploader only. */
@@ -61,6 +74,7 @@ export const SystemMessageKind = z.enum([
   'transferred',
   'ended',
   'idleEnded',
+  'handedOff',
 ]);
 export type SystemMessageKind = z.infer<typeof SystemMessageKind>;
 
@@ -79,6 +93,24 @@ export type LocalizedText = z.infer<typeof LocalizedText>;
  */
 export const QueueReason = z.enum(['busy', 'nobodyOnline', 'offHours']);
 export type QueueReason = z.infer<typeof QueueReason>;
+
+/**
+ * Why the robot handed a conversation to people: the visitor asked (`requested`); nothing in
+ * the channel's knowledge came close (`unanswered`); the channel answers only the opening
+ * message and the visitor wrote again (`followUp`); the visitor sent an image or video
+ * (`media`); the language model was unsure (`modelUnsure`), failed, timed out or was busy
+ * (`modelFailed`); an agent or administrator took it over (`agent`).
+ */
+export const HandoffReason = z.enum([
+  'requested',
+  'unanswered',
+  'followUp',
+  'media',
+  'modelUnsure',
+  'modelFailed',
+  'agent',
+]);
+export type HandoffReason = z.infer<typeof HandoffReason>;
 
 /**
  * What a system message is about, one shape per kind. `body` carries the server's words in the
@@ -112,9 +144,38 @@ export const SystemMeta = z.discriminatedUnion('kind', [
     kind: z.literal(SystemMessageKind.enum.idleEnded),
     minutes: z.number().int().min(1),
   }),
+  /** The robot handed the conversation to people (a queued or assigned notice follows). */
+  z.object({ kind: z.literal(SystemMessageKind.enum.handedOff), reason: HandoffReason }),
 ]);
 export type SystemMeta = z.infer<typeof SystemMeta>;
 export type SystemMetaOf<K extends SystemMessageKind> = Extract<SystemMeta, { kind: K }>;
+
+/** Where a robot answer came from: an FAQ entry, a saved reply marked for the robot, or the
+ * language model (drawing on those). */
+export const RobotSource = z.enum(['faq', 'savedReply', 'model']);
+export type RobotSource = z.infer<typeof RobotSource>;
+
+/** A "did you mean" choice: the entry (FAQ entry or saved reply) and the question to show. */
+export const RobotChoice = z.object({ entryId: z.string(), question: z.string() });
+export type RobotChoice = z.infer<typeof RobotChoice>;
+
+/**
+ * What a robot message is. `greeting`: the channel's robot greeting, with suggested questions
+ * as `choices`; `answer`: an answer (`source`, `entryId` say from what); `choices`: the robot
+ * is unsure and offers up to three questions. While the conversation is with the robot, clients
+ * also offer "Talk to a person" (send `choice: "handoff"`).
+ */
+export const RobotMeta = z.object({
+  kind: z.literal('robot'),
+  reply: z.enum(['greeting', 'answer', 'choices']),
+  source: RobotSource.nullable(),
+  /** The FAQ entry or saved reply answered from (null: greeting, choices, or model). */
+  entryId: z.string().nullable(),
+  choices: z.array(RobotChoice).max(3),
+  /** Set when the answer was streamed (robot.stream previews carry the same id). */
+  streamId: z.string().nullable(),
+});
+export type RobotMeta = z.infer<typeof RobotMeta>;
 
 export const Message = z.object({
   id: z.string(),
@@ -122,7 +183,8 @@ export const Message = z.object({
   seq: z.number().int().min(1),
   sender: z.object({
     type: SenderType,
-    /** The visitor's or agent's id; absent for system messages, and for agents when a visitor reads. */
+    /** The visitor's or agent's id; absent for system and robot messages, and for agents when a
+     * visitor reads. A robot's name and avatar are its channel's. */
     id: z.string().optional(),
     name: z.string(),
     avatarUrl: z.string().nullable(),
@@ -132,8 +194,8 @@ export const Message = z.object({
   body: z.string(),
   /** Images and videos: the file. */
   attachment: FileInfo.nullable(),
-  /** System messages: what happened (see SystemMeta); null for every other type. */
-  meta: SystemMeta.nullable(),
+  /** System messages: what happened (SystemMeta); robot messages: RobotMeta; else null. */
+  meta: z.union([SystemMeta, RobotMeta]).nullable(),
   clientMsgId: z.string().nullable(),
   createdAt: Timestamp,
   /** Present (true) only when the message was removed by an erase of its visitor: `type` is

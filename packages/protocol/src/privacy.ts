@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
+import { ConversationState } from './conversations.js';
+import { MessageType, SenderType } from './messages.js';
 
 /**
  * Privacy (administrators only): finding a visitor, exporting what the server holds about them,
@@ -74,8 +76,8 @@ export type ExportedFile = z.infer<typeof ExportedFile>;
 export const ExportedMessage = z.object({
   id: z.string(),
   seq: z.number().int().min(1),
-  sender: z.object({ type: z.enum(['visitor', 'agent', 'system']), name: z.string() }),
-  type: z.enum(['text', 'system', 'image', 'video']),
+  sender: z.object({ type: SenderType, name: z.string() }),
+  type: MessageType,
   body: z.string(),
   /** Images and videos: the file's id (see `files`). */
   fileId: z.string().nullable(),
@@ -106,7 +108,7 @@ export const VisitorExport = z.object({
     z.object({
       id: z.string(),
       kind: z.enum(['chat', 'message']),
-      state: z.enum(['queued', 'active', 'ended']),
+      state: ConversationState,
       createdAt: Timestamp,
       endedAt: Timestamp.nullable(),
       messages: z.array(ExportedMessage),

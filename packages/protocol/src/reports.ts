@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HandoffReason } from './messages.js';
 import { Id } from './common.js';
 
 /** The longest range a report covers, in days (both ends included). */
@@ -73,6 +74,13 @@ export const ReportFigures = z.object({
     average: z.number().nullable(),
     /** How many ratings gave 1, 2, 3, 4 and 5. */
     scores: z.array(z.number().int()).length(5),
+  }),
+  /** The robot first line, over ended conversations: ended with the robot alone after it
+   * answered (`resolved`), handed to people (`handedOver`), and why, per HandoffReason. */
+  robot: z.object({
+    resolved: z.number().int(),
+    handedOver: z.number().int(),
+    reasons: z.record(HandoffReason, z.number().int()),
   }),
 });
 export type ReportFigures = z.infer<typeof ReportFigures>;

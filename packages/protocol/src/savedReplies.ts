@@ -66,6 +66,8 @@ export const SavedReply = z.object({
   shortcut: z.string(),
   title: z.string(),
   text: z.string(),
+  /** Shared replies only: the channel robots may answer with it (its title is the question). */
+  robotAnswer: z.boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -88,6 +90,8 @@ export const CreateSavedReplyRequest = z
     shortcut: SavedReplyShortcut,
     title: SavedReplyTitle,
     text: SavedReplyText,
+    /** Shared replies only (admins). */
+    robotAnswer: z.boolean().optional(),
   })
   .strict();
 export type CreateSavedReplyRequest = z.input<typeof CreateSavedReplyRequest>;
@@ -98,6 +102,7 @@ export const UpdateSavedReplyRequest = z
     shortcut: SavedReplyShortcut.optional(),
     title: SavedReplyTitle.optional(),
     text: SavedReplyText.optional(),
+    robotAnswer: z.boolean().optional(),
   })
   .strict();
 export type UpdateSavedReplyRequest = z.input<typeof UpdateSavedReplyRequest>;

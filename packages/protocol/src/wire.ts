@@ -7,7 +7,13 @@
  */
 import type { ErrorBody, ErrorCode, ErrorIssue } from './errors.js';
 import type { FileInfo, UploadResponse } from './files.js';
-import type { Channel, EmbedCheckResponse, SeenOrigin } from './channels.js';
+import type {
+  Channel,
+  ChannelRobot,
+  EmbedCheckResponse,
+  RobotMode,
+  SeenOrigin,
+} from './channels.js';
 import type { SetupStatus, SetupSteps } from './setup.js';
 import type {
   LocalizedText,
@@ -20,11 +26,24 @@ import type {
   SystemMessageKind,
   SystemMeta,
   SystemMetaOf,
+  HandoffReason,
+  RobotChoice,
+  RobotMeta,
+  RobotSource,
 } from './messages.js';
+import type {
+  FaqEntry,
+  RobotMatch,
+  RobotStatusResponse,
+  RobotStreamPayload,
+  SuggestReplyResponse,
+  TryRobotResponse,
+} from './robot.js';
 import type {
   AgentPresence,
   AgentStatus,
   Conversation,
+  ConversationRobot,
   ConversationState,
   VisitorConversation,
 } from './conversations.js';
@@ -97,6 +116,8 @@ export const ServerEvent = {
   LabelsChanged: 'labels.changed',
   /** Console: the visitor of an open conversation you can see changed page (their context). */
   VisitorUpdated: 'visitor.updated',
+  /** The robot's answer while a language model writes it (RobotStreamPayload; not stored). */
+  RobotStream: 'robot.stream',
 } as const;
 export type ServerEvent = (typeof ServerEvent)[keyof typeof ServerEvent];
 
@@ -243,4 +264,17 @@ export type {
   VisitorContextReport,
   VisitorContextResponse,
   VisitorUpdatedPayload,
+  HandoffReason,
+  RobotChoice,
+  RobotMeta,
+  RobotSource,
+  FaqEntry,
+  RobotMatch,
+  RobotStatusResponse,
+  RobotStreamPayload,
+  SuggestReplyResponse,
+  TryRobotResponse,
+  ChannelRobot,
+  RobotMode,
+  ConversationRobot,
 };

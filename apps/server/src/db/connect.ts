@@ -31,6 +31,8 @@ export interface Db {
   /** SQLite: makes everything committed so far durable (fdatasync of the write-ahead log, on a
    * libuv thread), for commits made with synchronous=NORMAL. */
   flushLog?(): Promise<void>;
+  /** SQLite: lets a migration edit stored table definitions (better-sqlite3's unsafe mode). */
+  allowSchemaEdits?(allow: boolean): void;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ function connectSqlite(file: string, hooks: DatabaseHooks): Db {
   return {
     engine: 'sqlite',
     kysely,
+    allowSchemaEdits: (allow) => handle.unsafeMode(allow),
     ping: () => (closed || !handle.open ? Promise.resolve(false) : answersInTime(kysely)),
     async flushLog() {
       // fsync works on any descriptor of the file; the log exists once anything was written.

@@ -17,6 +17,7 @@ import * as m0014 from './migrations/0014_report_rollups.js';
 import * as m0015 from './migrations/0015_webhooks.js';
 import * as m0016 from './migrations/0016_api_keys.js';
 import * as m0017 from './migrations/0017_retention.js';
+import * as m0018 from './migrations/0018_robot.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
 const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0015_webhooks': m0015,
   '0016_api_keys': m0016,
   '0017_retention': m0017,
+  '0018_robot': m0018,
 };
 
 const provider: MigrationProvider = {
@@ -57,7 +59,12 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
     provider,
     ...(migrationTableSchema ? { migrationTableSchema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  // 0018 widens two CHECKs on SQLite by editing the stored table definitions (see there), which
+  // better-sqlite3 allows only in its unsafe mode: on for the migrations' run, off after.
+  db.allowSchemaEdits?.(true);
+  const { error, results } = await migrator.migrateToLatest().finally(() => {
+    db.allowSchemaEdits?.(false);
+  });
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -54,6 +54,20 @@ export interface ChannelsTable {
   /** Ended conversations and their files are deleted this many days after they end (null: kept;
    * migration 0017). */
   retention_days: number | null;
+  /** The robot first line (migration 0018, domain/robot): `off`, `first` (the robot answers
+   * first, people on request or when it cannot answer) or `offHours` (only outside business
+   * hours). */
+  robot_mode: 'off' | 'first' | 'offHours';
+  /** The robot's name as visitors see it; '' for the default. */
+  robot_name: string;
+  /** JSON LocalizedText: what the robot says when a conversation starts ('' none). */
+  robot_greeting: string;
+  /** 1: the robot answers every visitor message until a person takes over; 0: only the first. */
+  robot_every_message: number;
+  /** The channel's instruction to the language model (when one is configured). */
+  robot_instruction: string;
+  /** An uploaded image shown as the robot's avatar; null for the default. */
+  robot_avatar_file_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -94,7 +108,8 @@ export interface ConversationsTable {
   channel_id: string;
   visitor_id: string;
   agent_id: string | null;
-  state: 'queued' | 'active' | 'ended';
+  /** `robot`: the channel's robot answers it; no agent, not in the queue (migration 0018). */
+  state: 'queued' | 'active' | 'ended' | 'robot';
   /** Arrival order, for first-in first-out queueing. */
   queue_order: number;
   /** The seq of the newest message; seqs are 1, 2, 3... with no gaps. */
@@ -121,13 +136,18 @@ export interface ConversationsTable {
   woken_seq: number;
   /** `message`: left with the leave-a-message form (its contact is in left_messages). */
   kind: 'chat' | 'message';
+  /** How many answers the robot gave in it (migration 0018). */
+  robot_replies: number;
+  /** When the robot handed it to people, and why (HandoffReason); null: it never did. */
+  handed_off_at: number | null;
+  handoff_reason: string | null;
 }
 
 export interface MessagesTable {
   id: string;
   conversation_id: string;
   seq: number;
-  sender_type: 'visitor' | 'agent' | 'system';
+  sender_type: 'visitor' | 'agent' | 'system' | 'robot';
   sender_id: string | null;
   sender_name: string;
   sender_avatar_url: string | null;
@@ -251,6 +271,9 @@ export const conversationColumns = everyColumn<ConversationsTable>()([
   'snoozed_until',
   'woken_seq',
   'kind',
+  'robot_replies',
+  'handed_off_at',
+  'handoff_reason',
 ]);
 
 export const messageColumns = everyColumn<MessagesTable>()([
@@ -304,6 +327,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  faq_entries: FaqEntriesTable;
 }
 
 /** A visitor's satisfaction rating of one ended conversation (domain/ratings). */
@@ -399,6 +423,23 @@ export interface SavedRepliesTable {
   title: string;
   /** The text, with `{visitor.name}` and `{agent.name}` placeholders as typed. */
   body: string;
+  /** 1: a shared reply the channel robots may answer with (its title is the question). */
+  robot_answer: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A question the channel's robot answers (migration 0018, domain/robot). */
+export interface FaqEntriesTable {
+  id: string;
+  channel_id: string;
+  /** JSON array of 1 to 20 phrasings of the question. */
+  questions: string;
+  answer: string;
+  image_file_id: string | null;
+  enabled: number;
+  /** Order in the console's list (and of "did you mean" ties). */
+  position: number;
   created_at: number;
   updated_at: number;
 }
@@ -428,6 +469,16 @@ export interface ReportDailyTable {
   /** `bucket:count` pairs, space separated, by bucket (domain/reports/timeBuckets.ts). */
   first_response_buckets: string;
   resolution_buckets: string;
+  /** Migration 0018: ended conversations the robot resolved alone (it answered, nobody else
+   * served), and robot handoffs by HandoffReason, counted on the day the conversation started. */
+  robot_resolved: number;
+  handoff_requested: number;
+  handoff_unanswered: number;
+  handoff_follow_up: number;
+  handoff_media: number;
+  handoff_model_unsure: number;
+  handoff_model_failed: number;
+  handoff_agent: number;
 }
 
 /** A scoped API key (migration 0016, domain/apiKeys). */

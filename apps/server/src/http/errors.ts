@@ -46,6 +46,9 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   CONFIRMATION_MISMATCH: 400,
   KEY_SCOPE_MISSING: 403,
   WEBHOOK_URL_REFUSED: 400,
+  NO_SUGGESTION: 404,
+  MODEL_UNAVAILABLE: 503,
+  FAQ_FULL: 409,
 };
 
 export function sendError(reply: FastifyReply, error: AppError): FastifyReply {

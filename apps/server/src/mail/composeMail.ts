@@ -16,7 +16,7 @@ export interface ComposedMail {
 export interface MailMessage {
   senderName: string;
   /** `visitor` lines are marked as the reader's own in a transcript. */
-  senderType: 'visitor' | 'agent' | 'system';
+  senderType: 'visitor' | 'agent' | 'system' | 'robot';
   type: 'text' | 'image' | 'video' | 'system';
   body: string;
   createdAt: number;

@@ -8,6 +8,7 @@ import {
   NoteCreatedPayload,
   QueueCountPayload,
   QueuePositionPayload,
+  RobotStreamPayload,
   ServerEvent,
   TypingPayload,
   VisitorUpdatedPayload,
@@ -25,6 +26,7 @@ export const serverEventPayloads = {
   [ServerEvent.QueueCount]: QueueCountPayload,
   [ServerEvent.LabelsChanged]: LabelListResponse,
   [ServerEvent.VisitorUpdated]: VisitorUpdatedPayload,
+  [ServerEvent.RobotStream]: RobotStreamPayload,
 } satisfies Record<ServerEvent, z.ZodType>;
 
 export type PayloadOf<E extends ServerEvent> = z.infer<(typeof serverEventPayloads)[E]>;

@@ -105,6 +105,12 @@ export function channelRow(overrides: Partial<ChannelsTable> = {}): ChannelsTabl
     idle_end_minutes: null,
     absent_agent_minutes: null,
     retention_days: null,
+    robot_mode: 'off',
+    robot_name: '',
+    robot_greeting: '{"zh-CN":"","en":""}',
+    robot_every_message: 1,
+    robot_instruction: '',
+    robot_avatar_file_id: null,
     created_at: testNow - 86_400_000,
     updated_at: testNow - 3_600_000,
     ...overrides,
@@ -137,6 +143,9 @@ export function conversationRow(overrides: Partial<ConversationsTable> = {}): Co
     snoozed_until: null,
     woken_seq: 0,
     kind: 'chat',
+    robot_replies: 0,
+    handed_off_at: null,
+    handoff_reason: null,
     ...overrides,
   };
 }

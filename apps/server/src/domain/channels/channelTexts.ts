@@ -10,6 +10,13 @@ export const defaultOffHoursMessage: LocalizedText = {
   en: "We're away right now. Leave a message and we'll reply as soon as we can.",
 };
 
+/** What a channel's robot says when a conversation starts, until an administrator changes it
+ * (migration 0018 gives existing channels the same). */
+export const defaultRobotGreeting: LocalizedText = {
+  'zh-CN': '您好，我是智能助手，可以回答常见问题。需要人工服务时，请点「转人工」。',
+  en: "Hi, I'm the assistant and can answer common questions. Choose “Talk to a person” any time.",
+};
+
 /** A text column's JSON, read back. */
 export function parseTexts(stored: string): LocalizedText {
   const value = JSON.parse(stored) as Partial<LocalizedText>;

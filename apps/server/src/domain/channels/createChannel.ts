@@ -8,7 +8,12 @@ import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
 import { newIdentitySecret } from './channelSecrets.js';
-import { applyTextInput, defaultOffHoursMessage, defaultWelcomeMessage } from './channelTexts.js';
+import {
+  applyTextInput,
+  defaultOffHoursMessage,
+  defaultRobotGreeting,
+  defaultWelcomeMessage,
+} from './channelTexts.js';
 
 type Input = z.output<typeof CreateChannelRequest>;
 
@@ -45,6 +50,12 @@ export async function doCreateChannel(
     idle_end_minutes: input.idleEndMinutes ?? null,
     absent_agent_minutes: input.absentAgentMinutes ?? null,
     retention_days: null,
+    robot_mode: 'off' as const,
+    robot_name: '',
+    robot_greeting: JSON.stringify(defaultRobotGreeting),
+    robot_every_message: 1,
+    robot_instruction: '',
+    robot_avatar_file_id: null,
     created_at: now,
     updated_at: now,
   };

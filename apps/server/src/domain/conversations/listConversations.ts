@@ -1,4 +1,5 @@
 import type {
+  ConversationState,
   Conversation,
   ConversationView as ConversationViewName,
 } from '@servicesystem/protocol';
@@ -9,7 +10,7 @@ import { presentConversationForConsole } from '../presenters/conversation.js';
 import { findConversationOrThrow, viewOf, viewsOf } from './conversationViews.js';
 
 export interface ConversationFilter {
-  state?: 'queued' | 'active' | 'ended' | undefined;
+  state?: ConversationState | undefined;
   view?: ConversationViewName | undefined;
   label?: string | undefined;
   agentId?: string | undefined;

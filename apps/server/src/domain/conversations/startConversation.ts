@@ -109,6 +109,9 @@ export function startConversation(
           snoozed_until: null,
           woken_seq: 0,
           kind: left ? 'message' : 'chat',
+          robot_replies: 0,
+          handed_off_at: null,
+          handoff_reason: null,
         })
         .execute();
       if (left) {

@@ -23,6 +23,8 @@ export function describeSystemMessage(meta: SystemMeta): string {
       return 'The conversation has ended. Send a message any time to start a new one.';
     case 'idleEnded':
       return `The conversation ended after ${meta.minutes} minutes without a message. Send a message any time to start a new one.`;
+    case 'handedOff':
+      return 'Connecting you to a person, one moment please.';
   }
 }
 

@@ -1,5 +1,6 @@
 import type { BusinessHours, Channel, SeenOrigin } from '@servicesystem/protocol';
 import type { ChannelsTable } from '../../db/schema.js';
+import { filePath } from '../../auth/fileUrls.js';
 import { parseTexts } from '../channels/channelTexts.js';
 
 export interface ChannelSightings {
@@ -24,6 +25,16 @@ export function presentChannel(
     idleEndMinutes: row.idle_end_minutes,
     absentAgentMinutes: row.absent_agent_minutes,
     retentionDays: row.retention_days,
+    robot: {
+      mode: row.robot_mode,
+      name: row.robot_name,
+      avatarUrl: row.robot_avatar_file_id
+        ? filePath(row.robot_avatar_file_id, 'preview', 'image')
+        : null,
+      greeting: parseTexts(row.robot_greeting),
+      answerEveryMessage: row.robot_every_message !== 0,
+      instruction: row.robot_instruction,
+    },
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     ...(options.withSecret ? { identitySecret: row.identity_secret } : {}),

@@ -1,4 +1,4 @@
-import type { Conversation, VisitorConversation } from '@servicesystem/protocol';
+import type { Conversation, HandoffReason, VisitorConversation } from '@servicesystem/protocol';
 import type { FileUrls } from '../../auth/fileUrls.js';
 import type { Actor } from '../context.js';
 import type { ConversationView } from '../conversations/conversationViews.js';
@@ -57,6 +57,14 @@ export function presentConversationForConsole(
           emailReplies: Number(view.leftMessage.email_replies) === 1,
         }
       : null,
+    robot:
+      c.robot_replies > 0 || c.state === 'robot' || c.handed_off_at !== null
+        ? {
+            replies: Number(c.robot_replies),
+            handedOffAt: c.handed_off_at === null ? null : Number(c.handed_off_at),
+            handoffReason: (c.handoff_reason as HandoffReason | null) ?? null,
+          }
+        : null,
   };
 }
 

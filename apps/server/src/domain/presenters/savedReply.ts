@@ -9,6 +9,7 @@ export function presentSavedReply(row: SavedRepliesTable): SavedReply {
     shortcut: row.shortcut,
     title: row.title,
     text: row.body,
+    robotAnswer: row.owner_id === null && row.robot_answer === 1,
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
   };

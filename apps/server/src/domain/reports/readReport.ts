@@ -1,8 +1,14 @@
-import type { Report, ReportDurations, ReportFigures, ReportQuery } from '@servicesystem/protocol';
+import {
+  HandoffReason,
+  type Report,
+  type ReportDurations,
+  type ReportFigures,
+  type ReportQuery,
+} from '@servicesystem/protocol';
 import type { AccountActor, DomainContext } from '../context.js';
 import { authorize } from '../policies.js';
 import { daysBetween } from './reportDays.js';
-import { counterNames } from './rollups.js';
+import { counterNames, handoffColumnOf } from './rollups.js';
 import { decodeBuckets, denseHistogram, percentileOf, percentileOfPairs } from './timeBuckets.js';
 
 type StoredRow = Record<(typeof counterNames)[number], number | string>;
@@ -56,6 +62,11 @@ class Tally {
   leftMessages = 0;
   firstResponse = new Durations();
   resolution = new Durations();
+  robotResolved = 0;
+  handoffs = Object.fromEntries(HandoffReason.options.map((r) => [r, 0])) as Record<
+    HandoffReason,
+    number
+  >;
   rating = { count: 0, sum: 0, scores: [0, 0, 0, 0, 0] };
 
   add(row: StoredRow, buckets: RowBuckets): void {
@@ -76,6 +87,10 @@ class Tally {
     this.rating.scores[2]! += Number(row.rating_3);
     this.rating.scores[3]! += Number(row.rating_4);
     this.rating.scores[4]! += Number(row.rating_5);
+    this.robotResolved += Number(row.robot_resolved);
+    for (const reason of HandoffReason.options) {
+      this.handoffs[reason] += Number(row[handoffColumnOf[reason]]);
+    }
   }
 
   figures(scratch: Float64Array): ReportFigures {
@@ -92,6 +107,11 @@ class Tally {
           ? Math.round((this.rating.sum / this.rating.count) * 100) / 100
           : null,
         scores: [...this.rating.scores],
+      },
+      robot: {
+        resolved: this.robotResolved,
+        handedOver: Object.values(this.handoffs).reduce((a, b) => a + b, 0),
+        reasons: { ...this.handoffs },
       },
     };
   }

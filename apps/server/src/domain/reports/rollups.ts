@@ -1,3 +1,4 @@
+import type { HandoffReason } from '@servicesystem/protocol';
 import type { Kysely } from 'kysely';
 import type { Database, ReportDailyTable } from '../../db/schema.js';
 import { addEncoded, bucketOf, encodeBuckets, type Histogram } from './timeBuckets.js';
@@ -7,6 +8,18 @@ type Counters = Omit<
   'day' | 'channel_id' | 'agent_id' | 'first_response_buckets' | 'resolution_buckets'
 >;
 export type Metric = 'first_response' | 'resolution';
+
+/** The roll-up column counting handoffs for each reason. */
+export const handoffColumnOf = {
+  requested: 'handoff_requested',
+  unanswered: 'handoff_unanswered',
+  followUp: 'handoff_follow_up',
+  media: 'handoff_media',
+  modelUnsure: 'handoff_model_unsure',
+  modelFailed: 'handoff_model_failed',
+  agent: 'handoff_agent',
+} as const satisfies Record<HandoffReason, keyof Counters>;
+const handoffColumns = Object.values(handoffColumnOf);
 
 export const counterNames = [
   'conversations',
@@ -24,6 +37,8 @@ export const counterNames = [
   'rating_3',
   'rating_4',
   'rating_5',
+  'robot_resolved',
+  ...handoffColumns,
 ] as const satisfies readonly (keyof Counters)[];
 
 const zero = (): Counters =>

@@ -28,6 +28,7 @@ export async function createSavedReply(
     shortcut: input.shortcut,
     title: input.title,
     body: input.text,
+    robot_answer: 0,
     created_at: now,
     updated_at: now,
   };
