@@ -151,7 +151,7 @@ export interface MessagesTable {
   sender_id: string | null;
   sender_name: string;
   sender_avatar_url: string | null;
-  type: 'text' | 'system' | 'image' | 'video';
+  type: 'text' | 'system' | 'image' | 'video' | 'robot';
   body: string;
   /** JSON SystemMeta (system messages: the kind and the names involved), or null. */
   meta: string | null;
