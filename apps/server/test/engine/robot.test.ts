@@ -2,7 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import {
   ClientEvent,
+  ConversationListResponse,
   ConversationResponse,
+  MessagePage,
+  Report,
   MessageCreatedPayload,
   RobotStreamPayload,
   ServerEvent,
@@ -12,12 +15,21 @@ import {
   type SystemMeta,
 } from '@servicesystem/protocol';
 import {
+  eventually,
   newClientMsgId,
   request,
   startLiveApp,
   uploadPng,
   type LiveApp,
 } from '../support/liveApp.js';
+
+import type {
+  ModelOutcome,
+  ModelRequest,
+  RobotModel,
+} from '../../src/domain/robot/model/robotModel.js';
+import { rebuildReportsRound } from '../../src/domain/reports/rebuildReports.js';
+import { reportStateKey } from '../../src/db/reportState.js';
 
 /**
  * The robot first line through the real server and real Socket.IO clients: the greeting, FAQ
@@ -97,6 +109,20 @@ async function conversationOf(t: LiveApp, id: string): Promise<Conversation> {
   return ConversationResponse.parse(answer.body).conversation;
 }
 
+async function historyOf(t: LiveApp, id: string): Promise<Message[]> {
+  const answer = await t.request('GET', `/api/v1/conversations/${id}/messages?limit=100`, {
+    token: t.adminToken,
+  });
+  expect(answer.status).toBe(200);
+  return MessagePage.parse(answer.body).messages;
+}
+
+async function listIds(t: LiveApp, token: string, query: string): Promise<string[]> {
+  const answer = await t.request('GET', `/api/v1/conversations?${query}`, { token });
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return ConversationListResponse.parse(answer.body).conversations.map((c) => c.id);
+}
+
 let faqCounter = 0;
 
 /** An FAQ entry of the channel, written as the console's FAQ page would store it. */
@@ -138,6 +164,9 @@ async function robotSettings(
 ): Promise<void> {
   await t.app.ctx.db.updateTable('channels').set(settings).where('id', '=', t.channelId).execute();
 }
+
+/** Business hours that are never open (no day has hours), and always open. */
+const neverOpen = JSON.stringify({ timezone: 'UTC', weekly: {} });
 
 async function standardFaq(t: LiveApp) {
   const refund = await faq(
@@ -298,5 +327,309 @@ describe('robot', () => {
     expect(
       robotMessages(c, cFirst.conversationId).filter((m) => m.meta.reply === 'answer'),
     ).toHaveLength(1);
+  });
+
+  it('offHours: the robot only while the channel is closed; mode off: as before', async () => {
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'offHours', business_hours: neverOpen });
+    const closed = await visitor(t);
+    const closedFirst = await say(closed, '运费怎么算');
+    await settle(t, closed);
+    expect((await conversationOf(t, closedFirst.conversationId)).state).toBe('robot');
+    expect(robotMessages(closed, closedFirst.conversationId).at(-1)!.body).toBe('满 99 元包邮。');
+
+    // Open (no hours: always open): routed as without a robot.
+    await robotSettings(t, { business_hours: null });
+    const agent = await t.agent({ status: 'online' });
+    const open = await visitor(t);
+    const openFirst = await say(open, '运费怎么算');
+    await settle(t, open);
+    expect((await conversationOf(t, openFirst.conversationId)).state).toBe('active');
+    expect(robotMessages(open, openFirst.conversationId)).toEqual([]);
+    expect(systemKinds(open, openFirst.conversationId)).toEqual(['welcome', 'assigned']);
+
+    await robotSettings(t, { robot_mode: 'off', business_hours: neverOpen });
+    await t.setStatus(agent.token, 'offline');
+    const off = await visitor(t);
+    const offFirst = await say(off, '运费怎么算');
+    await settle(t, off);
+    const conversation = await conversationOf(t, offFirst.conversationId);
+    expect(conversation.state).toBe('queued');
+    expect(conversation.robot).toBeNull();
+    expect(robotMessages(off, offFirst.conversationId)).toEqual([]);
+    expect(systemKinds(off, offFirst.conversationId)).toEqual(['offHours', 'queued']);
+  });
+
+  it('an administrator takes a robot conversation by assigning it; agents never list robot conversations', async () => {
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const agent = await t.agent({ status: 'away' });
+    const v = await visitor(t);
+    const first = await say(v, '运费怎么算');
+    await settle(t, v);
+    const id = first.conversationId;
+
+    // Agents: not in any view, not by state, not readable, and they cannot write in it.
+    for (const query of ['view=mine', 'view=unassigned', 'state=robot', 'state=queued']) {
+      expect(await listIds(t, agent.token, query)).not.toContain(id);
+    }
+    const read = await t.request('GET', `/api/v1/conversations/${id}`, { token: agent.token });
+    expect(read.status).toBe(403);
+    const write = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
+      token: agent.token,
+      body: { clientMsgId: newClientMsgId(), type: 'text', body: 'hi' },
+    });
+    expect(write.status).toBe(403);
+    const adminWrite = await t.request('POST', `/api/v1/conversations/${id}/messages`, {
+      token: t.adminToken,
+      body: { clientMsgId: newClientMsgId(), type: 'text', body: 'hi' },
+    });
+    expect(adminWrite.status).toBe(403);
+    // Administrators: in "all" and by state; the queue count leaves it out.
+    expect(await listIds(t, t.adminToken, 'view=all')).toContain(id);
+    expect(await listIds(t, t.adminToken, 'state=robot')).toEqual([id]);
+    expect(await listIds(t, t.adminToken, 'view=unassigned')).not.toContain(id);
+    const counts = await t.request('GET', '/api/v1/conversations/counts', { token: t.adminToken });
+    expect(counts.body.counts).toMatchObject({ unassigned: 0, all: 1 });
+
+    const assigned = await t.request('POST', `/api/v1/conversations/${id}/assign`, {
+      token: t.adminToken,
+      body: { agentId: agent.id },
+    });
+    expect(assigned.status, JSON.stringify(assigned.body)).toBe(200);
+    await settle(t, v);
+    const conversation = await conversationOf(t, id);
+    expect(conversation.state).toBe('active');
+    expect(conversation.robot).toMatchObject({ replies: 1, handoffReason: 'agent' });
+    expect(systemKinds(v, id)).toEqual(['handedOff', 'assigned']);
+    // The robot is silent from here on.
+    const before = robotMessages(v, id).length;
+    await say(v, '怎么开发票');
+    await settle(t, v);
+    expect(robotMessages(v, id).length).toBe(before);
+    expect(await listIds(t, agent.token, 'view=mine')).toContain(id);
+  });
+
+  it('counts robot messages as unread for the visitor, never for the agents', async () => {
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const v = await visitor(t);
+    const first = await say(v, '运费怎么算');
+    await settle(t, v);
+    const mine = await t.request('GET', '/api/v1/visitor/conversations', { token: v.token });
+    expect(mine.status).toBe(200);
+    const open = mine.body.conversations.find((c: { id: string }) => c.id === first.conversationId);
+    // The greeting came before the visitor's message (read by sending); the answer after it.
+    expect(open.unread).toBe(1);
+    const row = await t.app.ctx.db
+      .selectFrom('conversations')
+      .select(['visitor_unread', 'agent_unread', 'first_response_at', 'robot_replies'])
+      .where('id', '=', first.conversationId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      visitor_unread: 1,
+      agent_unread: 1,
+      first_response_at: null,
+      robot_replies: 1,
+    });
+    const history = await historyOf(t, first.conversationId);
+    expect(history.map((m) => m.sender.type)).toEqual(['robot', 'visitor', 'robot']);
+  });
+
+  it('streams a language model answer from retrieved knowledge; unsure hands over', async () => {
+    const requests: ModelRequest[] = [];
+    let next: (request: ModelRequest) => Promise<ModelOutcome> = async () => ({ kind: 'unsure' });
+    const model: RobotModel = {
+      name: 'fake',
+      answer: (request) => {
+        requests.push(request);
+        return next(request);
+      },
+      suggest: async () => ({ kind: 'unsure' }),
+    };
+    await t.close();
+    t = await startLiveApp({}, { robotModel: model });
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const admin = watch(await t.connect(t.adminToken));
+    next = async (request) => {
+      request.onText?.('满 99');
+      request.onText?.('满 99 元包邮，');
+      return { kind: 'answer', text: '满 99 元包邮，不满收 8 元。' };
+    };
+    const v = await visitor(t);
+    const first = await say(v, '运费怎么算');
+    await settle(t, v, admin);
+    const id = first.conversationId;
+    expect(requests[0]!.knowledge.map((k) => k.answer)).toContain('满 99 元包邮。');
+    expect(requests[0]!.history.at(-1)).toEqual({ role: 'visitor', text: '运费怎么算' });
+    const answer = robotMessages(v, id).at(-1)!;
+    expect(answer.body).toBe('满 99 元包邮，不满收 8 元。');
+    expect(answer.meta).toMatchObject({ reply: 'answer', source: 'model', entryId: null });
+    const streamId = answer.meta.streamId!;
+    for (const client of [v, admin]) {
+      const streams = client.streams.filter((s) => s.streamId === streamId);
+      expect(streams[0]).toMatchObject({ conversationId: id, state: 'writing', text: '满 99' });
+      expect(streams.at(-1)).toMatchObject({ state: 'done', text: answer.body });
+    }
+
+    next = async () => ({ kind: 'unsure' });
+    await say(v, '怎么开发票');
+    await settle(t, v);
+    expect(v.streams.at(-1)!.state).toBe('abandoned');
+    expect((await conversationOf(t, id)).robot).toMatchObject({ handoffReason: 'modelUnsure' });
+  });
+
+  it('a model answer is dropped when an administrator takes the conversation meanwhile', async () => {
+    let started!: () => void;
+    const writing = new Promise<void>((resolve) => (started = resolve));
+    const model: RobotModel = {
+      name: 'fake',
+      answer: (request) =>
+        new Promise<ModelOutcome>((resolve) => {
+          request.onText?.('正在');
+          started();
+          request.signal?.addEventListener('abort', () =>
+            resolve({ kind: 'failed', reason: 'error', detail: 'aborted' }),
+          );
+        }),
+      suggest: async () => ({ kind: 'unsure' }),
+    };
+    await t.close();
+    t = await startLiveApp({}, { robotModel: model });
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const agent = await t.agent({ status: 'away' });
+    const v = await visitor(t);
+    const first = await say(v, '运费怎么算');
+    await writing;
+    const assigned = await t.request(
+      'POST',
+      `/api/v1/conversations/${first.conversationId}/assign`,
+      {
+        token: t.adminToken,
+        body: { agentId: agent.id },
+      },
+    );
+    expect(assigned.status).toBe(200);
+    await settle(t, v);
+    expect(robotMessages(v, first.conversationId).filter((m) => m.meta.reply === 'answer')).toEqual(
+      [],
+    );
+    expect(v.streams.at(-1)!.state).toBe('abandoned');
+    expect((await conversationOf(t, first.conversationId)).robot).toMatchObject({
+      handoffReason: 'agent',
+    });
+  });
+});
+
+describe('robot in the reports', () => {
+  let t: LiveApp;
+  let clock = Date.UTC(2026, 5, 10, 8, 0);
+  afterEach(async () => {
+    await t.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('counts resolved and handed-over conversations, first response from the agent only, and rebuilds the same', async () => {
+    problems.length = 0;
+    clock = Date.UTC(2026, 5, 10, 8, 0);
+    t = await startLiveApp({ REPORT_TIME_ZONE: 'UTC' }, { now: () => clock });
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    await t.app.ctx.db
+      .updateTable('channels')
+      .set({ idle_end_minutes: 5 })
+      .where('id', '=', t.channelId)
+      .execute();
+    const agent = await t.agent({ status: 'online' });
+    const agentSocket = await t.connect(agent.token);
+
+    // Resolved by the robot: an answer, then silence until the idle end.
+    const resolved = await visitor(t);
+    const r = await say(resolved, '运费怎么算');
+    await settle(t, resolved);
+    clock += 6 * 60_000;
+    await t.app.jobs.runNow('idleEnd');
+    expect((await conversationOf(t, r.conversationId)).state).toBe('ended');
+    await settle(t, resolved);
+    expect(systemKinds(resolved, r.conversationId)).toEqual(['idleEnded']);
+
+    // Asked for a person: the agent answers 40 s after the conversation started.
+    const asked = await visitor(t);
+    const a = await say(asked, '运费怎么算');
+    await settle(t, asked);
+    clock += 10_000;
+    await say(asked, '转人工');
+    await settle(t, asked);
+    clock += 30_000;
+    const reply = await request(agentSocket, ClientEvent.SendMessage, {
+      conversationId: a.conversationId,
+      clientMsgId: newClientMsgId(),
+      type: 'text',
+      body: '您好，我来帮您',
+    });
+    expect(reply.ok, JSON.stringify(reply)).toBe(true);
+    clock += 20_000;
+    await t.request('POST', `/api/v1/conversations/${a.conversationId}/end`, {
+      token: agent.token,
+    });
+
+    // Nothing matched: queued (the agent is away), then ended by an administrator.
+    await t.setStatus(agent.token, 'away');
+    const lost = await visitor(t);
+    const l = await say(lost, '量子力学的基本原理');
+    await settle(t, lost);
+    expect((await conversationOf(t, l.conversationId)).state).toBe('queued');
+    const ended = await t.request('POST', `/api/v1/conversations/${l.conversationId}/end`, {
+      token: t.adminToken,
+    });
+    expect(ended.status).toBe(200);
+
+    const range = 'from=2026-06-10&to=2026-06-10';
+    const read = async () => {
+      const answer = await t.request('GET', `/api/v1/reports?${range}`, { token: t.adminToken });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return Report.parse(answer.body);
+    };
+    const before = await read();
+    expect(before.total.conversations).toBe(3);
+    expect(before.total.robot).toEqual({
+      resolved: 1,
+      handedOver: 2,
+      reasons: {
+        requested: 1,
+        unanswered: 1,
+        followUp: 0,
+        media: 0,
+        modelUnsure: 0,
+        modelFailed: 0,
+        agent: 0,
+      },
+    });
+    expect(before.total.firstResponse.count).toBe(1);
+    expect(before.total.firstResponse.averageMs).toBe(40_000);
+
+    // Rebuilt from the conversations: the same figures.
+    const ctx = t.app.ctx;
+    const stored = await ctx.db
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', reportStateKey)
+      .executeTakeFirstOrThrow();
+    const { zone } = JSON.parse(stored.value) as { zone: string };
+    await ctx.transaction(async (trx) => {
+      await trx.deleteFrom('report_daily').execute();
+      await trx
+        .updateTable('settings')
+        .set({ value: JSON.stringify({ zone, status: 'rebuilding', cursor: '' }) })
+        .where('key', '=', reportStateKey)
+        .execute();
+    });
+    while (await rebuildReportsRound(ctx, 100)) {
+      // batches until done
+    }
+    await eventually(async () => expect((await read()).rebuilding).toBe(false));
+    expect(await read()).toEqual(before);
   });
 });
