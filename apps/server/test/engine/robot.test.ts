@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'socket.io-client';
 import {
@@ -30,6 +31,7 @@ import type {
 } from '../../src/domain/robot/model/robotModel.js';
 import { rebuildReportsRound } from '../../src/domain/reports/rebuildReports.js';
 import { reportStateKey } from '../../src/db/reportState.js';
+import { testEngine } from '../support/testDatabase.js';
 
 /**
  * The robot first line through the real server and real Socket.IO clients: the greeting, FAQ
@@ -631,5 +633,55 @@ describe('robot in the reports', () => {
     }
     await eventually(async () => expect((await read()).rebuilding).toBe(false));
     expect(await read()).toEqual(before);
+  });
+});
+
+describe.skipIf(testEngine !== 'postgres')('robot on two nodes', () => {
+  let a: LiveApp;
+  let b: LiveApp;
+  afterEach(async () => {
+    await b.close();
+    await a.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('answers each message once, whichever node the visitor is connected to', async () => {
+    problems.length = 0;
+    const env = {
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: `ss-robot-${randomUUID().slice(0, 8)}`,
+    };
+    a = await startLiveApp(env);
+    b = await startLiveApp(env, { db: a.db });
+    await standardFaq(a);
+    await robotSettings(a, { robot_mode: 'first' });
+    // The visitor listens on node B and sends over REST to node A: A answers, B delivers.
+    const made = await b.visitor();
+    const v: Visitor = { ...watch(await b.connect(made.token)), ...made };
+    const send = async (body: string) => {
+      const answer = await a.request('POST', '/api/v1/visitor/messages', {
+        token: v.token,
+        body: { clientMsgId: newClientMsgId(), type: 'text', body },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(201);
+      return answer.body.message as Message;
+    };
+    const first = await send('运费怎么算');
+    const id = first.conversationId;
+    await send('怎么开发票');
+    await a.app.robotTurns.idle();
+    await b.app.robotTurns.idle();
+    const answers = async () =>
+      (await historyOf(a, id)).filter(
+        (m) => m.sender.type === 'robot' && (m.meta as RobotMeta).reply === 'answer',
+      );
+    expect((await answers()).map((m) => m.body)).toEqual([
+      '满 99 元包邮。',
+      '在订单详情页申请电子发票。',
+    ]);
+    await eventually(() =>
+      expect(robotMessages(v, id).filter((m) => m.meta.reply === 'answer')).toHaveLength(2),
+    );
+    expect((await conversationOf(a, id)).robot?.replies).toBe(2);
   });
 });
