@@ -436,6 +436,23 @@ describe('robot', () => {
     });
     const history = await historyOf(t, first.conversationId);
     expect(history.map((m) => m.sender.type)).toEqual(['robot', 'visitor', 'robot']);
+    // Reading up to their own message leaves the robot's answer unread; reading it, nothing.
+    await t.app.ctx.db
+      .updateTable('conversations')
+      .set({ visitor_read_seq: 0 })
+      .where('id', '=', first.conversationId)
+      .execute();
+    const readUpTo = async (seq: number) => {
+      const read = await request(v.socket, ClientEvent.MarkRead, {
+        conversationId: first.conversationId,
+        seq,
+      });
+      expect(read.ok, JSON.stringify(read)).toBe(true);
+      const again = await t.request('GET', '/api/v1/visitor/conversations', { token: v.token });
+      return again.body.conversations[0].unread as number;
+    };
+    expect(await readUpTo(first.seq)).toBe(1);
+    expect(await readUpTo(history.at(-1)!.seq)).toBe(0);
   });
 
   it('streams a language model answer from retrieved knowledge; unsure hands over', async () => {
