@@ -32,6 +32,7 @@ import type {
 import { rebuildReportsRound } from '../../src/domain/reports/rebuildReports.js';
 import { reportStateKey } from '../../src/db/reportState.js';
 import { testEngine } from '../support/testDatabase.js';
+import { parseExposition, sampleKey } from '../support/prometheusText.js';
 
 /**
  * The robot first line through the real server and real Socket.IO clients: the greeting, FAQ
@@ -539,6 +540,36 @@ describe('robot', () => {
     expect((await conversationOf(t, first.conversationId)).robot).toMatchObject({
       handoffReason: 'agent',
     });
+  });
+});
+
+describe('robot in the metrics', () => {
+  const token = 'metrics-token-robot-0123456789';
+  let t: LiveApp;
+  afterEach(async () => {
+    await t.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('counts robot messages by their sender and robot conversations by their state', async () => {
+    problems.length = 0;
+    t = await startLiveApp({ METRICS_TOKEN: token });
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const v = await visitor(t);
+    await say(v, '运费怎么算');
+    await settle(t, v);
+    const answer = await fetch(`${t.url}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(answer.status).toBe(200);
+    const e = parseExposition(await answer.text());
+    const value = (name: string, labels: Record<string, string>) =>
+      e.samples.get(sampleKey(name, labels));
+    // The greeting and the answer.
+    expect(value('servicesystem_messages_sent_total', { type: 'robot', sender: 'robot' })).toBe(2);
+    expect(value('servicesystem_conversations', { state: 'robot' })).toBe(1);
+    expect(value('servicesystem_queue_length', {})).toBe(0);
   });
 });
 
