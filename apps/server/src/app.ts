@@ -58,6 +58,7 @@ import { auditRoutes } from './http/routes/audit.js';
 import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
+import { faqRoutes } from './http/routes/faq.js';
 import { savedReplyRoutes } from './http/routes/savedReplies.js';
 import { labelRoutes } from './http/routes/labels.js';
 import { privacyRoutes } from './http/routes/privacy.js';
@@ -517,6 +518,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);
+  faqRoutes(http, deps);
   webhookRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   apiKeyRoutes(http, deps);
