@@ -332,6 +332,31 @@ describe('robot', () => {
     ).toHaveLength(1);
   });
 
+  it('answers from an FAQ entry made over REST, with its image, which the visitor can open', async () => {
+    await robotSettings(t, { robot_mode: 'first' });
+    const imageFileId = await uploadPng(t, t.adminToken);
+    const created = await t.request('POST', `/api/v1/channels/${t.channelId}/faq`, {
+      token: t.adminToken,
+      body: {
+        questions: ['退货地址在哪', 'Where do I send returns'],
+        answer: '寄到上海市…',
+        imageFileId,
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const v = await visitor(t);
+    const first = await say(v, 'where do I send returns?');
+    await settle(t, v);
+    const answer = robotMessages(v, first.conversationId).at(-1)!;
+    expect(answer.meta).toMatchObject({ reply: 'answer', source: 'faq' });
+    expect(answer.body).toBe('寄到上海市…');
+    expect(answer.attachment).toMatchObject({ id: imageFileId, kind: 'image' });
+    const image = await t.request('GET', answer.attachment!.url.replace(t.url, ''), {
+      token: v.token,
+    });
+    expect(image.status).toBe(200);
+  });
+
   it('offHours: the robot only while the channel is closed; mode off: as before', async () => {
     await standardFaq(t);
     await robotSettings(t, { robot_mode: 'offHours', business_hours: neverOpen });
