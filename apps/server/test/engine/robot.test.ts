@@ -32,6 +32,7 @@ import type {
 import { rebuildReportsRound } from '../../src/domain/reports/rebuildReports.js';
 import { reportStateKey } from '../../src/db/reportState.js';
 import { testEngine } from '../support/testDatabase.js';
+import { defaultRobotGreeting } from '../../src/domain/channels/channelTexts.js';
 import { parseExposition, sampleKey } from '../support/prometheusText.js';
 
 /**
@@ -226,6 +227,24 @@ describe('robot', () => {
     const conversation = await conversationOf(t, id);
     expect(conversation.state).toBe('robot');
     expect(conversation.robot).toEqual({ replies: 2, handedOffAt: null, handoffReason: null });
+  });
+
+  it('greets in the language the visitor’s page reports', async () => {
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const v = await visitor(t);
+    const reported = await request(v.socket, ClientEvent.ReportContext, { language: 'en-US' });
+    expect(reported.ok, JSON.stringify(reported)).toBe(true);
+    const first = await say(v, 'How much is shipping');
+    await settle(t, v);
+    const [greeting] = robotMessages(v, first.conversationId);
+    expect(greeting!.body).toBe(defaultRobotGreeting.en);
+    const chinese = await visitor(t);
+    const other = await say(chinese, '运费怎么算');
+    await settle(t, chinese);
+    expect(robotMessages(chinese, other.conversationId)[0]!.body).toBe(
+      defaultRobotGreeting['zh-CN'],
+    );
   });
 
   it('offers choices when unsure; a picked choice is answered', async () => {
@@ -508,6 +527,7 @@ describe('robot', () => {
     const id = first.conversationId;
     expect(requests[0]!.knowledge.map((k) => k.answer)).toContain('满 99 元包邮。');
     expect(requests[0]!.history.at(-1)).toEqual({ role: 'visitor', text: '运费怎么算' });
+    expect(requests[0]!.locale).toBeNull();
     const answer = robotMessages(v, id).at(-1)!;
     expect(answer.body).toBe('满 99 元包邮，不满收 8 元。');
     expect(answer.meta).toMatchObject({ reply: 'answer', source: 'model', entryId: null });

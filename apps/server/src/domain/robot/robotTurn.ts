@@ -8,6 +8,7 @@ import type { DomainEvent, Outcome } from '../events.js';
 import { snapshotOf } from '../presenters/file.js';
 import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 import { handOff } from './handOff.js';
+import { visitorLocale } from './visitorLocale.js';
 import { asksForPerson, matchThresholds, type KnowledgeItem } from './matcher.js';
 import type { ModelTurn } from './model/robotModel.js';
 import {
@@ -83,6 +84,7 @@ export async function robotTurn(
   if (ctx.robotModel && retrieved.length > 0) {
     return answerWithModel(
       ctx,
+      conversation.visitor_id,
       conversationId,
       channel,
       retrieved.map((m) => m.item),
@@ -215,6 +217,7 @@ function offerChoices(
  */
 async function answerWithModel(
   ctx: DomainContext,
+  visitorId: string,
   conversationId: string,
   channel: RobotChannel,
   knowledge: KnowledgeItem[],
@@ -247,7 +250,7 @@ async function answerWithModel(
     instruction: channel.robot_instruction,
     knowledge,
     history: await historyOf(ctx, conversationId),
-    locale: null,
+    locale: await visitorLocale(ctx.db, visitorId),
     onText,
     signal: io.signal,
   });
