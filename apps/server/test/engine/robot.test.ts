@@ -34,6 +34,7 @@ import { reportStateKey } from '../../src/db/reportState.js';
 import { testEngine } from '../support/testDatabase.js';
 import { defaultRobotGreeting } from '../../src/domain/channels/channelTexts.js';
 import { parseExposition, sampleKey } from '../support/prometheusText.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
 
 /**
  * The robot first line through the real server and real Socket.IO clients: the greeting, FAQ
@@ -615,6 +616,54 @@ describe('robot in the metrics', () => {
     expect(value('servicesystem_messages_sent_total', { type: 'robot', sender: 'robot' })).toBe(2);
     expect(value('servicesystem_conversations', { state: 'robot' })).toBe(1);
     expect(value('servicesystem_queue_length', {})).toBe(0);
+  });
+});
+
+describe('robot and webhooks', () => {
+  let t: LiveApp;
+  let receiver: WebhookReceiver;
+  afterEach(async () => {
+    await t.close();
+    await receiver.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('sends robot messages and the handoff as message.created, like any other', async () => {
+    problems.length = 0;
+    receiver = await startWebhookReceiver();
+    t = await startLiveApp(
+      { WEBHOOK_ALLOW_PRIVATE: '1' },
+      { webhooks: { timeoutMs: 400, firstRetryMs: 100, maxRetryMs: 300, pollMs: 50 } },
+    );
+    const made = await t.request('POST', '/api/v1/webhooks', {
+      token: t.adminToken,
+      body: { url: `${receiver.url}/robot`, events: ['message.created', 'conversation.assigned'] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    await t.agent({ status: 'online' });
+    const v = await visitor(t);
+    const first = await say(v, '运费怎么算');
+    await settle(t, v);
+    await say(v, '转人工');
+    await settle(t, v);
+    const history = await historyOf(t, first.conversationId);
+    await eventually(() =>
+      expect(
+        receiver
+          .on('/robot')
+          .filter((r) => r.eventType === 'message.created')
+          .map((r) => r.json.data.message.seq as number)
+          .sort((x, y) => x - y),
+      ).toEqual(history.map((m) => m.seq)),
+    );
+    const bodies = receiver.on('/robot').map((r) => r.json.data);
+    expect(bodies.find((d) => d.message?.seq === 3)?.message).toMatchObject({
+      sender: { type: 'robot' },
+      meta: { kind: 'robot', reply: 'answer', source: 'faq' },
+    });
+    expect(receiver.on('/robot').some((r) => r.eventType === 'conversation.assigned')).toBe(true);
   });
 });
 
