@@ -1,7 +1,8 @@
 import type { HandoffReason, RobotChoice } from '@servicesystem/protocol';
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../../db/messages/messageStore.js';
-import type { AttachmentSnapshot } from '../../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { AttachmentSnapshot, Database } from '../../db/schema.js';
 import type { DomainContext } from '../context.js';
 import { findConversationOrThrow, viewOf } from '../conversations/conversationViews.js';
 import type { DomainEvent, Outcome } from '../events.js';
@@ -124,9 +125,7 @@ async function askedBefore(ctx: DomainContext, message: StoredMessage): Promise<
 async function say(
   ctx: DomainContext,
   conversationId: string,
-  write: (
-    trx: Parameters<Parameters<DomainContext['transaction']>[0]>[0],
-  ) => Promise<StoredMessage | undefined>,
+  write: (trx: Kysely<Database>) => Promise<StoredMessage | undefined>,
   after: DomainEvent[] = [],
 ): Promise<Outcome<void>> {
   return ctx.transaction(async (trx) => {
@@ -135,6 +134,7 @@ async function say(
     const view = await viewOf(trx, conversationId);
     const events: DomainEvent[] = [{ type: 'message.created', view, message }];
     await recordWebhookEvents(ctx, trx, events);
+    // The stream's end goes out with the stored message, after it.
     for (const event of after)
       events.push(event.type === 'robot.stream' ? { ...event, view } : event);
     return { value: undefined, events };
