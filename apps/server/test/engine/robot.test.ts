@@ -544,6 +544,23 @@ describe('robot', () => {
     await settle(t, v);
     expect(v.streams.at(-1)!.state).toBe('abandoned');
     expect((await conversationOf(t, id)).robot).toMatchObject({ handoffReason: 'modelUnsure' });
+
+    // A model that fails (even by throwing) hands over too; nothing close: no model call.
+    next = () => Promise.reject(new Error('connection refused'));
+    const w = await visitor(t);
+    const wFirst = await say(w, '运费怎么算');
+    await settle(t, w);
+    expect((await conversationOf(t, wFirst.conversationId)).robot).toMatchObject({
+      handoffReason: 'modelFailed',
+    });
+    const calls = requests.length;
+    const u = await visitor(t);
+    const uFirst = await say(u, '量子力学的基本原理');
+    await settle(t, u);
+    expect(requests.length).toBe(calls);
+    expect((await conversationOf(t, uFirst.conversationId)).robot).toMatchObject({
+      handoffReason: 'unanswered',
+    });
   });
 
   it('a model answer is dropped when an administrator takes the conversation meanwhile', async () => {

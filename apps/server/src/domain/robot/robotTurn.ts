@@ -11,7 +11,7 @@ import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 import { handOff } from './handOff.js';
 import { visitorLocale } from './visitorLocale.js';
 import { asksForPerson, matchThresholds, type KnowledgeItem } from './matcher.js';
-import type { ModelTurn } from './model/robotModel.js';
+import type { ModelOutcome, ModelTurn } from './model/robotModel.js';
 import {
   appendRobotMessage,
   robotChannelColumns,
@@ -246,14 +246,21 @@ async function answerWithModel(
     if (wait <= 0) flush();
     else pending = setTimeout(flush, wait);
   };
-  const outcome = await model.answer({
-    instruction: channel.robot_instruction,
-    knowledge,
-    history: await historyOf(ctx, conversationId),
-    locale: await visitorLocale(ctx.db, visitorId),
-    onText,
-    signal: io.signal,
-  });
+  const outcome = await model
+    .answer({
+      instruction: channel.robot_instruction,
+      knowledge,
+      history: await historyOf(ctx, conversationId),
+      locale: await visitorLocale(ctx.db, visitorId),
+      onText,
+      signal: io.signal,
+    })
+    // It should never throw; if it does, the visitor is handed over rather than left waiting.
+    .catch((error: unknown): ModelOutcome => ({
+      kind: 'failed',
+      reason: 'error',
+      detail: error instanceof Error ? error.message : String(error),
+    }));
   if (pending) clearTimeout(pending);
   const abandoned: Outcome<void> = { value: undefined, events: [stream(latest, 'abandoned')] };
   if (io.signal.aborted) return abandoned;
