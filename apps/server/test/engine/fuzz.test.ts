@@ -701,6 +701,7 @@ const savedReplyBody = fc.record(
     ),
     title: fc.oneof(displayName, fc.constant('退款说明')),
     text: fc.oneof(messageText, fc.constant('Hi {visitor.name}, {agent.name} here')),
+    robotAnswer: fc.oneof(fc.boolean(), fc.constant('yes')),
   },
   { requiredKeys: ['shortcut', 'title', 'text'] },
 );
