@@ -82,6 +82,7 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { instrumentServer } from './metrics/instrumentServer.js';
 import { WebhookDirectory } from './domain/webhooks/webhookDirectory.js';
 import { RobotKnowledge } from './domain/robot/knowledge.js';
+import { OpenAiModel } from './domain/robot/model/openAiModel.js';
 import {
   defaultWebhookSchedule,
   purgeWebhookDeliveries,
@@ -213,8 +214,8 @@ export async function openDomain(
     },
     webhooks: new WebhookDirectory(db.kysely, config.webhookAllowPrivate),
     robotKnowledge: new RobotKnowledge(db.kysely),
-    // The model client is made from LLM_* (domain/robot/model); none configured: null.
-    robotModel: null,
+    // Only with LLM_BASE_URL and LLM_MODEL set; otherwise nothing calls out.
+    robotModel: config.llm ? new OpenAiModel(config.llm) : null,
   };
   // The endpoints as they are now, so a change made from the operator's CLI records its events
   // too (the server keeps them current: createApp).
@@ -462,6 +463,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     'media tools',
   );
+  if (config.llm) {
+    // Where the robot's model is asked; never the key, nor a password in the URL.
+    const where = new URL(config.llm.baseUrl);
+    where.username = '';
+    where.password = '';
+    http.log.info(
+      { url: where.href, model: config.llm.model, concurrency: config.llm.concurrency },
+      'robot language model',
+    );
+  }
   installErrorHandling(http);
 
   const cookieOptions: SessionCookieOptions = {
