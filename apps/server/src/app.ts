@@ -59,6 +59,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
 import { savedReplyRoutes } from './http/routes/savedReplies.js';
+import { robotRoutes } from './http/routes/robot.js';
 import { labelRoutes } from './http/routes/labels.js';
 import { privacyRoutes } from './http/routes/privacy.js';
 import { wakeSnoozedConversations } from './domain/conversations/wakeSnoozedConversations.js';
@@ -516,6 +517,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);
+  robotRoutes(http, deps);
   webhookRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   apiKeyRoutes(http, deps);

@@ -85,6 +85,7 @@ import {
   SavedReplyResponse,
   UpdateSavedReplyRequest,
 } from './savedReplies.js';
+import { RobotStatusResponse, SuggestReplyResponse } from './robot.js';
 import { SearchQuery, SearchResponse } from './search.js';
 import { SetupStatus } from './setup.js';
 import { DashboardStats, StatsQuery } from './stats.js';
@@ -897,6 +898,34 @@ export const apiRoutes: readonly ApiRoute[] = [
     params: IdParams,
     status: NoContent,
     errors: found,
+  },
+
+  // ---- the robot: whether a language model is configured, replies suggested to agents
+  {
+    method: 'GET',
+    path: '/api/v1/robot',
+    summary: 'Whether a language model is configured for the robot, and its name',
+    tag: 'Robot',
+    callers: everyConsole,
+    key: 'conversations:read',
+    status: 200,
+    response: RobotStatusResponse,
+    errors: auth,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/conversations/:id/suggest-reply',
+    summary:
+      'A draft reply for the serving agent from the channel’s FAQ and saved replies (by the language model when one is configured)',
+    tag: 'Robot',
+    callers: agents,
+    // The first half of sending a message, for the one who may send it: a key that only reads
+    // conversations does not spend the model's capacity.
+    key: 'messages:write',
+    params: IdParams,
+    status: 200,
+    response: SuggestReplyResponse,
+    errors: [...found, 'CONVERSATION_ENDED', 'NO_SUGGESTION', 'MODEL_UNAVAILABLE'],
   },
 
   // ---- reports

@@ -177,8 +177,14 @@ describe('the model client', () => {
     ['JSON that is not an object', 'data: [1,2,3]\n\ndata: [DONE]\n\n'],
     ['content that is not text', 'data: {"choices":[{"delta":{"content":42}}]}\n\n'],
     ['an empty stream', ''],
-    ['a stream without content', 'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\ndata: [DONE]\n\n'],
-    ['an answer of spaces', 'data: {"choices":[{"delta":{"content":"  \\n "}}]}\n\ndata: [DONE]\n\n'],
+    [
+      'a stream without content',
+      'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\ndata: [DONE]\n\n',
+    ],
+    [
+      'an answer of spaces',
+      'data: {"choices":[{"delta":{"content":"  \\n "}}]}\n\ndata: [DONE]\n\n',
+    ],
     ['HTML instead of events', '<html><body>502 Bad Gateway</body></html>'],
   ])('reads %s as nonsense', async (_name, body) => {
     fake.behave({ kind: 'raw', body });

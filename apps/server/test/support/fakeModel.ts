@@ -104,9 +104,7 @@ export async function startFakeModel(): Promise<FakeModel> {
           JSON.stringify({
             id: 'chatcmpl-fake',
             object: 'chat.completion',
-            choices: [
-              { index: 0, message: { role: 'assistant', content: behaviour.content } },
-            ],
+            choices: [{ index: 0, message: { role: 'assistant', content: behaviour.content } }],
           }),
         );
         return;

@@ -249,7 +249,10 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    [{ LLM_BASE_URL: 'localhost:11434', LLM_MODEL: 'm' }, 'LLM_BASE_URL must be an http:// or https:// URL'],
+    [
+      { LLM_BASE_URL: 'localhost:11434', LLM_MODEL: 'm' },
+      'LLM_BASE_URL must be an http:// or https:// URL',
+    ],
     [{ LLM_BASE_URL: 'ftp://models.local/v1', LLM_MODEL: 'm' }, 'LLM_BASE_URL must be an http://'],
     [{ LLM_BASE_URL: 'http://127.0.0.1:11434/v1' }, 'LLM_BASE_URL is set but LLM_MODEL is not'],
     [{ LLM_MODEL: 'qwen2.5:7b-instruct' }, 'LLM_MODEL is set but LLM_BASE_URL is not'],

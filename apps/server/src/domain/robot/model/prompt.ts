@@ -47,7 +47,9 @@ function knowledgeText(knowledge: readonly KnowledgeItem[]): string {
   if (knowledge.length === 0) return 'Knowledge entries: none.';
   const entries = knowledge.map((item, index) => {
     const answer =
-      item.answer.length > maxAnswerChars ? `${item.answer.slice(0, maxAnswerChars)}…` : item.answer;
+      item.answer.length > maxAnswerChars
+        ? `${item.answer.slice(0, maxAnswerChars)}…`
+        : item.answer;
     const questions = item.questions.slice(0, 5).join(' / ');
     return `Entry ${index + 1}\nQuestion: ${questions}\nAnswer: ${answer}`;
   });
