@@ -6,9 +6,10 @@ const prefixes = [...Array(handoffSentinel.length - 1).keys()].map((n) =>
   handoffSentinel.slice(0, n + 1),
 );
 /** A trailing start of the sentinel ("… H", "… HAND") that the next chunk may complete. */
-const trailingPrefix = new RegExp(`(?<![\\p{L}\\p{N}])(?:${prefixes.join('|')})$`, 'u');
-/** The sentinel as a word anywhere: a model that writes a sentence and then HANDOFF meant it. */
-const sentinelWord = new RegExp(`(?<![\\p{L}\\p{N}])${handoffSentinel}(?![\\p{L}\\p{N}])`, 'u');
+const trailingPrefix = new RegExp(`(?<![A-Za-z0-9])(?:${prefixes.join('|')})$`);
+/** The sentinel as a word anywhere: a model that writes a sentence and then HANDOFF meant it.
+ * A word of Latin letters: Chinese right beside it ("无法回答HANDOFF") still leaves it a word. */
+const sentinelWord = new RegExp(`(?<![A-Za-z0-9])${handoffSentinel}(?![A-Za-z0-9])`);
 /** Reasoning models (qwen3, deepseek-r1) think aloud first, in a block the visitor never sees. */
 const thinking = /^\s*<think>[\s\S]*?(?:<\/think>|$)/;
 
