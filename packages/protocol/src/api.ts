@@ -80,12 +80,22 @@ import {
 } from './webhooks.js';
 import { Report, ReportQuery } from './reports.js';
 import {
+  CreateFaqEntryRequest,
+  FaqEntryParams,
+  FaqEntryResponse,
+  FaqListResponse,
+  RobotStatusResponse,
+  SuggestReplyResponse,
+  TryRobotRequest,
+  TryRobotResponse,
+  UpdateFaqEntryRequest,
+} from './robot.js';
+import {
   CreateSavedReplyRequest,
   SavedReplyListResponse,
   SavedReplyResponse,
   UpdateSavedReplyRequest,
 } from './savedReplies.js';
-import { RobotStatusResponse, SuggestReplyResponse } from './robot.js';
 import { SearchQuery, SearchResponse } from './search.js';
 import { SetupStatus } from './setup.js';
 import { DashboardStats, StatsQuery } from './stats.js';
@@ -926,6 +936,69 @@ export const apiRoutes: readonly ApiRoute[] = [
     status: 200,
     response: SuggestReplyResponse,
     errors: [...found, 'CONVERSATION_ENDED', 'NO_SUGGESTION', 'MODEL_UNAVAILABLE'],
+  },
+  // ---- the robot's FAQ entries
+  {
+    method: 'GET',
+    path: '/api/v1/channels/:id/faq',
+    summary: 'A channel’s FAQ entries, in list order',
+    tag: 'Robot',
+    callers: admins,
+    key: 'admin',
+    params: IdParams,
+    status: 200,
+    response: FaqListResponse,
+    errors: found,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/channels/:id/faq',
+    summary: 'Add an FAQ entry at the end of the list',
+    tag: 'Robot',
+    callers: admins,
+    key: 'admin',
+    params: IdParams,
+    body: CreateFaqEntryRequest,
+    status: 201,
+    response: FaqEntryResponse,
+    errors: [...found, 'FAQ_FULL'],
+  },
+  {
+    method: 'PATCH',
+    path: '/api/v1/channels/:id/faq/:entryId',
+    summary: 'Change or move an FAQ entry',
+    tag: 'Robot',
+    callers: admins,
+    key: 'admin',
+    params: FaqEntryParams,
+    body: UpdateFaqEntryRequest,
+    status: 200,
+    response: FaqEntryResponse,
+    errors: found,
+  },
+  {
+    method: 'DELETE',
+    path: '/api/v1/channels/:id/faq/:entryId',
+    summary: 'Delete an FAQ entry',
+    tag: 'Robot',
+    callers: admins,
+    key: 'admin',
+    params: FaqEntryParams,
+    status: NoContent,
+    errors: found,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/channels/:id/faq/try',
+    summary: 'What the channel’s robot would answer to a text',
+    tag: 'Robot',
+    callers: admins,
+    key: 'admin',
+    params: IdParams,
+    body: TryRobotRequest,
+    status: 200,
+    response: TryRobotResponse,
+    errors: found,
   },
 
   // ---- reports

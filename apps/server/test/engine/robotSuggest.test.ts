@@ -1,7 +1,7 @@
-import { RobotStatusResponse, SuggestReplyResponse } from '@servicesystem/protocol';
+import { RobotStatusResponse, ServerEvent, SuggestReplyResponse } from '@servicesystem/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeModel, type FakeModel } from '../support/fakeModel.js';
-import { bodyOf, errorOf, startWorld, text, type World } from '../support/world.js';
+import { bodyOf, errorOf, startWorld, text, waitFor, type World } from '../support/world.js';
 
 /**
  * GET /api/v1/robot and POST /api/v1/conversations/:id/suggest-reply, without a language model
@@ -15,52 +15,42 @@ const emailAnswer = 'Open Settings → Profile → Email, then confirm the mail 
 const hoursAnswer = 'We are open 9:00 to 18:00, Monday to Friday.';
 const instruction = 'Sign every reply as the Example Shop team.';
 
-/** The channel's knowledge: FAQ entries (written as the FAQ pages would) and a saved reply
- * marked for the robot (its title is the question). */
+/** The channel's knowledge, through the admin's routes: FAQ entries, a shared saved reply
+ * marked for the robot (its title is the question), and the robot's instruction. */
 async function giveKnowledge(world: World): Promise<Record<string, string>> {
-  const db = world.app.app.db.kysely;
   const channelId = world.app.channelId;
-  const now = Date.now();
+  const token = world.adminToken;
   const ids: Record<string, string> = {};
   const entries: [string, string[], string][] = [
     ['refund', ['How do I get a refund?', '怎么退款'], refundAnswer],
     ['password', ['How do I change my password?'], passwordAnswer],
     ['email', ['How do I change my email address?'], emailAnswer],
   ];
-  for (const [index, [name, questions, answer]] of entries.entries()) {
-    ids[name] = `faq-${name}-${Math.random().toString(36).slice(2, 8)}`;
-    await db
-      .insertInto('faq_entries')
-      .values({
-        id: ids[name],
-        channel_id: channelId,
-        questions: JSON.stringify(questions),
-        answer,
-        image_file_id: null,
-        enabled: 1,
-        position: index + 1,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+  for (const [name, questions, answer] of entries) {
+    const made = await world.request('POST', `/api/v1/channels/${channelId}/faq`, {
+      token,
+      body: { questions, answer },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    ids[name] = (made.body as { entry: { id: string } }).entry.id;
   }
   const reply = await world.request('POST', '/api/v1/saved-replies', {
-    token: world.adminToken,
-    body: { scope: 'shared', shortcut: 'hours', title: 'Opening hours', text: hoursAnswer },
+    token,
+    body: {
+      scope: 'shared',
+      shortcut: 'hours',
+      title: 'Opening hours',
+      text: hoursAnswer,
+      robotAnswer: true,
+    },
   });
   expect(reply.status, JSON.stringify(reply.body)).toBe(201);
   ids.hours = (reply.body as { savedReply: { id: string } }).savedReply.id;
-  await db
-    .updateTable('saved_replies')
-    .set({ robot_answer: 1 })
-    .where('id', '=', ids.hours)
-    .execute();
-  await db
-    .updateTable('channels')
-    .set({ robot_instruction: instruction })
-    .where('id', '=', channelId)
-    .execute();
-  world.app.app.ctx.robotKnowledge.forget();
+  const channel = await world.request('PATCH', `/api/v1/channels/${channelId}`, {
+    token,
+    body: { robot: { instruction } },
+  });
+  expect(channel.status, JSON.stringify(channel.body)).toBe(200);
   return ids;
 }
 
@@ -168,14 +158,21 @@ describe('without a language model', () => {
   it('calls out to nothing: no fetch from the server, nothing at the local model', async () => {
     const served = await world.servedConversation({ body: 'I want a refund for my order' });
     expect((await suggest(world, served.id, served.agent.token)).status).toBe(200);
-    // A robot-first channel's conversation too.
-    await world.app.app.db.kysely
-      .updateTable('channels')
-      .set({ robot_mode: 'first' })
-      .where('id', '=', world.app.channelId)
-      .execute();
+    // A robot-first channel's conversation too: the robot answers from the FAQ text itself.
+    const robotFirst = await world.request('PATCH', `/api/v1/channels/${world.app.channelId}`, {
+      token: world.adminToken,
+      body: { robot: { mode: 'first' } },
+    });
+    expect(robotFirst.status).toBe(200);
     const visitor = await world.visitor();
+    const socket = await world.connect(visitor.token);
+    const answered = waitFor(
+      socket,
+      ServerEvent.MessageCreated,
+      (p) => p.message.sender.type === 'robot' && p.message.body === refundAnswer,
+    );
     await world.startConversation(visitor.token, 'How do I get a refund?');
+    expect((await answered).message.meta).toMatchObject({ reply: 'answer', source: 'faq' });
     expect(fetchSpy).not.toHaveBeenCalled();
     expect(fake.calls).toEqual([]);
   });
@@ -255,18 +252,22 @@ describe('with a language model', () => {
   });
 
   it('answers 404 NO_SUGGESTION when the model says the knowledge does not answer', async () => {
-    const served = await world.servedConversation({ body: 'change my settings' });
+    const served = await world.servedConversation({ body: 'How do I change it?' });
     fake.behave({ kind: 'stream', chunks: ['HAND', 'OFF'] });
     const answer = await suggest(world, served.id, served.agent.token);
     expect([answer.status, errorOf(answer).code]).toEqual([404, 'NO_SUGGESTION']);
-    // The entries the matcher found were given, though it was not sure of any.
-    expect(fake.calls[0]!.json!.messages![0]!.content).toContain(passwordAnswer);
+    // The entries the matcher found were given, though it was not sure which one.
+    const system = fake.calls[0]!.json!.messages![0]!.content;
+    expect(system).toContain(passwordAnswer);
+    expect(system).toContain(emailAnswer);
   });
 
   it('does not ask the model when nothing in the knowledge is near the question', async () => {
-    const served = await world.servedConversation({ body: 'do you sell bicycles' });
-    const answer = await suggest(world, served.id, served.agent.token);
-    expect([answer.status, errorOf(answer).code]).toEqual([404, 'NO_SUGGESTION']);
+    for (const body of ['do you sell bicycles', 'change my settings']) {
+      const served = await world.servedConversation({ body });
+      const answer = await suggest(world, served.id, served.agent.token);
+      expect([answer.status, errorOf(answer).code]).toEqual([404, 'NO_SUGGESTION']);
+    }
     expect(fake.calls).toEqual([]);
   });
 

@@ -4,7 +4,7 @@ import type { AccountActor, DomainContext } from '../context.js';
 import { findConversationOrThrow } from '../conversations/conversationViews.js';
 import { AppError } from '../errors.js';
 import { authorize, conversationPolicy } from '../policies.js';
-import type { ScoredItem } from './matcher.js';
+import { matchThresholds, type ScoredItem } from './matcher.js';
 import type { ModelOutcome, ModelTurn } from './model/robotModel.js';
 
 /** The conversation the model reads: enough for the thread, short enough for a small model. */
@@ -130,8 +130,11 @@ export async function suggestReply(
     };
   }
 
-  // Nothing retrieved: the model may answer from nothing else, so it is not asked.
-  const retrieved = decision.matches.slice(0, knowledgeSize);
+  // What the robot's turn retrieves too: the entries worth offering as "did you mean". Nothing
+  // retrieved: the model may answer from nothing else, so it is not asked.
+  const retrieved = decision.matches
+    .filter((m) => m.score >= matchThresholds.possible)
+    .slice(0, knowledgeSize);
   if (retrieved.length === 0) throw noSuggestion();
   const outcome = await model.suggest({
     instruction: channel?.robot_instruction ?? '',
