@@ -142,7 +142,7 @@ export async function startFakeModel(): Promise<FakeModel> {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      let json: FakeCall['json'] = null;
+      let json: FakeCall['json'];
       try {
         json = JSON.parse(body) as FakeCall['json'];
       } catch {
