@@ -22,18 +22,22 @@ const noSuggestion = () =>
   );
 
 function unavailable(outcome: Extract<ModelOutcome, { kind: 'failed' }>): AppError {
-  switch (outcome.reason) {
-    case 'busy':
-      return new AppError(
-        'MODEL_UNAVAILABLE',
-        'The language model is busy with other answers; try again in a moment',
-        { retryAfterSeconds: 5 },
-      );
-    case 'timeout':
-      return new AppError('MODEL_UNAVAILABLE', 'The language model did not answer in time');
-    default:
-      return new AppError('MODEL_UNAVAILABLE', 'The language model could not answer right now');
-  }
+  const error =
+    outcome.reason === 'busy'
+      ? new AppError(
+          'MODEL_UNAVAILABLE',
+          'The language model is busy with other answers; try again in a moment',
+          { retryAfterSeconds: 5 },
+        )
+      : new AppError(
+          'MODEL_UNAVAILABLE',
+          outcome.reason === 'timeout'
+            ? 'The language model did not answer in time'
+            : 'The language model could not answer right now',
+        );
+  // For the operator's log (the client gets the words above): what the endpoint did.
+  error.cause = new Error(`language model ${outcome.reason}: ${outcome.detail}`);
+  return error;
 }
 
 const matchOf = (scored: ScoredItem): RobotMatch => ({
