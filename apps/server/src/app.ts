@@ -81,6 +81,7 @@ import { createMetricsServer, type MetricsServer } from './metrics/metricsServer
 import { metricsRoutes } from './http/routes/metrics.js';
 import { instrumentServer } from './metrics/instrumentServer.js';
 import { WebhookDirectory } from './domain/webhooks/webhookDirectory.js';
+import { RobotKnowledge } from './domain/robot/knowledge.js';
 import {
   defaultWebhookSchedule,
   purgeWebhookDeliveries,
@@ -211,6 +212,9 @@ export async function openDomain(
       readState: createReportStateReader(db.engine),
     },
     webhooks: new WebhookDirectory(db.kysely, config.webhookAllowPrivate),
+    robotKnowledge: new RobotKnowledge(db.kysely),
+    // The model client is made from LLM_* (domain/robot/model); none configured: null.
+    robotModel: null,
   };
   // The endpoints as they are now, so a change made from the operator's CLI records its events
   // too (the server keeps them current: createApp).

@@ -151,9 +151,10 @@ export interface MessagesTable {
   sender_id: string | null;
   sender_name: string;
   sender_avatar_url: string | null;
-  type: 'text' | 'system' | 'image' | 'video';
+  type: 'text' | 'system' | 'image' | 'video' | 'robot';
   body: string;
-  /** JSON SystemMeta (system messages: the kind and the names involved), or null. */
+  /** JSON SystemMeta (system messages: the kind and the names involved), JSON RobotMeta (robot
+   * messages), or null. */
   meta: string | null;
   attachment_id: string | null;
   /** JSON AttachmentSnapshot of the file, so a message renders without a join. */
