@@ -30,8 +30,9 @@ export function robotMetaOf(message: Message): RobotMeta | null {
 
 /**
  * The choices a visitor may tap now: those of the conversation's latest robot message, while
- * the robot still holds the conversation and the visitor has not written since (a later
- * message moved on from them). Empty otherwise.
+ * the robot still holds the conversation; null when that message offers none. (The greeting is
+ * written before the visitor's first message: its suggestions stay open until the robot's next
+ * message.)
  */
 export function openRobotChoices(
   messages: readonly Message[],
@@ -40,7 +41,6 @@ export function openRobotChoices(
   if (state !== 'robot') return null;
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i]!;
-    if (m.sender.type === 'visitor') return null;
     const meta = robotMetaOf(m);
     if (meta) return meta.choices.length > 0 ? { message: m, choices: meta.choices } : null;
   }

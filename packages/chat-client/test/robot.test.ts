@@ -39,8 +39,10 @@ describe('the robot as clients show it', () => {
     const didYouMean = robot(5, 'choices', ['发货时间']);
     const thread = [greeting, message(2), answer, message(4), didYouMean];
     expect(openRobotChoices(thread, 'robot')?.message).toBe(didYouMean);
-    // The visitor wrote since: moved on.
-    expect(openRobotChoices([...thread, message(6)], 'robot')).toBeNull();
+    // The visitor's messages after it leave it open until the robot's next message (the
+    // greeting comes before the visitor's first message).
+    expect(openRobotChoices([...thread, message(6)], 'robot')?.message).toBe(didYouMean);
+    expect(openRobotChoices([greeting, message(2)], 'robot')?.message).toBe(greeting);
     // Handed over, or nothing yet.
     expect(openRobotChoices([...thread, notice(6)], 'queued')).toBeNull();
     expect(openRobotChoices(thread, 'active')).toBeNull();
