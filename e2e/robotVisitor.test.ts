@@ -117,7 +117,6 @@ describe('the robot first line on the visitor page', () => {
   });
 
   const robotMessages = (page: Page) => page.getByTestId('robot-message');
-  const lastRobot = (page: Page) => robotMessages(page).last();
 
   async function write(page: Page, text: string) {
     await page.getByRole('textbox').fill(text);
@@ -131,86 +130,89 @@ describe('the robot first line on the visitor page', () => {
       return g.document.documentElement.scrollWidth > g.innerWidth + 1;
     });
 
-  it('greets with suggestions, answers in Chinese, offers "did you mean", and hands over to a person', async () => {
+  it('greets, offers "did you mean", answers in Chinese with a link and a picture, and hands over to a person', async () => {
     const page = await (await context({ ...phoneContext, locale: 'zh-CN' })).newPage();
     await page.goto(`${server.url}/chat/?channel=${channelId}`);
     await page.getByRole('textbox').waitFor();
 
-    // The first message starts the conversation with the robot: its greeting and suggestions.
-    await write(page, '你好');
+    // Something vague as the first message: the robot's greeting (written as the conversation
+    // starts, before the message), then "did you mean", three choices at most, as chips under
+    // that latest message only.
+    await write(page, '退');
     const greeting = page.locator('[data-testid=robot-message][data-reply=greeting]');
     await greeting.waitFor();
     expect(await greeting.textContent()).toContain('您好，我是小智');
     expect(await greeting.locator('.name').textContent()).toContain('小智');
     expect(await greeting.locator('.name').textContent()).toContain('自动回复');
+    const didYouMean = page.locator('[data-testid=robot-message][data-reply=choices]');
+    await didYouMean.waitFor();
+    // In the reader's words, not the stored body (the choices in a line, for mail).
+    expect(await didYouMean.locator('.bubble').textContent()).toBe('您是想问以下哪个问题？');
+    const choices = didYouMean.getByTestId('robot-choice');
+    expect(await choices.count()).toBeGreaterThan(1);
+    expect(await choices.count()).toBeLessThanOrEqual(3);
+    expect((await choices.allTextContents()).map((t) => t.trim())).toContain('怎么退货？');
+    expect(await greeting.getByTestId('robot-choice').count()).toBe(0);
     const title = page.getByTestId('chat-title');
     expect(await title.textContent()).toBe('小智');
     expect(await title.getAttribute('data-robot')).toBe('true');
     expect(await page.getByTestId('chat-subtitle').textContent()).toContain('自动回复');
-    await expect.poll(() => lastRobot(page).getByTestId('robot-choice').count()).toBeGreaterThan(0);
-    expect(await lastRobot(page).getByTestId('robot-choice').count()).toBeLessThanOrEqual(3);
     const handoff = page.getByTestId('handoff');
     expect(await handoff.textContent()).toContain('转人工');
+    // Nobody reads yet: no read or unread mark under the visitor's message.
+    expect(await page.getByTestId('message-status').count()).toBe(0);
     expect(await overflowsSideways(page)).toBe(false);
     await checkScreen(page, 'robot-greeting-zh-390x844');
 
-    // Tapping a suggestion asks it: the visitor's message reads as the question, the answer
-    // follows with its link (safe) and its picture, and the greeting's chips are gone.
-    const suggestion = lastRobot(page).getByTestId('robot-choice').first();
-    const asked = (await suggestion.textContent())!.trim();
-    await suggestion.click();
-    await page.getByTestId('my-message').filter({ hasText: asked }).waitFor();
-    await expect
-      .poll(() => page.locator('[data-testid=robot-message][data-reply=answer]').count())
-      .toBe(1);
-    expect(await greeting.getByTestId('robot-choice').count()).toBe(0);
-
-    // A question in Chinese, in other words than the entry's: answered with the picture.
-    await write(page, '我想退货，应该怎么操作？');
+    // A choice tapped asks it: the visitor's message reads as the question, the answer follows
+    // with its link (safe) and its picture, and the chips are gone.
+    await choices.filter({ hasText: '怎么退货？' }).click();
+    await page.getByTestId('my-message').filter({ hasText: '怎么退货？' }).waitFor();
     const answer = page
       .locator('[data-testid=robot-message][data-reply=answer]')
       .filter({ hasText: '申请售后' });
-    await answer.last().waitFor();
-    const link = answer.last().getByRole('link', { name: 'https://example.com/returns' });
+    await answer.waitFor();
+    expect(await page.getByTestId('robot-choice').count()).toBe(0);
+    // What was offered stays, greyed, as a record.
+    expect(await didYouMean.getByTestId('robot-choices-past').locator('li').count()).toBe(3);
+    const link = answer.getByRole('link', { name: 'https://example.com/returns' });
     expect(await link.getAttribute('href')).toBe('https://example.com/returns');
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
-    const picture = answer.last().getByTestId('robot-image');
-    await picture.waitFor();
+    const picture = answer.getByTestId('robot-image');
     await expect
       .poll(() => picture.locator('img').evaluate((img: any) => img.complete && img.naturalWidth))
       .toBeGreaterThan(0);
-    await picture.scrollIntoViewIfNeeded();
     expect(await overflowsSideways(page)).toBe(false);
     await checkScreen(page, 'robot-answer-image-zh-390x844');
 
-    // Something vague: "did you mean", three choices at most; one tapped is answered.
-    await write(page, '退');
-    const didYouMean = page.locator('[data-testid=robot-message][data-reply=choices]');
-    await didYouMean.waitFor();
-    const choices = didYouMean.getByTestId('robot-choice');
-    expect(await choices.count()).toBeGreaterThan(1);
-    expect(await choices.count()).toBeLessThanOrEqual(3);
-    expect(await overflowsSideways(page)).toBe(false);
-    await checkScreen(page, 'robot-did-you-mean-zh-390x844');
-    const answersBefore = await page
+    // A question in Chinese, in other words than the entry's.
+    await write(page, '运费多少？');
+    await page
       .locator('[data-testid=robot-message][data-reply=answer]')
-      .count();
-    const picked = (await choices.first().textContent())!.trim();
-    await choices.first().click();
-    await page.getByTestId('my-message').filter({ hasText: picked }).waitFor();
-    await expect
-      .poll(() => page.locator('[data-testid=robot-message][data-reply=answer]').count())
-      .toBe(answersBefore + 1);
-    expect(await didYouMean.getByTestId('robot-choice').count()).toBe(0);
+      .filter({ hasText: '满 99 元包邮' })
+      .waitFor();
 
-    // 转人工: the handoff notice, then the agent; the robot's bar and chips go, and the robot
-    // says nothing more.
+    // Vague again: "did you mean", and the pick answered.
+    await write(page, '多久');
+    const second = page.locator('[data-testid=robot-message][data-reply=choices]').nth(1);
+    await second.waitFor();
+    expect(
+      (await second.getByTestId('robot-choice').allTextContents()).map((t) => t.trim()),
+    ).toContain('多久发货？');
+    await checkScreen(page, 'robot-did-you-mean-zh-390x844');
+    await second.getByTestId('robot-choice').filter({ hasText: '多久发货？' }).click();
+    await page
+      .locator('[data-testid=robot-message][data-reply=answer]')
+      .filter({ hasText: '48 小时内发货' })
+      .waitFor();
+
+    // 转人工: the handoff notice, then the agent; the robot's button and chips go, and the
+    // robot says nothing more.
     await handoff.click();
     await page.getByTestId('my-message').filter({ hasText: '转人工' }).waitFor();
-    await page.locator('[data-testid=system-message][data-kind=handedOff]').waitFor();
-    expect(
-      await page.locator('[data-testid=system-message][data-kind=handedOff]').textContent(),
-    ).toContain('人工客服');
+    const handedOff = page.locator('[data-testid=system-message][data-kind=handedOff]');
+    await handedOff.waitFor();
+    expect(await handedOff.textContent()).toContain('正在为您转接人工客服');
     await page.locator('[data-testid=system-message][data-kind=assigned]').waitFor();
     await expect.poll(() => title.textContent()).toBe('Lin Wei');
     expect(await title.getAttribute('data-robot')).toBeNull();
@@ -226,7 +228,6 @@ describe('the robot first line on the visitor page', () => {
     await write(page, '运费是多少？');
     const atAgent = await seen;
     expect(atAgent.message.sender.type).toBe('visitor');
-    await page.getByTestId('my-message').filter({ hasText: '运费是多少？' }).waitFor();
     const reply = await agent.emitWithAck('message.send', {
       conversationId: atAgent.message.conversationId,
       clientMsgId: `a${Date.now()}`,
@@ -234,8 +235,9 @@ describe('the robot first line on the visitor page', () => {
       body: '您好，我是 Lin，满 99 元包邮。',
     });
     expect(reply.ok).toBe(true);
-    await page.getByTestId('their-message').filter({ hasText: '满 99 元包邮' }).waitFor();
+    await page.getByTestId('their-message').filter({ hasText: '我是 Lin' }).waitFor();
     expect(await robotMessages(page).count()).toBe(robotCount);
+    await expect.poll(() => page.getByTestId('message-status').count()).toBeGreaterThan(0);
   });
 
   it('in English, inside a website, on a laptop and a phone', async () => {
@@ -272,12 +274,17 @@ describe('the robot first line on the visitor page', () => {
       // The standalone page on a phone, in English: did-you-mean and the handoff.
       const phonePage = await (await context({ ...phoneContext, locale: 'en-US' })).newPage();
       await phonePage.goto(`${server.url}/chat/?channel=${channelId}`);
-      await write(phonePage, 'Hello');
-      await phonePage.locator('[data-testid=robot-message][data-reply=greeting]').waitFor();
-      await checkScreen(phonePage, 'robot-greeting-en-390x844');
       await write(phonePage, 'shipping');
-      await phonePage.locator('[data-testid=robot-message]').nth(1).waitFor();
-      await checkScreen(phonePage, 'robot-reply-en-390x844');
+      await phonePage.locator('[data-testid=robot-message][data-reply=greeting]').waitFor();
+      await phonePage.locator('[data-testid=robot-message][data-reply=choices]').waitFor();
+      expect(await phonePage.getByTestId('robot-choice').count()).toBe(3);
+      expect(
+        await phonePage
+          .locator('[data-testid=robot-message][data-reply=choices] .bubble')
+          .textContent(),
+      ).toBe('Did you mean one of these?');
+      expect(await overflowsSideways(phonePage)).toBe(false);
+      await checkScreen(phonePage, 'robot-did-you-mean-en-390x844');
       await phonePage.getByTestId('handoff').click();
       await phonePage.locator('[data-testid=system-message][data-kind=handedOff]').waitFor();
       await phonePage.locator('[data-testid=system-message][data-kind=assigned]').waitFor();

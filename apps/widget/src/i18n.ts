@@ -113,6 +113,7 @@ const zhCN = {
     tag: '自动回复',
     hint: '自动回复 · 可随时转人工',
     choices: '您可能想问',
+    didYouMean: '您是想问以下哪个问题？',
     handoff: '转人工',
     handoffLabel: '转人工客服',
   },
@@ -237,8 +238,9 @@ const en: typeof zhCN = {
   },
   robot: {
     tag: 'Automated',
-    hint: 'Automated replies · a person is one tap away',
+    hint: 'Automated · a person is a tap away',
     choices: 'Suggested questions',
+    didYouMean: 'Did you mean one of these?',
     handoff: 'Talk to a person',
     handoffLabel: 'Talk to a person',
   },
