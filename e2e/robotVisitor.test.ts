@@ -31,15 +31,17 @@ describe('the robot first line on the visitor page', () => {
     return made;
   };
 
-  /** An image the admin uploads for an FAQ answer. */
-  async function uploadPicture(): Promise<string> {
+  /** An image the admin uploads (an FAQ answer's picture, the robot's avatar). */
+  async function uploadPicture(size = { width: 480, height: 300 }): Promise<string> {
     const png = await sharp({
-      create: { width: 480, height: 300, channels: 3, background: '#f0a35e' },
+      create: { ...size, channels: 3, background: '#f0a35e' },
     })
       .composite([
         {
           input: Buffer.from(
-            '<svg width="480" height="300"><rect x="40" y="60" width="400" height="180" rx="16" fill="#fff"/><text x="240" y="165" font-size="40" text-anchor="middle" fill="#333">Returns</text></svg>',
+            size.width !== 480
+              ? `<svg width="${size.width}" height="${size.height}"><circle cx="50%" cy="50%" r="30%" fill="#fff"/></svg>`
+              : '<svg width="480" height="300"><rect x="40" y="60" width="400" height="180" rx="16" fill="#fff"/><text x="240" y="165" font-size="40" text-anchor="middle" fill="#333">Returns</text></svg>',
           ),
         },
       ])
@@ -243,8 +245,11 @@ describe('the robot first line on the visitor page', () => {
   it('in English, inside a website, on a laptop and a phone', async () => {
     const site = await startHostSite(server.url, channelId, { title: 'Tea support' });
     try {
+      // The robot gets a picture of its own.
+      const avatarFileId = await uploadPicture({ width: 160, height: 160 });
       await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
         allowedOrigins: [site.origin],
+        robot: { avatarFileId },
       });
       const page = await (await context({ viewport: desk, locale: 'en-US' })).newPage();
       await page.goto(`${site.origin}/`);
@@ -262,6 +267,11 @@ describe('the robot first line on the visitor page', () => {
       await frame.getByTestId('send').click();
       await frame.locator('[data-testid=robot-message][data-reply=answer]').waitFor();
       expect(await frame.getByTestId('chat-title').textContent()).toBe('小智');
+      const avatars = frame.locator('.avatar img');
+      expect(await avatars.count()).toBeGreaterThan(1);
+      for (const src of await avatars.evaluateAll((els: any[]) => els.map((el) => el.src))) {
+        expect(src).toContain('/api/v1/files/');
+      }
       expect(await frame.getByTestId('chat-subtitle').textContent()).toContain('Automated');
       expect(await frame.getByTestId('handoff').textContent()).toContain('Talk to a person');
       await expect
