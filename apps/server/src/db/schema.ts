@@ -216,7 +216,8 @@ export interface AuditLogTable {
   actor_id: string | null;
   actor_username: string | null;
   action: string;
-  target_type: 'account' | 'channel' | 'savedReply' | 'label' | 'visitor' | 'apiKey' | 'webhook';
+  target_type:
+    'account' | 'channel' | 'savedReply' | 'faqEntry' | 'label' | 'visitor' | 'apiKey' | 'webhook';
   target_id: string;
   /** The target's username, channel name or shared reply's shortcut at the time. */
   target_label: string;
