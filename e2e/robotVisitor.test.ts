@@ -295,7 +295,8 @@ describe('the robot first line on the visitor page', () => {
       ).toBe('Did you mean one of these?');
       expect(await overflowsSideways(phonePage)).toBe(false);
       await checkScreen(phonePage, 'robot-did-you-mean-en-390x844');
-      await phonePage.getByTestId('handoff').click();
+      // Asking in words hands over as the button does.
+      await write(phonePage, 'Can I talk to a person please?');
       await phonePage.locator('[data-testid=system-message][data-kind=handedOff]').waitFor();
       await phonePage.locator('[data-testid=system-message][data-kind=assigned]').waitFor();
       expect(await phonePage.getByTestId('robot-bar').count()).toBe(0);
