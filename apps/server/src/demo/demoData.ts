@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SignJWT } from 'jose';
@@ -9,6 +10,45 @@ export const demoAgents = [
   { username: 'xiaomei', displayName: '小美' },
   { username: 'aqiang', displayName: '阿强' },
   { username: 'lily', displayName: 'Lily' },
+] as const;
+
+/** The demo shop's FAQ, in both languages, for its robot (off until an admin turns it on on
+ * the Robot page, where "Try it" works at once). */
+export const demoFaq = [
+  {
+    questions: [
+      '怎么申请退款',
+      '退款多久到账',
+      'How do I get a refund?',
+      'When will my refund arrive?',
+    ],
+    answer:
+      '在「我的订单」里找到该订单，点「申请退款」即可。审核通过后 1–3 个工作日原路退回。\nOpen the order in My orders and tap Request refund; it is back on your card 1–3 working days after approval.',
+  },
+  {
+    questions: [
+      '什么时候发货',
+      '订单多久能到',
+      'When will my order ship?',
+      'How long is delivery?',
+    ],
+    answer:
+      '下单后 24 小时内发货，国内一般 2–4 天送达。\nOrders ship within 24 hours and usually arrive in 2–4 days.',
+  },
+  {
+    questions: ['运费怎么算', '包邮吗', 'How much is shipping?', 'Is shipping free?'],
+    answer: '订单满 99 元包邮，不满收 8 元运费。\nShipping is free from ¥99; below that it is ¥8.',
+  },
+  {
+    questions: ['怎么开发票', '可以开专票吗', 'Can I get an invoice?'],
+    answer:
+      '在订单详情页点「申请发票」，电子发票会发到您的邮箱。\nTap Request invoice on the order page; the e-invoice is mailed to you.',
+  },
+  {
+    questions: ['忘记密码怎么办', '怎么重置密码', 'How do I reset my password?'],
+    answer:
+      '在登录页点「忘记密码」，按短信验证码重置。\nTap Forgot password on the sign-in page and follow the text message.',
+  },
 ] as const;
 
 /** The seed project's nine test users, as the host app's signed-in users. */
@@ -69,6 +109,30 @@ export async function seedDemo(ctx: DomainContext, dataDir: string): Promise<Dem
           .where('id', '=', channel.id)
           .execute();
         channel.name = 'Demo shop';
+      }
+      const anyEntry = await trx
+        .selectFrom('faq_entries')
+        .select('id')
+        .where('channel_id', '=', channel.id)
+        .executeTakeFirst();
+      if (!anyEntry) {
+        const now = ctx.now();
+        await trx
+          .insertInto('faq_entries')
+          .values(
+            demoFaq.map((entry, index) => ({
+              id: randomUUID(),
+              channel_id: channel.id,
+              questions: JSON.stringify(entry.questions),
+              answer: entry.answer,
+              image_file_id: null,
+              enabled: 1,
+              position: index + 1,
+              created_at: now,
+              updated_at: now,
+            })),
+          )
+          .execute();
       }
       const agents: DemoInfo['agents'] = [];
       for (const agent of demoAgents) {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { demoFaq } from '../../src/demo/demoData.js';
 import { freePort, runNode } from '../support/processes.js';
 
 /** The built server (`npm start` runs the same files), as a real process. */
@@ -199,6 +200,8 @@ describe('server process', () => {
       DATA_DIR: demoDir,
       PORT: String(port),
       HOST: '127.0.0.1',
+      ADMIN_USERNAME: 'admin',
+      ADMIN_PASSWORD: 'demo-admin-password-1',
     });
     await demo.waitFor('Demo page:');
     const { stdout } = demo.output();
@@ -242,6 +245,31 @@ describe('server process', () => {
       visitor: { name: string; identified: boolean };
     };
     expect(visitor).toMatchObject({ name: '海底月捞不起', identified: true });
+
+    // The demo shop's robot knows its FAQ, ready for "Try it" (the robot itself is off).
+    const faqOf = async () => {
+      const admin = await fetch(`${base}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'demo-admin-password-1' }),
+      });
+      const { token } = (await admin.json()) as { token: string };
+      const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+      const list = await fetch(`${base}/api/v1/channels/${channelId}/faq`, { headers });
+      const tried = await fetch(`${base}/api/v1/channels/${channelId}/faq/try`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ text: '退款要多久才到账' }),
+      });
+      return {
+        entries: ((await list.json()) as { entries: { questions: string[] }[] }).entries,
+        tried: (await tried.json()) as { outcome: string; answer: string | null },
+      };
+    };
+    const seeded = await faqOf();
+    expect(seeded.entries.map((e) => e.questions[0])).toEqual(demoFaq.map((e) => e.questions[0]));
+    expect(seeded.tried.outcome).toBe('answer');
+    expect(seeded.tried.answer).toBe(demoFaq[0].answer);
     demo.child.kill('SIGTERM');
     await demo.finished;
 
@@ -253,6 +281,8 @@ describe('server process', () => {
     });
     await again.waitFor('Demo page:');
     expect(again.output().stdout).toContain(agentPassword);
+    // Seeded once: the second start adds no second copy.
+    expect((await faqOf()).entries).toHaveLength(demoFaq.length);
     again.child.kill('SIGTERM');
     await again.finished;
   });
