@@ -56,7 +56,7 @@ export {
   parseLocale,
   type Locale,
 } from './locale.js';
-export { noticeText, textFor, type NoticeReader } from './notices.js';
+export { handoffReasonWords, noticeText, textFor, type NoticeReader } from './notices.js';
 export {
   fillPlaceholders,
   matchSavedReplies,
