@@ -567,6 +567,7 @@ export const en: Messages = {
     composer: 'Go to the message box',
     toggleNote: 'Switch between reply and note',
     savedReplies: 'Open saved replies',
+    suggestReply: 'Suggest a reply (into the message box, not sent)',
     end: 'End the conversation (asks first)',
     search: 'Search messages, notes and visitors',
     help: 'Show keyboard shortcuts',

@@ -552,6 +552,7 @@ export const zh = {
     composer: '转到输入框',
     toggleNote: '切换回复 / 备注',
     savedReplies: '打开快捷回复',
+    suggestReply: '建议回复（放进输入框，不会发送）',
     end: '结束会话（会先确认）',
     search: '搜索消息、备注和访客',
     help: '显示键盘快捷键',
