@@ -726,6 +726,7 @@ export const en: Messages = {
     enabled: 'Enabled',
     enabledHint: 'A disabled question stays in the list, but the robot does not use it.',
     full: 'A channel holds at most {max} questions',
+    writing: 'The robot is writing…',
     tag: 'Robot',
     choicesOffered: 'Choices offered',
     part: 'Robot',

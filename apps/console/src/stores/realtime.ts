@@ -84,6 +84,11 @@ export function startRealtime(): void {
     if (message.sender.type === 'visitor') {
       conversations.visitorTyping[conversation.id] = false;
     }
+    if (message.meta?.kind === 'robot' && message.meta.streamId !== null) {
+      if (conversations.robotWriting[conversation.id]?.streamId === message.meta.streamId) {
+        delete conversations.robotWriting[conversation.id];
+      }
+    }
     const mine = conversation.agent?.id === session.account?.id && !session.isAdmin;
     if (!mine || message.sender.type !== 'visitor') return;
     const looking =
@@ -131,6 +136,14 @@ export function startRealtime(): void {
         conversationId,
         setTimeout(() => (conversations.visitorTyping[conversationId] = false), 6000),
       );
+    }
+  });
+  // The preview replaces itself (each `writing` carries the whole text so far); `done` and
+  // `abandoned` end it (the stored message, or a handover notice, follows).
+  on('robot.stream', ({ conversationId, streamId, text, state }) => {
+    if (state === 'writing') conversations.robotWriting[conversationId] = { streamId, text };
+    else if (conversations.robotWriting[conversationId]?.streamId === streamId) {
+      delete conversations.robotWriting[conversationId];
     }
   });
   on('agent.status', (p) => session.updatePresence(p));
