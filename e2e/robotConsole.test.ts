@@ -102,7 +102,7 @@ describe('the robot in the console', () => {
     await dialog.locator('[data-test=faq-save]').click();
     await dialog.waitFor({ state: 'hidden' });
     await page.locator('[data-test=faq-row]', { hasText: 'How do I get a refund?' }).waitFor();
-    await page.locator('[data-test=faq-row]', { hasText: '+1 phrasings' }).waitFor();
+    await page.locator('[data-test=faq-row]', { hasText: '+1 more' }).waitFor();
     expect(await faq()).toMatchObject([
       { questions: ['How do I get a refund?', 'refund my order'], answer: refundAnswer },
     ]);

@@ -704,6 +704,7 @@ export const zh = {
     enabledHint: '停用的问题保留在列表里，但机器人不会使用。',
     full: '每个渠道最多 {max} 个问题',
     writing: '机器人正在输入…',
+    off: '未启用',
     tag: '机器人',
     choicesOffered: '提供的选项',
     part: '机器人',
