@@ -58,6 +58,7 @@ import { auditRoutes } from './http/routes/audit.js';
 import { authRoutes } from './http/routes/auth.js';
 import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
+import { faqRoutes } from './http/routes/faq.js';
 import { savedReplyRoutes } from './http/routes/savedReplies.js';
 import { labelRoutes } from './http/routes/labels.js';
 import { privacyRoutes } from './http/routes/privacy.js';
@@ -81,6 +82,9 @@ import { createMetricsServer, type MetricsServer } from './metrics/metricsServer
 import { metricsRoutes } from './http/routes/metrics.js';
 import { instrumentServer } from './metrics/instrumentServer.js';
 import { WebhookDirectory } from './domain/webhooks/webhookDirectory.js';
+import { RobotKnowledge } from './domain/robot/knowledge.js';
+import { RobotTurns } from './domain/robot/robotTurns.js';
+import type { RobotModel } from './domain/robot/model/robotModel.js';
 import {
   defaultWebhookSchedule,
   purgeWebhookDeliveries,
@@ -112,6 +116,8 @@ export interface App {
   metrics: ServerMetrics | undefined;
   /** METRICS_PORT's own server: `listen()` after the main server listens (run.ts does). */
   metricsServer: MetricsServer | undefined;
+  /** The robot's turns on this node (`idle()` waits for the running ones). */
+  robotTurns: RobotTurns;
 }
 
 export interface AppOptions {
@@ -119,6 +125,8 @@ export interface AppOptions {
   now?: () => number;
   /** Webhook delivery pacing (tests shorten it) and a hook for delivery metrics. */
   webhooks?: Partial<WebhookSchedule> & { observe?: ObserveDelivery };
+  /** The robot's language model in place of the one LLM_* configures (tests). */
+  robotModel?: RobotModel | null;
 }
 
 /** Opens the database on the context, for callers without HTTP (the operator's CLI). */
@@ -211,6 +219,9 @@ export async function openDomain(
       readState: createReportStateReader(db.engine),
     },
     webhooks: new WebhookDirectory(db.kysely, config.webhookAllowPrivate),
+    robotKnowledge: new RobotKnowledge(db.kysely),
+    // The model client is made from LLM_* (domain/robot/model); none configured: null.
+    robotModel: options.robotModel ?? null,
   };
   // The endpoints as they are now, so a change made from the operator's CLI records its events
   // too (the server keeps them current: createApp).
@@ -393,9 +404,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   runner.listen(() => {
     if (ctx.webhooks.active) webhookWorker.poke();
   });
+  // The robot answers visitors after their messages commit (domain/robot/robotTurns.ts).
+  const robotTurns = new RobotTurns(ctx, runner.run, (error) =>
+    http.log.warn({ err: error }, 'robot turn failed'),
+  );
+  runner.listen(robotTurns.hear);
   // Live connections first, so the HTTP server can close; the database last.
   http.addHook('preClose', async () => {
     ctx.webhooks.stop();
+    await robotTurns.stop();
     await webhookWorker.stop();
     await jobs.stop();
     mailer?.close();
@@ -501,6 +518,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   setupRoutes(http, deps, sightings);
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);
+  faqRoutes(http, deps);
   webhookRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   apiKeyRoutes(http, deps);
@@ -529,5 +547,6 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     jobs,
     metrics,
     metricsServer,
+    robotTurns,
   };
 }

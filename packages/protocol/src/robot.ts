@@ -82,6 +82,9 @@ export const CreateFaqEntryRequest = z
 export type CreateFaqEntryRequest = z.input<typeof CreateFaqEntryRequest>;
 
 // ---- PATCH /api/v1/channels/:id/faq/:entryId (admins); DELETE the same path.
+export const FaqEntryParams = z.object({ id: Id, entryId: Id }).strict();
+export type FaqEntryParams = z.infer<typeof FaqEntryParams>;
+
 export const UpdateFaqEntryRequest = z
   .object({
     questions: FaqQuestions.optional(),

@@ -20,7 +20,7 @@ import * as m0017 from './migrations/0017_retention.js';
 import * as m0018 from './migrations/0018_robot.js';
 
 /** Migrations in order. Names sort lexically; never rename or edit one that has shipped. */
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_conversations': m0002,
   '0003_files': m0003,

@@ -151,9 +151,10 @@ export interface MessagesTable {
   sender_id: string | null;
   sender_name: string;
   sender_avatar_url: string | null;
-  type: 'text' | 'system' | 'image' | 'video';
+  type: 'text' | 'system' | 'image' | 'video' | 'robot';
   body: string;
-  /** JSON SystemMeta (system messages: the kind and the names involved), or null. */
+  /** JSON SystemMeta (system messages: the kind and the names involved), JSON RobotMeta (robot
+   * messages), or null. */
   meta: string | null;
   attachment_id: string | null;
   /** JSON AttachmentSnapshot of the file, so a message renders without a join. */
@@ -215,7 +216,8 @@ export interface AuditLogTable {
   actor_id: string | null;
   actor_username: string | null;
   action: string;
-  target_type: 'account' | 'channel' | 'savedReply' | 'label' | 'visitor' | 'apiKey' | 'webhook';
+  target_type:
+    'account' | 'channel' | 'savedReply' | 'faqEntry' | 'label' | 'visitor' | 'apiKey' | 'webhook';
   target_id: string;
   /** The target's username, channel name or shared reply's shortcut at the time. */
   target_label: string;

@@ -15,6 +15,8 @@ import type { Database } from '../db/schema.js';
 import type { Transaction } from '../db/transactions.js';
 import type { ReadReportState } from '../db/reportState.js';
 import type { WebhookDirectory } from './webhooks/webhookDirectory.js';
+import type { RobotKnowledge } from './robot/knowledge.js';
+import type { RobotModel } from './robot/model/robotModel.js';
 
 /** What every domain action may use. No transport in here. */
 export interface DomainContext {
@@ -52,6 +54,11 @@ export interface DomainContext {
   reports: { timeZone: string; readState: ReadReportState };
   /** The registered webhook endpoints, held in memory (domain/webhooks). */
   webhooks: WebhookDirectory;
+  /** Each channel's robot knowledge (FAQ entries, saved replies for the robot), indexed and
+   * held briefly in memory (domain/robot). */
+  robotKnowledge: RobotKnowledge;
+  /** The language model behind the robot, or null when none is configured (LLM_*). */
+  robotModel: RobotModel | null;
 }
 
 /** Outgoing mail, as the domain sees it: whether there is any, and how it is written. */

@@ -1,4 +1,9 @@
-import type { AgentPresence, QueueReason, VisitorContext } from '@servicesystem/protocol';
+import type {
+  AgentPresence,
+  QueueReason,
+  RobotStreamPayload,
+  VisitorContext,
+} from '@servicesystem/protocol';
 import type { StoredMessage } from '../db/messages/messageStore.js';
 import type { NotesTable } from '../db/schema.js';
 import type { LabelsTable } from '../db/schema.js';
@@ -19,7 +24,13 @@ export type DomainEvent =
       /** The caller's own send: the action's answer carries it, so the connection that made the
        * call does not get it again as an event (its other connections do). */
       inReply?: boolean;
+      /** A visitor's answer to the robot (`choice` on the send): an entry id or `handoff`. Heard
+       * by the robot's turn on this node only (robot/robotTurns.ts); never sent to clients. */
+      choice?: string;
     }
+  /** The robot's answer while a language model writes it: the visitor and the console users who
+   * see the conversation. Not stored; the final text arrives as a message. */
+  | { type: 'robot.stream'; view: ConversationView; payload: RobotStreamPayload }
   /** State or agent changed. `previousAgentId`: the agent who just lost the conversation.
    * `consoleOnly`: a change only console users see (labels, snooze): the visitor hears nothing. */
   | {

@@ -17,7 +17,7 @@ export interface MailMessage {
   senderName: string;
   /** `visitor` lines are marked as the reader's own in a transcript. */
   senderType: 'visitor' | 'agent' | 'system' | 'robot';
-  type: 'text' | 'image' | 'video' | 'system';
+  type: 'text' | 'image' | 'video' | 'system' | 'robot';
   body: string;
   createdAt: number;
 }

@@ -107,7 +107,7 @@ export class ServerMetrics {
     });
     this.messagesSent = new Counter({
       name: `${prefix}messages_sent_total`,
-      help: 'Messages committed on this node, by type (text, image, video, system) and sender (visitor, agent, system).',
+      help: 'Messages committed on this node, by type (text, image, video, system, robot) and sender (visitor, agent, system, robot).',
       labelNames: ['type', 'sender'],
       registers,
     });
@@ -235,12 +235,13 @@ export class ServerMetrics {
       };
     new Gauge({
       name: `${prefix}conversations`,
-      help: 'Open conversations by state (queued, active), from the database: the same on every node.',
+      help: 'Open conversations by state (queued, active, robot), from the database: the same on every node.',
       labelNames: ['state'],
       registers,
       collect: fromDatabase<'state'>((gauge, counts) => {
         gauge.set({ state: 'queued' }, counts.conversations.queued);
         gauge.set({ state: 'active' }, counts.conversations.active);
+        gauge.set({ state: 'robot' }, counts.conversations.robot);
       }),
     });
     new Gauge({

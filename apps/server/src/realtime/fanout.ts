@@ -8,6 +8,7 @@ import {
   type LabelListResponse,
   type QueueCountPayload,
   type QueuePositionPayload,
+  type RobotStreamPayload,
   type TypingPayload,
   type VisitorUpdatedPayload,
 } from '@servicesystem/protocol';
@@ -210,6 +211,19 @@ export function fanOut(event: DomainEvent, urls: FileUrls): Delivery[] {
       return [{ kind: 'disconnect', rooms: [rooms.session(event.sessionId)] }];
     case 'visitor.erased':
       return [{ kind: 'disconnect', rooms: [rooms.visitor(event.visitorId)] }];
+    case 'robot.stream': {
+      // The robot's preview, like its messages: the visitor's room and the conversation's
+      // console users (administrators; the robot's conversations have no agent).
+      const payload: RobotStreamPayload = event.payload;
+      return [
+        {
+          kind: 'emit',
+          rooms: [rooms.visitor(event.view.visitor.id), ...consoleRooms(event.view)],
+          event: ServerEvent.RobotStream,
+          payload,
+        },
+      ];
+    }
     case 'visitor.context': {
       // Where the visitor is on the website: the console users of their open conversation, as
       // for a consoleOnly conversation.updated. The visitor's own room hears nothing of it.

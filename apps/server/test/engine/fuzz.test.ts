@@ -552,6 +552,11 @@ interface Fixtures {
   /** A disabled webhook (so no other route's call writes deliveries), and one DELETE may remove. */
   webhookId: string;
   doomedWebhookId: string;
+  /** FAQ entries of the fuzzed channel: one the PATCH changes, one DELETE may remove; and an
+   * image the admin uploaded, which an entry may show. */
+  faqEntryId: string;
+  doomedFaqEntryId: string;
+  adminImageId: string;
 }
 
 interface RouteFuzz {
@@ -561,6 +566,8 @@ interface RouteFuzz {
   ids?: string[];
   /** The value of `:labelId`. */
   labelId?: string;
+  /** The value of `:entryId`. */
+  entryId?: string;
   body?: fc.Arbitrary<Obj>;
   query?: fc.Arbitrary<Obj>;
   /** Other headers to fuzz. */
@@ -670,6 +677,17 @@ const channelBody = fc.record(
     ratingEnabled: fc.boolean(),
     idleEndMinutes: fc.option(fc.integer({ min: -5, max: 20_000 }), { nil: null }),
     absentAgentMinutes: fc.option(fc.integer({ min: -5, max: 2000 }), { nil: null }),
+    robot: fc.record(
+      {
+        mode: fc.constantFrom('off', 'first', 'offHours', 'on', ''),
+        name: fc.oneof(displayName, fc.constant('r'.repeat(33))),
+        avatarFileId: fc.option(fc.constantFrom('no-such-file', ''), { nil: null }),
+        greeting: channelText,
+        answerEveryMessage: fc.boolean(),
+        instruction: messageText,
+      },
+      { requiredKeys: [] },
+    ),
   },
   { requiredKeys: ['name'] },
 );
@@ -686,6 +704,25 @@ const savedReplyBody = fc.record(
   },
   { requiredKeys: ['shortcut', 'title', 'text'] },
 );
+/** An FAQ entry: phrasings that repeat or run past the limits, answers long and short. */
+const faqBody = (fx: Fixtures) =>
+  fc.record(
+    {
+      questions: fc.oneof(
+        fc.array(fc.oneof(displayName, fc.constantFrom('退款', '退款', 'Refund', 'refund')), {
+          maxLength: 22,
+        }),
+        nastyString,
+      ),
+      answer: fc.oneof(messageText, fc.constant('x'.repeat(5001))),
+      imageFileId: fc.option(fc.constantFrom(fx.adminImageId, fx.fileId, 'no-such-file'), {
+        nil: null,
+      }),
+      enabled: fc.boolean(),
+      position: fc.oneof(fc.integer({ min: -2, max: 2000 }), fc.constant(1.5)),
+    },
+    { requiredKeys: [] },
+  );
 const weirdTimeZones = [
   'UTC',
   'Asia/Shanghai',
@@ -1234,6 +1271,38 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     ids: [fx.doomedReplyId, fx.personalReplyId, 'no-such-reply'],
     writes: ['saved_replies', 'audit_log'],
   }),
+  'GET /api/v1/channels/:id/faq': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.fuzzChannelId, 'no-such-channel'],
+    runs: 100,
+  }),
+  'POST /api/v1/channels/:id/faq': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.fuzzChannelId, 'no-such-channel'],
+    body: faqBody(fx).map(({ position: _position, ...rest }) => rest),
+    writes: ['faq_entries', 'files', 'audit_log'],
+  }),
+  'PATCH /api/v1/channels/:id/faq/:entryId': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.fuzzChannelId, fx.channelId, 'no-such-channel'],
+    entryId: fx.faqEntryId,
+    body: faqBody(fx),
+    writes: ['faq_entries', 'files', 'audit_log'],
+  }),
+  'DELETE /api/v1/channels/:id/faq/:entryId': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.fuzzChannelId, fx.channelId, 'no-such-channel'],
+    entryId: fx.doomedFaqEntryId,
+    writes: ['faq_entries', 'audit_log'],
+  }),
+  'POST /api/v1/channels/:id/faq/try': (fx) => ({
+    as: fx.adminToken,
+    ids: [fx.fuzzChannelId, 'no-such-channel'],
+    body: fc.record(
+      { text: fc.oneof(messageText, fc.constantFrom('转人工', '退款', 'refund', ' ', '')) },
+      { requiredKeys: [] },
+    ),
+  }),
   'GET /api/v1/embed/check': (fx) => ({
     as: undefined,
     query: fc.record(
@@ -1714,7 +1783,19 @@ describe('fuzzing every route and socket event', () => {
         })
       ).body.webhook.id as string;
 
+    const fuzzChannelId = await makeChannel('Fuzzed');
+    const makeFaqEntry = async (question: string) =>
+      (
+        await t.request('POST', `/api/v1/channels/${fuzzChannelId}/faq`, {
+          token: t.adminToken,
+          body: { questions: [question], answer: `${question}: see our help page` },
+        })
+      ).body.entry.id as string;
+
     fx = {
+      faqEntryId: await makeFaqEntry('How do refunds work?'),
+      doomedFaqEntryId: await makeFaqEntry('退款多久到账？'),
+      adminImageId: await uploadPng(t, t.adminToken),
       webhookId: await makeWebhook(),
       doomedWebhookId: await makeWebhook(),
       A,
@@ -1726,7 +1807,7 @@ describe('fuzzing every route and socket event', () => {
       CE,
       channelId: t.channelId,
       channelSecret: channel.body.channel.identitySecret,
-      fuzzChannelId: await makeChannel('Fuzzed'),
+      fuzzChannelId,
       doomedChannelId: await makeChannel('Doomed'),
       labelId: await makeLabel('Fuzzed'),
       doomedLabelId: await makeLabel('Doomed'),
@@ -1773,7 +1854,10 @@ describe('fuzzing every route and socket event', () => {
               .map((parts) => pattern.replace('*', parts.join('/')))
           : pattern.includes(':id')
             ? segment(spec.ids ?? ['x']).map((id) =>
-                pattern.replace(':id', id).replace(':labelId', spec.labelId ?? 'x'),
+                pattern
+                  .replace(':id', id)
+                  .replace(':labelId', spec.labelId ?? 'x')
+                  .replace(':entryId', spec.entryId ?? 'x'),
               )
             : fc.constant(pattern);
         const auth = fc.oneof(

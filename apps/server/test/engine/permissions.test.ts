@@ -157,6 +157,11 @@ const restMatrix: Record<string, RestRow> = {
   'POST /api/v1/saved-replies':             { cells: [401, 401, 401, V400, V400, 401, V400] },
   'PATCH /api/v1/saved-replies/:id':        { cells: [401, 401, 401, V400, V400, 401, V400], id: () => 'no-such-reply' },
   'DELETE /api/v1/saved-replies/:id':       { cells: [401, 401, 401, '404 NOT_FOUND', '404 NOT_FOUND', 401, '404 NOT_FOUND'], id: () => 'no-such-reply' },
+  'GET /api/v1/channels/:id/faq':           { cells: [401, 401, 401, 403, 403, 401, 200] },
+  'POST /api/v1/channels/:id/faq':          { cells: [401, 401, 401, 403, 403, 401, V400] },
+  'PATCH /api/v1/channels/:id/faq/:entryId':{ cells: [401, 401, 401, 403, 403, 401, V400] },
+  'DELETE /api/v1/channels/:id/faq/:entryId': { cells: [401, 401, 401, 403, 403, 401, '404 NOT_FOUND'] },
+  'POST /api/v1/channels/:id/faq/try':      { cells: [401, 401, 401, 403, 403, 401, V400] },
   'GET /api/v1/embed/check':                { cells: [200, 200, 200, 200, 200, 200, 200], query: (fx) => `?channel=${fx.channelId}` },
   'GET /console':                           { cells: [302, 302, 302, 302, 302, 302, 302] },
   'GET /console/*':                         { cells: [consolePage, consolePage, consolePage, consolePage, consolePage, consolePage, consolePage] },
@@ -437,6 +442,7 @@ describe('authorization matrix', () => {
             pattern
               .replace(':id', id)
               .replace(':labelId', 'no-such-label')
+              .replace(':entryId', 'no-such-entry')
               .replace(':deliveryId', 'no-such-delivery')
               .replace('*', 'somewhere') + (row.query?.(fx) ?? '');
           const body =

@@ -30,7 +30,12 @@ export interface LiveApp extends TestApp {
 
 export async function startLiveApp(
   env: Record<string, string> = {},
-  options: { db?: TestDatabase; now?: () => number; webhooks?: AppOptions['webhooks'] } = {},
+  options: {
+    db?: TestDatabase;
+    now?: () => number;
+    webhooks?: AppOptions['webhooks'];
+    robotModel?: AppOptions['robotModel'];
+  } = {},
 ): Promise<LiveApp> {
   const t = await startTestApp({ AGENT_OFFLINE_GRACE_SECONDS: '30', ...env }, options);
   await t.app.http.listen({ port: 0, host: '127.0.0.1' });

@@ -49,7 +49,12 @@ let counter = 0;
 /** A real server (routes, database, migrations, bootstrap) on a fresh database; no socket. */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { db?: TestDatabase; now?: () => number; webhooks?: AppOptions['webhooks'] } = {},
+  options: {
+    db?: TestDatabase;
+    now?: () => number;
+    webhooks?: AppOptions['webhooks'];
+    robotModel?: AppOptions['robotModel'];
+  } = {},
 ): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const config = loadConfig({
@@ -72,6 +77,7 @@ export async function startTestApp(
     app = await createApp(config, {
       ...(options.now ? { now: options.now } : {}),
       ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+      ...(options.robotModel ? { robotModel: options.robotModel } : {}),
     });
   } catch (error) {
     if (!options.db) await db.drop();

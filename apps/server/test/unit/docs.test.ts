@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import {
   Channel,
+  ChannelRobot,
   ClientEvent,
+  FaqEntry,
   ErrorCode,
   ServerEvent,
   SystemMessageKind,
@@ -26,6 +28,14 @@ describe('docs/PROTOCOL.md', () => {
       (field) => !doc.includes(`\`${field}\``) && !doc.includes(`"${field}":`),
     );
     expect([...kinds, ...fields]).toEqual([]);
+  });
+
+  it('documents every field of the robot settings and of an FAQ entry', async () => {
+    const doc = await read('PROTOCOL.md');
+    const fields = [...Object.keys(ChannelRobot.shape), ...Object.keys(FaqEntry.shape)].filter(
+      (field) => !doc.includes(`\`${field}\``) && !doc.includes(`"${field}":`),
+    );
+    expect(fields).toEqual([]);
   });
 
   it('documents every REST route under /api/v1', async () => {

@@ -414,6 +414,16 @@ function oneOfEach(): { [K in DomainEvent['type']]: Extract<DomainEvent, { type:
       labels: [{ id: 'label-1', name: 'VIP', color: '#aabbcc', created_at: 1, updated_at: 2 }],
     },
     'visitor.context': visitorContextChange('agent-x'),
+    'robot.stream': {
+      type: 'robot.stream',
+      view,
+      payload: {
+        conversationId: view.conversation.id,
+        streamId: 's-1',
+        text: '您好',
+        state: 'writing',
+      },
+    },
   };
 }
 
@@ -465,6 +475,26 @@ describe('console-only changes and console-wide counts', () => {
     for (const event of [oneOfEach()['queue.count'], oneOfEach()['labels.changed']]) {
       expect(fanOut(event, testFileUrls).map((d) => d.rooms)).toEqual([['admins', 'agents']]);
     }
+  });
+});
+
+describe('robot.stream', () => {
+  it('goes to the visitor and the console users of the conversation, payload as it is', () => {
+    const view = served();
+    const payload = {
+      conversationId: view.conversation.id,
+      streamId: 's-2',
+      text: '满 99 元',
+      state: 'writing' as const,
+    };
+    expect(fanOut({ type: 'robot.stream', view, payload }, testFileUrls)).toEqual([
+      {
+        kind: 'emit',
+        rooms: [`visitor:${view.visitor.id}`, 'admins', `agent:${view.agent!.id}`],
+        event: 'robot.stream',
+        payload,
+      },
+    ]);
   });
 });
 

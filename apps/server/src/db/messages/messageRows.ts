@@ -105,8 +105,10 @@ export function advance(db: Kysely<Database>, shape: AdvanceShape, values: Advan
     .set((eb) => ({
       last_seq: eb('last_seq', '+', 1),
       last_activity_at: values.now,
-      // A visitor's or agent's message: what lists preview; the sender has read everything, and
-      // the other side has one more unread. System notices move neither.
+      // A visitor's, agent's or robot's message: what lists preview; the sender has read
+      // everything, and the other side has one more unread. System notices move neither. The
+      // robot writes for the agents' side to the visitor, but it is not a person: it never reads
+      // for the agents nor sets the first response time.
       ...(shape.senderType === 'system' ? {} : { preview_seq: eb('last_seq', '+', 1) }),
       ...(shape.senderType === 'visitor'
         ? {
@@ -133,6 +135,7 @@ export function advance(db: Kysely<Database>, shape: AdvanceShape, values: Advan
             first_response_at: eb.fn.coalesce('first_response_at', eb.val(values.now)),
           }
         : {}),
+      ...(shape.senderType === 'robot' ? { visitor_unread: eb('visitor_unread', '+', 1) } : {}),
     }))
     .where(shape.by === 'id' ? 'id' : 'visitor_id', '=', values.key);
   // Literals, not parameters: fixed per shape, and they let the planners use the
@@ -265,7 +268,7 @@ export abstract class MessageStoreBase implements MessageStore {
       ...message,
       conversationId: openId,
       sender: visitorSender(visitor),
-      guard: { states: ['queued', 'active'] },
+      guard: { states: ['queued', 'active', 'robot'] },
     });
     if (!appended) return { kind: 'noOpenConversation', visitor };
     const agent =

@@ -1,4 +1,4 @@
-import type { SystemMeta } from '@servicesystem/protocol';
+import type { RobotMeta, SystemMeta } from '@servicesystem/protocol';
 import type { Kysely } from 'kysely';
 import type { Engine } from '../connect.js';
 import type {
@@ -69,8 +69,8 @@ export interface Sender {
 export interface MessageContent {
   type: MessagesTable['type'];
   body: string;
-  /** System messages: what happened. */
-  meta?: SystemMeta;
+  /** System messages: what happened; robot messages: what kind of reply. */
+  meta?: SystemMeta | RobotMeta;
   /** Images and videos: the uploaded file. */
   attachment?: AttachmentSnapshot;
 }
@@ -90,7 +90,7 @@ export interface VisitorMessage extends MessageContent {
 
 /** A message as the domain handles it: the row, with `meta` and `attachment` parsed (once). */
 export type StoredMessage = Omit<MessagesTable, 'meta' | 'attachment'> & {
-  meta: SystemMeta | null;
+  meta: SystemMeta | RobotMeta | null;
   attachment: AttachmentSnapshot | null;
 };
 

@@ -92,7 +92,7 @@ interface VisitorAppendRow {
 const visitorShape: AdvanceShape = {
   by: 'visitor',
   senderType: 'visitor',
-  states: ['queued', 'active'],
+  states: ['queued', 'active', 'robot'],
   byAgent: false,
 };
 

@@ -2,18 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Channel, CreateChannelRequest } from '@servicesystem/protocol';
 import type { Kysely } from 'kysely';
 import type { z } from 'zod';
-import type { Database } from '../../db/schema.js';
+import type { ChannelsTable, Database } from '../../db/schema.js';
 import { changedField, recordAudit, type AuditBy } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
+import { defaultRobotColumns, robotChanges, robotColumns } from './channelRobot.js';
 import { newIdentitySecret } from './channelSecrets.js';
-import {
-  applyTextInput,
-  defaultOffHoursMessage,
-  defaultRobotGreeting,
-  defaultWelcomeMessage,
-} from './channelTexts.js';
+import { applyTextInput, defaultOffHoursMessage, defaultWelcomeMessage } from './channelTexts.js';
 
 type Input = z.output<typeof CreateChannelRequest>;
 
@@ -35,7 +31,7 @@ export async function doCreateChannel(
   within?: Kysely<Database>,
 ): Promise<Channel> {
   const now = ctx.now();
-  const row = {
+  const row: ChannelsTable = {
     id: randomUUID(),
     name: input.name,
     identity_secret: newIdentitySecret(),
@@ -50,16 +46,16 @@ export async function doCreateChannel(
     idle_end_minutes: input.idleEndMinutes ?? null,
     absent_agent_minutes: input.absentAgentMinutes ?? null,
     retention_days: null,
-    robot_mode: 'off' as const,
-    robot_name: '',
-    robot_greeting: JSON.stringify(defaultRobotGreeting),
-    robot_every_message: 1,
-    robot_instruction: '',
-    robot_avatar_file_id: null,
+    ...defaultRobotColumns,
     created_at: now,
     updated_at: now,
   };
   const write = async (trx: Kysely<Database>) => {
+    if (input.robot !== undefined) {
+      // The first start's channel gives no robot settings; only a console user does.
+      if (typeof by === 'string') throw new Error('unreachable: only a console user sets a robot');
+      Object.assign(row, await robotColumns(trx, by, row, input.robot, now));
+    }
     await trx.insertInto('channels').values(row).execute();
     await recordAudit(
       trx,
@@ -73,6 +69,10 @@ export async function doCreateChannel(
           ...(input.welcomeMessage !== undefined ? [changedField('welcomeMessage')] : []),
           ...(input.offHoursMessage !== undefined ? [changedField('offHoursMessage')] : []),
           ...(input.businessHours ? [changedField('businessHours')] : []),
+          // A new channel's robot settings: those that differ from the defaults.
+          ...robotChanges(defaultRobotColumns, row).map(({ field, to }) =>
+            to === undefined ? { field } : { field, to },
+          ),
         ],
       },
       now,

@@ -34,6 +34,8 @@ export async function deleteChannel(
       ctx.now(),
     );
   });
+  // Its FAQ entries went with it (cascade): drop the index this node held for it.
+  ctx.robotKnowledge.forget(channelId);
 }
 
 /**

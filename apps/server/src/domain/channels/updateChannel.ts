@@ -7,6 +7,7 @@ import type { Actor, DomainContext } from '../context.js';
 import { authorize, channelPolicy } from '../policies.js';
 import { presentChannel } from '../presenters/channel.js';
 import { findChannelOrThrow } from './channelRows.js';
+import { robotChanges, robotColumns } from './channelRobot.js';
 import { newIdentitySecret } from './channelSecrets.js';
 import { applyTextInput, parseTexts } from './channelTexts.js';
 import { sightingsOf } from './embedSightings.js';
@@ -22,7 +23,8 @@ export async function updateChannel(
   authorize(channelPolicy.manage(actor), 'Only administrators can edit channels');
   return ctx.transaction(async (trx) => {
     const before = await findChannelOrThrow(trx, channelId);
-    const changes: Updateable<ChannelsTable> = { updated_at: ctx.now() };
+    const now = ctx.now();
+    const changes: Updateable<ChannelsTable> = { updated_at: now };
     if (input.name !== undefined) changes.name = input.name;
     if (input.welcomeMessage !== undefined) {
       const texts = applyTextInput(parseTexts(before.welcome_message), input.welcomeMessage);
@@ -44,6 +46,7 @@ export async function updateChannel(
       changes.absent_agent_minutes = input.absentAgentMinutes;
     }
     if (input.retentionDays !== undefined) changes.retention_days = input.retentionDays;
+    Object.assign(changes, await robotColumns(trx, actor, before, input.robot, now));
     await trx.updateTable('channels').set(changes).where('id', '=', channelId).execute();
     const after = await findChannelOrThrow(trx, channelId);
     await auditChannelUpdate(trx, actor, before, after);
@@ -75,6 +78,7 @@ async function auditChannelUpdate(
     ...fieldChange('idleEndMinutes', before.idle_end_minutes, after.idle_end_minutes),
     ...fieldChange('absentAgentMinutes', before.absent_agent_minutes, after.absent_agent_minutes),
     ...fieldChange('retentionDays', before.retention_days, after.retention_days),
+    ...robotChanges(before, after),
   ];
   if (changes.length === 0) return;
   await recordAudit(

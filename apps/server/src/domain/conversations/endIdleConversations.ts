@@ -11,7 +11,7 @@ const minuteMs = 60_000;
 
 /**
  * The `idleEnd` background job's round: in each channel with `idle_end_minutes` set, active
- * conversations with no message (of anyone, notices included) for that long end, through the
+ * conversations and those with the robot, with no message (of anyone, notices included) for that long end, through the
  * same path as an agent's end, with an `idleEnded` notice to the visitor. Queued conversations
  * never end so: they wait for a person. Hidden (snoozed) ones neither: their agent put them
  * aside on purpose. Each conversation is read again under the routing lock and ended only if it
@@ -24,7 +24,7 @@ export async function endIdleConversations(ctx: DomainContext): Promise<Outcome<
     .selectFrom('conversations as c')
     .innerJoin('channels as ch', 'ch.id', 'c.channel_id')
     .select('c.id')
-    .where('c.state', '=', 'active')
+    .where('c.state', 'in', ['active', 'robot'])
     .where('c.snoozed_at', 'is', null)
     .where('ch.idle_end_minutes', 'is not', null)
     .where(sql<boolean>`c.last_activity_at + ch.idle_end_minutes * ${minuteMs} <= ${now}`)
@@ -45,7 +45,7 @@ export async function endIdleConversations(ctx: DomainContext): Promise<Outcome<
           'in',
           due.map((row) => row.id),
         )
-        .where('c.state', '=', 'active')
+        .where('c.state', 'in', ['active', 'robot'])
         .where('c.snoozed_at', 'is', null)
         .where('ch.idle_end_minutes', 'is not', null)
         .where(sql<boolean>`c.last_activity_at + ch.idle_end_minutes * ${minuteMs} <= ${now}`)

@@ -64,7 +64,7 @@ export async function listConversations(
       query = query.where('conversations.state', '=', 'queued');
       break;
     case 'all':
-      query = query.where('conversations.state', 'in', ['queued', 'active']);
+      query = query.where('conversations.state', 'in', ['queued', 'active', 'robot']);
       break;
     case undefined:
       break;

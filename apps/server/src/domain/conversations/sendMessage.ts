@@ -17,7 +17,8 @@ import { mayMailReplies, queueReplyMail } from '../leftMessages/queueReplyMail.j
 import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
 export type SendMessageInput = { conversationId?: string | undefined; clientMsgId: string } & (
-  { type: 'text'; body: string } | { type: 'image' | 'video'; fileId: string; body: string }
+  | { type: 'text'; body: string; choice?: string | undefined }
+  | { type: 'image' | 'video'; fileId: string; body: string }
 );
 
 export interface Sent {
@@ -56,9 +57,17 @@ export async function sendMessage(
     if ('retryOf' in written) {
       return { value: await answerRetry(ctx, actor, written.retryOf), events: [] };
     }
+    // A visitor's answer to the robot travels with the event to the robot's turn.
+    const choice = actor.kind === 'visitor' && input.type === 'text' ? input.choice : undefined;
     return {
       value: answer(actor, written.message, written.view, true, ctx.fileUrls),
-      events: written.events,
+      events: choice
+        ? written.events.map((e) =>
+            e.type === 'message.created' && e.message.id === written.message.id
+              ? { ...e, choice }
+              : e,
+          )
+        : written.events,
     };
   } catch (error) {
     // Two copies of one send raced: the other committed first. Answer its message.

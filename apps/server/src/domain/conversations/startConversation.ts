@@ -14,6 +14,12 @@ import type { ConversationView } from './conversationViews.js';
 import { viewOf } from './conversationViews.js';
 import { appendSystemMessage } from './systemMessages.js';
 import { AppError } from '../errors.js';
+import {
+  appendRobotMessage,
+  robotChannelColumns,
+  robotMeta,
+  type RobotChannel,
+} from '../robot/robotMessages.js';
 import { recordWebhookEvents, type WebhookCause } from '../webhooks/recordWebhookEvents.js';
 
 /** The contact a visitor leaves with a message when nobody can answer (leaveMessage.ts). */
@@ -38,6 +44,10 @@ export interface Started {
  * A visitor's message without an open conversation: under the routing lock, starts one (the
  * channel's welcome or off-hours text, then the message), routes it, and tells a queued visitor
  * their place. Should another send have opened one meanwhile, the message goes there instead.
+ *
+ * When the channel's robot takes it (mode `first`, or `offHours` while the channel is closed),
+ * the conversation starts in state `robot` instead: no agent, not routed, the robot's greeting
+ * in place of the welcome text, no queue notice. The robot answers after commit (robotTurns.ts).
  *
  * With `left`, a left message: a `message` conversation with the visitor's contact, without the
  * greeting or the queue notice (the page confirms it itself), refused while the visitor has a
@@ -84,6 +94,12 @@ export function startConversation(
       // Time-ordered: a new conversation's messages go to the end of the (conversation, seq)
       // index.
       const conversationId = timeOrderedId(now);
+      const channel = await trx
+        .selectFrom('channels')
+        .select(robotChannelColumns)
+        .where('id', '=', visitor.channel_id)
+        .executeTakeFirstOrThrow();
+      const robot = !left && robotApplies(channel, now);
       await trx
         .insertInto('conversations')
         .values({
@@ -91,7 +107,9 @@ export function startConversation(
           channel_id: visitor.channel_id,
           visitor_id: visitor.id,
           agent_id: null,
-          state: 'queued',
+          state: robot ? 'robot' : 'queued',
+          // Taken now even for the robot (the column is required and orders nothing until
+          // queued): a handoff takes the back of the queue again.
           queue_order: await nextQueueOrder(trx),
           last_seq: 0,
           visitor_read_seq: 0,
@@ -144,14 +162,18 @@ export function startConversation(
           `${visitor.name} ${visitor.external_id ?? ''} ${left?.email ?? ''} ${left?.phone ?? ''}`,
         ),
       });
-      const written = left ? [] : await greet(ctx, trx, conversationId, visitor.channel_id, now);
+      const written = left
+        ? []
+        : robot
+          ? await greetAsRobot(ctx, trx, conversationId, channel)
+          : await greet(ctx, trx, conversationId, visitor.channel_id, now);
       const appended = await ctx.messages.append(trx, now, { ...message, conversationId });
       if (!appended) throw new Error(`conversation ${conversationId} vanished`);
       const own = appended.message;
       // Route first, then announce the greeting and the message with the conversation as routed:
       // the agent who takes it hears them live, not only what comes after.
       const routing: DomainEvent[] = [];
-      await drainQueue(trx, ctx, routing);
+      if (!robot) await drainQueue(trx, ctx, routing);
       const routed = await viewOf(trx, conversationId);
       const events: DomainEvent[] = [{ type: 'conversation.updated', view: routed }];
       for (const row of written)
@@ -161,7 +183,7 @@ export function startConversation(
 
       const causes: WebhookCause[] = [{ type: 'conversation.created', view: routed }];
       if (left) causes.push({ type: 'left_message.created', view: routed, message: own });
-      if (routed.conversation.state !== 'queued' || left) {
+      if (routed.conversation.state !== 'queued' || left || robot) {
         await recordWebhookEvents(ctx, trx, events, causes);
         return { message: own, view: routed, events };
       }
@@ -198,6 +220,48 @@ async function greet(
   if (text === '') return [];
   const meta = open ? { kind: 'welcome' as const, texts } : { kind: 'offHours' as const, texts };
   return [await appendSystemMessage(ctx, trx, now, conversationId, meta, text)];
+}
+
+/** Whether the channel's robot takes a new conversation now. */
+export function robotApplies(channel: RobotChannel, now: number): boolean {
+  return (
+    channel.robot_mode === 'first' ||
+    (channel.robot_mode === 'offHours' && !isChannelOpen(channel.business_hours, now))
+  );
+}
+
+/** The robot's greeting with up to three questions the channel's FAQ answers first (their first
+ * phrasings), as suggestions; nothing when there is neither. */
+async function greetAsRobot(
+  ctx: DomainContext,
+  trx: Kysely<Database>,
+  conversationId: string,
+  channel: RobotChannel,
+): Promise<StoredMessage[]> {
+  const entries = await trx
+    .selectFrom('faq_entries')
+    .select(['id', 'questions'])
+    .where('channel_id', '=', channel.id)
+    .where('enabled', '=', 1)
+    .orderBy('position')
+    .limit(3)
+    .execute();
+  const choices = entries.map((e) => ({
+    entryId: e.id,
+    question: (JSON.parse(e.questions) as string[])[0] ?? '',
+  }));
+  const text = firstText(parseTexts(channel.robot_greeting));
+  if (text === '' && choices.length === 0) return [];
+  const greeting = await appendRobotMessage(
+    ctx,
+    trx,
+    conversationId,
+    channel,
+    text,
+    robotMeta('greeting', { choices }),
+  );
+  if (!greeting) throw new Error(`conversation ${conversationId} vanished`);
+  return [greeting];
 }
 
 function openConversationOf(db: Kysely<Database>, visitorId: string) {

@@ -15,6 +15,7 @@ import {
 import { appendSystemMessage } from './systemMessages.js';
 import { findConversationOrThrow, viewOf } from './conversationViews.js';
 import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
+import { leaveRobot } from '../robot/handOff.js';
 
 async function targetAgent(trx: Kysely<Database>, agentId: string) {
   const agent = await trx
@@ -114,7 +115,8 @@ export async function transferConversation(
   );
 }
 
-/** An admin hands a queued conversation to an agent by hand (the cap may be exceeded). */
+/** An admin hands a queued conversation to an agent by hand (the cap may be exceeded), or takes
+ * one from the robot so (a handoff for reason `agent`). */
 export async function assignConversation(
   ctx: DomainContext,
   actor: AccountActor,
@@ -125,11 +127,22 @@ export async function assignConversation(
   return ctx.transaction(
     async (trx) => {
       const conversation = await findConversationOrThrow(trx, conversationId);
-      if (conversation.state !== 'queued') {
-        throw new AppError('INVALID_STATE', 'Only a queued conversation can be assigned');
+      if (conversation.state !== 'queued' && conversation.state !== 'robot') {
+        throw new AppError(
+          'INVALID_STATE',
+          'Only a queued conversation or one with the robot can be assigned',
+        );
       }
       const target = await targetAgent(trx, toAgentId);
       const events: DomainEvent[] = [];
+      if (conversation.state === 'robot') {
+        const notice = await leaveRobot(ctx, trx, conversation, 'agent');
+        events.push({
+          type: 'message.created',
+          view: await viewOf(trx, conversationId),
+          message: notice,
+        });
+      }
       await assignToAgent(trx, ctx, conversation, target.id, events);
       events.push(await agentStatusChanged(trx, target.id));
       await announceQueuePositions(trx, events);

@@ -15,12 +15,15 @@ export async function useAsAvatar(
   actor: Actor,
   fileId: string,
   now: number,
+  /** The request's field, for the error: the same publishing serves other images visitors see
+   * (the robot's avatar, an FAQ answer's picture). */
+  field = 'avatarFileId',
 ): Promise<string> {
   const file = await findFileOrThrow(trx, fileId);
   authorize(filePolicy.attach(actor, file), 'You can only use an image you uploaded yourself');
   if (file.kind !== 'image') {
-    throw new AppError('VALIDATION_FAILED', '"avatarFileId": an avatar must be an image', {
-      issues: [{ path: 'avatarFileId', message: 'must be an image' }],
+    throw new AppError('VALIDATION_FAILED', `"${field}": must be an image`, {
+      issues: [{ path: field, message: 'must be an image' }],
     });
   }
   await trx

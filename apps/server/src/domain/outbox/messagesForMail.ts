@@ -36,7 +36,8 @@ export function mailMessageOf(message: StoredMessage): MailMessage | undefined {
   return {
     senderName: message.sender_name,
     senderType: message.sender_type,
-    type: message.type,
+    // A robot's answer reads as text in a mail (its image, if any, stays in the chat).
+    type: message.type === 'robot' ? 'text' : message.type,
     body: message.body,
     createdAt: Number(message.created_at),
   };

@@ -1,8 +1,9 @@
+import type { HandoffReason } from '@servicesystem/protocol';
 import type { Kysely } from 'kysely';
 import type { ReportState } from '../../db/reportState.js';
 import type { Database } from '../../db/schema.js';
 import { localDayOf } from './reportDays.js';
-import type { RollupDelta, RollupKey } from './rollups.js';
+import { handoffColumnOf, type RollupDelta, type RollupKey } from './rollups.js';
 
 /** What the roll-ups take from an ended conversation. */
 export interface EndedConversationRow {
@@ -12,6 +13,9 @@ export interface EndedConversationRow {
   created_at: number;
   first_response_at: number | null;
   ended_at: number | null;
+  robot_replies: number;
+  handed_off_at: number | null;
+  handoff_reason: string | null;
 }
 
 export const endedConversationColumns = [
@@ -21,6 +25,9 @@ export const endedConversationColumns = [
   'created_at',
   'first_response_at',
   'ended_at',
+  'robot_replies',
+  'handed_off_at',
+  'handoff_reason',
 ] as const;
 
 /** Where a conversation counts: the local day it started, its channel, its agent at the end. */
@@ -37,7 +44,8 @@ export function rollupKeyOf(
 
 /**
  * An ended conversation: one conversation, its messages by side, the time from its start (the
- * visitor's first message) to the first agent reply if there was one, and to its end.
+ * visitor's first message) to the first agent reply if there was one (robot answers never set
+ * it), and to its end; what the robot did in it.
  */
 export function addEndedConversation(
   delta: RollupDelta,
@@ -64,6 +72,15 @@ export function addEndedConversation(
       ? {}
       : { resolution_count: 1, resolution_sum_ms: Math.max(0, resolution) }),
   });
+  // The robot resolved it alone: it answered and never handed over (an administrator's takeover
+  // is a handoff too), so the conversation ended while the robot held it.
+  if (Number(conversation.robot_replies) > 0 && conversation.handed_off_at === null) {
+    delta.add(key, { robot_resolved: 1 });
+  }
+  const reason = conversation.handoff_reason as HandoffReason | null;
+  if (conversation.handed_off_at !== null && reason !== null && reason in handoffColumnOf) {
+    delta.add(key, { [handoffColumnOf[reason]]: 1 });
+  }
   if (firstResponse !== null) delta.addTime(key, 'first_response', firstResponse);
   if (resolution !== null) delta.addTime(key, 'resolution', resolution);
 }

@@ -5,7 +5,7 @@ import { changedField, recordAudit } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { authorize, savedReplyPolicy } from '../policies.js';
 import { presentSavedReply } from '../presenters/savedReply.js';
-import { shortcutTaken } from './savedReplyRows.js';
+import { personalRobotAnswer, shortcutTaken } from './savedReplyRows.js';
 
 type Input = z.output<typeof CreateSavedReplyRequest>;
 
@@ -21,6 +21,7 @@ export async function createSavedReply(
   );
   if (actor.kind !== 'account') throw new Error('unreachable: the policy admits console users');
   const shared = input.scope === 'shared';
+  if (input.robotAnswer && !shared) throw personalRobotAnswer();
   const now = ctx.now();
   const row = {
     id: randomUUID(),
@@ -28,7 +29,7 @@ export async function createSavedReply(
     shortcut: input.shortcut,
     title: input.title,
     body: input.text,
-    robot_answer: 0,
+    robot_answer: input.robotAnswer ? 1 : 0,
     created_at: now,
     updated_at: now,
   };
@@ -46,6 +47,7 @@ export async function createSavedReply(
             { field: 'shortcut', to: row.shortcut },
             { field: 'title', to: row.title },
             changedField('text'),
+            ...(row.robot_answer ? [{ field: 'robotAnswer', to: true }] : []),
           ],
         },
         now,
@@ -54,5 +56,7 @@ export async function createSavedReply(
   } catch (error) {
     throw shortcutTaken(error, input.shortcut, shared);
   }
+  // Every channel's robot may answer with it.
+  if (row.robot_answer) ctx.robotKnowledge.forget();
   return presentSavedReply(row);
 }

@@ -8,10 +8,10 @@ export async function deleteSavedReply(
   actor: Actor,
   id: string,
 ): Promise<void> {
-  await ctx.transaction(async (trx) => {
+  const robotAnswer = await ctx.transaction(async (trx) => {
     const row = await findManageableReply(trx, actor, id, 'delete');
     await trx.deleteFrom('saved_replies').where('id', '=', id).execute();
-    if (row.owner_id !== null) return;
+    if (row.owner_id !== null) return false;
     await recordAudit(
       trx,
       actor,
@@ -22,5 +22,8 @@ export async function deleteSavedReply(
       },
       ctx.now(),
     );
+    return row.robot_answer === 1;
   });
+  // The robots of every channel knew it.
+  if (robotAnswer) ctx.robotKnowledge.forget();
 }

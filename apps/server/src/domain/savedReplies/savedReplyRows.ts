@@ -36,3 +36,15 @@ export function shortcutTaken(error: unknown, shortcut: string, shared: boolean)
       : `You already have a reply with the shortcut "${shortcut}"`,
   );
 }
+
+/** Only shared replies are the robot's: a personal one is one agent's wording, not the
+ * channel's answer. */
+export function personalRobotAnswer(): AppError {
+  return new AppError(
+    'VALIDATION_FAILED',
+    '"robotAnswer": only a shared reply can answer for the robot',
+    {
+      issues: [{ path: 'robotAnswer', message: 'only shared replies can be the robot’s answers' }],
+    },
+  );
+}

@@ -5,7 +5,7 @@ import type { SavedRepliesTable } from '../../db/schema.js';
 import { changedField, fieldChange, recordAudit } from '../audit/recordAudit.js';
 import type { Actor, DomainContext } from '../context.js';
 import { presentSavedReply } from '../presenters/savedReply.js';
-import { findManageableReply, shortcutTaken } from './savedReplyRows.js';
+import { findManageableReply, personalRobotAnswer, shortcutTaken } from './savedReplyRows.js';
 
 type Input = z.output<typeof UpdateSavedReplyRequest>;
 
@@ -18,7 +18,7 @@ export async function updateSavedReply(
 ): Promise<SavedReply> {
   let shared = false;
   try {
-    return await ctx.transaction(async (trx) => {
+    const outcome = await ctx.transaction(async (trx) => {
       const before = await findManageableReply(trx, actor, id, 'edit');
       shared = before.owner_id === null;
       const changes: Updateable<SavedRepliesTable> = {};
@@ -27,8 +27,14 @@ export async function updateSavedReply(
       }
       if (input.title !== undefined && input.title !== before.title) changes.title = input.title;
       if (input.text !== undefined && input.text !== before.body) changes.body = input.text;
+      if (input.robotAnswer !== undefined && (input.robotAnswer ? 1 : 0) !== before.robot_answer) {
+        if (input.robotAnswer && !shared) throw personalRobotAnswer();
+        changes.robot_answer = input.robotAnswer ? 1 : 0;
+      }
       // An edit that changes nothing writes nothing (and logs nothing).
-      if (Object.keys(changes).length === 0) return presentSavedReply(before);
+      if (Object.keys(changes).length === 0) {
+        return { reply: presentSavedReply(before), robot: false };
+      }
       const after = { ...before, ...changes, updated_at: ctx.now() };
       await trx
         .updateTable('saved_replies')
@@ -46,13 +52,20 @@ export async function updateSavedReply(
               ...fieldChange('shortcut', before.shortcut, after.shortcut),
               ...fieldChange('title', before.title, after.title),
               ...(before.body !== after.body ? [changedField('text')] : []),
+              ...fieldChange('robotAnswer', before.robot_answer === 1, after.robot_answer === 1),
             ],
           },
           after.updated_at,
         );
       }
-      return presentSavedReply(after);
+      // The robots know it (before or after the change): its question, answer or presence moved.
+      return {
+        reply: presentSavedReply(after),
+        robot: before.robot_answer === 1 || after.robot_answer === 1,
+      };
     });
+    if (outcome.robot) ctx.robotKnowledge.forget();
+    return outcome.reply;
   } catch (error) {
     throw shortcutTaken(error, input.shortcut ?? '', shared);
   }

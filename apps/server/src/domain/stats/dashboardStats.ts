@@ -42,7 +42,7 @@ export async function dashboardStats(
     ctx.db
       .selectFrom('conversations')
       .select(['state', 'created_at'])
-      .where('state', 'in', ['queued', 'active'])
+      .where('state', 'in', ['queued', 'active', 'robot'])
       .execute(),
   ]);
 
@@ -77,6 +77,7 @@ export async function dashboardStats(
     firstResponseMedianMs: report.total.firstResponse.medianMs,
     resolutionMedianMs: report.total.resolution.medianMs,
     queue: { length: queued.length, longestWaitMs: oldest === null ? null : now - oldest },
-    activeConversations: live.length - queued.length,
+    // With an agent: the robot's conversations count per day, not as served.
+    activeConversations: live.filter((c) => c.state === 'active').length,
   };
 }
