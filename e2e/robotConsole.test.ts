@@ -348,9 +348,22 @@ describe('the robot in the console', () => {
       .locator('[data-test=visitor-robot-reason]', { hasText: 'the visitor asked for a person' })
       .waitFor();
 
-    // Suggest a reply: the best FAQ answer lands in the composer, and nothing is sent.
+    // Suggest a reply. The visitor's latest words ask for a person, which nothing answers: the
+    // console says so and the composer stays empty.
     const composer = agent.getByTestId('composer');
     await agent.getByTestId('suggest-reply').click();
+    await agent.getByText('Nothing in the knowledge base fits this conversation').waitFor();
+    expect(await composer.inputValue()).toBe('');
+    // They ask again: the best FAQ answer lands in the composer (Alt+G), and nothing is sent.
+    const again: any = await visitor.emitWithAck('message.send', {
+      clientMsgId: `a${Date.now()}`,
+      type: 'text',
+      body: 'refund my order',
+    });
+    expect(again.ok).toBe(true);
+    await agent.locator('.scroller').getByText('refund my order').waitFor();
+    await composer.focus();
+    await agent.keyboard.press('Alt+g');
     await expect.poll(() => composer.inputValue()).toContain(refundAnswer);
     await agent.mouse.move(0, 0);
     await settled(agent);

@@ -754,6 +754,7 @@ export const en: Messages = {
   },
   suggest: {
     button: 'Suggest a reply',
+    short: 'Suggest',
     waiting: 'Thinking…',
     hint: 'Puts a draft from the knowledge base in the message box, for you to edit and send',
     none: 'Nothing in the knowledge base fits this conversation',

@@ -731,6 +731,7 @@ export const zh = {
   },
   suggest: {
     button: '建议回复',
+    short: '建议',
     waiting: '正在生成…',
     hint: '根据知识库写一段草稿放进输入框，由您修改后发送',
     none: '知识库里没有适合这段对话的内容',
