@@ -60,6 +60,7 @@ import { channelRoutes } from './http/routes/channels.js';
 import { conversationRoutes } from './http/routes/conversations.js';
 import { faqRoutes } from './http/routes/faq.js';
 import { savedReplyRoutes } from './http/routes/savedReplies.js';
+import { robotRoutes } from './http/routes/robot.js';
 import { labelRoutes } from './http/routes/labels.js';
 import { privacyRoutes } from './http/routes/privacy.js';
 import { wakeSnoozedConversations } from './domain/conversations/wakeSnoozedConversations.js';
@@ -83,6 +84,7 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { instrumentServer } from './metrics/instrumentServer.js';
 import { WebhookDirectory } from './domain/webhooks/webhookDirectory.js';
 import { RobotKnowledge } from './domain/robot/knowledge.js';
+import { OpenAiModel } from './domain/robot/model/openAiModel.js';
 import { RobotTurns } from './domain/robot/robotTurns.js';
 import type { RobotModel } from './domain/robot/model/robotModel.js';
 import {
@@ -220,8 +222,13 @@ export async function openDomain(
     },
     webhooks: new WebhookDirectory(db.kysely, config.webhookAllowPrivate),
     robotKnowledge: new RobotKnowledge(db.kysely),
-    // The model client is made from LLM_* (domain/robot/model); none configured: null.
-    robotModel: options.robotModel ?? null,
+    // Only with LLM_BASE_URL and LLM_MODEL set (or a test's own); otherwise nothing calls out.
+    robotModel:
+      options.robotModel !== undefined
+        ? options.robotModel
+        : config.llm
+          ? new OpenAiModel(config.llm)
+          : null,
   };
   // The endpoints as they are now, so a change made from the operator's CLI records its events
   // too (the server keeps them current: createApp).
@@ -475,6 +482,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     },
     'media tools',
   );
+  if (config.llm) {
+    // Where the robot's model is asked; never the key, nor a password in the URL.
+    const where = new URL(config.llm.baseUrl);
+    where.username = '';
+    where.password = '';
+    http.log.info(
+      { url: where.href, model: config.llm.model, concurrency: config.llm.concurrency },
+      'robot language model',
+    );
+  }
   installErrorHandling(http);
 
   const cookieOptions: SessionCookieOptions = {
@@ -519,6 +536,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   auditRoutes(http, deps);
   savedReplyRoutes(http, deps);
   faqRoutes(http, deps);
+  robotRoutes(http, deps);
   webhookRoutes(http, deps);
   fileRoutes(http, deps, { maxUploadBytes: config.maxUploadMb * 1024 * 1024 });
   apiKeyRoutes(http, deps);

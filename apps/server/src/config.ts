@@ -87,6 +87,25 @@ export interface Config {
   /** Prometheus metrics; undefined (neither METRICS_TOKEN nor METRICS_PORT): not collected,
    * and `/metrics` answers 404. */
   metrics: MetricsConfig | undefined;
+  /** The robot's language model (LLM_BASE_URL with LLM_MODEL); undefined: none, and nothing
+   * calls out. */
+  llm: LlmConfig | undefined;
+}
+
+/** An OpenAI-compatible chat-completions endpoint (Ollama, vLLM, llama.cpp's server). */
+export interface LlmConfig {
+  /** Without a trailing slash: `{baseUrl}/chat/completions` is called. */
+  baseUrl: string;
+  model: string;
+  /** Sent as `Authorization: Bearer`; never logged. */
+  apiKey: string | undefined;
+  /** The whole answer, from the request to its last word. */
+  timeoutMs: number;
+  /** From the request to the first word of the answer. */
+  firstTokenTimeoutMs: number;
+  /** Calls in flight on this node; one more is refused at once (`busy`), never queued. */
+  concurrency: number;
+  maxTokens: number;
 }
 
 /**
@@ -313,6 +332,16 @@ const variables = {
   },
   METRICS_PORT: { schema: integer(1, 65535).optional(), default: undefined },
   WEBHOOK_ALLOW_PRIVATE: { schema: booleanFlag, default: 'false' },
+  LLM_BASE_URL: { schema: httpUrl.optional(), default: undefined },
+  LLM_MODEL: {
+    schema: z.string().trim().min(1).max(200, 'must be at most 200 characters').optional(),
+    default: undefined,
+  },
+  LLM_API_KEY: { schema: optionalText, default: undefined },
+  LLM_TIMEOUT_MS: { schema: integer(1000, 600_000), default: '30000' },
+  LLM_FIRST_TOKEN_TIMEOUT_MS: { schema: integer(500, 600_000), default: '10000' },
+  LLM_CONCURRENCY: { schema: integer(1, 1000), default: '4' },
+  LLM_MAX_TOKENS: { schema: integer(16, 32_768), default: '512' },
 } as const;
 
 /** Every environment variable the server reads (deployment files are checked against it). */
@@ -352,6 +381,7 @@ export function loadConfig(env: Env = process.env): Config {
         name.includes('PASSWORD') ||
         name.includes('SECRET') ||
         name.includes('TOKEN') ||
+        name.includes('KEY') ||
         name === 'SMTP_URL';
       problems.push(`${name} ${message}${secret ? '' : ` (got ${describe(input)})`}`);
     }
@@ -377,6 +407,16 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (problems.length === 0 && p.METRICS_PORT !== undefined && p.METRICS_PORT === p.PORT) {
     problems.push('METRICS_PORT must differ from PORT (metrics get a port of their own)');
+  }
+  if (problems.length === 0 && (p.LLM_BASE_URL === undefined) !== (p.LLM_MODEL === undefined)) {
+    problems.push(
+      p.LLM_BASE_URL === undefined
+        ? 'LLM_MODEL is set but LLM_BASE_URL is not (the OpenAI-compatible endpoint, such as http://127.0.0.1:11434/v1)'
+        : 'LLM_BASE_URL is set but LLM_MODEL is not (the model to ask, such as qwen2.5:7b-instruct)',
+    );
+  }
+  if (problems.length === 0 && p.LLM_BASE_URL === undefined && p.LLM_API_KEY !== undefined) {
+    problems.push('LLM_API_KEY is set but LLM_BASE_URL is not');
   }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
@@ -461,5 +501,18 @@ export function loadConfig(env: Env = process.env): Config {
       p.METRICS_TOKEN === undefined && p.METRICS_PORT === undefined
         ? undefined
         : { token: p.METRICS_TOKEN, port: p.METRICS_PORT },
+    llm:
+      p.LLM_BASE_URL !== undefined && p.LLM_MODEL !== undefined
+        ? {
+            baseUrl: p.LLM_BASE_URL,
+            model: p.LLM_MODEL,
+            apiKey: p.LLM_API_KEY,
+            timeoutMs: p.LLM_TIMEOUT_MS,
+            // A first word later than the whole answer's limit would never be waited for.
+            firstTokenTimeoutMs: Math.min(p.LLM_FIRST_TOKEN_TIMEOUT_MS, p.LLM_TIMEOUT_MS),
+            concurrency: p.LLM_CONCURRENCY,
+            maxTokens: p.LLM_MAX_TOKENS,
+          }
+        : undefined,
   };
 }

@@ -84,6 +84,8 @@ import {
   FaqEntryParams,
   FaqEntryResponse,
   FaqListResponse,
+  RobotStatusResponse,
+  SuggestReplyResponse,
   TryRobotRequest,
   TryRobotResponse,
   UpdateFaqEntryRequest,
@@ -908,6 +910,33 @@ export const apiRoutes: readonly ApiRoute[] = [
     errors: found,
   },
 
+  // ---- the robot: whether a language model is configured, replies suggested to agents
+  {
+    method: 'GET',
+    path: '/api/v1/robot',
+    summary: 'Whether a language model is configured for the robot, and its name',
+    tag: 'Robot',
+    callers: everyConsole,
+    key: 'conversations:read',
+    status: 200,
+    response: RobotStatusResponse,
+    errors: auth,
+  },
+  {
+    method: 'POST',
+    path: '/api/v1/conversations/:id/suggest-reply',
+    summary:
+      'A draft reply for the serving agent from the channel’s FAQ and saved replies (by the language model when one is configured)',
+    tag: 'Robot',
+    callers: agents,
+    // The first half of sending a message, for the one who may send it: a key that only reads
+    // conversations does not spend the model's capacity.
+    key: 'messages:write',
+    params: IdParams,
+    status: 200,
+    response: SuggestReplyResponse,
+    errors: [...found, 'CONVERSATION_ENDED', 'NO_SUGGESTION', 'MODEL_UNAVAILABLE'],
+  },
   // ---- the robot's FAQ entries
   {
     method: 'GET',

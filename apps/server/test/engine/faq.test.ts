@@ -439,6 +439,44 @@ describe('FAQ entries and the robot settings', () => {
     );
   });
 
+  it('two admins writing at once never pass the limit nor break the numbering', async () => {
+    const channelId = await newChannel('Busy');
+    const now = Date.now();
+    await t.app.ctx.db
+      .insertInto('faq_entries')
+      .values(
+        Array.from({ length: 995 }, (_, i) => ({
+          id: `busy-${String(i).padStart(4, '0')}`,
+          channel_id: channelId,
+          questions: JSON.stringify([`问题 ${i}`]),
+          answer: `答案 ${i}`,
+          image_file_id: null,
+          enabled: 1,
+          position: i + 1,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
+      .execute();
+    // Ten creates for five free places, all sent together.
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        create(channelId, { questions: [`并发 ${i}`], answer: '同时' }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([
+      201, 201, 201, 201, 201, 409, 409, 409, 409, 409,
+    ]);
+    // Moves sent together: whatever order they land in, the list is 1..n once each.
+    await Promise.all(
+      [1, 500, 3, 1000, 2, 999].map((position, i) =>
+        edit(channelId, `busy-${String(i * 7).padStart(4, '0')}`, { position }),
+      ),
+    );
+    const positions = (await rowsOf(channelId)).map((r) => r.position);
+    expect(positions).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
   it('audits every create, change and delete', async () => {
     const channelId = await newChannel('Audited');
     const imageId = await uploadPng(t, t.adminToken);

@@ -701,6 +701,7 @@ const savedReplyBody = fc.record(
     ),
     title: fc.oneof(displayName, fc.constant('退款说明')),
     text: fc.oneof(messageText, fc.constant('Hi {visitor.name}, {agent.name} here')),
+    robotAnswer: fc.oneof(fc.boolean(), fc.constant('yes')),
   },
   { requiredKeys: ['shortcut', 'title', 'text'] },
 );
@@ -1270,6 +1271,12 @@ const routeFuzz: Record<string, (fx: Fixtures) => RouteFuzz> = {
     as: fx.adminToken,
     ids: [fx.doomedReplyId, fx.personalReplyId, 'no-such-reply'],
     writes: ['saved_replies', 'audit_log'],
+  }),
+  'GET /api/v1/robot': (fx) => ({ as: fx.X.token, runs: 100 }),
+  // Reads only: a draft (none here: no knowledge), ended, or not found; nothing may change.
+  'POST /api/v1/conversations/:id/suggest-reply': (fx) => ({
+    as: fx.X.token,
+    ids: [fx.CA, fx.CE, 'no-such'],
   }),
   'GET /api/v1/channels/:id/faq': (fx) => ({
     as: fx.adminToken,

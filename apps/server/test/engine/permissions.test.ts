@@ -157,6 +157,8 @@ const restMatrix: Record<string, RestRow> = {
   'POST /api/v1/saved-replies':             { cells: [401, 401, 401, V400, V400, 401, V400] },
   'PATCH /api/v1/saved-replies/:id':        { cells: [401, 401, 401, V400, V400, 401, V400], id: () => 'no-such-reply' },
   'DELETE /api/v1/saved-replies/:id':       { cells: [401, 401, 401, '404 NOT_FOUND', '404 NOT_FOUND', 401, '404 NOT_FOUND'], id: () => 'no-such-reply' },
+  'GET /api/v1/robot':                      { cells: [401, 401, 401, 200, 200, 401, 200] },
+  'POST /api/v1/conversations/:id/suggest-reply': { cells: [401, 401, 401, '404 NO_SUGGESTION', 403, 401, 403] },
   'GET /api/v1/channels/:id/faq':           { cells: [401, 401, 401, 403, 403, 401, 200] },
   'POST /api/v1/channels/:id/faq':          { cells: [401, 401, 401, 403, 403, 401, V400] },
   'PATCH /api/v1/channels/:id/faq/:entryId':{ cells: [401, 401, 401, 403, 403, 401, V400] },

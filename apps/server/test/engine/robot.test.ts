@@ -32,6 +32,9 @@ import type {
 import { rebuildReportsRound } from '../../src/domain/reports/rebuildReports.js';
 import { reportStateKey } from '../../src/db/reportState.js';
 import { testEngine } from '../support/testDatabase.js';
+import { defaultRobotGreeting } from '../../src/domain/channels/channelTexts.js';
+import { parseExposition, sampleKey } from '../support/prometheusText.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhookReceiver.js';
 
 /**
  * The robot first line through the real server and real Socket.IO clients: the greeting, FAQ
@@ -227,6 +230,24 @@ describe('robot', () => {
     expect(conversation.robot).toEqual({ replies: 2, handedOffAt: null, handoffReason: null });
   });
 
+  it('greets in the language the visitor’s page reports', async () => {
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const v = await visitor(t);
+    const reported = await request(v.socket, ClientEvent.ReportContext, { language: 'en-US' });
+    expect(reported.ok, JSON.stringify(reported)).toBe(true);
+    const first = await say(v, 'How much is shipping');
+    await settle(t, v);
+    const [greeting] = robotMessages(v, first.conversationId);
+    expect(greeting!.body).toBe(defaultRobotGreeting.en);
+    const chinese = await visitor(t);
+    const other = await say(chinese, '运费怎么算');
+    await settle(t, chinese);
+    expect(robotMessages(chinese, other.conversationId)[0]!.body).toBe(
+      defaultRobotGreeting['zh-CN'],
+    );
+  });
+
   it('offers choices when unsure; a picked choice is answered', async () => {
     const { refund, invoice } = await standardFaq(t);
     await robotSettings(t, { robot_mode: 'first' });
@@ -329,6 +350,31 @@ describe('robot', () => {
     expect(
       robotMessages(c, cFirst.conversationId).filter((m) => m.meta.reply === 'answer'),
     ).toHaveLength(1);
+  });
+
+  it('answers from an FAQ entry made over REST, with its image, which the visitor can open', async () => {
+    await robotSettings(t, { robot_mode: 'first' });
+    const imageFileId = await uploadPng(t, t.adminToken);
+    const created = await t.request('POST', `/api/v1/channels/${t.channelId}/faq`, {
+      token: t.adminToken,
+      body: {
+        questions: ['退货地址在哪', 'Where do I send returns'],
+        answer: '寄到上海市…',
+        imageFileId,
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const v = await visitor(t);
+    const first = await say(v, 'where do I send returns?');
+    await settle(t, v);
+    const answer = robotMessages(v, first.conversationId).at(-1)!;
+    expect(answer.meta).toMatchObject({ reply: 'answer', source: 'faq' });
+    expect(answer.body).toBe('寄到上海市…');
+    expect(answer.attachment).toMatchObject({ id: imageFileId, kind: 'image' });
+    const image = await t.request('GET', answer.attachment!.url.replace(t.url, ''), {
+      token: v.token,
+    });
+    expect(image.status).toBe(200);
   });
 
   it('offHours: the robot only while the channel is closed; mode off: as before', async () => {
@@ -436,6 +482,23 @@ describe('robot', () => {
     });
     const history = await historyOf(t, first.conversationId);
     expect(history.map((m) => m.sender.type)).toEqual(['robot', 'visitor', 'robot']);
+    // Reading up to their own message leaves the robot's answer unread; reading it, nothing.
+    await t.app.ctx.db
+      .updateTable('conversations')
+      .set({ visitor_read_seq: 0 })
+      .where('id', '=', first.conversationId)
+      .execute();
+    const readUpTo = async (seq: number) => {
+      const read = await request(v.socket, ClientEvent.MarkRead, {
+        conversationId: first.conversationId,
+        seq,
+      });
+      expect(read.ok, JSON.stringify(read)).toBe(true);
+      const again = await t.request('GET', '/api/v1/visitor/conversations', { token: v.token });
+      return again.body.conversations[0].unread as number;
+    };
+    expect(await readUpTo(first.seq)).toBe(1);
+    expect(await readUpTo(history.at(-1)!.seq)).toBe(0);
   });
 
   it('streams a language model answer from retrieved knowledge; unsure hands over', async () => {
@@ -465,6 +528,7 @@ describe('robot', () => {
     const id = first.conversationId;
     expect(requests[0]!.knowledge.map((k) => k.answer)).toContain('满 99 元包邮。');
     expect(requests[0]!.history.at(-1)).toEqual({ role: 'visitor', text: '运费怎么算' });
+    expect(requests[0]!.locale).toBeNull();
     const answer = robotMessages(v, id).at(-1)!;
     expect(answer.body).toBe('满 99 元包邮，不满收 8 元。');
     expect(answer.meta).toMatchObject({ reply: 'answer', source: 'model', entryId: null });
@@ -480,6 +544,23 @@ describe('robot', () => {
     await settle(t, v);
     expect(v.streams.at(-1)!.state).toBe('abandoned');
     expect((await conversationOf(t, id)).robot).toMatchObject({ handoffReason: 'modelUnsure' });
+
+    // A model that fails (even by throwing) hands over too; nothing close: no model call.
+    next = () => Promise.reject(new Error('connection refused'));
+    const w = await visitor(t);
+    const wFirst = await say(w, '运费怎么算');
+    await settle(t, w);
+    expect((await conversationOf(t, wFirst.conversationId)).robot).toMatchObject({
+      handoffReason: 'modelFailed',
+    });
+    const calls = requests.length;
+    const u = await visitor(t);
+    const uFirst = await say(u, '量子力学的基本原理');
+    await settle(t, u);
+    expect(requests.length).toBe(calls);
+    expect((await conversationOf(t, uFirst.conversationId)).robot).toMatchObject({
+      handoffReason: 'unanswered',
+    });
   });
 
   it('a model answer is dropped when an administrator takes the conversation meanwhile', async () => {
@@ -522,6 +603,84 @@ describe('robot', () => {
     expect((await conversationOf(t, first.conversationId)).robot).toMatchObject({
       handoffReason: 'agent',
     });
+  });
+});
+
+describe('robot in the metrics', () => {
+  const token = 'metrics-token-robot-0123456789';
+  let t: LiveApp;
+  afterEach(async () => {
+    await t.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('counts robot messages by their sender and robot conversations by their state', async () => {
+    problems.length = 0;
+    t = await startLiveApp({ METRICS_TOKEN: token });
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const v = await visitor(t);
+    await say(v, '运费怎么算');
+    await settle(t, v);
+    const answer = await fetch(`${t.url}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(answer.status).toBe(200);
+    const e = parseExposition(await answer.text());
+    const value = (name: string, labels: Record<string, string>) =>
+      e.samples.get(sampleKey(name, labels));
+    // The greeting and the answer.
+    expect(value('servicesystem_messages_sent_total', { type: 'robot', sender: 'robot' })).toBe(2);
+    expect(value('servicesystem_conversations', { state: 'robot' })).toBe(1);
+    expect(value('servicesystem_queue_length', {})).toBe(0);
+  });
+});
+
+describe('robot and webhooks', () => {
+  let t: LiveApp;
+  let receiver: WebhookReceiver;
+  afterEach(async () => {
+    await t.close();
+    await receiver.close();
+    expect(problems).toEqual([]);
+  });
+
+  it('sends robot messages and the handoff as message.created, like any other', async () => {
+    problems.length = 0;
+    receiver = await startWebhookReceiver();
+    t = await startLiveApp(
+      { WEBHOOK_ALLOW_PRIVATE: '1' },
+      { webhooks: { timeoutMs: 400, firstRetryMs: 100, maxRetryMs: 300, pollMs: 50 } },
+    );
+    const made = await t.request('POST', '/api/v1/webhooks', {
+      token: t.adminToken,
+      body: { url: `${receiver.url}/robot`, events: ['message.created', 'conversation.assigned'] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    await t.agent({ status: 'online' });
+    const v = await visitor(t);
+    const first = await say(v, '运费怎么算');
+    await settle(t, v);
+    await say(v, '转人工');
+    await settle(t, v);
+    const history = await historyOf(t, first.conversationId);
+    await eventually(() =>
+      expect(
+        receiver
+          .on('/robot')
+          .filter((r) => r.eventType === 'message.created')
+          .map((r) => r.json.data.message.seq as number)
+          .sort((x, y) => x - y),
+      ).toEqual(history.map((m) => m.seq)),
+    );
+    const bodies = receiver.on('/robot').map((r) => r.json.data);
+    expect(bodies.find((d) => d.message?.seq === 3)?.message).toMatchObject({
+      sender: { type: 'robot' },
+      meta: { kind: 'robot', reply: 'answer', source: 'faq' },
+    });
+    expect(receiver.on('/robot').some((r) => r.eventType === 'conversation.assigned')).toBe(true);
   });
 });
 

@@ -212,6 +212,58 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the language model settings: off without LLM_BASE_URL, both or neither', () => {
+    expect(loadConfig({}).llm).toBeUndefined();
+    expect(
+      loadConfig({ LLM_BASE_URL: 'http://127.0.0.1:11434/v1/', LLM_MODEL: ' qwen2.5:7b-instruct ' })
+        .llm,
+    ).toEqual({
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      model: 'qwen2.5:7b-instruct',
+      apiKey: undefined,
+      timeoutMs: 30_000,
+      firstTokenTimeoutMs: 10_000,
+      concurrency: 4,
+      maxTokens: 512,
+    });
+    expect(
+      loadConfig({
+        LLM_BASE_URL: 'https://llm.internal/v1',
+        LLM_MODEL: 'Qwen/Qwen2.5-7B-Instruct',
+        LLM_API_KEY: 'sk-local',
+        LLM_TIMEOUT_MS: '5000',
+        // Never longer than the whole answer's limit.
+        LLM_FIRST_TOKEN_TIMEOUT_MS: '8000',
+        LLM_CONCURRENCY: '16',
+        LLM_MAX_TOKENS: '256',
+      }).llm,
+    ).toEqual({
+      baseUrl: 'https://llm.internal/v1',
+      model: 'Qwen/Qwen2.5-7B-Instruct',
+      apiKey: 'sk-local',
+      timeoutMs: 5000,
+      firstTokenTimeoutMs: 5000,
+      concurrency: 16,
+      maxTokens: 256,
+    });
+  });
+
+  it.each([
+    [
+      { LLM_BASE_URL: 'localhost:11434', LLM_MODEL: 'm' },
+      'LLM_BASE_URL must be an http:// or https:// URL',
+    ],
+    [{ LLM_BASE_URL: 'ftp://models.local/v1', LLM_MODEL: 'm' }, 'LLM_BASE_URL must be an http://'],
+    [{ LLM_BASE_URL: 'http://127.0.0.1:11434/v1' }, 'LLM_BASE_URL is set but LLM_MODEL is not'],
+    [{ LLM_MODEL: 'qwen2.5:7b-instruct' }, 'LLM_MODEL is set but LLM_BASE_URL is not'],
+    [{ LLM_API_KEY: 'sk-1' }, 'LLM_API_KEY is set but LLM_BASE_URL is not'],
+    [{ LLM_TIMEOUT_MS: '10' }, 'LLM_TIMEOUT_MS must be at least 1000'],
+    [{ LLM_CONCURRENCY: '0' }, 'LLM_CONCURRENCY must be at least 1'],
+    [{ LLM_MAX_TOKENS: 'lots' }, 'LLM_MAX_TOKENS must be a whole number'],
+  ])('refuses the language model settings %o', (env, expected) => {
+    expect(() => loadConfig(env)).toThrow(expected);
+  });
+
   it('names every bad variable on the one line', () => {
     expect(() => loadConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x' })).toThrow(
       /PORT must .*; DATABASE_URL must/,

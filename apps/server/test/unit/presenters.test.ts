@@ -127,6 +127,14 @@ describe('presentChannel', () => {
       idleEndMinutes: null,
       absentAgentMinutes: null,
       retentionDays: null,
+      robot: {
+        mode: 'off',
+        name: '',
+        avatarUrl: null,
+        greeting: { 'zh-CN': '', en: '' },
+        answerEveryMessage: true,
+        instruction: '',
+      },
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     });
@@ -317,6 +325,8 @@ describe('presentConversationForConsole and ForVisitor', () => {
       snooze: null,
       kind: 'chat',
       leftMessage: null,
+      // The robot never held it.
+      robot: null,
     });
   });
 

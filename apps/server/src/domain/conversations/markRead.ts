@@ -32,7 +32,8 @@ export async function markRead(
           .select((m) => m.fn.countAll<number>().as('unread'))
           .whereRef('m.conversation_id', '=', 'conversations.id')
           .where('m.seq', '>', target)
-          .where('m.sender_type', '=', side === 'visitor' ? 'agent' : 'visitor'),
+          // The visitor reads what the agents and the robot wrote.
+          .where('m.sender_type', 'in', side === 'visitor' ? ['agent', 'robot'] : ['visitor']),
       }))
       .where('id', '=', conversationId)
       .where(column, '<', target)

@@ -20,6 +20,7 @@ import {
   robotMeta,
   type RobotChannel,
 } from '../robot/robotMessages.js';
+import { visitorLocale } from '../robot/visitorLocale.js';
 import { recordWebhookEvents, type WebhookCause } from '../webhooks/recordWebhookEvents.js';
 
 /** The contact a visitor leaves with a message when nobody can answer (leaveMessage.ts). */
@@ -165,7 +166,7 @@ export function startConversation(
       const written = left
         ? []
         : robot
-          ? await greetAsRobot(ctx, trx, conversationId, channel)
+          ? await greetAsRobot(ctx, trx, conversationId, channel, visitor.id)
           : await greet(ctx, trx, conversationId, visitor.channel_id, now);
       const appended = await ctx.messages.append(trx, now, { ...message, conversationId });
       if (!appended) throw new Error(`conversation ${conversationId} vanished`);
@@ -237,6 +238,7 @@ async function greetAsRobot(
   trx: Kysely<Database>,
   conversationId: string,
   channel: RobotChannel,
+  visitorId: string,
 ): Promise<StoredMessage[]> {
   const entries = await trx
     .selectFrom('faq_entries')
@@ -250,7 +252,10 @@ async function greetAsRobot(
     entryId: e.id,
     question: (JSON.parse(e.questions) as string[])[0] ?? '',
   }));
-  const text = firstText(parseTexts(channel.robot_greeting));
+  // In the visitor's language when their page said which, else the channel's first.
+  const texts = parseTexts(channel.robot_greeting);
+  const locale = await visitorLocale(trx, visitorId);
+  const text = (locale && texts[locale]) || firstText(texts);
   if (text === '' && choices.length === 0) return [];
   const greeting = await appendRobotMessage(
     ctx,

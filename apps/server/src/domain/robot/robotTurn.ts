@@ -1,15 +1,17 @@
 import type { HandoffReason, RobotChoice } from '@servicesystem/protocol';
 import { randomUUID } from 'node:crypto';
 import type { StoredMessage } from '../../db/messages/messageStore.js';
-import type { AttachmentSnapshot } from '../../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { AttachmentSnapshot, Database } from '../../db/schema.js';
 import type { DomainContext } from '../context.js';
 import { findConversationOrThrow, viewOf } from '../conversations/conversationViews.js';
 import type { DomainEvent, Outcome } from '../events.js';
 import { snapshotOf } from '../presenters/file.js';
 import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 import { handOff } from './handOff.js';
+import { visitorLocale } from './visitorLocale.js';
 import { asksForPerson, matchThresholds, type KnowledgeItem } from './matcher.js';
-import type { ModelTurn } from './model/robotModel.js';
+import type { ModelOutcome, ModelTurn } from './model/robotModel.js';
 import {
   appendRobotMessage,
   robotChannelColumns,
@@ -83,6 +85,7 @@ export async function robotTurn(
   if (ctx.robotModel && retrieved.length > 0) {
     return answerWithModel(
       ctx,
+      conversation.visitor_id,
       conversationId,
       channel,
       retrieved.map((m) => m.item),
@@ -122,9 +125,7 @@ async function askedBefore(ctx: DomainContext, message: StoredMessage): Promise<
 async function say(
   ctx: DomainContext,
   conversationId: string,
-  write: (
-    trx: Parameters<Parameters<DomainContext['transaction']>[0]>[0],
-  ) => Promise<StoredMessage | undefined>,
+  write: (trx: Kysely<Database>) => Promise<StoredMessage | undefined>,
   after: DomainEvent[] = [],
 ): Promise<Outcome<void>> {
   return ctx.transaction(async (trx) => {
@@ -133,6 +134,7 @@ async function say(
     const view = await viewOf(trx, conversationId);
     const events: DomainEvent[] = [{ type: 'message.created', view, message }];
     await recordWebhookEvents(ctx, trx, events);
+    // The stream's end goes out with the stored message, after it.
     for (const event of after)
       events.push(event.type === 'robot.stream' ? { ...event, view } : event);
     return { value: undefined, events };
@@ -215,6 +217,7 @@ function offerChoices(
  */
 async function answerWithModel(
   ctx: DomainContext,
+  visitorId: string,
   conversationId: string,
   channel: RobotChannel,
   knowledge: KnowledgeItem[],
@@ -243,14 +246,21 @@ async function answerWithModel(
     if (wait <= 0) flush();
     else pending = setTimeout(flush, wait);
   };
-  const outcome = await model.answer({
-    instruction: channel.robot_instruction,
-    knowledge,
-    history: await historyOf(ctx, conversationId),
-    locale: null,
-    onText,
-    signal: io.signal,
-  });
+  const outcome = await model
+    .answer({
+      instruction: channel.robot_instruction,
+      knowledge,
+      history: await historyOf(ctx, conversationId),
+      locale: await visitorLocale(ctx.db, visitorId),
+      onText,
+      signal: io.signal,
+    })
+    // It should never throw; if it does, the visitor is handed over rather than left waiting.
+    .catch((error: unknown): ModelOutcome => ({
+      kind: 'failed',
+      reason: 'error',
+      detail: error instanceof Error ? error.message : String(error),
+    }));
   if (pending) clearTimeout(pending);
   const abandoned: Outcome<void> = { value: undefined, events: [stream(latest, 'abandoned')] };
   if (io.signal.aborted) return abandoned;

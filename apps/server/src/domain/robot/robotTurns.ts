@@ -9,7 +9,10 @@ import { robotTurn } from './robotTurn.js';
  * acknowledged, never inside it. The node that stored the message answers it, so with many
  * nodes each message gets one turn. Turns of one conversation run one after another, in the
  * order the messages committed; a conversation leaving the robot (handed over, taken, ended)
- * aborts its running turn, so a language model stops writing.
+ * aborts its running turn, so a language model stops writing. A change made on another node is
+ * not heard here: the answer's write then finds the conversation gone from the robot (its
+ * guard) and is dropped. A turn lost to a crash between commit and answer is not retried: the
+ * visitor can ask again or ask for a person.
  */
 export class RobotTurns {
   /** The newest turn of each conversation with one pending or running. */
