@@ -685,7 +685,7 @@ export const en: Messages = {
       'Tone and scope for the language model ({model}). It answers only from the entries below and the marked saved replies; when unsure it hands over.',
     model: 'Language model',
     noModel:
-      'A language model is optional: without one the robot answers from the entries below. To let a self-hosted model write answers, set LLM_BASE_URL and LLM_MODEL on the server (see docs/CONFIG.md).',
+      'A language model is optional: without one the robot answers from the entries below. To let a self-hosted model write answers, set LLM_BASE_URL and LLM_MODEL on the server (see docs/ROBOT-MODEL.md).',
     save: 'Save robot settings',
     faq: 'Questions and answers',
     faqHint:
