@@ -11,6 +11,7 @@ import {
   signIn,
 } from './support/browser.js';
 import { e2eAdmin, rest, startE2eServer, type E2eServer } from './support/server.js';
+import { startFakeModel, type FakeModel } from '../apps/server/test/support/fakeModel.js';
 
 /**
  * The robot first line in the console, against the real server (no language model): an admin
@@ -392,6 +393,161 @@ describe('the robot in the console', () => {
         .filter((m) => m.sender.type === 'agent')
         .map((m) => m.body),
     ).toEqual(['Sure: ' + refundAnswer]);
+
+    visitor.close();
+    await adminContext.close();
+    await agentContext.close();
+  });
+});
+
+describe('the robot in the console, with a language model', () => {
+  let model: FakeModel;
+  let server: E2eServer;
+  let browser: Browser;
+  let channelId: string;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    model = await startFakeModel();
+    [server, browser] = await Promise.all([
+      startE2eServer({ LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-model' }),
+      launchBrowser(),
+    ]);
+    channelId = await server.channelId();
+    adminToken = await server.adminToken();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await model?.close();
+  });
+
+  it('the admin words the instruction and watches an answer being written; the agent meets a model that fails', async () => {
+    await rest(server, 'POST', `/api/v1/channels/${channelId}/faq`, adminToken, {
+      questions: ['How do I get a refund?'],
+      answer: refundAnswer,
+    });
+    await rest(server, 'POST', '/api/v1/agents', adminToken, {
+      username: 'li',
+      displayName: 'Li Na',
+      password: 'li-password-1',
+    });
+    await rest(server, 'PUT', '/api/v1/me/status', await server.login('li', 'li-password-1'), {
+      status: 'online',
+    });
+
+    // With a model the page offers its instruction, naming the model.
+    const adminContext = await browser.newContext({ viewport: desk, locale: 'en-US' });
+    const admin = await adminContext.newPage();
+    await signIn(admin, server.url, e2eAdmin.username, e2eAdmin.password);
+    await admin.locator('[data-test=nav-settings]').waitFor();
+    await openSettingsPage(admin, 'Robot');
+    const instruction = admin.locator('[data-test=robot-instruction]');
+    await instruction.waitFor();
+    expect(await admin.locator('[data-test=robot-no-model]').count()).toBe(0);
+    await admin.getByText('fake-model').waitFor();
+    await admin.locator('[data-test=robot-mode-first]').click();
+    await instruction.fill('Answer in one sentence. Only talk about orders.');
+    await admin.locator('[data-test=robot-save]').click();
+    await expect
+      .poll(async () => {
+        const { channels } = await rest(server, 'GET', '/api/v1/channels', adminToken);
+        return channels.find((c: { id: string }) => c.id === channelId).robot;
+      })
+      .toMatchObject({
+        mode: 'first',
+        instruction: 'Answer in one sentence. Only talk about orders.',
+      });
+
+    // A visitor opens a conversation with the robot; the admin watches it.
+    const session = await rest(server, 'POST', '/api/v1/visitor/session', undefined, {
+      channelId,
+    });
+    const visitor: Socket = io(server.url, {
+      auth: { token: session.visitorToken },
+      transports: ['websocket'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      visitor.once('connect', resolve);
+      visitor.once('connect_error', reject);
+    });
+    model.behave({ kind: 'stream', chunks: ['Hello! '] });
+    const first: any = await visitor.emitWithAck('message.send', {
+      clientMsgId: `m${Date.now()}`,
+      type: 'text',
+      body: 'how do I get a refund',
+    });
+    expect(first.ok).toBe(true);
+    const conversationId = first.conversation.id as string;
+    await admin
+      .locator('nav')
+      .getByRole('link', { name: 'All conversations', exact: true })
+      .click();
+    await admin.locator('[data-test=monitor-state]').click();
+    await admin.getByRole('option', { name: 'With robot' }).click();
+    await admin.locator('.el-table__row', { hasText: session.visitor.name }).click();
+    const pane = admin.locator('.el-drawer');
+    await pane.locator('[data-test=robot-message]').first().waitFor();
+
+    // The next answer is written slowly: the console shows it growing, then the stored message
+    // takes its place.
+    model.behave({
+      kind: 'stream',
+      chunks: ['Open My orders ', 'and choose Refund; ', 'it reaches your card ', 'in 3 days.'],
+      delayMs: 600,
+    });
+    await visitor.emitWithAck('message.send', {
+      clientMsgId: `n${Date.now()}`,
+      type: 'text',
+      body: 'refund how long',
+    });
+    const writing = pane.locator('[data-test=robot-writing]');
+    await writing.waitFor();
+    expect(await writing.textContent()).toContain('The robot is writing');
+    await pane
+      .locator('[data-test=robot-message]', { hasText: 'it reaches your card in 3 days.' })
+      .waitFor();
+    await writing.waitFor({ state: 'detached' });
+
+    // The visitor asks for a person; Li gets it. The model now fails: a suggestion says so.
+    await visitor.emitWithAck('message.send', {
+      clientMsgId: `h${Date.now()}`,
+      type: 'text',
+      body: 'Talk to a person',
+      choice: 'handoff',
+    });
+    await expect
+      .poll(async () => {
+        const { conversation } = await rest(
+          server,
+          'GET',
+          `/api/v1/conversations/${conversationId}`,
+          adminToken,
+        );
+        return conversation.agent?.displayName ?? null;
+      })
+      .toBe('Li Na');
+    await visitor.emitWithAck('message.send', {
+      clientMsgId: `q${Date.now()}`,
+      type: 'text',
+      body: 'how do I get a refund',
+    });
+    const agentContext = await browser.newContext({ viewport: desk, locale: 'zh-CN' });
+    const agent = await agentContext.newPage();
+    await signIn(agent, server.url, 'li', 'li-password-1');
+    await agent.locator('.row', { hasText: session.visitor.name }).click();
+    const composer = agent.getByTestId('composer');
+    model.behave({ kind: 'status', status: 500, body: 'overloaded' });
+    await agent.getByTestId('suggest-reply').click();
+    await agent.getByText('语言模型暂时没有响应，请重试或自己撰写回复').waitFor();
+    expect(await composer.inputValue()).toBe('');
+    // It answers again: its draft lands in the composer, after what Li had typed.
+    model.behave({ kind: 'stream', chunks: ['You can ', 'ask for a refund under My orders.'] });
+    await composer.fill('您好！');
+    await agent.getByTestId('suggest-reply').click();
+    await expect
+      .poll(() => composer.inputValue())
+      .toBe('您好！\nYou can ask for a refund under My orders.');
 
     visitor.close();
     await adminContext.close();
