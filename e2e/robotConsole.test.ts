@@ -88,6 +88,8 @@ describe('the robot in the console', () => {
     expect(robot.greeting.en).toBe('Hi, I am Ada. Ask me anything.');
     // The channel list says the mode.
     await page.locator('[data-test=robot-channel]', { hasText: 'Robot first' }).waitFor();
+    // On with nothing known: the page warns that every visitor goes to people.
+    await page.locator('[data-test=robot-on-but-empty]').waitFor();
 
     // An entry with two phrasings: Enter in a phrasing adds the next row.
     const dialog = page.getByRole('dialog', { name: 'New question' });
@@ -104,6 +106,7 @@ describe('the robot in the console', () => {
     await dialog.waitFor({ state: 'hidden' });
     await page.locator('[data-test=faq-row]', { hasText: 'How do I get a refund?' }).waitFor();
     await page.locator('[data-test=faq-row]', { hasText: '+1 more' }).waitFor();
+    expect(await page.locator('[data-test=robot-on-but-empty]').count()).toBe(0);
     expect(await faq()).toMatchObject([
       { questions: ['How do I get a refund?', 'refund my order'], answer: refundAnswer },
     ]);

@@ -745,6 +745,8 @@ export const en: Messages = {
     full: 'A channel holds at most {max} questions',
     writing: 'The robot is writing…',
     off: 'Not used',
+    onButEmpty:
+      'The robot is on but knows nothing yet: it hands every visitor straight to your team. Add questions below.',
     tag: 'Robot',
     choicesOffered: 'Choices offered',
     part: 'Robot',

@@ -722,6 +722,7 @@ export const zh = {
     full: '每个渠道最多 {max} 个问题',
     writing: '机器人正在输入…',
     off: '未启用',
+    onButEmpty: '机器人已开启，但还没有任何知识：每位访客都会直接转人工。请在下方添加常见问题。',
     tag: '机器人',
     choicesOffered: '提供的选项',
     part: '机器人',
