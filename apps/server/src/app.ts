@@ -84,6 +84,7 @@ import { metricsRoutes } from './http/routes/metrics.js';
 import { instrumentServer } from './metrics/instrumentServer.js';
 import { WebhookDirectory } from './domain/webhooks/webhookDirectory.js';
 import { RobotKnowledge } from './domain/robot/knowledge.js';
+import { tendRobotConversations } from './domain/robot/tendRobotConversations.js';
 import { OpenAiModel } from './domain/robot/model/openAiModel.js';
 import { RobotTurns } from './domain/robot/robotTurns.js';
 import type { RobotModel } from './domain/robot/model/robotModel.js';
@@ -379,6 +380,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // Channels' idle conversations end, absent agents' conversations are handed back.
       { name: 'idleEnd', everyMs: 30_000, round: () => runner.run(endIdleConversations(ctx)) },
       { name: 'handBack', everyMs: 30_000, round: () => runner.run(handBackFromAbsentAgents(ctx)) },
+      // The robot's unanswered messages (a node stopped mid-turn) and its quiet conversations.
+      {
+        name: 'robot',
+        everyMs: 15_000,
+        round: () => runner.run(tendRobotConversations(ctx, robotStalledAfterMs(config.llm))),
+      },
       // Mail written in the outbox with the change that caused it.
       { name: 'outbox', everyMs: 5_000, round: outboxRound },
       // Recomputes the report roll-ups in batches after a first start or a new REPORT_TIME_ZONE.
@@ -567,4 +574,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     metricsServer,
     robotTurns,
   };
+}
+
+/** How long a visitor's message may wait for the robot's turn before the robot job hands the
+ * conversation over: well past the language model's own deadline, or half a minute without
+ * one (an FAQ turn takes milliseconds). */
+function robotStalledAfterMs(llm: Config['llm']): number {
+  return (llm?.timeoutMs ?? 0) + 30_000;
 }

@@ -109,6 +109,14 @@ const zhCN = {
     sentMail: '我们会在这里回复您，并同时发送到 {email}。',
     sentHere: '我们会在这里回复您，下次打开本页即可看到回复。',
   },
+  robot: {
+    tag: '自动回复',
+    hint: '自动回复 · 可随时转人工',
+    choices: '您可能想问',
+    didYouMean: '您是想问以下哪个问题？',
+    handoff: '转人工',
+    handoffLabel: '转人工客服',
+  },
   resumeInvalid: '邮件中的链接已过期或无效。您可以在这里开始新的会话。',
   transcript: {
     title: '把聊天记录发到邮箱',
@@ -227,6 +235,14 @@ const en: typeof zhCN = {
     sentTitle: 'Message received',
     sentMail: 'We will reply here and by email to {email}.',
     sentHere: 'We will reply here: open this page again to see the answer.',
+  },
+  robot: {
+    tag: 'Automated',
+    hint: 'Automated · a person is a tap away',
+    choices: 'Suggested questions',
+    didYouMean: 'Did you mean one of these?',
+    handoff: 'Talk to a person',
+    handoffLabel: 'Talk to a person',
   },
   resumeInvalid:
     'The link in the email has expired or is not valid. You can start a new conversation here.',

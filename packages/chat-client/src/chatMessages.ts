@@ -2,12 +2,14 @@ import type {
   FileInfo,
   Message,
   MessagePage,
+  RobotStreamPayload,
   SocketSendMessage,
 } from '@servicesystem/protocol/wire';
 import { ApiError } from './apiError.js';
 import { newClientMsgId } from './clientMsgId.js';
 import type { UploadHandle } from './http.js';
 import type { OutboxItem } from './outbox.js';
+import { applyRobotStream, dropStoredPreviews, type RobotPreview } from './robot.js';
 import { lastSeqOf, mergeMessages } from './timeline.js';
 
 /** One conversation's history as far as this client has it. */
@@ -29,6 +31,8 @@ export interface ChatMessagesState {
   readonly threads: Readonly<Record<string, ThreadState>>;
   /** Messages written here and not stored yet, in the order they were written. */
   readonly outbox: readonly OutboxItem[];
+  /** Robot answers a language model is writing (`robot.stream`), until each is stored. */
+  readonly robotPreviews: readonly RobotPreview[];
 }
 
 export interface PageRequest {
@@ -97,7 +101,7 @@ const maxRetryDelayMs = 30_000;
  *   The server's copy, however it comes, replaces the pending one.
  */
 export class ChatMessages<C> {
-  private current: ChatMessagesState = { threads: {}, outbox: [] };
+  private current: ChatMessagesState = { threads: {}, outbox: [], robotPreviews: [] };
   private readonly listeners = new Set<(state: ChatMessagesState) => void>();
   /** Bumped by reset(): answers to requests made before it are dropped. */
   private epoch = 0;
@@ -169,7 +173,18 @@ export class ChatMessages<C> {
       ? this.current.outbox.filter((item) => !stored.some((m) => isCopyOf(m, item)))
       : this.current.outbox;
     for (const item of this.current.outbox) if (!outbox.includes(item)) this.forget(item);
-    this.commit({ threads, outbox });
+    const robotPreviews = dropStoredPreviews(this.current.robotPreviews, messages);
+    this.commit({ threads, outbox, robotPreviews });
+  }
+
+  /**
+   * A `robot.stream` event: the answer being written grows (its whole text so far), and goes
+   * when the model gives up; its stored message, whenever it comes, takes its place.
+   */
+  robotStream(event: RobotStreamPayload): void {
+    const thread = this.thread(event.conversationId)?.messages ?? [];
+    const robotPreviews = applyRobotStream(this.current.robotPreviews, event, thread);
+    this.commit({ ...this.current, robotPreviews });
   }
 
   /** Opens a conversation: its newest page; when it is loaded already, what came since. */
@@ -253,6 +268,10 @@ export class ChatMessages<C> {
    * A thread that cannot catch up now is caught up by the next reconnect or open.
    */
   async resync(points: Record<string, number>): Promise<void> {
+    // An answer being written when the connection dropped may have been stored or given up
+    // since: the catch-up brings the stored one, and one still being written sends its whole
+    // text again with its next event.
+    if (this.current.robotPreviews.length > 0) this.commit({ ...this.current, robotPreviews: [] });
     await Promise.all(
       Object.entries(points).map(([id, after]) => this.catchUp(id, after).catch(() => undefined)),
     );
@@ -261,8 +280,11 @@ export class ChatMessages<C> {
 
   // ---- the outbox
 
-  /** Queues a text message (already checked: see checkMessageText); answers its clientMsgId. */
-  sendText(conversationId: string | null, body: string): string {
+  /**
+   * Queues a text message (already checked: see checkMessageText); answers its clientMsgId.
+   * `choice`: the visitor answers the robot (a choice's entry id, or `handoff`).
+   */
+  sendText(conversationId: string | null, body: string, choice?: string): string {
     const clientMsgId = newClientMsgId(this.options.clientMsgIdPrefix);
     this.commit({
       ...this.current,
@@ -273,6 +295,7 @@ export class ChatMessages<C> {
           conversationId,
           type: 'text',
           body,
+          ...(choice ? { choice } : {}),
           createdAt: Date.now(),
           state: 'waiting',
         },
@@ -365,7 +388,7 @@ export class ChatMessages<C> {
     this.sources.clear();
     this.failures.clear();
     this.flushing.clear();
-    this.commit({ threads: {}, outbox: [] });
+    this.commit({ threads: {}, outbox: [], robotPreviews: [] });
   }
 
   // ---- inside
@@ -396,7 +419,13 @@ export class ChatMessages<C> {
     const target = item.conversationId ? { conversationId: item.conversationId } : {};
     const message: SocketSendMessage =
       item.type === 'text'
-        ? { ...target, clientMsgId: id, type: 'text', body: item.body }
+        ? {
+            ...target,
+            clientMsgId: id,
+            type: 'text',
+            body: item.body,
+            ...(item.choice ? { choice: item.choice } : {}),
+          }
         : { ...target, clientMsgId: id, type: item.type, fileId: item.file!.id, body: item.body };
     try {
       const answer = await this.transport.send(message);
@@ -532,7 +561,12 @@ export class ChatMessages<C> {
   }
 
   private commit(next: ChatMessagesState): void {
-    if (next.threads === this.current.threads && next.outbox === this.current.outbox) return;
+    if (
+      next.threads === this.current.threads &&
+      next.outbox === this.current.outbox &&
+      next.robotPreviews === this.current.robotPreviews
+    )
+      return;
     this.current = next;
     for (const listener of this.listeners) listener(next);
   }

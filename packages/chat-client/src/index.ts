@@ -56,6 +56,15 @@ export {
   parseLocale,
   type Locale,
 } from './locale.js';
+export {
+  applyRobotStream,
+  defaultRobotName,
+  dropStoredPreviews,
+  openRobotChoices,
+  robotMetaOf,
+  robotName,
+  type RobotPreview,
+} from './robot.js';
 export { handoffReasonWords, noticeText, textFor, type NoticeReader } from './notices.js';
 export {
   fillPlaceholders,

@@ -21,6 +21,8 @@ export interface OutboxItem {
   readonly type: 'text' | 'image' | 'video';
   /** The text, or a caption. */
   readonly body: string;
+  /** Text answering the robot: the choice's entry id, or `handoff` (see TextMessageInput). */
+  readonly choice?: string;
   readonly createdAt: number;
   readonly state: OutboxState;
   /** Why the last try did not go through (failed: the refusal; waiting: a passing failure). */
@@ -42,17 +44,20 @@ const types: ReadonlySet<unknown> = new Set(['text', 'image', 'video']);
 export function outboxToJson(items: readonly OutboxItem[]): string | null {
   const kept = items
     .filter((item) => item.type === 'text' || item.file)
-    .map(({ clientMsgId, conversationId, type, body, createdAt, state, file, errorCode }) => ({
-      clientMsgId,
-      conversationId,
-      type,
-      body,
-      createdAt,
-      // What was on its way may not have arrived: it is tried again, with the same id.
-      state: state === 'failed' ? 'failed' : 'waiting',
-      ...(file ? { file } : {}),
-      ...(errorCode ? { errorCode } : {}),
-    }));
+    .map(
+      ({ clientMsgId, conversationId, type, body, choice, createdAt, state, file, errorCode }) => ({
+        clientMsgId,
+        conversationId,
+        type,
+        body,
+        ...(choice ? { choice } : {}),
+        createdAt,
+        // What was on its way may not have arrived: it is tried again, with the same id.
+        state: state === 'failed' ? 'failed' : 'waiting',
+        ...(file ? { file } : {}),
+        ...(errorCode ? { errorCode } : {}),
+      }),
+    );
   return kept.length > 0 ? JSON.stringify(kept) : null;
 }
 
@@ -84,6 +89,12 @@ export function outboxFromJson(json: string | null): OutboxItem[] {
       conversationId: typeof item.conversationId === 'string' ? item.conversationId : null,
       type: item.type as OutboxItem['type'],
       body: item.body,
+      ...(item.type === 'text' &&
+      typeof item.choice === 'string' &&
+      item.choice.length > 0 &&
+      item.choice.length <= 64
+        ? { choice: item.choice }
+        : {}),
       createdAt: typeof item.createdAt === 'number' ? item.createdAt : Date.now(),
       state: item.state === 'failed' ? 'failed' : 'waiting',
       ...(item.type !== 'text' ? { file } : {}),

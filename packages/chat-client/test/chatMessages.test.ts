@@ -515,7 +515,107 @@ describe('the outbox', () => {
     expect(server.uploads[0]!.cancelled).toBe(true);
     release();
     await settle();
-    expect(chat.state).toEqual({ threads: {}, outbox: [] });
+    expect(chat.state).toEqual({ threads: {}, outbox: [], robotPreviews: [] });
     expect(released).toEqual(['blob:old']);
+  });
+});
+
+describe('the robot', () => {
+  const robotSender = { type: 'robot' as const, name: 'Xiaozhi', avatarUrl: null };
+  const stream = (
+    text: string,
+    state: 'writing' | 'done' | 'abandoned',
+    streamId = 's1',
+    conversationId = 'c1',
+  ) => ({ conversationId, streamId, text, state });
+  const robotAnswer = (streamId: string | null, body: string) => ({
+    type: 'robot' as const,
+    body,
+    sender: robotSender,
+    meta: {
+      kind: 'robot' as const,
+      reply: 'answer' as const,
+      source: 'model' as const,
+      entryId: null,
+      choices: [],
+      streamId,
+    },
+  });
+
+  it('sends a choice with the text, and keeps it through a wait for the connection', async () => {
+    const { server, chat, bodies } = setup();
+    server.control.connected = false;
+    const id = chat.sendText('c1', '如何退货？', 'faq-7');
+    chat.sendText('c1', '转人工', 'handoff');
+    chat.sendText('c1', 'plain text');
+    expect(chat.state.outbox.map((i) => i.choice)).toEqual(['faq-7', 'handoff', undefined]);
+    server.control.connected = true;
+    await chat.resync(chat.resyncPoints());
+    expect(server.sends).toEqual([
+      { conversationId: 'c1', clientMsgId: id, type: 'text', body: '如何退货？', choice: 'faq-7' },
+      expect.objectContaining({ body: '转人工', choice: 'handoff' }),
+      expect.not.objectContaining({ choice: expect.anything() }),
+    ]);
+    expect(bodies()).toEqual(['如何退货？', '转人工', 'plain text']);
+  });
+
+  it('grows an answer being written and replaces it with the stored message', async () => {
+    const { server, chat, shown } = setup();
+    server.store('c1', {});
+    await chat.loadNewest('c1');
+    chat.robotStream(stream('退货', 'writing'));
+    chat.robotStream(stream('退货请在', 'writing'));
+    expect(chat.state.robotPreviews).toEqual([
+      { conversationId: 'c1', streamId: 's1', text: '退货请在', state: 'writing' },
+    ]);
+    // The same text again changes nothing.
+    const before = chat.state;
+    chat.robotStream(stream('退货请在', 'writing'));
+    expect(chat.state).toBe(before);
+    chat.robotStream(stream('退货请在七天内申请。', 'done'));
+    expect(chat.state.robotPreviews).toMatchObject([
+      { text: '退货请在七天内申请。', state: 'done' },
+    ]);
+    // Another answer's message does not take this one's place.
+    chat.add([server.store('c1', robotAnswer('s0', 'older answer'))]);
+    expect(chat.state.robotPreviews).toHaveLength(1);
+    chat.add([server.store('c1', robotAnswer('s1', '退货请在七天内申请。'))]);
+    expect(chat.state.robotPreviews).toEqual([]);
+    expect(shown()).toEqual([1, 2, 3]);
+    // A late event for a stored answer brings nothing back.
+    chat.robotStream(stream('退货请在七天内申请。', 'done'));
+    expect(chat.state.robotPreviews).toEqual([]);
+  });
+
+  it('drops an answer the model gave up on, and keeps others apart', () => {
+    const { chat } = setup();
+    chat.robotStream(stream('Let me', 'writing', 's1'));
+    chat.robotStream(stream('Other', 'writing', 's2', 'c2'));
+    chat.robotStream(stream('Let me check', 'writing', 's1'));
+    expect(chat.state.robotPreviews.map((p) => [p.streamId, p.text])).toEqual([
+      ['s1', 'Let me check'],
+      ['s2', 'Other'],
+    ]);
+    chat.robotStream(stream('Let me check', 'abandoned', 's1'));
+    expect(chat.state.robotPreviews.map((p) => p.streamId)).toEqual(['s2']);
+    // Abandoning what is not shown changes nothing.
+    const before = chat.state;
+    chat.robotStream(stream('', 'abandoned', 's9'));
+    expect(chat.state).toBe(before);
+  });
+
+  it('forgets answers being written on a resync, which brings the stored ones', async () => {
+    const { server, chat, bodies } = setup();
+    server.store('c1', {});
+    await chat.loadNewest('c1');
+    chat.robotStream(stream('half an answ', 'writing'));
+    // Away: the answer is stored (or given up on) and its last events are missed.
+    server.store('c1', robotAnswer('s1', 'half an answer, finished'));
+    await chat.resync(chat.resyncPoints());
+    expect(chat.state.robotPreviews).toEqual([]);
+    expect(bodies()).toEqual(['message 1', 'half an answer, finished']);
+    chat.robotStream(stream('x', 'writing', 's2'));
+    chat.reset();
+    expect(chat.state.robotPreviews).toEqual([]);
   });
 });

@@ -35,6 +35,22 @@ describe('the kept outbox', () => {
     expect(outboxToJson([item({ type: 'image' })])).toBeNull();
   });
 
+  it('keeps the robot choice a text answers, and drops a malformed one', () => {
+    const json = outboxToJson([
+      item({ clientMsgId: 'a', choice: 'handoff' }),
+      item({ clientMsgId: 'b', choice: 'faq-1' }),
+    ]);
+    expect(outboxFromJson(json)).toEqual([
+      item({ clientMsgId: 'a', choice: 'handoff' }),
+      item({ clientMsgId: 'b', choice: 'faq-1' }),
+    ]);
+    const bad = JSON.stringify([
+      { clientMsgId: 'c', type: 'text', body: 'x', choice: 42 },
+      { clientMsgId: 'd', type: 'text', body: 'x', choice: 'y'.repeat(65) },
+    ]);
+    expect(outboxFromJson(bad).map((i) => i.choice)).toEqual([undefined, undefined]);
+  });
+
   it('drops whatever is malformed', () => {
     expect(outboxFromJson(null)).toEqual([]);
     expect(outboxFromJson('not json')).toEqual([]);

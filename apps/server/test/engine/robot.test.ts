@@ -30,6 +30,10 @@ import type {
   RobotModel,
 } from '../../src/domain/robot/model/robotModel.js';
 import { rebuildReportsRound } from '../../src/domain/reports/rebuildReports.js';
+import {
+  robotQuietMinutes,
+  tendRobotConversations,
+} from '../../src/domain/robot/tendRobotConversations.js';
 import { reportStateKey } from '../../src/db/reportState.js';
 import { testEngine } from '../support/testDatabase.js';
 import { defaultRobotGreeting } from '../../src/domain/channels/channelTexts.js';
@@ -603,6 +607,70 @@ describe('robot', () => {
     expect((await conversationOf(t, first.conversationId)).robot).toMatchObject({
       handoffReason: 'agent',
     });
+  });
+
+  it('greets a greeting back with suggestions and takes thanks, without handing over', async () => {
+    const { refund, invoice, shipping } = await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const v = await visitor(t);
+    const first = await say(v, '你好');
+    await settle(t, v);
+    const id = first.conversationId;
+    const [greeting, reply] = robotMessages(v, id);
+    expect(greeting!.seq).toBeLessThan(first.seq);
+    expect(reply!.seq).toBeGreaterThan(first.seq);
+    expect(reply!.meta).toMatchObject({ reply: 'greeting', source: null, entryId: null });
+    expect(reply!.meta.choices.map((c) => c.entryId)).toEqual([refund, invoice, shipping]);
+    expect(reply!.body).toContain('您好');
+
+    await say(v, 'How much is shipping');
+    await say(v, 'Thanks!');
+    await settle(t, v);
+    const last = robotMessages(v, id).at(-1)!;
+    expect(last.meta).toMatchObject({ reply: 'greeting', choices: [] });
+    expect(last.body).toMatch(/welcome/);
+    const conversation = await conversationOf(t, id);
+    expect(conversation.state).toBe('robot');
+    // Only the shipping answer counts as an answer.
+    expect(conversation.robot).toEqual({ replies: 1, handedOffAt: null, handoffReason: null });
+  });
+
+  it('the robot job hands over a message no turn answered, and ends a quiet robot conversation', async () => {
+    await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const lost = await visitor(t);
+    const lostFirst = await say(lost, '运费怎么算');
+    await settle(t, lost);
+    const quiet = await visitor(t);
+    const quietFirst = await say(quiet, '怎么申请退款');
+    await settle(t, quiet);
+
+    // As if this node stopped right after storing the message: no turn runs for it.
+    await t.app.robotTurns.stop();
+    await say(lost, '那退款呢');
+    // Too soon: a turn may still be answering.
+    let round = await tendRobotConversations(t.app.ctx, 60_000);
+    expect(round.events).toEqual([]);
+    expect((await conversationOf(t, lostFirst.conversationId)).state).toBe('robot');
+
+    await t.app.ctx.db
+      .updateTable('conversations')
+      .set({ last_activity_at: Date.now() - 31 * 60_000 })
+      .where('id', '=', quietFirst.conversationId)
+      .execute();
+    round = await tendRobotConversations(t.app.ctx, 0);
+    expect(round.value).toBe(false);
+    const handed = await conversationOf(t, lostFirst.conversationId);
+    expect(handed.state).toBe('queued');
+    expect(handed.robot).toMatchObject({ handoffReason: 'unanswered' });
+    const ended = await conversationOf(t, quietFirst.conversationId);
+    expect(ended.state).toBe('ended');
+    expect((await historyOf(t, ended.id)).at(-1)!.meta).toEqual({
+      kind: 'idleEnded',
+      minutes: robotQuietMinutes,
+    });
+    // A second round finds nothing left to do.
+    expect((await tendRobotConversations(t.app.ctx, 0)).events).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   asksForPerson,
   KnowledgeIndex,
+  smallTalkOf,
   termsOf,
   type KnowledgeItem,
 } from '../../src/domain/robot/matcher.js';
@@ -89,6 +90,18 @@ describe('the robot matcher', () => {
     );
     expect([...termsOf('Refunds, please!').keys()]).toEqual(['refund']);
     expect([...termsOf('shipping').keys()]).toEqual(['ship']);
+  });
+
+  it('tells a greeting or thanks alone from a question that starts with one', () => {
+    for (const text of ['你好', '您好！', '在吗？', 'Hi', 'hello there', 'Good morning!']) {
+      expect(smallTalkOf(text), text).toBe('greeting');
+    }
+    for (const text of ['谢谢', '好的，谢谢', 'Thanks!', 'thank you']) {
+      expect(smallTalkOf(text), text).toBe('thanks');
+    }
+    for (const text of ['你好，我想退款', 'hi, how do I get a refund?', '谢谢你们的发票', '']) {
+      expect(smallTalkOf(text), text).toBeNull();
+    }
   });
 
   it('knows when a visitor asks for a person, and when they talk about AI', () => {

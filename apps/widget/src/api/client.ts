@@ -17,6 +17,7 @@ import {
   type Message,
   type MessagePage,
   type QueuePositionPayload,
+  type RobotStreamPayload,
   type SocketSendMessage,
   type TypingPayload,
   type VisitorContextReport,
@@ -52,6 +53,8 @@ export interface VisitorSocketEvents {
   onRead(payload: ConversationReadPayload): void;
   onTyping(payload: TypingPayload): void;
   onQueuePosition(payload: QueuePositionPayload): void;
+  /** The robot's answer while a language model writes it. */
+  onRobotStream(payload: RobotStreamPayload): void;
 }
 
 /** How long to wait before connecting again after the server refused for a passing reason. */
@@ -95,6 +98,7 @@ export class VisitorSocket {
     this.socket.on(ServerEvent.QueuePosition, (p: QueuePositionPayload) =>
       events.onQueuePosition(p),
     );
+    this.socket.on(ServerEvent.RobotStream, (p: RobotStreamPayload) => events.onRobotStream(p));
   }
 
   get connected(): boolean {

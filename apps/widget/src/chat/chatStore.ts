@@ -10,7 +10,9 @@ import {
   applyRead,
   checkMessageText,
   conversationOf,
+  defaultRobotName,
   mergeConversation,
+  openRobotChoices,
   outboxFromJson,
   outboxToJson,
 } from '@servicesystem/chat-client';
@@ -107,6 +109,11 @@ export function createChatStore(options: ChatOptions) {
     const oldestFirst = conversations.value.map((c) => c.id).reverse();
     return oldestFirst.flatMap((id) => threads[id]?.messages ?? []);
   });
+  /** Robot answers being written in the shown conversations, in the order they began. */
+  const robotPreviews = computed(() => {
+    const shown = new Set(conversations.value.map((c) => c.id));
+    return chatState.value.robotPreviews.filter((p) => shown.has(p.conversationId));
+  });
   const state = reactive({
     load: { kind: 'loading' } as LoadState,
     channelName: '',
@@ -135,6 +142,7 @@ export function createChatStore(options: ChatOptions) {
     everConnected: false,
     browserOnline: navigator.onLine,
     agentTyping: false,
+    robotPreviews,
     loadingOlder: false,
     /** The page is visible to the visitor (tab visible, and the embed panel open). */
     visible: document.visibilityState === 'visible',
@@ -153,7 +161,26 @@ export function createChatStore(options: ChatOptions) {
     if (chatState.value.threads[oldest.id]?.hasMoreBefore) return true;
     return state.conversations.indexOf(oldest) < state.conversations.length - 1;
   });
-  /** The agents' messages the visitor has not read: the server's count, kept, never recomputed. */
+  /** The robot's questions the visitor may tap now (see openRobotChoices). */
+  const robotChoices = computed(() => {
+    const c = current.value;
+    return c ? openRobotChoices(chatState.value.threads[c.id]?.messages ?? [], c.state) : null;
+  });
+  /**
+   * The robot as the current conversation last showed it (its latest message's sender); null
+   * when the conversation never was with it. The session says nothing of the robot.
+   */
+  const robot = computed(() => {
+    const c = current.value;
+    const list = c ? (chatState.value.threads[c.id]?.messages ?? []) : [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const { sender } = list[i]!;
+      if (sender.type === 'robot') return { name: sender.name, avatarUrl: sender.avatarUrl };
+    }
+    return c?.state === 'robot' ? { name: '', avatarUrl: null } : null;
+  });
+  /** The agents' (and the robot's) messages the visitor has not read: the server's count, kept,
+   * never recomputed. */
   const unread = computed(() => state.conversations.reduce((sum, c) => sum + c.unread, 0));
 
   // ---- conversations
@@ -334,14 +361,18 @@ export function createChatStore(options: ChatOptions) {
         const { message } = event;
         upsertConversation(conversationOf(event));
         chat.add([message]);
-        if (message.sender.type === 'agent') {
-          state.agentTyping = false;
+        // The website hears of the robot's answers as of the agents' replies.
+        if (message.sender.type === 'agent' || message.sender.type === 'robot') {
+          if (message.sender.type === 'agent') state.agentTyping = false;
           options.bridge.post({
             type: 'message',
             message: {
               type: message.type,
               body: message.body,
-              senderName: message.sender.name,
+              senderName:
+                message.sender.type === 'robot' && !message.sender.name.trim()
+                  ? defaultRobotName[pageLocale()]
+                  : message.sender.name,
               createdAt: message.createdAt,
             },
           });
@@ -362,6 +393,7 @@ export function createChatStore(options: ChatOptions) {
         const c = state.conversations.find((x) => x.id === conversationId);
         if (c) upsertConversation({ ...c, queuePosition: position, queueReason: reason ?? null });
       },
+      onRobotStream: (payload) => chat.robotStream(payload),
     });
   }
 
@@ -391,10 +423,11 @@ export function createChatStore(options: ChatOptions) {
     else safeSet(outboxKey, json);
   }
 
-  function sendText(text: string) {
+  /** `choice`: the text answers the robot (a choice's entry id, or `handoff`). */
+  function sendText(text: string, choice?: string) {
     const checked = checkMessageText(text);
     if (!checked.ok) return;
-    chat.sendText(null, checked.body);
+    chat.sendText(null, checked.body, choice);
     stopTyping();
   }
 
@@ -433,7 +466,7 @@ export function createChatStore(options: ChatOptions) {
     if (!session) throw notConnected();
     const left = await postLeftMessage(session.visitorToken, {
       ...fields,
-      locale: document.documentElement.lang === 'en' ? 'en' : 'zh-CN',
+      locale: pageLocale(),
       timeZone: visitorTimeZone(),
     });
     upsertConversation(left.conversation);
@@ -446,7 +479,7 @@ export function createChatStore(options: ChatOptions) {
     if (!session) throw notConnected();
     await postTranscript(session.visitorToken, conversationId, {
       email,
-      locale: document.documentElement.lang === 'en' ? 'en' : 'zh-CN',
+      locale: pageLocale(),
       timeZone: visitorTimeZone(),
     });
   }
@@ -550,6 +583,8 @@ export function createChatStore(options: ChatOptions) {
     rate,
     hasOlder,
     unread,
+    robot,
+    robotChoices,
     start,
     loadOlder,
     sendText,
@@ -560,6 +595,11 @@ export function createChatStore(options: ChatOptions) {
     leaveMessage,
     emailTranscript,
   };
+}
+
+/** The language the page shows (set on <html lang> by pageLanguage). */
+function pageLocale(): 'en' | 'zh-CN' {
+  return document.documentElement.lang === 'en' ? 'en' : 'zh-CN';
 }
 
 /** The browser's time zone, for the times in mails (UTC when it cannot say). */

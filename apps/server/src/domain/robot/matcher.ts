@@ -320,3 +320,74 @@ export function asksForPerson(text: string): boolean {
   if (compact.replace(/人工智能/g, '').includes('人工') && compact.length <= 8) return true;
   return personPatterns.some((pattern) => pattern.test(normal));
 }
+
+const greetings = new Set([
+  '你好',
+  '您好',
+  '你好呀',
+  '您好呀',
+  '你好啊',
+  '在吗',
+  '在不在',
+  '有人吗',
+  '有人在吗',
+  '哈喽',
+  '嗨',
+  '早上好',
+  '上午好',
+  '下午好',
+  '晚上好',
+  '你好在吗',
+  '您好在吗',
+  'hi',
+  'hello',
+  'hey',
+  'hi there',
+  'hello there',
+  'hey there',
+  'good morning',
+  'good afternoon',
+  'good evening',
+  'anyone there',
+  'is anyone there',
+  'anybody there',
+  'yo',
+]);
+const thanks = new Set([
+  '谢谢',
+  '多谢',
+  '谢谢你',
+  '谢谢您',
+  '谢啦',
+  '感谢',
+  '非常感谢',
+  '好的谢谢',
+  '好的 谢谢',
+  '明白了谢谢',
+  '知道了谢谢',
+  'thanks',
+  'thank you',
+  'thx',
+  'ty',
+  'thanks a lot',
+  'thank you very much',
+  'ok thanks',
+  'ok thank you',
+  'great thanks',
+  'got it thanks',
+  'many thanks',
+  'cheers',
+]);
+
+/**
+ * Whether a whole message is only a greeting ("你好", "hi") or only thanks ("谢谢", "thanks"):
+ * the robot answers those itself rather than hand them over as unanswered (a visitor who opens
+ * with "你好" is about to ask). Null for anything else, including a greeting with a question.
+ */
+export function smallTalkOf(text: string): 'greeting' | 'thanks' | null {
+  const normal = normalizeText(text).replace(/[啊呀哈~]+$/u, '');
+  const compact = normal.replace(/\s+/g, '');
+  if (greetings.has(normal) || greetings.has(compact)) return 'greeting';
+  if (thanks.has(normal) || thanks.has(compact)) return 'thanks';
+  return null;
+}

@@ -10,7 +10,7 @@ import { snapshotOf } from '../presenters/file.js';
 import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 import { handOff } from './handOff.js';
 import { visitorLocale } from './visitorLocale.js';
-import { asksForPerson, matchThresholds, type KnowledgeItem } from './matcher.js';
+import { asksForPerson, matchThresholds, smallTalkOf, type KnowledgeItem } from './matcher.js';
 import type { ModelOutcome, ModelTurn } from './model/robotModel.js';
 import {
   appendRobotMessage,
@@ -81,6 +81,8 @@ export async function robotTurn(
     return hand('followUp');
   }
   const decision = index.decide(message.body);
+  const talk = decision.outcome === 'answer' ? null : smallTalkOf(message.body);
+  if (talk) return answerSmallTalk(ctx, conversationId, channel, talk, message.body, index.items);
   const retrieved = decision.matches.filter((m) => m.score >= matchThresholds.possible);
   if (ctx.robotModel && retrieved.length > 0) {
     return answerWithModel(
@@ -159,7 +161,7 @@ async function answerFrom(
       .executeTakeFirstOrThrow();
     text = text
       .replaceAll('{visitor.name}', visitor.name)
-      .replaceAll('{agent.name}', channel.robot_name);
+      .replaceAll('{agent.name}', channel.robot_name || defaultRobotName(text));
   }
   const attachment = item.imageFileId ? await imageOf(ctx, item.imageFileId) : undefined;
   return say(ctx, conversationId, (trx) =>
@@ -187,6 +189,48 @@ async function imageOf(
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return file && file.kind === 'image' ? snapshotOf(file) : undefined;
+}
+
+/** The robot's words for small talk, in the language the visitor wrote in. */
+const smallTalkWords = {
+  greeting: {
+    'zh-CN': '您好！请直接输入您的问题，或点选下面的常见问题。',
+    en: 'Hi! Type your question, or pick one below.',
+  },
+  thanks: {
+    'zh-CN': '不客气！还有其他问题可以继续问我，需要人工服务请点「转人工」。',
+    en: 'You are welcome! Ask me anything else, or choose “Talk to a person”.',
+  },
+} as const;
+
+/** A greeting is greeted back with the channel's first questions as suggestions; thanks are
+ * acknowledged. Neither hands over, and neither counts as an answer. */
+function answerSmallTalk(
+  ctx: DomainContext,
+  conversationId: string,
+  channel: RobotChannel,
+  talk: 'greeting' | 'thanks',
+  text: string,
+  items: readonly KnowledgeItem[],
+): Promise<Outcome<void>> {
+  const locale = /\p{Script=Han}/u.test(text) ? 'zh-CN' : 'en';
+  const choices =
+    talk === 'greeting'
+      ? items
+          .filter((item) => item.source === 'faq')
+          .slice(0, 3)
+          .map((item) => ({ entryId: item.id, question: item.questions[0]! }))
+      : [];
+  return say(ctx, conversationId, (trx) =>
+    appendRobotMessage(
+      ctx,
+      trx,
+      conversationId,
+      channel,
+      smallTalkWords[talk][locale],
+      robotMeta('greeting', { choices }),
+    ),
+  );
 }
 
 /** "Did you mean": the server's English words in the body; clients show their own. */
@@ -304,4 +348,9 @@ async function historyOf(ctx: DomainContext, conversationId: string): Promise<Mo
     turns.push({ role: m.sender_type, text: m.body });
   }
   return turns;
+}
+
+/** The name clients show for a robot without one, for a saved reply that names "the agent". */
+function defaultRobotName(text: string): string {
+  return /\p{Script=Han}/u.test(text) ? '智能助手' : 'Assistant';
 }
