@@ -669,7 +669,6 @@ export const en: Messages = {
       'The robot answers while the channel is closed; in business hours visitors reach your team.',
     modeShort: { first: 'Robot first', offHours: 'Outside business hours' },
     name: 'Name',
-    defaultName: 'Assistant',
     avatar: 'Avatar',
     avatarDefault: 'Use the default',
     greeting: 'Greeting',

@@ -652,7 +652,6 @@ export const zh = {
     modeOffHoursHint: '渠道下班时由机器人接待；工作时间内访客直接找到客服。',
     modeShort: { first: '机器人优先', offHours: '仅非工作时间' },
     name: '名称',
-    defaultName: '智能助手',
     avatar: '头像',
     avatarDefault: '使用默认头像',
     greeting: '问候语',

@@ -23,9 +23,6 @@ export const useConversationsStore = defineStore('conversations', () => {
   const selectedId = ref<string | null>(null);
   const drafts = ref<Record<string, string>>({});
   const visitorTyping = ref<Record<string, boolean>>({});
-  /** The robot's answer while a language model writes it (robot.stream), per conversation:
-   * shown until the stored message with the same stream id arrives, or the stream is dropped. */
-  const robotWriting = ref<Record<string, { streamId: string; text: string }>>({});
   const ended = ref<Conversation[]>([]);
   const endedQuery = ref('');
   const monitorFilter = ref<MonitorFilter>({});
@@ -263,7 +260,6 @@ export const useConversationsStore = defineStore('conversations', () => {
     close,
     drafts,
     visitorTyping,
-    robotWriting,
     ended,
     endedQuery,
     monitor,

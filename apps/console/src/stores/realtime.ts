@@ -84,11 +84,6 @@ export function startRealtime(): void {
     if (message.sender.type === 'visitor') {
       conversations.visitorTyping[conversation.id] = false;
     }
-    if (message.meta?.kind === 'robot' && message.meta.streamId !== null) {
-      if (conversations.robotWriting[conversation.id]?.streamId === message.meta.streamId) {
-        delete conversations.robotWriting[conversation.id];
-      }
-    }
     const mine = conversation.agent?.id === session.account?.id && !session.isAdmin;
     if (!mine || message.sender.type !== 'visitor') return;
     const looking =
@@ -138,14 +133,9 @@ export function startRealtime(): void {
       );
     }
   });
-  // The preview replaces itself (each `writing` carries the whole text so far); `done` and
-  // `abandoned` end it (the stored message, or a handover notice, follows).
-  on('robot.stream', ({ conversationId, streamId, text, state }) => {
-    if (state === 'writing') conversations.robotWriting[conversationId] = { streamId, text };
-    else if (conversations.robotWriting[conversationId]?.streamId === streamId) {
-      delete conversations.robotWriting[conversationId];
-    }
-  });
+  // An answer a language model is writing: chat-client keeps it beside the thread until the
+  // stored message with its stream id replaces it, or the model gives up.
+  on('robot.stream', (event) => messages.robotStream(event));
   on('agent.status', (p) => session.updatePresence(p));
   on('note.created', ({ note }) => notes.received(note));
   on('queue.count', ({ queued }) => conversations.queueCounted(queued));
