@@ -397,6 +397,18 @@ describe('the robot in the console', () => {
         .map((m) => m.body),
     ).toEqual(['Sure: ' + refundAnswer]);
 
+    // Once it ends, the reports count the robot's handover and why, beside the other figures.
+    await rest(server, 'POST', `/api/v1/conversations/${conversationId}/end`, meiToken, {});
+    await admin.keyboard.press('Escape');
+    await admin.locator('nav').getByRole('link', { name: 'Reports', exact: true }).click();
+    await admin.getByTestId('reports-robot').waitFor();
+    await expect.poll(() => admin.getByTestId('reports-robot-handed').textContent()).toBe('1');
+    expect(await admin.getByTestId('reports-robot-reasons').textContent()).toMatch(
+      /the visitor asked for a person\s*1/i,
+    );
+    await admin.mouse.move(0, 0);
+    await checkBothSizes(admin, 'robot-reports-en', () => settled(admin));
+
     visitor.close();
     await adminContext.close();
     await agentContext.close();
