@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Id, LookupText, Timestamp } from './common.js';
-import { LocalizedText } from './messages.js';
+import { LocalizedText, RobotChoice } from './messages.js';
 import { IdentityAttributes, VisitorContextReport } from './visitorContext.js';
 
 // ---- POST /api/v1/visitor/session
@@ -46,9 +46,22 @@ export const VisitorSessionResponse = z.object({
     offHoursMessage: LocalizedText,
     /** Ask for a satisfaction rating when a conversation ends (its `rating` still null). */
     ratingEnabled: z.boolean(),
-    /** `open` and `agentsOnline` both: someone may answer now. When false, a visitor without a
-     * conversation going is offered the leave-a-message form. */
+    /** `open` and `agentsOnline` both, or the robot answers (`robot`): someone may answer now.
+     * When false, a visitor without a conversation going is offered the leave-a-message form. */
     available: z.boolean(),
+    /** The channel's robot when it takes new conversations now (its mode, and for `offHours`
+     * the business hours), else null. A page may show its greeting and suggestions before the
+     * first message: the same greeting opens the conversation when it starts, and a suggestion
+     * is sent as a text with `choice` set to its `entryId`. Texts in `greeting` per language;
+     * `suggestions` in the language the session's `context.language` names. */
+    robot: z
+      .object({
+        name: z.string(),
+        avatarUrl: z.string().nullable(),
+        greeting: LocalizedText,
+        suggestions: z.array(RobotChoice).max(3),
+      })
+      .nullable(),
     /** The server sends mail (SMTP is configured): replies to a left message and transcripts can
      * go by email. */
     mail: z.boolean(),

@@ -10,6 +10,7 @@ import {
   MessageCreatedPayload,
   RobotStreamPayload,
   ServerEvent,
+  VisitorSessionResponse,
   type Conversation,
   type Message,
   type RobotMeta,
@@ -633,6 +634,63 @@ describe('robot', () => {
     expect(conversation.state).toBe('robot');
     // Only the shipping answer counts as an answer.
     expect(conversation.robot).toEqual({ replies: 1, handedOffAt: null, handoffReason: null });
+  });
+
+  it('the visitor session shows the robot that will answer, in the page’s language, and counts it as available', async () => {
+    const session = async (language?: string) => {
+      const answer = await t.request('POST', '/api/v1/visitor/session', {
+        body: { channelId: t.channelId, ...(language ? { context: { language } } : {}) },
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return VisitorSessionResponse.parse(answer.body).channel;
+    };
+    const { refund, invoice, shipping } = await standardFaq(t);
+    // Nobody online, the robot off: nobody can answer.
+    let channel = await session();
+    expect(channel.robot).toBeNull();
+    expect(channel.available).toBe(false);
+
+    await robotSettings(t, { robot_mode: 'first', robot_name: '小智' });
+    channel = await session('en-GB');
+    expect(channel.available).toBe(true);
+    expect(channel.robot).toEqual({
+      name: '小智',
+      avatarUrl: null,
+      greeting: defaultRobotGreeting,
+      suggestions: [
+        { entryId: refund, question: 'How do I get a refund' },
+        { entryId: invoice, question: 'How do I get an invoice' },
+        { entryId: shipping, question: 'How much is shipping' },
+      ],
+    });
+    channel = await session('zh-CN');
+    expect(channel.robot?.suggestions.map((s) => s.question)).toEqual([
+      '怎么申请退款',
+      '怎么开发票',
+      '运费怎么算',
+    ]);
+
+    // Only outside business hours, and the channel is open: no robot now.
+    await robotSettings(t, { robot_mode: 'offHours', business_hours: null });
+    expect((await session()).robot).toBeNull();
+    await robotSettings(t, { business_hours: neverOpen });
+    expect((await session()).robot).not.toBeNull();
+  });
+
+  it('offers "did you mean" in the phrasing that came closest, the visitor’s language', async () => {
+    const { refund } = await standardFaq(t);
+    await robotSettings(t, { robot_mode: 'first' });
+    const v = await visitor(t);
+    const first = await say(v, 'refund');
+    await settle(t, v);
+    const offered = robotMessages(v, first.conversationId).at(-1)!;
+    expect(offered.meta.reply).toBe('answer');
+    expect(offered.meta.entryId).toBe(refund);
+    await say(v, 'how do I get');
+    await settle(t, v);
+    const unsure = robotMessages(v, first.conversationId).at(-1)!;
+    expect(unsure.meta.reply).toBe('choices');
+    for (const choice of unsure.meta.choices) expect(choice.question).toMatch(/^How /);
   });
 
   it('the robot job hands over a message no turn answered, and ends a quiet robot conversation', async () => {

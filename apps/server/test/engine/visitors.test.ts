@@ -198,6 +198,8 @@ describe('visitor sessions and identity', () => {
       // Nobody can answer: the page offers the leave-a-message form. No SMTP here: no mail.
       available: false,
       mail: false,
+      // The channel's robot is off.
+      robot: null,
     });
     // Whether anyone is online now, so the page can say so before the first message too.
     await t.agent({ status: 'online' });

@@ -16,10 +16,12 @@ import { appendSystemMessage } from './systemMessages.js';
 import { AppError } from '../errors.js';
 import {
   appendRobotMessage,
+  robotApplies,
   robotChannelColumns,
   robotMeta,
   type RobotChannel,
 } from '../robot/robotMessages.js';
+import { loadKnowledge, suggestionsOf } from '../robot/knowledge.js';
 import { visitorLocale } from '../robot/visitorLocale.js';
 import { recordWebhookEvents, type WebhookCause } from '../webhooks/recordWebhookEvents.js';
 
@@ -223,16 +225,9 @@ async function greet(
   return [await appendSystemMessage(ctx, trx, now, conversationId, meta, text)];
 }
 
-/** Whether the channel's robot takes a new conversation now. */
-export function robotApplies(channel: RobotChannel, now: number): boolean {
-  return (
-    channel.robot_mode === 'first' ||
-    (channel.robot_mode === 'offHours' && !isChannelOpen(channel.business_hours, now))
-  );
-}
-
-/** The robot's greeting with up to three questions the channel's FAQ answers first (their first
- * phrasings), as suggestions; nothing when there is neither. */
+/** The robot's greeting with up to three questions the channel's FAQ answers first (in the
+ * visitor's language where an entry has a phrasing in it), as suggestions; nothing when there is
+ * neither. */
 async function greetAsRobot(
   ctx: DomainContext,
   trx: Kysely<Database>,
@@ -240,21 +235,10 @@ async function greetAsRobot(
   channel: RobotChannel,
   visitorId: string,
 ): Promise<StoredMessage[]> {
-  const entries = await trx
-    .selectFrom('faq_entries')
-    .select(['id', 'questions'])
-    .where('channel_id', '=', channel.id)
-    .where('enabled', '=', 1)
-    .orderBy('position')
-    .limit(3)
-    .execute();
-  const choices = entries.map((e) => ({
-    entryId: e.id,
-    question: (JSON.parse(e.questions) as string[])[0] ?? '',
-  }));
   // In the visitor's language when their page said which, else the channel's first.
   const texts = parseTexts(channel.robot_greeting);
   const locale = await visitorLocale(trx, visitorId);
+  const choices = suggestionsOf(await loadKnowledge(trx, channel.id), locale);
   const text = (locale && texts[locale]) || firstText(texts);
   if (text === '' && choices.length === 0) return [];
   const greeting = await appendRobotMessage(

@@ -1,3 +1,4 @@
+import type { Locale, RobotChoice } from '@servicesystem/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { KnowledgeIndex, type KnowledgeItem } from './matcher.js';
@@ -78,4 +79,34 @@ export async function loadKnowledge(
       imageFileId: null,
     })),
   ];
+}
+
+/**
+ * The phrasing of an item to show a reader: the first one written in their language (Han
+ * characters for Chinese, none for English), else the first. A Chinese shop's entries often
+ * carry an English phrasing too; an English visitor should be offered that one.
+ */
+export function phrasingFor(item: KnowledgeItem, locale: Locale | null): string {
+  if (locale) {
+    const chinese = locale === 'zh-CN';
+    const fitting = item.questions.find((q) => /\p{Script=Han}/u.test(q) === chinese);
+    if (fitting) return fitting;
+  }
+  return item.questions[0]!;
+}
+
+/** Up to three questions the robot suggests when it greets: the channel's first FAQ entries. */
+export function suggestionsOf(
+  items: readonly KnowledgeItem[],
+  locale: Locale | null,
+): RobotChoice[] {
+  return items
+    .filter((item) => item.source === 'faq')
+    .slice(0, 3)
+    .map((item) => ({ entryId: item.id, question: phrasingFor(item, locale) }));
+}
+
+/** The language of a visitor's own words: Chinese when they hold Han characters. */
+export function localeOfText(text: string): Locale {
+  return /\p{Script=Han}/u.test(text) ? 'zh-CN' : 'en';
 }

@@ -4,6 +4,7 @@ import { filePath } from '../../auth/fileUrls.js';
 import type { Sender, StoredMessage } from '../../db/messages/messageStore.js';
 import type { AttachmentSnapshot, ChannelsTable, Database } from '../../db/schema.js';
 import type { DomainContext } from '../context.js';
+import { isChannelOpen } from '../channels/channelOpen.js';
 
 /** The channel columns the robot speaks with. */
 export const robotChannelColumns = [
@@ -18,6 +19,14 @@ export const robotChannelColumns = [
 ] as const;
 
 export type RobotChannel = Pick<ChannelsTable, (typeof robotChannelColumns)[number]>;
+
+/** Whether the channel's robot takes a new conversation now. */
+export function robotApplies(channel: RobotChannel, now: number): boolean {
+  return (
+    channel.robot_mode === 'first' ||
+    (channel.robot_mode === 'offHours' && !isChannelOpen(channel.business_hours, now))
+  );
+}
 
 /** The robot as a message's sender: its channel's name ('' lets clients show their default)
  * and avatar, as the channel presenter shows them. */

@@ -9,6 +9,7 @@ import type { DomainEvent, Outcome } from '../events.js';
 import { snapshotOf } from '../presenters/file.js';
 import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 import { handOff } from './handOff.js';
+import { localeOfText, suggestionsOf } from './knowledge.js';
 import { visitorLocale } from './visitorLocale.js';
 import { asksForPerson, matchThresholds, smallTalkOf, type KnowledgeItem } from './matcher.js';
 import type { ModelOutcome, ModelTurn } from './model/robotModel.js';
@@ -102,7 +103,8 @@ export async function robotTurn(
         ctx,
         conversationId,
         channel,
-        decision.choices.map((c) => ({ entryId: c.item.id, question: c.item.questions[0]! })),
+        // The phrasing that came closest: in the visitor's words and language.
+        decision.choices.map((c) => ({ entryId: c.item.id, question: c.question })),
       );
     case 'handoff':
       return hand('unanswered');
@@ -213,14 +215,8 @@ function answerSmallTalk(
   text: string,
   items: readonly KnowledgeItem[],
 ): Promise<Outcome<void>> {
-  const locale = /\p{Script=Han}/u.test(text) ? 'zh-CN' : 'en';
-  const choices =
-    talk === 'greeting'
-      ? items
-          .filter((item) => item.source === 'faq')
-          .slice(0, 3)
-          .map((item) => ({ entryId: item.id, question: item.questions[0]! }))
-      : [];
+  const locale = localeOfText(text);
+  const choices = talk === 'greeting' ? suggestionsOf(items, locale) : [];
   return say(ctx, conversationId, (trx) =>
     appendRobotMessage(
       ctx,

@@ -6,7 +6,7 @@ import {
   type VisitorSessionResponse,
 } from '@servicesystem/protocol';
 import { verifyIdentityToken } from '../../auth/identityTokens.js';
-import type { VisitorsTable } from '../../db/schema.js';
+import type { ChannelsTable, VisitorsTable } from '../../db/schema.js';
 import { findChannelOrThrow } from '../channels/channelRows.js';
 import { anyAgentOnline } from '../agents/agentPresence.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
@@ -17,6 +17,8 @@ import type { Outcome } from '../events.js';
 import { presentVisitor } from '../presenters/visitor.js';
 import type { VisitorDevice } from './deviceOfUserAgent.js';
 import { reportVisitorContext } from './reportVisitorContext.js';
+import { suggestionsOf } from '../robot/knowledge.js';
+import { robotApplies, robotSender } from '../robot/robotMessages.js';
 
 const day = 24 * 60 * 60 * 1000;
 /** Anonymous visitors keep their token in localStorage: it lives a year. */
@@ -128,6 +130,7 @@ export async function startVisitorSession(
   );
   const open = isChannelOpen(channel.business_hours, now);
   const agentsOnline = await anyAgentOnline(ctx.db);
+  const robot = await robotOfSession(ctx, channel, now, input.context?.language);
   const { events } = await reportVisitorContext(
     ctx,
     { kind: 'visitor', visitorId: visitor.id, channelId: channel.id },
@@ -147,7 +150,8 @@ export async function startVisitorSession(
       welcomeMessage: parseTexts(channel.welcome_message),
       offHoursMessage: parseTexts(channel.off_hours_message),
       ratingEnabled: channel.rating_enabled !== 0,
-      available: open && agentsOnline,
+      available: robot !== null || (open && agentsOnline),
+      robot,
       mail: ctx.mail.enabled,
     },
   };
@@ -168,4 +172,25 @@ async function resumedVisitor(
     .where('channel_id', '=', channelId)
     .where('erased_at', 'is', null)
     .executeTakeFirst();
+}
+
+/** The robot as the visitor page may show it before the first message, when it takes new
+ * conversations now. */
+async function robotOfSession(
+  ctx: DomainContext,
+  channel: ChannelsTable,
+  now: number,
+  language: string | undefined,
+): Promise<VisitorSessionResponse['channel']['robot']> {
+  if (!robotApplies(channel, now)) return null;
+  const lower = language?.toLowerCase() ?? '';
+  const locale = lower.startsWith('zh') ? 'zh-CN' : lower.startsWith('en') ? 'en' : null;
+  const index = await ctx.robotKnowledge.indexFor(channel.id);
+  const sender = robotSender(channel);
+  return {
+    name: sender.name,
+    avatarUrl: sender.avatarUrl,
+    greeting: parseTexts(channel.robot_greeting),
+    suggestions: suggestionsOf(index.items, locale),
+  };
 }
