@@ -216,6 +216,10 @@ describe('the console, for everyone', () => {
       await expectAccessible(page, 'a channel with business hours');
       await screenshot(page, 'a11y-console-channels-hours-zh-1280x720');
 
+      await settings('机器人');
+      await page.locator('[data-test=faq-empty]').waitFor();
+      await auditEverywhere(page, 'robot');
+
       await settings('API 密钥');
       await page.getByTestId('new-api-key').waitFor();
       await auditEverywhere(page, 'api-keys');

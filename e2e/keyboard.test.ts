@@ -227,7 +227,7 @@ describe('keyboard shortcuts in the workspace', () => {
       await help.waitFor();
       await settled(page);
       expect((await focused(page))?.inDialog).toBe(true);
-      expect(await help.locator('tr[data-shortcut]').count()).toBe(12);
+      expect(await help.locator('tr[data-shortcut]').count()).toBe(13);
       expect(await help.locator('tr[data-shortcut=nextConversation]').innerText()).toMatch(
         /下一个会话\s+Alt\s*↓\s*或\s*J/u,
       );

@@ -41,6 +41,12 @@ export const router = createRouter({
           component: () => import('./views/admin/ChannelsView.vue'),
         },
         {
+          path: 'robot',
+          name: 'robot',
+          meta: { admin: true },
+          component: () => import('./views/admin/RobotView.vue'),
+        },
+        {
           path: 'saved-replies',
           name: 'saved-replies',
           component: () => import('./views/SavedRepliesView.vue'),

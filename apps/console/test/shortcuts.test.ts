@@ -62,6 +62,7 @@ describe('matchShortcut', () => {
     expect(matchShortcut(press('c', { altKey: true }), typing)).toBe('focusComposer');
     expect(matchShortcut(press('n', { altKey: true }), typing)).toBe('toggleNote');
     expect(matchShortcut(press('/', { altKey: true }), typing)).toBe('savedReplies');
+    expect(matchShortcut(press('g', { altKey: true }), typing)).toBe('suggestReply');
     expect(matchShortcut(press('X', { altKey: true, shiftKey: true }), typing)).toBe(
       'endConversation',
     );
@@ -78,6 +79,10 @@ describe('matchShortcut', () => {
     expect(
       matchShortcut(press('˛', { altKey: true, shiftKey: true, code: 'KeyX' }), macTyping),
     ).toBe('endConversation');
+    // ⌥G types ©.
+    expect(matchShortcut(press('©', { altKey: true, code: 'KeyG' }), macTyping)).toBe(
+      'suggestReply',
+    );
     // Alt+X without Shift is nothing of ours.
     expect(matchShortcut(press('x', { altKey: true }), typing)).toBeNull();
   });

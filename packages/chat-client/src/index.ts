@@ -65,7 +65,7 @@ export {
   robotName,
   type RobotPreview,
 } from './robot.js';
-export { noticeText, textFor, type NoticeReader } from './notices.js';
+export { handoffReasonWords, noticeText, textFor, type NoticeReader } from './notices.js';
 export {
   fillPlaceholders,
   matchSavedReplies,

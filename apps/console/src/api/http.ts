@@ -42,6 +42,13 @@ import type {
   WebhookDelivery,
   WebhookDeliveryListResponse,
   WebhookDeliveryState,
+  CreateFaqEntryRequest,
+  FaqEntryResponse,
+  FaqListResponse,
+  RobotStatusResponse,
+  SuggestReplyResponse,
+  TryRobotResponse,
+  UpdateFaqEntryRequest,
 } from '@servicesystem/protocol';
 
 /** The console's REST client: the session cookie authenticates it on this origin. */
@@ -52,7 +59,7 @@ function request<T>(method: string, path: string, body?: unknown): Promise<T> {
 }
 
 export interface ConversationQuery {
-  state?: 'queued' | 'active' | 'ended';
+  state?: 'queued' | 'active' | 'ended' | 'robot';
   agentId?: string;
   channelId?: string;
   visitorId?: string;
@@ -166,6 +173,36 @@ export const api = {
     request<{ channel: Channel }>('PATCH', `/channels/${encodeURIComponent(id)}`, body),
   rotateSecret: (id: string) =>
     request<{ channel: Channel }>('POST', `/channels/${encodeURIComponent(id)}/rotate-secret`, {}),
+
+  /** The robot's knowledge (admins): a channel's FAQ entries, and what the robot would say. */
+  faq: (channelId: string) =>
+    request<FaqListResponse>('GET', `/channels/${encodeURIComponent(channelId)}/faq`),
+  createFaq: (channelId: string, body: CreateFaqEntryRequest) =>
+    request<FaqEntryResponse>('POST', `/channels/${encodeURIComponent(channelId)}/faq`, body),
+  updateFaq: (channelId: string, entryId: string, body: UpdateFaqEntryRequest) =>
+    request<FaqEntryResponse>(
+      'PATCH',
+      `/channels/${encodeURIComponent(channelId)}/faq/${encodeURIComponent(entryId)}`,
+      body,
+    ),
+  deleteFaq: (channelId: string, entryId: string) =>
+    request<void>(
+      'DELETE',
+      `/channels/${encodeURIComponent(channelId)}/faq/${encodeURIComponent(entryId)}`,
+    ),
+  tryRobot: (channelId: string, text: string) =>
+    request<TryRobotResponse>('POST', `/channels/${encodeURIComponent(channelId)}/faq/try`, {
+      text,
+    }),
+  /** Whether a language model is configured (any console user). */
+  robotStatus: () => request<RobotStatusResponse>('GET', '/robot'),
+  /** A draft for the composer (the assigned agent); 404 NO_SUGGESTION, 503 MODEL_UNAVAILABLE. */
+  suggestReply: (conversationId: string) =>
+    request<SuggestReplyResponse>(
+      'POST',
+      `/conversations/${encodeURIComponent(conversationId)}/suggest-reply`,
+      {},
+    ),
 
   /** The first-run checklist's state (admins). */
   setup: () => request<SetupStatus>('GET', '/setup'),

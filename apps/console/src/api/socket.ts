@@ -18,6 +18,7 @@ import {
   type Label,
   type QueueCountPayload,
   type VisitorUpdatedPayload,
+  type RobotStreamPayload,
 } from '@servicesystem/protocol/wire';
 
 /** Server → client events the console listens to. */
@@ -31,6 +32,7 @@ export interface ConsoleEvents {
   [ServerEvent.QueueCount]: (p: QueueCountPayload) => void;
   [ServerEvent.LabelsChanged]: (p: { labels: Label[] }) => void;
   [ServerEvent.VisitorUpdated]: (p: VisitorUpdatedPayload) => void;
+  [ServerEvent.RobotStream]: (p: RobotStreamPayload) => void;
 }
 
 export interface ConnectionHooks {

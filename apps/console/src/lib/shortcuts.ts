@@ -17,6 +17,7 @@ export type ShortcutAction =
   | 'focusComposer'
   | 'toggleNote'
   | 'savedReplies'
+  | 'suggestReply'
   | 'endConversation'
   | 'search'
   | 'help';
@@ -60,6 +61,7 @@ export const shortcuts: readonly Shortcut[] = [
   { action: 'focusComposer', combos: [{ key: 'c', alt: true }] },
   { action: 'toggleNote', combos: [{ key: 'n', alt: true }] },
   { action: 'savedReplies', combos: [{ key: '/', alt: true }] },
+  { action: 'suggestReply', combos: [{ key: 'g', alt: true }] },
   { action: 'endConversation', combos: [{ key: 'x', alt: true, shift: true }] },
   {
     action: 'search',

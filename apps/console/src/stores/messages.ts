@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, shallowRef } from 'vue';
-import { ChatMessages, type OutboxItem } from '@servicesystem/chat-client';
-import type { Conversation, Message } from '@servicesystem/protocol/wire';
+import { ChatMessages, type OutboxItem, type RobotPreview } from '@servicesystem/chat-client';
+import type { Conversation, Message, RobotStreamPayload } from '@servicesystem/protocol/wire';
 import { upload } from '../api/http';
 import { isConnected, live } from '../api/socket';
 import { useConversationsStore } from './conversations';
@@ -47,9 +47,18 @@ export const useMessagesStore = defineStore('messages', () => {
     });
   }
 
+  /** Robot answers being written (robot.stream), per conversation, in the order begun. */
+  const robotPreviews = computed(() => {
+    const byConversation: Record<string, RobotPreview[]> = {};
+    for (const p of state.value.robotPreviews) (byConversation[p.conversationId] ??= []).push(p);
+    return byConversation;
+  });
+
   return {
     threads,
     pending,
+    robotPreviews,
+    robotStream: (event: RobotStreamPayload) => chat.robotStream(event),
     /** Stored messages from a live event or an answer. */
     add: (messages: Message[]) => chat.add(messages),
     /** Opens a thread: its newest page, or what came since it was open. */

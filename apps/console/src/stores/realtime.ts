@@ -133,6 +133,9 @@ export function startRealtime(): void {
       );
     }
   });
+  // An answer a language model is writing: chat-client keeps it beside the thread until the
+  // stored message with its stream id replaces it, or the model gives up.
+  on('robot.stream', (event) => messages.robotStream(event));
   on('agent.status', (p) => session.updatePresence(p));
   on('note.created', ({ note }) => notes.received(note));
   on('queue.count', ({ queued }) => conversations.queueCounted(queued));
