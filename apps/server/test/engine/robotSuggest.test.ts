@@ -129,6 +129,17 @@ describe('without a language model', () => {
     expect(body.text).toBe(hoursAnswer);
   });
 
+  it('passes over the visitor asking for a person: the question is the one before', async () => {
+    const served = await world.servedConversation({ body: 'and what are your opening hours' });
+    const sent = await world.request('POST', '/api/v1/visitor/messages', {
+      token: served.visitor.token,
+      body: text('转人工'),
+    });
+    expect(sent.status).toBe(201);
+    const body = bodyOf(await suggest(world, served.id, served.agent.token), SuggestReplyResponse);
+    expect(body.text).toBe(hoursAnswer);
+  });
+
   it('answers 404 NO_SUGGESTION when nothing fits', async () => {
     const served = await world.servedConversation({ body: 'do you sell bicycles' });
     const answer = await suggest(world, served.id, served.agent.token);

@@ -4,7 +4,7 @@ import type { AccountActor, DomainContext } from '../context.js';
 import { findConversationOrThrow } from '../conversations/conversationViews.js';
 import { AppError } from '../errors.js';
 import { authorize, conversationPolicy } from '../policies.js';
-import { matchThresholds, type ScoredItem } from './matcher.js';
+import { asksForPerson, matchThresholds, type ScoredItem } from './matcher.js';
 import type { ModelOutcome, ModelTurn } from './model/robotModel.js';
 
 /** The conversation the model reads: enough for the thread, short enough for a small model. */
@@ -63,8 +63,10 @@ function turnOf(message: StoredMessage): ModelTurn | null {
 }
 
 /** The visitor's latest question: their messages since anyone last answered, or, when the agent
- * spoke last, their last message; at most `askedIn`. */
-function latestQuestion(turns: readonly ModelTurn[]): string {
+ * spoke last, their last message; at most `askedIn`. Asking for a person ("转人工", "Talk to a
+ * person") is no question: right after the robot handed over, the question is the one before. */
+function latestQuestion(all: readonly ModelTurn[]): string {
+  const turns = all.filter((turn) => turn.role !== 'visitor' || !asksForPerson(turn.text));
   const trailing: string[] = [];
   for (let i = turns.length - 1; i >= 0 && trailing.length < askedIn; i--) {
     const turn = turns[i]!;
