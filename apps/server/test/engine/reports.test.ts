@@ -328,6 +328,11 @@ describe('reports per agent per day', () => {
     expect(body).toContain(`"'=HYPERLINK(""http://evil"")"`);
     expect(body).not.toMatch(/(^|,)=HYPERLINK/m);
     expect(lines.at(-1)).toMatch(/^2026-03-01\.\.2026-03-31,\(all\),15,/);
+    // The robot's figures close each line (none here: the robot was off).
+    expect(lines[0]).toMatch(
+      /,resolved by robot,handed over by robot,handoff: requested,handoff: unanswered,.*handoff: agent$/,
+    );
+    expect(lines.at(-1)).toMatch(/,0,0,0,0,0,0,0,0,0$/);
   });
 
   it('refuses bad ranges with 400, agents with 403, strangers with 401', async () => {

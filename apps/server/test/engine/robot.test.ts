@@ -896,6 +896,11 @@ describe('robot in the reports', () => {
     });
     expect(before.total.firstResponse.count).toBe(1);
     expect(before.total.firstResponse.averageMs).toBe(40_000);
+    // The CSV ends each line with the same: resolved, handed over, then each reason in order.
+    const csv = await t.request('GET', `/api/v1/reports.csv?${range}`, { token: t.adminToken });
+    expect(csv.status).toBe(200);
+    const total = (csv.body as unknown as string).trimEnd().split('\r\n').at(-1)!;
+    expect(total).toMatch(/,\(all\),3,.*,1,2,1,1,0,0,0,0,0$/);
 
     // Rebuilt from the conversations: the same figures.
     const ctx = t.app.ctx;

@@ -1,4 +1,4 @@
-import type { Report, ReportDurations } from '@servicesystem/protocol';
+import { HandoffReason, type Report, type ReportDurations } from '@servicesystem/protocol';
 
 /**
  * A report as CSV for spreadsheets: one line per agent per day, then a total line per agent and
@@ -22,6 +22,9 @@ export function presentReportCsv(report: Report): string {
     'resolution average (s)',
     'ratings',
     'rating average',
+    'resolved by robot',
+    'handed over by robot',
+    ...HandoffReason.options.map((reason) => `handoff: ${reason}`),
   ];
   const seconds = (ms: number | null) => (ms === null ? '' : (ms / 1000).toFixed(1));
   const durations = (d: ReportDurations) => [
@@ -40,6 +43,9 @@ export function presentReportCsv(report: Report): string {
     ...durations(f.resolution),
     String(f.rating.count),
     f.rating.average === null ? '' : f.rating.average.toFixed(2),
+    String(f.robot.resolved),
+    String(f.robot.handedOver),
+    ...HandoffReason.options.map((reason) => String(f.robot.reasons[reason])),
   ];
   const agentLabel = (r: { agentId: string | null; agentName: string | null }) =>
     r.agentId === null ? '(no agent)' : (r.agentName ?? r.agentId);
