@@ -352,9 +352,20 @@ describe('the robot in the console', () => {
       .locator('[data-test=visitor-robot-reason]', { hasText: 'the visitor asked for a person' })
       .waitFor();
 
-    // Suggest a reply. The visitor's latest words ask for a person, which nothing answers: the
-    // console says so and the composer stays empty.
+    // Suggest a reply right after the handover: asking for a person is no question, so the
+    // draft answers the question before it (a refund).
     const composer = agent.getByTestId('composer');
+    await agent.getByTestId('suggest-reply').click();
+    await expect.poll(() => composer.inputValue()).toContain(refundAnswer);
+    await composer.fill('');
+    // Something nothing answers: the console says so and the composer stays empty.
+    const unrelated: any = await visitor.emitWithAck('message.send', {
+      clientMsgId: `u${Date.now()}`,
+      type: 'text',
+      body: 'what is quantum physics',
+    });
+    expect(unrelated.ok).toBe(true);
+    await agent.locator('.scroller').getByText('what is quantum physics').waitFor();
     await agent.getByTestId('suggest-reply').click();
     await agent.getByText('Nothing in the knowledge base fits this conversation').waitFor();
     expect(await composer.inputValue()).toBe('');
