@@ -120,6 +120,7 @@ describe('the robot greeting before the first message', () => {
     await checkScreen(page, 'robot-first-greeting-zh-390x844');
 
     // A suggestion tapped: the question as the visitor's message, the entry's answer.
+    const before = await greeting.boundingBox();
     await watchGreetings(page);
     await suggestions(page).filter({ hasText: '运费是多少？' }).click();
     await page.getByTestId('my-message').filter({ hasText: '运费是多少？' }).waitFor();
@@ -132,6 +133,8 @@ describe('the robot greeting before the first message', () => {
     expect(await greeting.count()).toBe(1);
     expect(await greeting.getAttribute('data-local')).toBeNull();
     expect(await greeting.locator('.bubble').textContent()).toBe(greetingZh);
+    // Where the page's own was (with the same time over it): nothing moved.
+    expect((await greeting.boundingBox())?.y).toBe(before?.y);
     // Answered: the greeting's chips are gone; the robot still holds the conversation.
     expect(await page.getByTestId('robot-choice').count()).toBe(0);
     expect(await page.getByTestId('handoff').count()).toBe(1);
