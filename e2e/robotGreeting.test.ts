@@ -1,3 +1,4 @@
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { checkScreen, desk, launchBrowser, phone } from './support/browser.js';
@@ -243,6 +244,52 @@ describe('the robot greeting before the first message', () => {
     } finally {
       await site.close();
     }
+  });
+
+  it('greets again below a conversation that ended, for the next one', async () => {
+    const page = await (await context({ ...phoneContext, locale: 'zh-CN' })).newPage();
+    await page.goto(`${server.url}/chat/?channel=${channelId}`);
+    await suggestions(page).filter({ hasText: '多久发货？' }).click();
+    await page
+      .locator('[data-testid=robot-message][data-reply=answer]')
+      .filter({ hasText: '48 小时内发货' })
+      .waitFor();
+    // An administrator ends it.
+    const token = await page.evaluate(
+      (key) => (globalThis as any).localStorage.getItem(key) as string,
+      `servicesystem.visitor.${channelId}`,
+    );
+    const listed = await fetch(`${server.url}/api/v1/visitor/conversations`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const [conversation] = ((await listed.json()) as { conversations: { id: string }[] })
+      .conversations;
+    const socket = io(server.url, { auth: { token: admin }, transports: ['websocket'] });
+    try {
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const ended = await socket.emitWithAck('conversation.end', {
+        conversationId: conversation!.id,
+      });
+      expect(ended.ok).toBe(true);
+    } finally {
+      socket.close();
+    }
+    // Below the end: the robot's greeting for the next conversation, with its suggestions.
+    const next = page.locator('[data-testid=robot-message][data-local=true]');
+    await next.waitFor();
+    expect(await greetings(page).count()).toBe(2);
+    expect(await next.getByTestId('robot-choice').count()).toBe(3);
+    expect(await page.getByTestId('chat-title').getAttribute('data-robot')).toBe('true');
+    await checkScreen(page, 'robot-first-after-end-zh-390x844');
+
+    await watchGreetings(page);
+    await next.getByTestId('robot-choice').filter({ hasText: '怎么退货？' }).click();
+    await page
+      .locator('[data-testid=robot-message][data-reply=answer]')
+      .filter({ hasText: '申请售后' })
+      .waitFor();
+    expect(await greetingCounts(page)).toEqual([2]);
+    expect(await next.count()).toBe(0);
   });
 
   it('with the robot off, nobody online: the page says so and offers the form, as before', async () => {
