@@ -292,6 +292,28 @@ describe('the robot greeting before the first message', () => {
     expect(await next.count()).toBe(0);
   });
 
+  it('outside business hours, with the robot for those hours: its greeting instead of "we are closed"', async () => {
+    await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
+      businessHours: { timezone: 'UTC', weekly: {} },
+      robot: { mode: 'offHours' },
+    });
+    try {
+      const page = await (await context({ ...phoneContext, locale: 'zh-CN' })).newPage();
+      await page.goto(`${server.url}/chat/?channel=${channelId}&locale=en`);
+      await greetings(page).waitFor();
+      expect(await greetings(page).locator('.bubble').textContent()).toBe(greetingEn);
+      expect(await chipTexts(page)).toContain('How much is shipping?');
+      expect(await page.getByTestId('empty').count()).toBe(0);
+      expect(await page.getByTestId('leave-message-offer').count()).toBe(0);
+      expect(await page.getByTestId('chat-subtitle').textContent()).toContain('Automated');
+    } finally {
+      await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
+        businessHours: null,
+        robot: { mode: 'first' },
+      });
+    }
+  });
+
   it('with the robot off, nobody online: the page says so and offers the form, as before', async () => {
     await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
       robot: { mode: 'off' },
