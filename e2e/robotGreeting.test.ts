@@ -314,6 +314,29 @@ describe('the robot greeting before the first message', () => {
     }
   });
 
+  it('a greeting left without words: the suggestions alone, before and after the conversation starts', async () => {
+    await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
+      robot: { greeting: { 'zh-CN': '', en: '' } },
+    });
+    try {
+      const page = await (await context({ ...phoneContext, locale: 'zh-CN' })).newPage();
+      await page.goto(`${server.url}/chat/?channel=${channelId}`);
+      await greetings(page).waitFor();
+      expect(await chipTexts(page)).toHaveLength(3);
+      expect(await greetings(page).locator('.line > *').count()).toBe(0);
+      await checkScreen(page, 'robot-first-suggestions-only-zh-390x844');
+      await suggestions(page).filter({ hasText: '运费是多少？' }).click();
+      await page.locator('[data-testid=robot-message][data-reply=answer]').waitFor();
+      expect(await greetings(page).count()).toBe(1);
+      expect(await greetings(page).getAttribute('data-local')).toBeNull();
+      expect(await greetings(page).locator('.line > *').count()).toBe(0);
+    } finally {
+      await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
+        robot: { greeting: { 'zh-CN': greetingZh, en: greetingEn } },
+      });
+    }
+  });
+
   it('with the robot off, nobody online: the page says so and offers the form, as before', async () => {
     await rest(server, 'PATCH', `/api/v1/channels/${channelId}`, admin, {
       robot: { mode: 'off' },
