@@ -292,7 +292,10 @@ describe('the demo', () => {
         const chat = page.frameLocator('iframe');
         await chat.getByRole('textbox').fill(words);
         await chat.getByTestId('send').click();
-        await chat.getByText(words).waitFor();
+        // Stored, not only shown while on its way: the list below is asked at once.
+        await chat
+          .locator('[data-testid=my-message][data-state=sent]', { hasText: words })
+          .waitFor();
       };
       await chatAs('王小二', '我想问一下退货');
       await checkScreen(page, 'demo-chat-zh-1280x720');

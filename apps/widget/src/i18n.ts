@@ -56,6 +56,7 @@ const zhCN = {
   },
   emptyTitle: '您好，有什么可以帮您？',
   emptyText: '发送消息即可开始咨询，客服会尽快回复您。',
+  emptyRobotText: '发送消息即可开始咨询，智能助手会马上回复您，也可以随时转人工。',
   emptyNobodyTitle: '目前没有客服在线',
   emptyNobodyText: '您可以先留下问题，消息会保存好，下一位上线的客服会回复您。',
   emptyClosedTitle: '上班后我们会回复您',
@@ -179,6 +180,8 @@ const en: typeof zhCN = {
   },
   emptyTitle: 'Hi there! How can we help?',
   emptyText: 'Send us a message and an agent will reply shortly.',
+  emptyRobotText:
+    'Send us a message: our assistant answers right away, and a person is a tap away.',
   emptyNobodyTitle: 'No agent is online right now',
   emptyNobodyText:
     'Leave your question now: your messages are kept, and the next agent to come online will reply.',

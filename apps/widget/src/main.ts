@@ -31,6 +31,7 @@ const chat = createChatStore({
   resume: params.get('resume'),
   bridge,
   context: ownPage(params, bridge.embedded),
+  locale: language.locale,
   // A reply mail's link works once per visit: a reload or a shared address does not carry it.
   onResumeUsed: () => {
     const url = new URL(location.href);

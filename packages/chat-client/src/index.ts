@@ -54,16 +54,21 @@ export {
   localeFromLanguages,
   locales,
   parseLocale,
+  readerLanguage,
   type Locale,
 } from './locale.js';
 export {
   applyRobotStream,
   defaultRobotName,
   dropStoredPreviews,
+  localGreetingId,
+  localRobotGreeting,
   openRobotChoices,
   robotMetaOf,
   robotName,
+  showsLocalGreeting,
   type RobotPreview,
+  type SessionRobot,
 } from './robot.js';
 export { handoffReasonWords, noticeText, textFor, type NoticeReader } from './notices.js';
 export {

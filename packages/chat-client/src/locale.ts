@@ -24,6 +24,15 @@ export function parseLocale(value: string | null | undefined): Locale | null {
 }
 
 /**
+ * The language a visitor reads, as the page reports it (the robot greets and answers in it):
+ * the browser's when it names the page's language (`en-GB`, `zh-TW` say more), else the page's
+ * own. A visitor with a French browser reading the English page reads English.
+ */
+export function readerLanguage(browserLanguage: string | null | undefined, page: Locale): string {
+  return browserLanguage && parseLocale(browserLanguage) === page ? browserLanguage : page;
+}
+
+/**
  * The language an app shows: what the person chose (remembered), else what the page was told
  * (the embed's `data-locale`), else the browser's languages.
  */

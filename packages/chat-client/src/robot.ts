@@ -5,7 +5,9 @@ import type {
   RobotChoice,
   RobotMeta,
   RobotStreamPayload,
+  VisitorSessionResponse,
 } from '@servicesystem/protocol/wire';
+import { textFor } from './notices.js';
 
 /**
  * The robot first line as clients show it: the robot's name when the channel gave none, the
@@ -103,4 +105,62 @@ export function dropStoredPreviews(
   if (ids.size === 0) return previews;
   const left = previews.filter((p) => !ids.has(p.streamId));
   return left.length === previews.length ? previews : left;
+}
+
+/** The robot as the visitor session presents it when it takes new conversations now. */
+export type SessionRobot = NonNullable<VisitorSessionResponse['channel']['robot']>;
+
+/** The id of the greeting a page shows itself before the conversation starts. */
+export const localGreetingId = 'robot-greeting';
+
+/**
+ * The robot's greeting as a page shows it before the first message: the message the server
+ * writes when the conversation starts (the text in the reader's language, else the other; the
+ * suggestions as its choices), not stored yet (seq 0). Null when the robot would greet with
+ * nothing (the server then writes no greeting either).
+ */
+export function localRobotGreeting(
+  robot: SessionRobot,
+  locale: Locale,
+  now = Date.now(),
+): Message | null {
+  const body = textFor(robot.greeting, locale);
+  if (body === '' && robot.suggestions.length === 0) return null;
+  return {
+    id: localGreetingId,
+    conversationId: '',
+    seq: 0,
+    sender: { type: 'robot', name: robot.name, avatarUrl: robot.avatarUrl },
+    type: 'robot',
+    body,
+    attachment: null,
+    meta: {
+      kind: 'robot',
+      reply: 'greeting',
+      source: null,
+      entryId: null,
+      choices: robot.suggestions,
+      streamId: null,
+    },
+    clientMsgId: null,
+    createdAt: now,
+  };
+}
+
+/**
+ * Whether the page shows the robot's greeting itself (when the session says the robot takes
+ * new conversations): while no conversation is going (none yet, or the last one ended), and
+ * once one starts in the robot's hands, until its first message arrives. The greeting stored
+ * with the conversation is written before anything else, so that first message takes the local
+ * one's place in the same change, without a moment of none or of two; a conversation that did
+ * not start with the robot (its mode changed meanwhile) shows its own first words instead.
+ */
+export function showsLocalGreeting(
+  robot: SessionRobot | null,
+  conversation: { state: ConversationState } | null,
+  thread: readonly Message[],
+): boolean {
+  if (!robot) return false;
+  if (!conversation || conversation.state === 'ended') return true;
+  return conversation.state === 'robot' && thread.length === 0;
 }

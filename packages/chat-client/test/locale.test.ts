@@ -5,6 +5,7 @@ import {
   formatListTime,
   formatMessageTime,
   localeFromLanguages,
+  readerLanguage,
 } from '../src/locale.js';
 import { noticeText, textFor } from '../src/notices.js';
 
@@ -24,6 +25,17 @@ describe('choosing the language', () => {
     expect(chooseLocale({ chosen: 'en', requested: 'zh-CN', languages: ['zh-CN'] })).toBe('en');
     expect(chooseLocale({ chosen: null, requested: 'zh-CN', languages: ['en-US'] })).toBe('zh-CN');
     expect(chooseLocale({ chosen: 'klingon', languages: ['en-US'] })).toBe('en');
+  });
+
+  it('reports the language the visitor reads: the browser’s when it names the page’s, else the page’s', () => {
+    expect(readerLanguage('en-GB', 'en')).toBe('en-GB');
+    expect(readerLanguage('zh-TW', 'zh-CN')).toBe('zh-TW');
+    // The page switched to the other language, or the browser speaks neither.
+    expect(readerLanguage('zh-CN', 'en')).toBe('en');
+    expect(readerLanguage('en-US', 'zh-CN')).toBe('zh-CN');
+    expect(readerLanguage('fr-FR', 'en')).toBe('en');
+    expect(readerLanguage(undefined, 'zh-CN')).toBe('zh-CN');
+    expect(readerLanguage('', 'en')).toBe('en');
   });
 });
 

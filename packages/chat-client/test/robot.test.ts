@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@servicesystem/protocol/wire';
-import { openRobotChoices, robotName } from '../src/robot.js';
+import {
+  localRobotGreeting,
+  openRobotChoices,
+  robotName,
+  showsLocalGreeting,
+  type SessionRobot,
+} from '../src/robot.js';
 import { message } from './factories.js';
 
 const robot = (seq: number, reply: 'greeting' | 'answer' | 'choices', questions: string[]) =>
@@ -55,5 +61,53 @@ describe('the robot as clients show it', () => {
     expect(robotName({ name: '' }, 'zh-CN')).toBe('智能助手');
     expect(robotName({ name: '  ' }, 'en')).toBe('Assistant');
     expect(robotName(undefined, 'en')).toBe('Assistant');
+  });
+
+  const sessionRobot: SessionRobot = {
+    name: '',
+    avatarUrl: null,
+    greeting: { 'zh-CN': '您好，有什么可以帮您？', en: '' },
+    suggestions: [{ entryId: 'f1', question: 'How do I return an item?' }],
+  };
+
+  it('greets before the first message as the server will: the reader’s text, else the other, with the suggestions as choices', () => {
+    const greeting = localRobotGreeting(sessionRobot, 'zh-CN', 5);
+    expect(greeting).toMatchObject({
+      seq: 0,
+      type: 'robot',
+      body: '您好，有什么可以帮您？',
+      sender: { type: 'robot', name: '', avatarUrl: null },
+      createdAt: 5,
+      meta: { kind: 'robot', reply: 'greeting', choices: sessionRobot.suggestions },
+    });
+    // No English greeting written: the Chinese one, as the stored greeting falls back too.
+    expect(localRobotGreeting(sessionRobot, 'en')?.body).toBe('您好，有什么可以帮您？');
+    expect(
+      localRobotGreeting({ ...sessionRobot, greeting: { 'zh-CN': '你好', en: 'Hello' } }, 'en')
+        ?.body,
+    ).toBe('Hello');
+    // Its choices are offered like a stored greeting's while nothing follows it.
+    expect(openRobotChoices([greeting!], 'robot')?.choices).toEqual(sessionRobot.suggestions);
+    // Suggestions alone still greet; nothing at all does not.
+    const silent = { ...sessionRobot, greeting: { 'zh-CN': '', en: '' } };
+    expect(localRobotGreeting(silent, 'en')?.body).toBe('');
+    expect(localRobotGreeting({ ...silent, suggestions: [] }, 'en')).toBeNull();
+  });
+
+  it('shows its own greeting until a conversation starts and its first (stored) message arrives', () => {
+    const stored = robot(1, 'greeting', ['How do I return an item?']);
+    // No robot taking new conversations: never.
+    expect(showsLocalGreeting(null, null, [])).toBe(false);
+    // Before any conversation, and after the last one ended.
+    expect(showsLocalGreeting(sessionRobot, null, [])).toBe(true);
+    expect(showsLocalGreeting(sessionRobot, { state: 'ended' }, [message(7)])).toBe(true);
+    // Started with the robot, nothing arrived yet: still the local one (no moment without).
+    expect(showsLocalGreeting(sessionRobot, { state: 'robot' }, [])).toBe(true);
+    // The stored greeting (or whatever came first) takes its place.
+    expect(showsLocalGreeting(sessionRobot, { state: 'robot' }, [stored])).toBe(false);
+    expect(showsLocalGreeting(sessionRobot, { state: 'robot' }, [message(1)])).toBe(false);
+    // Started with people (the robot's mode changed meanwhile), or handed over.
+    expect(showsLocalGreeting(sessionRobot, { state: 'queued' }, [])).toBe(false);
+    expect(showsLocalGreeting(sessionRobot, { state: 'active' }, [stored])).toBe(false);
   });
 });

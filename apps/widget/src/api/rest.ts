@@ -11,6 +11,7 @@ import type {
   MessagePage,
   TranscriptRequest,
   VisitorConversation,
+  VisitorContextReport,
   VisitorSessionResponse,
 } from '@servicesystem/protocol/wire';
 
@@ -20,15 +21,28 @@ export type VisitorSession = VisitorSessionResponse;
 // Bearer tokens only: the page never sends or receives cookies.
 const http = createHttpClient({ credentials: 'omit' });
 
+/**
+ * POST /api/v1/visitor/session. `language`: what the visitor reads (see readerLanguage), so the
+ * robot's suggestions come in it; only a language tag the server takes is sent.
+ */
 export function createSession(
   channelId: string,
+  language: string,
   identity?: string,
   previousToken?: string,
   resume?: string,
 ): Promise<VisitorSession> {
+  const body: {
+    channelId: string;
+    identity?: string;
+    resume?: string;
+    context?: VisitorContextReport;
+  } = identity ? { channelId, identity } : resume ? { channelId, resume } : { channelId };
+  // A context the server would refuse refuses the whole session: only a plain language tag.
+  if (/^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$/.test(language)) body.context = { language };
   return http.request<VisitorSession>('POST', '/api/v1/visitor/session', {
     token: previousToken,
-    body: identity ? { channelId, identity } : resume ? { channelId, resume } : { channelId },
+    body,
   });
 }
 

@@ -3,7 +3,7 @@
  * History, the outbox and resyncs are chat-client's ChatMessages over the page's API module;
  * components read this state and call its actions.
  */
-import { computed, reactive, ref, shallowRef, watch } from 'vue';
+import { computed, reactive, ref, shallowRef, watch, type Ref } from 'vue';
 import {
   ApiError,
   ChatMessages,
@@ -11,10 +11,15 @@ import {
   checkMessageText,
   conversationOf,
   defaultRobotName,
+  localRobotGreeting,
   mergeConversation,
   openRobotChoices,
   outboxFromJson,
   outboxToJson,
+  readerLanguage,
+  showsLocalGreeting,
+  type Locale,
+  type SessionRobot,
 } from '@servicesystem/chat-client';
 import type {
   LocalizedText,
@@ -52,6 +57,8 @@ export interface ChatOptions {
   bridge: HostBridge;
   /** What the page knows of where the visitor is before the website says more. */
   context: VisitorContextReport;
+  /** The language the page shows: the robot greets, suggests and answers in it. */
+  locale: Readonly<Ref<Locale>>;
   /** Called once the resume token has been used, to take it out of the address bar. */
   onResumeUsed?: () => void;
 }
@@ -77,7 +84,16 @@ export function createChatStore(options: ChatOptions) {
     (report) => socket.value?.reportContext(report) ?? Promise.reject(notConnected()),
     () => socket.value?.connected === true,
   );
-  pageContext.update(options.context);
+  /** The browser's language as last reported (the website's report may name it too). */
+  let browserLanguage = options.context.language;
+  /** What the visitor reads, as the server is told: the robot speaks it (see readerLanguage). */
+  const language = () => readerLanguage(browserLanguage, options.locale.value);
+  /** A report with the language the visitor reads in place of the browser's. */
+  function asRead(report: VisitorContextReport): VisitorContextReport {
+    if (report.language) browserLanguage = report.language;
+    return { ...report, language: language() };
+  }
+  pageContext.update(asRead(options.context));
   const chat = new ChatMessages<VisitorConversation>({
     transport: {
       listMessages: (conversationId, page) =>
@@ -130,6 +146,9 @@ export function createChatStore(options: ChatOptions) {
     available: true,
     /** The server sends email: replies to a left message and transcripts can go by mail. */
     mail: false,
+    /** The robot when it takes new conversations now (its greeting and suggestions are shown
+     * before the first message), else null. */
+    robot: null as SessionRobot | null,
     /** What became of a reply mail's link: `invalid` shows a notice (a fresh session instead). */
     resume: null as 'resumed' | 'invalid' | null,
     visitorId: '',
@@ -167,10 +186,26 @@ export function createChatStore(options: ChatOptions) {
     return c ? openRobotChoices(chatState.value.threads[c.id]?.messages ?? [], c.state) : null;
   });
   /**
-   * The robot as the current conversation last showed it (its latest message's sender); null
-   * when the conversation never was with it. The session says nothing of the robot.
+   * The robot answers the conversation about to start: the page shows its greeting (and who
+   * answers) itself until the stored greeting arrives (see showsLocalGreeting).
+   */
+  const robotFirst = computed(() => {
+    const c = current.value;
+    const thread = c ? (chatState.value.threads[c.id]?.messages ?? []) : [];
+    return showsLocalGreeting(state.robot, c, thread);
+  });
+  /** The greeting the page shows before the first message, in the page's language; null when
+   * there is none to show. */
+  const localGreeting = computed(() =>
+    robotFirst.value && state.robot ? localRobotGreeting(state.robot, options.locale.value) : null,
+  );
+  /**
+   * The robot as the current conversation last showed it (its latest message's sender), or as
+   * the session names it before the conversation starts; null when it is not in the picture.
    */
   const robot = computed(() => {
+    if (robotFirst.value && state.robot)
+      return { name: state.robot.name, avatarUrl: state.robot.avatarUrl };
     const c = current.value;
     const list = c ? (chatState.value.threads[c.id]?.messages ?? []) : [];
     for (let i = list.length - 1; i >= 0; i--) {
@@ -234,26 +269,29 @@ export function createChatStore(options: ChatOptions) {
     state.ratingEnabled = channel.ratingEnabled === true;
     state.available = channel.available;
     state.mail = channel.mail;
+    // Older servers say nothing of the robot.
+    state.robot = channel.robot ?? null;
     channelCheckedAt = Date.now();
   }
 
   /**
    * Whether the channel is open and someone is online, asked again when the visitor comes back
    * to a page that has no conversation going (the empty state and the header say it): the
-   * answer of the first load may be long out of date by then.
+   * answer of the first load may be long out of date by then. `now`: asked at once (the visitor
+   * chose another language: the robot's suggestions come in it).
    */
-  async function refreshChannel() {
+  async function refreshChannel(now = false) {
     const c = current.value;
     if (!session || !options.channelId || (c && c.state !== 'ended')) return;
     // While nobody can answer (the page offers the form), asked again sooner: an agent who has
     // come online since should be reachable.
-    if (Date.now() - channelCheckedAt < (state.available ? channelRecheckMs : 5000)) return;
+    if (!now && Date.now() - channelCheckedAt < (state.available ? channelRecheckMs : 5000)) return;
     channelCheckedAt = Date.now();
     const asked = session;
     try {
       const fresh = identity
-        ? await createSession(options.channelId, identity)
-        : await createSession(options.channelId, undefined, asked.visitorToken);
+        ? await createSession(options.channelId, language(), identity)
+        : await createSession(options.channelId, language(), undefined, asked.visitorToken);
       if (session === asked && fresh.visitor.id === asked.visitor.id) showChannel(fresh.channel);
     } catch {
       // the last known words stay
@@ -267,7 +305,7 @@ export function createChatStore(options: ChatOptions) {
     }
     state.load = { kind: 'loading' };
     const channelId = options.channelId;
-    const opened = takeSession(channelId, identity, resume);
+    const opened = takeSession(channelId, identity, resume, language());
     try {
       session = await opened.session;
       if (resume) {
@@ -557,7 +595,14 @@ export function createChatStore(options: ChatOptions) {
     else if (command.type === 'logout') {
       if (options.channelId) forgetVisitor(options.channelId);
       void restart(null);
-    } else if (command.type === 'context') pageContext.update(cleanReport(command.page));
+    } else if (command.type === 'context') pageContext.update(asRead(cleanReport(command.page)));
+  });
+
+  // Another language chosen: the robot speaks it from now on, and the suggestions shown before
+  // the first message come in it.
+  watch(options.locale, () => {
+    pageContext.update(asRead({}));
+    void refreshChannel(true);
   });
 
   /**
@@ -585,6 +630,8 @@ export function createChatStore(options: ChatOptions) {
     unread,
     robot,
     robotChoices,
+    robotFirst,
+    localGreeting,
     start,
     loadOlder,
     sendText,

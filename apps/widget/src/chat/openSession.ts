@@ -20,22 +20,30 @@ const tokenKey = (channelId: string) => `servicesystem.visitor.${channelId}`;
  * A session for this channel: with a signed identity when the host gave one, else the visitor a
  * reply mail's link names (`resume`), else the visitor this browser had (its stored token), else
  * a new anonymous visitor; then their conversations. A link that did not work answers the
- * session as without it, marked `resume: 'invalid'`.
+ * session as without it, marked `resume: 'invalid'`. `language`: what the visitor reads (the
+ * robot's suggestions come in it).
  */
 export function openSession(
   channelId: string,
   identity: string | null,
-  resume: string | null = null,
+  resume: string | null,
+  language: string,
 ): OpenedSession {
   const session = (async () => {
-    if (identity) return createSession(channelId, identity);
+    if (identity) return createSession(channelId, language, identity);
     const stored = safeGet(tokenKey(channelId));
     let opened: VisitorSession;
     try {
-      opened = await createSession(channelId, undefined, stored ?? undefined, resume ?? undefined);
+      opened = await createSession(
+        channelId,
+        language,
+        undefined,
+        stored ?? undefined,
+        resume ?? undefined,
+      );
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'UNAUTHENTICATED' || !stored) throw error;
-      opened = await createSession(channelId, undefined, undefined, resume ?? undefined);
+      opened = await createSession(channelId, language, undefined, undefined, resume ?? undefined);
     }
     safeSet(tokenKey(channelId), opened.visitorToken);
     return opened;
@@ -55,6 +63,7 @@ let early: {
   channelId: string;
   identity: string | null;
   resume: string | null;
+  language: string;
   opened: OpenedSession;
 } | null = null;
 let claimed = false;
@@ -63,10 +72,17 @@ let claimed = false;
 export function openEarly(
   channelId: string,
   identity: string | null,
-  resume: string | null = null,
+  resume: string | null,
+  language: string,
 ): void {
   if (claimed || early) return;
-  early = { channelId, identity, resume, opened: openSession(channelId, identity, resume) };
+  early = {
+    channelId,
+    identity,
+    resume,
+    language,
+    opened: openSession(channelId, identity, resume, language),
+  };
 }
 
 /**
@@ -76,7 +92,8 @@ export function openEarly(
 export function takeSession(
   channelId: string,
   identity: string | null,
-  resume: string | null = null,
+  resume: string | null,
+  language: string,
 ): OpenedSession {
   claimed = true;
   const taken = early;
@@ -85,9 +102,10 @@ export function takeSession(
     taken &&
     taken.channelId === channelId &&
     taken.identity === identity &&
-    taken.resume === resume
+    taken.resume === resume &&
+    taken.language === language
   ) {
     return taken.opened;
   }
-  return openSession(channelId, identity, resume);
+  return openSession(channelId, identity, resume, language);
 }
