@@ -201,6 +201,46 @@ describe('two nodes on PostgreSQL + Redis', () => {
     expect(ours.map((p: { activeConversations: number }) => p.activeConversations)).toEqual(
       Array(10).fill(10),
     );
+
+    // Freed places go to the queue's head in order, whichever node frees them: 20 ends at once,
+    // split over both nodes, serve exactly positions 1 to 20, and the rest keep their order.
+    const byPosition = answers
+      .map((x) => x.body.conversation as { id: string; state: string; queuePosition: number })
+      .filter((c) => c.state === 'queued')
+      .sort((p, q) => p.queuePosition - q.queuePosition)
+      .map((c) => c.id);
+    const active = answers
+      .map((x) => x.body.conversation as { id: string; state: string })
+      .filter((c) => c.state === 'active')
+      .map((c) => c.id);
+    const ends = await Promise.all(
+      active
+        .slice(0, 20)
+        .map((id, index) =>
+          api(
+            index % 2 === 0 ? a.url : b.url,
+            'POST',
+            `/api/v1/conversations/${id}/end`,
+            adminToken,
+          ),
+        ),
+    );
+    expect(ends.map((x) => x.status)).toEqual(Array(20).fill(200));
+    const stateOf = async (id: string) =>
+      (await api(a.url, 'GET', `/api/v1/conversations/${id}`, adminToken)).body.conversation as {
+        state: string;
+        queuePosition: number | null;
+      };
+    const after = await Promise.all(byPosition.map(stateOf));
+    expect(after.slice(0, 20).map((c) => c.state)).toEqual(Array(20).fill('active'));
+    expect(after.slice(20).map((c) => c.queuePosition)).toEqual(
+      Array.from({ length: 180 }, (_, i) => i + 1),
+    );
+    const presenceAfter = await api(b.url, 'GET', '/api/v1/presence', adminToken);
+    const loads = presenceAfter.body.agents
+      .filter((p: { id: string }) => agents.some((x) => x.id === p.id))
+      .map((p: { activeConversations: number }) => p.activeConversations);
+    expect(loads).toEqual(Array(10).fill(10));
     // Leave the system quiet for the next test: everyone goes away.
     for (const x of agents)
       await api(a.url, 'PUT', '/api/v1/me/status', x.token, { status: 'offline' });
