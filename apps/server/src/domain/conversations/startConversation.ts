@@ -113,7 +113,7 @@ export function startConversation(
           state: robot ? 'robot' : 'queued',
           // Taken now even for the robot (the column is required and orders nothing until
           // queued): a handoff takes the back of the queue again.
-          queue_order: await nextQueueOrder(trx),
+          queue_order: await nextQueueOrder(trx, now),
           last_seq: 0,
           visitor_read_seq: 0,
           agent_read_seq: 0,

@@ -27,7 +27,7 @@ export function handOff(
       if (conversation.state !== 'robot') return { value: false, events: [] };
       const notice = await leaveRobot(ctx, trx, conversation, reason, {
         state: 'queued',
-        queue_order: await nextQueueOrder(trx),
+        queue_order: await nextQueueOrder(trx, ctx.now()),
       });
       // Routed first, then announced with the conversation as routed: the agent who takes it
       // hears the notice live (as startConversation does).
