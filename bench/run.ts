@@ -1385,6 +1385,8 @@ async function burstScenario(
         meta.kind,
       ]);
     }
+    // Nothing ends during the burst, so a queued conversation stays queued: one notice each,
+    // and the state agrees with it. Two notices would mean routed twice (or by two nodes).
     const perAgent = new Map<string, number>();
     let notOnce = 0;
     for (const c of conversations) {
