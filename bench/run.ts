@@ -56,6 +56,8 @@ const size = quick
       historyRequests: 200,
       reportConversations: 5_000,
       reportRequests: 50,
+      burst: { agents: 10, cap: 20, visitors: 100 },
+      churn: { visitors: 40, rate: 200, arrivalsPerSecond: 5, plainSeconds: 6, seconds: 10 },
     }
   : {
       throughputVisitors: 200,
@@ -68,6 +70,8 @@ const size = quick
       historyRequests: 1000,
       reportConversations: 100_000,
       reportRequests: 500,
+      burst: { agents: 20, cap: 20, visitors: 300 },
+      churn: { visitors: 100, rate: 200, arrivalsPerSecond: 5, plainSeconds: 60, seconds: 240 },
     };
 
 interface Proc {
@@ -145,8 +149,10 @@ async function startRelay(): Promise<Proc & { coldStartMs: number }> {
   return Object.assign(proc, { coldStartMs });
 }
 
+/** The real server; with `peer` (PostgreSQL + Redis), a second node on the peer's database. */
 async function startApp(
   engine: 'sqlite' | 'postgres',
+  peer?: { schema?: string },
 ): Promise<Proc & { coldStartMs: number; dataDir: string; databaseUrl: string; schema?: string }> {
   const port = await freePort();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'ss-bench-'));
@@ -174,11 +180,13 @@ async function startApp(
     VISITOR_UPLOADS_PER_10_MINUTES: '0',
   };
   if (engine === 'postgres') {
-    schema = `bench_${randomBytes(4).toString('hex')}`;
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-    await client.end();
+    schema = peer?.schema ?? `bench_${randomBytes(4).toString('hex')}`;
+    if (!peer) {
+      const client = new pg.Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`create schema ${schema}`);
+      await client.end();
+    }
     const url = new URL(pgUrl);
     url.searchParams.set('options', `-c search_path=${schema}`);
     databaseUrl = url.toString();
@@ -844,10 +852,7 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
   console.error(`\n[${label}] starting`);
   const relay = await startRelay();
   const app = await startApp(engine);
-  const results: Record<
-    string,
-    { app: number; relay: number; unit: string; target?: string; pass?: boolean }
-  > = {};
+  const results: Results = {};
   results['(e) cold start to healthy'] = {
     app: app.coldStartMs,
     relay: relay.coldStartMs,
@@ -989,6 +994,81 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
       });
       receiver.close();
     }
+  }
+
+  // (f2) Churn: a steady send rate from visitors in open conversations while new visitors keep
+  // arriving and agents end the oldest of those conversations. Compared with the same sends
+  // without churn, measured just before in this run with the same worker and the same measure
+  // (send → ack, the visitor's wait; (b) times send → the agent's receipt instead).
+  if (runs('f2')) {
+    const { visitors: count, rate, arrivalsPerSecond, plainSeconds, seconds } = size.churn;
+    const churnVisitors = pop.visitors.slice(0, count);
+    const relayChurn = relayPopulation(size.agents, churnVisitors.length);
+    const segment = (url: string, mode: 'app' | 'relay', who: any, arrivals: number, s: number) =>
+      runWorker({
+        kind: 'churn',
+        url,
+        mode,
+        visitors: who.visitors,
+        agents: who.agents,
+        durationMs: s * 1000,
+        rate,
+        arrivalsPerSecond: arrivals,
+        channelId: pop.channelId,
+      }).result;
+    console.error(`[${label}] (f2) ${rate} msg/s without churn, ${plainSeconds} s`);
+    const appPlain = await segment(
+      app.url,
+      'app',
+      { visitors: churnVisitors, agents: pop.agents },
+      0,
+      plainSeconds,
+    );
+    const relayPlain = await segment(relay.url, 'relay', relayChurn, 0, plainSeconds);
+    console.error(
+      `[${label}] (f2) ${rate} msg/s with ${arrivalsPerSecond} new visitors/s and ends, ${seconds} s`,
+    );
+    const rssStart = await rssKb(app.pid);
+    const appChurn = await segment(
+      app.url,
+      'app',
+      { visitors: churnVisitors, agents: pop.agents },
+      arrivalsPerSecond,
+      seconds,
+    );
+    const rssEnd = await rssKb(app.pid);
+    if (appPlain.error || appChurn.error || relayPlain.error)
+      throw new Error(`(f2) ${appPlain.error ?? appChurn.error ?? relayPlain.error}`);
+    console.error(
+      `[${label}] (f2) churn: ${appChurn.acked}/${appChurn.sent} acked, ${appChurn.failed} failed; ` +
+        `${appChurn.arrived} new conversations (${appChurn.arrivalsFailed} failed), ${appChurn.ended} ended (${appChurn.endsFailed} failed)`,
+    );
+    results[`(f2) p99 send → ack at ${rate} msg/s, no churn`] = {
+      app: appPlain.p99,
+      relay: relayPlain.p99,
+      unit: 'ms',
+    };
+    const ratio = appChurn.lastP99 / appPlain.p99;
+    results[
+      `(f2) p99 send → ack at ${rate} msg/s, ${arrivalsPerSecond} new visitors/s and ends, last quarter of ${seconds} s`
+    ] = {
+      app: appChurn.lastP99,
+      relay: relayPlain.p99,
+      unit: 'ms',
+      target: `≤ 2× no churn: ${ratio.toFixed(2)}× its ${appPlain.p99.toFixed(1)} ms; ${appChurn.acked}/${appChurn.sent} acked, ${appChurn.arrived} new, ${appChurn.ended} ended`,
+      pass:
+        ratio <= 2 &&
+        appChurn.failed === 0 &&
+        appChurn.arrivalsFailed === 0 &&
+        appChurn.endsFailed === 0,
+    };
+    results['(f2) server RSS at the start of churn'] = { app: rssStart, relay: 0, unit: 'KB' };
+    results['(f2) server RSS at the end of churn'] = {
+      app: rssEnd,
+      relay: 0,
+      unit: 'KB',
+      target: `${((rssEnd - rssStart) / 1024).toFixed(1)} MB over the churn`,
+    };
   }
 
   if (runs('c')) console.error(`[${label}] (c) memory`);
@@ -1166,10 +1246,18 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     }
   }
 
-  await app.stop();
+  if (runs('f')) await burstScenario(engine, label, relay, results);
+
   await relay.stop();
+  await discardApp(app);
+  return { label, results };
+}
+
+/** Stops a server started by `startApp` and removes its data. */
+async function discardApp(app: Awaited<ReturnType<typeof startApp>>, keepSchema = false) {
+  await app.stop();
   await fs.rm(app.dataDir, { recursive: true, force: true });
-  if (app.schema) {
+  if (app.schema && !keepSchema) {
     // The shared PostgreSQL and Redis keep nothing of the run.
     const client = new pg.Client({ connectionString: pgUrl });
     await client.connect();
@@ -1183,7 +1271,174 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     if (keys.length > 0) await redis.del(...keys);
     redis.disconnect();
   }
-  return { label, results };
+}
+
+type Results = Record<
+  string,
+  { app: number; relay: number; unit: string; target?: string; pass?: boolean }
+>;
+
+/** Rows of the server's database (SQLite file or PostgreSQL schema), for checks after a run. */
+async function readRows(databaseUrl: string, sql: string): Promise<any[]> {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const db = new Database(databaseUrl.slice('sqlite:'.length), { readonly: true });
+    db.pragma('busy_timeout = 10000');
+    try {
+      return db.prepare(sql).all();
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * (f) A busy shop after a campaign: agents online with a cap, then a crowd of new visitors, each
+ * with a session and its socket ready, who send their first message over REST at the same moment.
+ * A fresh server (two nodes on PostgreSQL + Redis, no balancer: the visitors alternate between
+ * the two ports), so the database holds the burst alone and can be checked whole afterwards: no
+ * agent over the cap, every conversation assigned or queued exactly once.
+ */
+async function burstScenario(
+  engine: 'sqlite' | 'postgres',
+  label: string,
+  relay: Proc,
+  results: Results,
+) {
+  const { agents: agentCount, cap, visitors: visitorCount } = size.burst;
+  console.error(`[${label}] (f) burst: ${visitorCount} first messages at once`);
+  const first = await startApp(engine);
+  const nodes = [first];
+  if (engine === 'postgres') nodes.push(await startApp(engine, { schema: first.schema }));
+  try {
+    const url = first.url;
+    const admin = (
+      await api(url, 'POST', '/api/v1/auth/login', undefined, {
+        username: 'admin',
+        password: 'bench-admin-password',
+      })
+    ).token;
+    const channelId = (await api(url, 'GET', '/api/v1/channels', admin)).channels[0].id;
+    const agents = await inBatches(Array.from({ length: agentCount }), 10, async (_, i) => {
+      const username = `burst${randomBytes(3).toString('hex')}${i}`;
+      await api(url, 'POST', '/api/v1/agents', admin, {
+        username,
+        displayName: `Agent ${i}`,
+        password: 'bench-password',
+        maxConcurrent: cap,
+      });
+      const { token } = await api(url, 'POST', '/api/v1/auth/login', undefined, {
+        username,
+        password: 'bench-password',
+      });
+      const me = await api(url, 'PUT', '/api/v1/me/status', token, { status: 'online' });
+      if (me.agent?.maxConcurrent !== cap) throw new Error('(f) agent without its cap');
+      return { token: token as string, id: me.agent.id as string };
+    });
+    const visitors = await inBatches(Array.from({ length: visitorCount }), 50, async (_, i) => {
+      const node = nodes[i % nodes.length]!.url;
+      const { visitorToken } = await api(node, 'POST', '/api/v1/visitor/session', undefined, {
+        channelId,
+      });
+      return { token: visitorToken as string, agent: '', url: node };
+    });
+    const appB = await runWorker({
+      kind: 'burst',
+      url,
+      mode: 'app',
+      visitors,
+      agents,
+      durationMs: 60_000,
+    }).result;
+    // The relay's trivial request, as many at once: the floor of answering that crowd at all.
+    const relayB = await runWorker({
+      kind: 'burst',
+      url: relay.url,
+      mode: 'relay',
+      visitors: relayPopulation(1, visitorCount).visitors,
+      agents: [],
+      durationMs: 60_000,
+    }).result;
+    if (appB.error || relayB.error) throw new Error(`(f) ${appB.error ?? relayB.error}`);
+
+    // The database after: every conversation of the burst, the notices routing wrote for each.
+    const conversations = await readRows(
+      first.databaseUrl,
+      'select id, state, agent_id from conversations',
+    );
+    const notices = await readRows(
+      first.databaseUrl,
+      `select conversation_id, meta from messages where type = 'system'`,
+    );
+    const routedKinds = new Map<string, string[]>();
+    for (const row of notices) {
+      const meta = typeof row.meta === 'string' ? JSON.parse(row.meta) : row.meta;
+      if (meta?.kind !== 'assigned' && meta?.kind !== 'queued') continue;
+      routedKinds.set(row.conversation_id, [
+        ...(routedKinds.get(row.conversation_id) ?? []),
+        meta.kind,
+      ]);
+    }
+    // Nothing ends during the burst, so a queued conversation stays queued: one notice each,
+    // and the state agrees with it. Two notices would mean routed twice (or by two nodes).
+    const perAgent = new Map<string, number>();
+    let notOnce = 0;
+    for (const c of conversations) {
+      const kinds = routedKinds.get(c.id) ?? [];
+      const consistent =
+        kinds.length === 1 &&
+        (kinds[0] === 'assigned' ? c.state === 'active' && c.agent_id : c.state === 'queued');
+      if (!consistent) notOnce += 1;
+      if (c.state === 'active') perAgent.set(c.agent_id, (perAgent.get(c.agent_id) ?? 0) + 1);
+    }
+    const overCap = [...perAgent.values()].filter((n) => n > cap).length;
+    const missing = visitorCount - conversations.length;
+    const faults = overCap + notOnce + Math.abs(missing) + appB.extraNotices;
+    const assigned = appB.kinds.assigned ?? 0;
+    const queued = appB.kinds.queued ?? 0;
+    console.error(
+      `[${label}] (f) ${appB.answered}/${visitorCount} answered (${assigned} assigned, ${queued} queued), ${appB.failed} failed; ` +
+        `database: ${conversations.length} conversations, ${overCap} agents over cap ${cap}, ${notOnce} not assigned or queued exactly once`,
+    );
+    const crowd = `${visitorCount} first messages at once, ${agentCount} agents × cap ${cap}${nodes.length > 1 ? ', 2 nodes' : ''}`;
+    const goal = engine === 'sqlite' ? 2000 : 1000;
+    results[`(f) burst of ${crowd}: new conversations/s`] = {
+      app: appB.answered === visitorCount ? appB.perSecond : 0,
+      relay: relayB.perSecond,
+      unit: '/s',
+      target: `≥ ${goal.toLocaleString('en')}/s`,
+      pass: appB.answered === visitorCount && appB.perSecond >= goal,
+    };
+    results[`(f) burst: send → assigned/queued notice, p50`] = {
+      app: appB.p50,
+      relay: relayB.p50,
+      unit: 'ms',
+    };
+    results[`(f) burst: send → assigned/queued notice, p99`] = {
+      app: appB.p99,
+      relay: relayB.p99,
+      unit: 'ms',
+      target: '≤ 300 ms',
+      pass: appB.p99 <= 300,
+    };
+    results[`(f) burst: faults (over cap, not routed exactly once, unanswered)`] = {
+      app: faults + (visitorCount - appB.answered),
+      relay: 0,
+      unit: '',
+      target: `0 (${assigned} assigned, ${queued} queued, ${appB.failed} failed sends)`,
+      pass: faults === 0 && appB.answered === visitorCount && appB.failed === 0,
+    };
+  } finally {
+    // The second node first: the first one's cleanup drops the shared schema.
+    for (const node of nodes.slice(1)) await discardApp(node, true);
+    await discardApp(first);
+  }
 }
 
 /**
@@ -1263,7 +1518,9 @@ async function main() {
   const engines = (['sqlite', 'postgres'] as const).filter((e) => !onlyEngine || e === onlyEngine);
   const report = [];
   for (const engine of engines) {
-    if (onlyScenarios && !onlyScenarios.some((x) => 'abcdehi'.includes(x))) break;
+    // Whole names: 'f2' is its own scenario, not 'f'.
+    const engineScenarios = ['a', 'b', 'c', 'd', 'e', 'f', 'f2', 'h', 'i'];
+    if (onlyScenarios && !onlyScenarios.some((x) => engineScenarios.includes(x))) break;
     report.push(await benchEngine(engine));
   }
   const pages = runs('g') ? await pageWeight() : [];
