@@ -348,5 +348,5 @@ async function historyOf(ctx: DomainContext, conversationId: string): Promise<Mo
 
 /** The name clients show for a robot without one, for a saved reply that names "the agent". */
 function defaultRobotName(text: string): string {
-  return /\p{Script=Han}/u.test(text) ? '智能助手' : 'Assistant';
+  return localeOfText(text) === 'zh-CN' ? '智能助手' : 'Assistant';
 }

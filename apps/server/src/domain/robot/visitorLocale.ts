@@ -18,8 +18,12 @@ export async function visitorLocale(
     .executeTakeFirst();
   if (!row) return null;
   const language = (JSON.parse(row.context) as { language?: unknown }).language;
-  if (typeof language !== 'string') return null;
-  const lower = language.toLowerCase();
+  return typeof language === 'string' ? localeOfLanguage(language) : null;
+}
+
+/** A language tag (`zh-TW`, `en-GB`) as one of the two languages the robot speaks, or null. */
+export function localeOfLanguage(tag: string | undefined): Locale | null {
+  const lower = tag?.toLowerCase() ?? '';
   if (lower.startsWith('zh')) return 'zh-CN';
   if (lower.startsWith('en')) return 'en';
   return null;

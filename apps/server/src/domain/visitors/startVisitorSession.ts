@@ -18,6 +18,7 @@ import { presentVisitor } from '../presenters/visitor.js';
 import type { VisitorDevice } from './deviceOfUserAgent.js';
 import { reportVisitorContext } from './reportVisitorContext.js';
 import { suggestionsOf } from '../robot/knowledge.js';
+import { localeOfLanguage } from '../robot/visitorLocale.js';
 import { robotApplies, robotSender } from '../robot/robotMessages.js';
 
 const day = 24 * 60 * 60 * 1000;
@@ -183,8 +184,7 @@ async function robotOfSession(
   language: string | undefined,
 ): Promise<VisitorSessionResponse['channel']['robot']> {
   if (!robotApplies(channel, now)) return null;
-  const lower = language?.toLowerCase() ?? '';
-  const locale = lower.startsWith('zh') ? 'zh-CN' : lower.startsWith('en') ? 'en' : null;
+  const locale = localeOfLanguage(language);
   const index = await ctx.robotKnowledge.indexFor(channel.id);
   const sender = robotSender(channel);
   return {
