@@ -2,17 +2,18 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Db } from './connect.js';
 import { inGroup, runDirect } from './direct.js';
 import type { Database } from './schema.js';
-import { SerialGate } from './serialGate.js';
-import { assertOutsideWrite, insideWrite } from './writeScope.js';
+import { assertOutsideWrite, insideWrite, transactionEnded } from './writeScope.js';
 
 /** What a write's work is given: the transaction's handle. Use it for every query of the work. */
 export type WriteWork<T> = (trx: Kysely<Database>) => Promise<T>;
 
 /**
  * Locks a transaction may hold for its whole length. On PostgreSQL each is an advisory lock
- * shared by every node; within one process, work that takes a lock first waits its turn in
- * memory, without holding a connection, so a burst queues here instead of taking every pooled
- * connection to wait on the database. SQLite's one connection orders transactions already.
+ * shared by every node; within one process, work that takes a lock waits its turn in memory,
+ * without holding a connection, and the works that gathered meanwhile then run together in one
+ * transaction that takes the lock once (each in its own savepoint): a burst of new conversations
+ * pays one lock, one BEGIN and one COMMIT per round instead of one per conversation. SQLite's
+ * one connection orders transactions already: there a locked work simply joins the group commit.
  * - `routing`: every change to who serves what (a conversation starts, ends or moves; an agent's
  *   status, cap, role or enabled flag changes), so two nodes never hand one conversation to two
  *   agents, push an agent past its cap, or both disable the last two administrators.
@@ -67,27 +68,101 @@ export function createTransaction(
   const postgres = db.engine === 'postgres';
   let commit: <T>(work: WriteWork<T>) => Promise<T>;
   if (postgres) {
-    commit = (work) => db.kysely.transaction().execute((trx) => insideWrite(() => work(trx)));
+    commit = (work) =>
+      db.kysely
+        .transaction()
+        .execute((trx) => insideWrite(() => work(trx)))
+        .finally(transactionEnded);
   } else {
     const flushLog = db.flushLog;
     if (!flushLog) throw new Error('SQLite needs flushLog for group commit');
     commit = new GroupCommit(db.kysely, flushLog, hooks.onGroupCommit).run;
   }
-  const gates = new Map<NamedLock, SerialGate>();
+  const rounds = new Map<NamedLock, LockRounds>();
   return (work, options = {}) => {
     assertOutsideWrite('A transaction started');
     if (options.singleStatement && postgres) return work(db.kysely);
     const { lock } = options;
-    if (!lock) return commit(work);
-    let gate = gates.get(lock);
-    if (!gate) gates.set(lock, (gate = new SerialGate()));
-    return gate.run(() =>
-      commit(async (trx) => {
-        if (postgres) await advisoryLocks[lock].execute(trx);
-        return work(trx);
-      }),
-    );
+    // SQLite: the one connection runs the group's works one after another, so a locked work is
+    // alone with the database for its whole length already.
+    if (!lock || !postgres) return commit(work);
+    let round = rounds.get(lock);
+    if (!round) rounds.set(lock, (round = new LockRounds(db.kysely, advisoryLocks[lock])));
+    return round.run(work);
   };
+}
+
+/** At most this many locked works share one PostgreSQL transaction (one round). */
+const maxRound = 64;
+
+/**
+ * The works waiting for one advisory lock in this process. One round runs at a time: it takes
+ * every work that has gathered (up to `maxRound`), opens one transaction, takes the lock once, and
+ * runs the works one after another, each in its own savepoint, so one that throws is rolled back
+ * alone and its caller gets its error. Every caller is answered once the round has committed (or
+ * all get the error if the commit fails). A round of one work runs without savepoints.
+ */
+class LockRounds {
+  private readonly waiting: Pending[] = [];
+  private running = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly lock: RawBuilder<unknown>,
+  ) {}
+
+  readonly run = <T>(work: WriteWork<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      this.waiting.push({
+        work,
+        settle: (result) => (result.ok ? resolve(result.value as T) : reject(result.error)),
+      });
+      if (!this.running) void this.drain();
+    });
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        const round = this.waiting.splice(0, maxRound);
+        const results = await this.commitRound(round);
+        round.forEach((pending, index) => pending.settle(results[index]!));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async commitRound(round: Pending[]): Promise<Result[]> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        await this.lock.execute(trx);
+        if (round.length === 1) {
+          const value = await insideWrite(() => round[0]!.work(trx));
+          return [{ ok: true, value }];
+        }
+        const results: Result[] = [];
+        for (const pending of round) {
+          await sql`savepoint w`.execute(trx);
+          try {
+            const value = await insideWrite(() => pending.work(trx));
+            await sql`release savepoint w`.execute(trx);
+            results.push({ ok: true, value });
+          } catch (error) {
+            // If even the rollback fails, the transaction is unusable: the outer catch fails all.
+            await sql`rollback to savepoint w`.execute(trx);
+            await sql`release savepoint w`.execute(trx);
+            results.push({ ok: false, error });
+          }
+        }
+        return results;
+      });
+    } catch (error) {
+      return round.map((): Result => ({ ok: false, error }));
+    } finally {
+      transactionEnded();
+    }
+  }
 }
 
 type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -180,6 +255,7 @@ class GroupCommit {
           await sql`rollback`.execute(conn).catch(() => undefined);
           return failed(error);
         } finally {
+          transactionEnded();
           // Before the connection is free again: every other write waits for the disk.
           await sql`pragma synchronous = full`.execute(conn);
         }

@@ -13,9 +13,27 @@ export function enableWriteChecks(): void {
   scope ??= new AsyncLocalStorage<true>();
 }
 
+/** How many works transactions have started in this process, and transactions ended. */
+let serial = 0;
+
 /** Runs `work` marked as inside an open write (the transaction handle is in use). */
 export function insideWrite<T>(work: () => Promise<T>): Promise<T> {
+  serial += 1;
   return scope ? scope.run(true, work) : work();
+}
+
+/** A transaction that ran works has ended (committed or not). */
+export function transactionEnded(): void {
+  serial += 1;
+}
+
+/**
+ * A number that grows each time a transaction starts a work or ends. What one work learns of the
+ * database and keeps for the next (routing's memo) holds only if the number it noted when it
+ * finished is just below the next work's: nothing else ran in between, and no transaction ended.
+ */
+export function writeSerial(): number {
+  return serial;
 }
 
 /** Throws when called from inside an open write: the caller is about to use the outer handle. */
