@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { io, type Socket } from 'socket.io-client';
 
@@ -22,6 +22,41 @@ interface Task {
   /** churn: new visitors a second (0: the plain segment), and their channel. */
   arrivalsPerSecond?: number;
   channelId?: string;
+  /** burst: the server's processes (every node), whose CPU over exactly the burst (first send
+   * to last notice) is reported, with PostgreSQL's and Redis's over the same time. */
+  serverPids?: number[];
+}
+
+/** CPU time (user + system) so far of each process, in milliseconds, by pid (Linux /proc):
+ * `pids`, or every PostgreSQL and Redis process. */
+function cpuByPid(pids?: readonly number[]): Map<number, number> {
+  const times = new Map<number, number>();
+  const list =
+    pids ??
+    readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(Number);
+  for (const pid of list) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (!pids && name !== 'postgres' && name !== 'redis-server') continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    times.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+  }
+  return times;
+}
+
+/** CPU used since `before` (a process started meanwhile counts whole; PostgreSQL starts one per
+ * new connection). */
+function cpuSince(before: Map<number, number>, pids?: readonly number[]): number {
+  let total = 0;
+  for (const [pid, ms] of cpuByPid(pids)) total += ms - (before.get(pid) ?? 0);
+  return total;
 }
 
 const task = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Task;
@@ -112,6 +147,8 @@ async function burst(visitorSockets: Socket[]) {
     });
   }
   const cpuAtStart = process.cpuUsage();
+  const serverCpuAtStart = cpuByPid(task.serverPids ?? []);
+  const servicesCpuAtStart = cpuByPid();
   await Promise.all(
     task.visitors.map(async (visitor, index) => {
       const url = visitor.url ?? task.url;
@@ -143,6 +180,8 @@ async function burst(visitorSockets: Socket[]) {
   // Bounded: whoever never hears back is reported as unanswered, not waited for.
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, task.durationMs))]);
   const cpu = process.cpuUsage(cpuAtStart);
+  const serverCpuMs = cpuSince(serverCpuAtStart, task.serverPids ?? []);
+  const servicesCpuMs = cpuSince(servicesCpuAtStart);
   const times = answeredAt
     .map((at, i) => at - sentAt[i]!)
     .filter((t) => !Number.isNaN(t))
@@ -161,6 +200,8 @@ async function burst(visitorSockets: Socket[]) {
     p50: quantileOf(times, 0.5),
     p99: quantileOf(times, 0.99),
     cpuMs: (cpu.user + cpu.system) / 1000,
+    serverCpuMs,
+    servicesCpuMs,
   };
 }
 

@@ -1355,6 +1355,7 @@ async function burstScenario(
       visitors,
       agents,
       durationMs: 60_000,
+      serverPids: nodes.map((node) => node.pid),
     }).result;
     // The relay's trivial request, as many at once: the floor of answering that crowd at all.
     const relayB = await runWorker({
@@ -1364,6 +1365,7 @@ async function burstScenario(
       visitors: relayPopulation(1, visitorCount).visitors,
       agents: [],
       durationMs: 60_000,
+      serverPids: [relay.pid],
     }).result;
     if (appB.error || relayB.error) throw new Error(`(f) ${appB.error ?? relayB.error}`);
 
@@ -1427,6 +1429,20 @@ async function burstScenario(
       target: '≤ 300 ms',
       pass: appB.p99 <= 300,
     };
+    // CPU, which the shared cores bound less than throughput: every node's, per new conversation,
+    // beside the relay's per trivial request.
+    results[`(f) burst: server CPU per new conversation`] = {
+      app: appB.serverCpuMs / visitorCount,
+      relay: relayB.serverCpuMs / visitorCount,
+      unit: 'ms',
+    };
+    if (engine === 'postgres') {
+      results[`(f) burst: PostgreSQL + Redis CPU per new conversation`] = {
+        app: appB.servicesCpuMs / visitorCount,
+        relay: relayB.serverCpuMs / visitorCount,
+        unit: 'ms',
+      };
+    }
     results[`(f) burst: faults (over cap, not routed exactly once, unanswered)`] = {
       app: faults + (visitorCount - appB.answered),
       relay: 0,
