@@ -1,11 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { AgentPresence } from '@servicesystem/protocol';
-import type { ConversationsTable, Database } from '../db/schema.js';
+import { conversationColumns, type ConversationsTable, type Database } from '../db/schema.js';
+import { prepared } from '../db/prepared.js';
 import { queryPresence } from './agents/agentPresence.js';
 import type { DomainContext } from './context.js';
 import { appendSystemMessage } from './conversations/systemMessages.js';
 import { queueReasonsOf, viewOf } from './conversations/conversationViews.js';
 import type { DomainEvent } from './events.js';
+import { writeSerial } from '../db/writeScope.js';
 
 /**
  * Routing: who serves a conversation, and the queue. Every change to assignments (a conversation
@@ -81,50 +83,165 @@ export async function pickAgent(
   return chooseAgent(await onlineAgentLoads(trx), preferredAgentId);
 }
 
-/** Hands a conversation to an agent: active, a system message, the agent's tie-break time. */
+/**
+ * What routing knows of the online agents, kept from one new conversation to the next while a
+ * burst of them runs in one transaction (a PostgreSQL lock round, a SQLite group commit): their
+ * loads, names and the latest assignment time, read once instead of three times per
+ * conversation. Nothing else changes loads meanwhile: every change to who serves what holds the
+ * routing lock, which the transaction holds, and only `assignToAgent` runs between the reads and
+ * the writes here, keeping the memo in step. It is kept only from one work to the work right
+ * after it in the same transaction (`writeSerial`): any other work in between, a work that
+ * failed (rolled back to its savepoint), or a transaction's end, and it is read again.
+ */
+export interface RoutingMemo {
+  agents: Map<string, Candidate & Omit<AgentPresence, 'activeConversations'>>;
+  /** The latest `last_assigned_at` of any account. */
+  latest: number;
+  /** `writeSerial()` when the work that used it last finished. */
+  serial: number;
+}
+
+const memos = new WeakMap<Kysely<Database>, RoutingMemo>();
+
+/** The memo for this work: kept from the work just before in this transaction, else read. */
+export async function routingMemo(trx: Kysely<Database>): Promise<RoutingMemo> {
+  const kept = memos.get(trx);
+  if (kept && kept.serial === writeSerial() - 1) return kept;
+  const rows = await trx
+    .selectFrom('accounts as a')
+    .leftJoin('conversations as c', (join) =>
+      join.onRef('c.agent_id', '=', 'a.id').on('c.state', '=', 'active'),
+    )
+    .select((eb) => [
+      'a.id',
+      'a.display_name',
+      'a.avatar_url',
+      'a.status',
+      'a.max_concurrent',
+      'a.last_assigned_at',
+      eb.fn.count<number>('c.id').as('active'),
+      // Over every account, not only these: assignment times stay strictly increasing.
+      eb
+        .selectFrom('accounts')
+        .select((inner) => inner.fn.max('last_assigned_at').as('latest'))
+        .as('latest'),
+    ])
+    .where('a.role', '=', 'agent')
+    .where('a.disabled_at', 'is', null)
+    .where('a.status', '=', 'online')
+    .groupBy([
+      'a.id',
+      'a.display_name',
+      'a.avatar_url',
+      'a.status',
+      'a.max_concurrent',
+      'a.last_assigned_at',
+    ])
+    .execute();
+  const memo: RoutingMemo = { agents: new Map(), latest: 0, serial: -1 };
+  for (const r of rows) {
+    memo.latest = Math.max(memo.latest, Number(r.latest ?? 0));
+    memo.agents.set(r.id, {
+      id: r.id,
+      active: Number(r.active),
+      maxConcurrent: r.max_concurrent,
+      lastAssignedAt: r.last_assigned_at,
+      displayName: r.display_name,
+      avatarUrl: r.avatar_url,
+      status: r.status,
+    });
+  }
+  memos.set(trx, memo);
+  return memo;
+}
+
+/** The work that used the memo finished without error: the next work may keep it. */
+export function keepRoutingMemo(trx: Kysely<Database>): void {
+  const memo = memos.get(trx);
+  if (memo) memo.serial = writeSerial();
+}
+
+const stampAssignment = prepared<{ agentId: string; stamp: number }, never>((db, slot) =>
+  db
+    .updateTable('accounts')
+    .set({ last_assigned_at: slot('stamp') })
+    .where('id', '=', slot('agentId')),
+);
+
+const markAssigned = prepared<{ conversationId: string; agentId: string; now: number }, never>(
+  (db, slot) =>
+    db
+      .updateTable('conversations')
+      .set({
+        state: 'active',
+        agent_id: slot('agentId'),
+        assigned_at: slot('now'),
+        snoozed_at: null,
+        snoozed_until: null,
+      })
+      .where('id', '=', slot('conversationId')),
+);
+
+/** Hands a conversation to an agent: active, a system message, the agent's tie-break time. With
+ * `memo`, the agent's name and the latest assignment come from it, and it counts the new load. */
 export async function assignToAgent(
   trx: Kysely<Database>,
   ctx: DomainContext,
   conversation: ConversationsTable,
   agentId: string,
   events: DomainEvent[],
+  memo?: RoutingMemo,
 ): Promise<void> {
   const now = ctx.now();
   // Strictly increasing, so "assigned least recently" has no ties even within one millisecond.
-  const latest = await trx
-    .selectFrom('accounts')
-    .select((eb) => eb.fn.max('last_assigned_at').as('latest'))
-    .executeTakeFirst();
-  const stamp = Math.max(now, Number(latest?.latest ?? 0) + 1);
-  await trx
-    .updateTable('accounts')
-    .set({ last_assigned_at: stamp })
-    .where('id', '=', agentId)
-    .execute();
-  await trx
-    .updateTable('conversations')
-    .set({
-      state: 'active',
-      agent_id: agentId,
-      assigned_at: now,
-      snoozed_at: null,
-      snoozed_until: null,
-    })
-    .where('id', '=', conversation.id)
-    .execute();
-  const agent = await trx
-    .selectFrom('accounts')
-    .select(['display_name'])
-    .where('id', '=', agentId)
-    .executeTakeFirstOrThrow();
+  const latest = memo
+    ? memo.latest
+    : Number(
+        (
+          await trx
+            .selectFrom('accounts')
+            .select((eb) => eb.fn.max('last_assigned_at').as('latest'))
+            .executeTakeFirst()
+        )?.latest ?? 0,
+      );
+  const stamp = Math.max(now, latest + 1);
+  await stampAssignment(trx, { agentId, stamp });
+  await markAssigned(trx, { conversationId: conversation.id, agentId, now });
+  const remembered = memo?.agents.get(agentId);
+  if (memo) {
+    if (!remembered) throw new Error(`agent ${agentId} is not in the routing memo`);
+    remembered.active += 1;
+    remembered.lastAssignedAt = stamp;
+    memo.latest = stamp;
+  }
+  const agentName =
+    remembered?.displayName ??
+    (
+      await trx
+        .selectFrom('accounts')
+        .select(['display_name'])
+        .where('id', '=', agentId)
+        .executeTakeFirstOrThrow()
+    ).display_name;
   const message = await appendSystemMessage(ctx, trx, now, conversation.id, {
     kind: 'assigned',
-    agentName: agent.display_name,
+    agentName,
   });
   const view = await viewOf(trx, conversation.id);
   events.push({ type: 'conversation.updated', view });
   events.push({ type: 'message.created', view, message });
 }
+
+/** The first conversation in the queue, with its visitor's previous agent. */
+const queueHead = prepared<object, ConversationsTable & { last_agent_id: string | null }>((db) =>
+  db
+    .selectFrom('conversations as c')
+    .innerJoin('visitors as v', 'v.id', 'c.visitor_id')
+    .select([...conversationColumns.map((column) => `c.${column}` as const), 'v.last_agent_id'])
+    .where('c.state', '=', sql.lit('queued'))
+    .orderBy('c.queue_order')
+    .limit(1),
+);
 
 /**
  * Serves the queue in arrival order while some agent can take the head. When that moved the
@@ -134,30 +251,40 @@ export async function drainQueue(
   trx: Kysely<Database>,
   ctx: DomainContext,
   events: DomainEvent[],
+  /** Given by new conversations (startConversation.ts): the agents' loads kept across a burst. */
+  memo?: RoutingMemo,
 ): Promise<void> {
   const assignedAgents = new Set<string>();
   for (;;) {
-    const head = await trx
-      .selectFrom('conversations')
-      .selectAll()
-      .where('state', '=', 'queued')
-      .orderBy('queue_order')
-      .limit(1)
-      .executeTakeFirst();
+    const [head] = await queueHead(trx, {});
     if (!head) break;
-    const visitor = await trx
-      .selectFrom('visitors')
-      .select('last_agent_id')
-      .where('id', '=', head.visitor_id)
-      .executeTakeFirstOrThrow();
-    const agentId = await pickAgent(trx, visitor.last_agent_id);
+    const { last_agent_id: lastAgentId, ...conversation } = head;
+    const agentId = memo
+      ? chooseAgent([...memo.agents.values()], lastAgentId)
+      : await pickAgent(trx, lastAgentId);
     if (!agentId) break;
-    await assignToAgent(trx, ctx, head, agentId, events);
+    await assignToAgent(trx, ctx, conversation, agentId, events, memo);
     assignedAgents.add(agentId);
   }
   if (assignedAgents.size > 0) await announceQueuePositions(trx, events);
   for (const agentId of assignedAgents) {
-    events.push(await agentStatusChanged(trx, agentId));
+    const remembered = memo?.agents.get(agentId);
+    if (remembered) {
+      const { id, displayName, avatarUrl, status, maxConcurrent, active } = remembered;
+      events.push({
+        type: 'agent.status',
+        presence: {
+          id,
+          displayName,
+          avatarUrl,
+          status,
+          maxConcurrent,
+          activeConversations: active,
+        },
+      });
+    } else {
+      events.push(await agentStatusChanged(trx, agentId));
+    }
   }
 }
 
@@ -245,18 +372,24 @@ export async function rerouteConversations(
   for (const taker of takers) events.push(await agentStatusChanged(trx, taker));
 }
 
+const queuedInOrder = prepared<
+  object,
+  Pick<ConversationsTable, 'id' | 'visitor_id' | 'channel_id'>
+>((db) =>
+  db
+    .selectFrom('conversations')
+    .select(['id', 'visitor_id', 'channel_id'])
+    .where('state', '=', sql.lit('queued'))
+    .orderBy('queue_order'),
+);
+
 /** Every queued conversation's place and why it waits, as one event (visitors each hear their
  * own). */
 export async function announceQueuePositions(
   trx: Kysely<Database>,
   events: DomainEvent[],
 ): Promise<void> {
-  const queued = await trx
-    .selectFrom('conversations')
-    .select(['id', 'visitor_id', 'channel_id'])
-    .where('state', '=', 'queued')
-    .orderBy('queue_order')
-    .execute();
+  const queued = await queuedInOrder(trx, {});
   if (queued.length === 0) return;
   const reasons = await queueReasonsOf(
     trx,
@@ -273,6 +406,13 @@ export async function announceQueuePositions(
   });
 }
 
+const lastQueued = prepared<object, { latest: number | null }>((db) =>
+  db
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.max('queue_order').as('latest'))
+    .where('state', '=', sql.lit('queued')),
+);
+
 /** The last arrival number this process gave: numbers stay distinct even within one millisecond. */
 let lastIssued = 0;
 
@@ -286,11 +426,7 @@ let lastIssued = 0;
  * inside a transaction holding the routing lock.
  */
 export async function nextQueueOrder(trx: Kysely<Database>, now: number): Promise<number> {
-  const row = await trx
-    .selectFrom('conversations')
-    .select((eb) => eb.fn.max('queue_order').as('latest'))
-    .where('state', '=', sql.lit('queued'))
-    .executeTakeFirst();
+  const [row] = await lastQueued(trx, {});
   lastIssued = Math.max(now, Number(row?.latest ?? 0) + 1, lastIssued + 1);
   return lastIssued;
 }

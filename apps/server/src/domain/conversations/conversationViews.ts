@@ -1,14 +1,16 @@
 import type { Kysely } from 'kysely';
-import { newestMessagesOf } from '../../db/messages/messageRows.js';
+import { newestMessagesOf, storedOf } from '../../db/messages/messageRows.js';
 import type { StoredMessage } from '../../db/messages/messageStore.js';
 import { prepared } from '../../db/prepared.js';
 import {
   conversationColumns,
+  messageColumns,
   type AccountsTable,
   type ConversationRatingsTable,
   type ConversationsTable,
   type Database,
   type LeftMessagesTable,
+  type MessagesTable,
   type VisitorsTable,
 } from '../../db/schema.js';
 import { leftMessagesOf } from '../leftMessages/leftMessageRows.js';
@@ -143,9 +145,69 @@ export async function findConversationOrThrow(
   return row;
 }
 
+// One conversation's view, as `viewsOf` builds it for many, with statements compiled once:
+// routing and every action build this view several times per conversation.
+const visitorById = prepared<{ id: string }, VisitorsTable>((db, slot) =>
+  db.selectFrom('visitors').selectAll().where('id', '=', slot('id')),
+);
+const agentById = prepared<{ id: string }, NonNullable<ConversationView['agent']>>((db, slot) =>
+  db
+    .selectFrom('accounts')
+    .select(['id', 'display_name', 'avatar_url'])
+    .where('id', '=', slot('id')),
+);
+const messageAt = prepared<{ conversationId: string; seq: number }, MessagesTable>((db, slot) =>
+  db
+    .selectFrom('messages')
+    .select(messageColumns)
+    .where('conversation_id', '=', slot('conversationId'))
+    .where('seq', '=', slot('seq')),
+);
+const queuedAhead = prepared<{ order: number }, { ahead: number }>((db, slot) =>
+  db
+    .selectFrom('conversations')
+    .select((eb) => eb.fn.countAll<number>().as('ahead'))
+    .where('state', '=', 'queued')
+    .where('queue_order', '<=', slot('order')),
+);
+const labelsOf = prepared<{ id: string }, ConversationLabelRow>((db, slot) =>
+  db
+    .selectFrom('conversation_labels as cl')
+    .innerJoin('labels as l', 'l.id', 'cl.label_id')
+    .select(['l.id', 'l.name', 'l.color'])
+    .where('cl.conversation_id', '=', slot('id'))
+    .orderBy('l.name'),
+);
+
 export async function viewOf(db: Kysely<Database>, id: string): Promise<ConversationView> {
-  const [view] = await viewsOf(db, [await findConversationOrThrow(db, id)]);
-  return view!;
+  const conversation = await findConversationOrThrow(db, id);
+  const agentId = conversation.agent_id;
+  const queued = conversation.state === 'queued';
+  const [[visitor], agent, lastMessage, ahead, reasons, labels, ratings, left] = await Promise.all([
+    visitorById(db, { id: conversation.visitor_id }),
+    agentId === null ? null : agentById(db, { id: agentId }).then(([row]) => row ?? null),
+    conversation.preview_seq > 0
+      ? messageAt(db, { conversationId: id, seq: conversation.preview_seq }).then(([row]) =>
+          row ? storedOf(row) : null,
+        )
+      : null,
+    queued ? queuedAhead(db, { order: conversation.queue_order }) : null,
+    queueReasonsOf(db, queuedChannels([conversation])),
+    labelsOf(db, { id }),
+    ratingsOfConversations(db, conversation.state === 'ended' ? [id] : []),
+    leftMessagesOf(db, [conversation]),
+  ]);
+  return {
+    conversation,
+    visitor: visitor!,
+    agent,
+    lastMessage,
+    queuePosition: ahead ? Number(ahead[0]?.ahead ?? 0) : null,
+    queueReason: queued ? (reasons.get(conversation.channel_id) ?? 'busy') : null,
+    labels,
+    rating: ratings.get(id) ?? null,
+    leftMessage: left.get(id) ?? null,
+  };
 }
 
 /**

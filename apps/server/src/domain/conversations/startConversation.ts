@@ -1,15 +1,21 @@
 import { sql, type Kysely } from 'kysely';
 import { timeOrderedId } from '../../db/ids.js';
+import { prepared } from '../../db/prepared.js';
 import { searchTerms } from '../../db/search/searchTerms.js';
 import type { StoredMessage, VisitorMessage } from '../../db/messages/messageStore.js';
 import { visitorSender } from '../../db/messages/messageRows.js';
-import type { Database, VisitorsTable } from '../../db/schema.js';
+import type {
+  ChannelsTable,
+  ConversationsTable,
+  Database,
+  VisitorsTable,
+} from '../../db/schema.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import { firstText, parseTexts } from '../channels/channelTexts.js';
 import type { DomainContext } from '../context.js';
 import { ownMessageCreated, type DomainEvent } from '../events.js';
 import { foldLeftMessage } from '../reports/foldLeftMessage.js';
-import { drainQueue, nextQueueOrder } from '../routing.js';
+import { drainQueue, keepRoutingMemo, nextQueueOrder, routingMemo } from '../routing.js';
 import type { ConversationView } from './conversationViews.js';
 import { viewOf } from './conversationViews.js';
 import { appendSystemMessage } from './systemMessages.js';
@@ -63,145 +69,132 @@ export function startConversation(
   left?: LeftContact,
 ): Promise<Started> {
   return ctx.transaction(
-    async (trx): Promise<Started> => {
-      const now = ctx.now();
-      const stillOpen = await openConversationOf(trx, visitor.id);
-      if (stillOpen && left) {
-        throw new AppError(
-          'CONVERSATION_OPEN',
-          'You have a conversation going: write in it instead of leaving a message',
-        );
-      }
-      if (left && visitor.external_id === null && visitor.name !== left.name) {
-        await trx
-          .updateTable('visitors')
-          .set({ name: left.name, updated_at: now })
-          .where('id', '=', visitor.id)
-          .execute();
-        visitor = { ...visitor, name: left.name, updated_at: now };
-      }
-      const message = { ...content, sender: visitorSender(visitor) };
-      if (stillOpen) {
-        const appended = await ctx.messages.append(trx, now, {
-          ...message,
-          conversationId: stillOpen.id,
-        });
-        if (!appended) throw new Error(`conversation ${stillOpen.id} vanished`);
-        const view = await viewOf(trx, stillOpen.id);
-        const own = appended.message;
-        const events = [ownMessageCreated(view, own)];
-        await recordWebhookEvents(ctx, trx, events);
-        return { message: own, view, events };
-      }
-
-      // Time-ordered: a new conversation's messages go to the end of the (conversation, seq)
-      // index.
-      const conversationId = timeOrderedId(now);
-      const channel = await trx
-        .selectFrom('channels')
-        .select(robotChannelColumns)
-        .where('id', '=', visitor.channel_id)
-        .executeTakeFirstOrThrow();
-      const robot = !left && robotApplies(channel, now);
-      await trx
-        .insertInto('conversations')
-        .values({
-          id: conversationId,
-          channel_id: visitor.channel_id,
-          visitor_id: visitor.id,
-          agent_id: null,
-          state: robot ? 'robot' : 'queued',
-          // Taken now even for the robot (the column is required and orders nothing until
-          // queued): a handoff takes the back of the queue again.
-          queue_order: await nextQueueOrder(trx, now),
-          last_seq: 0,
-          visitor_read_seq: 0,
-          agent_read_seq: 0,
-          agent_unread: 0,
-          visitor_unread: 0,
-          preview_seq: 0,
-          created_at: now,
-          assigned_at: null,
-          first_response_at: null,
-          ended_at: null,
-          ended_by: null,
-          last_activity_at: now,
-          snoozed_at: null,
-          snoozed_until: null,
-          woken_seq: 0,
-          kind: left ? 'message' : 'chat',
-          robot_replies: 0,
-          handed_off_at: null,
-          handoff_reason: null,
-        })
-        .execute();
-      if (left) {
-        await trx
-          .insertInto('left_messages')
-          .values({
-            conversation_id: conversationId,
-            name: left.name,
-            email: left.email,
-            phone: left.phone,
-            locale: left.locale,
-            time_zone: left.timeZone,
-            email_replies: left.emailReplies ? 1 : 0,
-            mailed_seq: 0,
-            created_at: now,
-          })
-          .execute();
-        await foldLeftMessage(ctx, trx, {
-          id: conversationId,
-          channelId: visitor.channel_id,
-          createdAt: now,
-        });
-      }
-      // The visitor's name and external id find the conversation in search.
-      await ctx.search.add(trx, {
-        kind: 'visitor',
-        refId: conversationId,
-        conversationId,
-        terms: searchTerms(
-          `${visitor.name} ${visitor.external_id ?? ''} ${left?.email ?? ''} ${left?.phone ?? ''}`,
-        ),
-      });
-      const written = left
-        ? []
-        : robot
-          ? await greetAsRobot(ctx, trx, conversationId, channel, visitor.id)
-          : await greet(ctx, trx, conversationId, visitor.channel_id, now);
-      const appended = await ctx.messages.append(trx, now, { ...message, conversationId });
-      if (!appended) throw new Error(`conversation ${conversationId} vanished`);
-      const own = appended.message;
-      // Route first, then announce the greeting and the message with the conversation as routed:
-      // the agent who takes it hears them live, not only what comes after.
-      const routing: DomainEvent[] = [];
-      if (!robot) await drainQueue(trx, ctx, routing);
-      const routed = await viewOf(trx, conversationId);
-      const events: DomainEvent[] = [{ type: 'conversation.updated', view: routed }];
-      for (const row of written)
-        events.push({ type: 'message.created', view: routed, message: row });
-      events.push(ownMessageCreated(routed, own));
-      events.push(...routing);
-
-      const causes: WebhookCause[] = [{ type: 'conversation.created', view: routed }];
-      if (left) causes.push({ type: 'left_message.created', view: routed, message: own });
-      if (routed.conversation.state !== 'queued' || left || robot) {
-        await recordWebhookEvents(ctx, trx, events, causes);
-        return { message: own, view: routed, events };
-      }
-      const queued = await appendSystemMessage(ctx, trx, now, conversationId, {
-        kind: 'queued',
-        position: routed.queuePosition ?? 1,
-        reason: routed.queueReason ?? 'busy',
-      });
-      const final = await viewOf(trx, conversationId);
-      events.push({ type: 'message.created', view: final, message: queued });
-      await recordWebhookEvents(ctx, trx, events, causes);
-      return { message: own, view: final, events };
+    async (trx) => {
+      const started = await start(trx);
+      // Done without error: the next new conversation in this transaction may keep the memo.
+      keepRoutingMemo(trx);
+      return started;
     },
     { lock: 'routing' },
   );
+
+  async function start(trx: Kysely<Database>): Promise<Started> {
+    const now = ctx.now();
+    const stillOpen = await openConversationOf(trx, visitor.id);
+    if (stillOpen && left) {
+      throw new AppError(
+        'CONVERSATION_OPEN',
+        'You have a conversation going: write in it instead of leaving a message',
+      );
+    }
+    if (left && visitor.external_id === null && visitor.name !== left.name) {
+      await trx
+        .updateTable('visitors')
+        .set({ name: left.name, updated_at: now })
+        .where('id', '=', visitor.id)
+        .execute();
+      visitor = { ...visitor, name: left.name, updated_at: now };
+    }
+    const message = { ...content, sender: visitorSender(visitor) };
+    if (stillOpen) {
+      const appended = await ctx.messages.append(trx, now, {
+        ...message,
+        conversationId: stillOpen.id,
+      });
+      if (!appended) throw new Error(`conversation ${stillOpen.id} vanished`);
+      const view = await viewOf(trx, stillOpen.id);
+      const own = appended.message;
+      const events = [ownMessageCreated(view, own)];
+      await recordWebhookEvents(ctx, trx, events);
+      return { message: own, view, events };
+    }
+
+    // Time-ordered: a new conversation's messages go to the end of the (conversation, seq)
+    // index.
+    const conversationId = timeOrderedId(now);
+    const [channel] = await channelForStart(trx, { id: visitor.channel_id });
+    if (!channel) throw new Error(`channel ${visitor.channel_id} not found`);
+    const robot = !left && robotApplies(channel, now);
+    await insertConversation(trx, {
+      id: conversationId,
+      channelId: visitor.channel_id,
+      visitorId: visitor.id,
+      state: robot ? 'robot' : 'queued',
+      // Taken now even for the robot (the column is required and orders nothing until queued):
+      // a handoff takes the back of the queue again.
+      queueOrder: await nextQueueOrder(trx, now),
+      now,
+      kind: left ? 'message' : 'chat',
+    });
+    if (left) {
+      await trx
+        .insertInto('left_messages')
+        .values({
+          conversation_id: conversationId,
+          name: left.name,
+          email: left.email,
+          phone: left.phone,
+          locale: left.locale,
+          time_zone: left.timeZone,
+          email_replies: left.emailReplies ? 1 : 0,
+          mailed_seq: 0,
+          created_at: now,
+        })
+        .execute();
+      await foldLeftMessage(ctx, trx, {
+        id: conversationId,
+        channelId: visitor.channel_id,
+        createdAt: now,
+      });
+    }
+    // The visitor's name and external id find the conversation in search.
+    await ctx.search.add(trx, {
+      kind: 'visitor',
+      refId: conversationId,
+      conversationId,
+      terms: searchTerms(
+        `${visitor.name} ${visitor.external_id ?? ''} ${left?.email ?? ''} ${left?.phone ?? ''}`,
+      ),
+    });
+    const written = left
+      ? []
+      : robot
+        ? await greetAsRobot(ctx, trx, conversationId, channel, visitor.id)
+        : await greet(ctx, trx, conversationId, channel, now);
+    const appended = await ctx.messages.append(trx, now, { ...message, conversationId });
+    if (!appended) throw new Error(`conversation ${conversationId} vanished`);
+    const own = appended.message;
+    // Route first, then announce the greeting and the message with the conversation as routed:
+    // the agent who takes it hears them live, not only what comes after.
+    const routing: DomainEvent[] = [];
+    if (!robot) await drainQueue(trx, ctx, routing, await routingMemo(trx));
+    // Assigned just now: the assignment's event carries the view as it stands.
+    const routed =
+      routing.findLast(
+        (e): e is Extract<DomainEvent, { type: 'conversation.updated' }> =>
+          e.type === 'conversation.updated' && e.view.conversation.id === conversationId,
+      )?.view ?? (await viewOf(trx, conversationId));
+    const events: DomainEvent[] = [{ type: 'conversation.updated', view: routed }];
+    for (const row of written) events.push({ type: 'message.created', view: routed, message: row });
+    events.push(ownMessageCreated(routed, own));
+    events.push(...routing);
+
+    const causes: WebhookCause[] = [{ type: 'conversation.created', view: routed }];
+    if (left) causes.push({ type: 'left_message.created', view: routed, message: own });
+    if (routed.conversation.state !== 'queued' || left || robot) {
+      await recordWebhookEvents(ctx, trx, events, causes);
+      return { message: own, view: routed, events };
+    }
+    const queued = await appendSystemMessage(ctx, trx, now, conversationId, {
+      kind: 'queued',
+      position: routed.queuePosition ?? 1,
+      reason: routed.queueReason ?? 'busy',
+    });
+    const final = await viewOf(trx, conversationId);
+    events.push({ type: 'message.created', view: final, message: queued });
+    await recordWebhookEvents(ctx, trx, events, causes);
+    return { message: own, view: final, events };
+  }
 }
 
 /** The channel's welcome text, or its off-hours text out of hours; nothing when it is empty. */
@@ -209,14 +202,9 @@ async function greet(
   ctx: DomainContext,
   trx: Kysely<Database>,
   conversationId: string,
-  channelId: string,
+  channel: Pick<ChannelsTable, 'welcome_message' | 'off_hours_message' | 'business_hours'>,
   now: number,
 ): Promise<StoredMessage[]> {
-  const channel = await trx
-    .selectFrom('channels')
-    .select(['welcome_message', 'off_hours_message', 'business_hours'])
-    .where('id', '=', channelId)
-    .executeTakeFirstOrThrow();
   const open = isChannelOpen(channel.business_hours, now);
   const texts = parseTexts(open ? channel.welcome_message : channel.off_hours_message);
   const text = firstText(texts);
@@ -253,14 +241,68 @@ async function greetAsRobot(
   return [greeting];
 }
 
-function openConversationOf(db: Kysely<Database>, visitorId: string) {
-  return (
-    db
-      .selectFrom('conversations')
-      .select('id')
-      .where('visitor_id', '=', visitorId)
-      // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
-      .where('state', '!=', sql.lit('ended'))
-      .executeTakeFirst()
-  );
+/** A new conversation: nothing read, nothing assigned yet. */
+const insertConversation = prepared<
+  {
+    id: string;
+    channelId: string;
+    visitorId: string;
+    state: ConversationsTable['state'];
+    queueOrder: number;
+    now: number;
+    kind: ConversationsTable['kind'];
+  },
+  never
+>((db, slot) =>
+  db.insertInto('conversations').values({
+    id: slot('id'),
+    channel_id: slot('channelId'),
+    visitor_id: slot('visitorId'),
+    agent_id: null,
+    state: slot('state'),
+    queue_order: slot('queueOrder'),
+    last_seq: 0,
+    visitor_read_seq: 0,
+    agent_read_seq: 0,
+    agent_unread: 0,
+    visitor_unread: 0,
+    preview_seq: 0,
+    created_at: slot('now'),
+    assigned_at: null,
+    first_response_at: null,
+    ended_at: null,
+    ended_by: null,
+    last_activity_at: slot('now'),
+    snoozed_at: null,
+    snoozed_until: null,
+    woken_seq: 0,
+    kind: slot('kind'),
+    robot_replies: 0,
+    handed_off_at: null,
+    handoff_reason: null,
+  }),
+);
+
+const channelForStart = prepared<
+  { id: string },
+  RobotChannel & Pick<ChannelsTable, 'welcome_message' | 'off_hours_message'>
+>((db, slot) =>
+  db
+    .selectFrom('channels')
+    .select([...robotChannelColumns, 'welcome_message', 'off_hours_message'])
+    .where('id', '=', slot('id')),
+);
+
+const openConversation = prepared<{ visitorId: string }, { id: string }>((db, slot) =>
+  db
+    .selectFrom('conversations')
+    .select('id')
+    .where('visitor_id', '=', slot('visitorId'))
+    // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
+    .where('state', '!=', sql.lit('ended')),
+);
+
+async function openConversationOf(db: Kysely<Database>, visitorId: string) {
+  const [row] = await openConversation(db, { visitorId });
+  return row;
 }
