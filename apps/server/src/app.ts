@@ -350,13 +350,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
   });
   // The `unassigned` view's count: after a committed change the visitor hears of (a start, an
-  // assignment, a transfer, an end), never after a message or a console-only change.
-  runner.listen((events) => {
-    if (events.some((e) => e.type === 'conversation.updated' && !e.consoleOnly)) {
-      runner
-        .run(announceQueueCount(ctx))
-        .catch((error: unknown) => http.log.warn({ err: error }, 'could not count the queue'));
+  // assignment, a transfer, an end), never after a message or a console-only change. One count
+  // at a time: changes that commit while one runs are counted once more after it (a burst of 300
+  // new conversations is a few counts, not 300), and the last count follows the last change.
+  let counting = false;
+  let countAgain = false;
+  const countQueue = () => {
+    if (counting) {
+      countAgain = true;
+      return;
     }
+    counting = true;
+    runner
+      .run(announceQueueCount(ctx))
+      .catch((error: unknown) => http.log.warn({ err: error }, 'could not count the queue'))
+      .finally(() => {
+        counting = false;
+        if (countAgain) {
+          countAgain = false;
+          countQueue();
+        }
+      });
+  };
+  runner.listen((events) => {
+    if (events.some((e) => e.type === 'conversation.updated' && !e.consoleOnly)) countQueue();
   });
   const sightings = new EmbedSightings(ctx, 2000, (error) =>
     http.log.warn({ err: error }, 'could not record where embed.js ran'),
