@@ -1,11 +1,21 @@
 import { sql, type Kysely } from 'kysely';
 import type { AgentPresence } from '@servicesystem/protocol';
-import { conversationColumns, type ConversationsTable, type Database } from '../db/schema.js';
+import {
+  conversationColumns,
+  visitorColumns,
+  type ConversationsTable,
+  type Database,
+  type VisitorsTable,
+} from '../db/schema.js';
 import { prepared } from '../db/prepared.js';
 import { queryPresence } from './agents/agentPresence.js';
 import type { DomainContext } from './context.js';
-import { appendSystemMessage } from './conversations/systemMessages.js';
-import { queueReasonsOf, viewOf } from './conversations/conversationViews.js';
+import {
+  appendSystemMessage,
+  describeSystemMessage,
+  systemSender,
+} from './conversations/systemMessages.js';
+import { completeFullView, queueReasonsOf, viewOf } from './conversations/conversationViews.js';
 import type { DomainEvent } from './events.js';
 import { writeSerial } from '../db/writeScope.js';
 
@@ -191,6 +201,8 @@ export async function assignToAgent(
   agentId: string,
   events: DomainEvent[],
   memo?: RoutingMemo,
+  /** Its visitor, when the caller read it already. */
+  visitor?: VisitorsTable,
 ): Promise<void> {
   const now = ctx.now();
   // Strictly increasing, so "assigned least recently" has no ties even within one millisecond.
@@ -214,34 +226,71 @@ export async function assignToAgent(
     remembered.lastAssignedAt = stamp;
     memo.latest = stamp;
   }
-  const agentName =
-    remembered?.displayName ??
-    (
-      await trx
+  const agent = remembered
+    ? { id: agentId, display_name: remembered.displayName, avatar_url: remembered.avatarUrl }
+    : await trx
         .selectFrom('accounts')
-        .select(['display_name'])
+        .select(['id', 'display_name', 'avatar_url'])
         .where('id', '=', agentId)
-        .executeTakeFirstOrThrow()
-    ).display_name;
-  const message = await appendSystemMessage(ctx, trx, now, conversation.id, {
-    kind: 'assigned',
-    agentName,
+        .executeTakeFirstOrThrow();
+  const meta = { kind: 'assigned' as const, agentName: agent.display_name };
+  const appended = await ctx.messages.append(trx, now, {
+    conversationId: conversation.id,
+    sender: systemSender,
+    type: 'system',
+    body: describeSystemMessage(meta),
+    meta,
   });
-  const view = await viewOf(trx, conversation.id);
+  if (!appended) throw new Error(`conversation ${conversation.id} vanished`);
+  const { message } = appended;
+  // Built from the row the append returned and what is known here: no reads but the labels.
+  const view = await completeFullView(trx, appended.conversation, {
+    agent,
+    lastMessage: message,
+    ...(visitor ? { visitor } : {}),
+  });
   events.push({ type: 'conversation.updated', view });
   events.push({ type: 'message.created', view, message });
 }
 
-/** The first conversation in the queue, with its visitor's previous agent. */
-const queueHead = prepared<object, ConversationsTable & { last_agent_id: string | null }>((db) =>
+/** The first conversation in the queue, its visitor (columns `v__…`), and whether another
+ * waits behind it (`waiting`: 1, or 2 and more). */
+const queueHead = prepared<
+  object,
+  ConversationsTable & { [K in keyof VisitorsTable as `v__${K}`]: VisitorsTable[K] } & {
+    waiting: number;
+  }
+>((db) =>
   db
     .selectFrom('conversations as c')
     .innerJoin('visitors as v', 'v.id', 'c.visitor_id')
-    .select([...conversationColumns.map((column) => `c.${column}` as const), 'v.last_agent_id'])
+    .select([
+      ...conversationColumns.map((column) => `c.${column}` as const),
+      ...visitorColumns.map((column) => `v.${column} as v__${column}` as const),
+      sql<number>`(select count(*) from (select 1 from conversations where state = 'queued' limit 2) as q)`.as(
+        'waiting',
+      ),
+    ])
     .where('c.state', '=', sql.lit('queued'))
     .orderBy('c.queue_order')
     .limit(1),
 );
+
+/** A queue head's row split into the conversation and its visitor. */
+function splitHead(head: object): {
+  conversation: ConversationsTable;
+  visitor: VisitorsTable;
+} {
+  const row = head as Record<string, unknown>;
+  const conversation: Record<string, unknown> = {};
+  const visitor: Record<string, unknown> = {};
+  for (const column of conversationColumns) conversation[column] = row[column];
+  for (const column of visitorColumns) visitor[column] = row[`v__${column}`];
+  return {
+    conversation: conversation as unknown as ConversationsTable,
+    visitor: visitor as unknown as VisitorsTable,
+  };
+}
 
 /**
  * Serves the queue in arrival order while some agent can take the head. When that moved the
@@ -255,18 +304,26 @@ export async function drainQueue(
   memo?: RoutingMemo,
 ): Promise<void> {
   const assignedAgents = new Set<string>();
-  for (;;) {
+  // Whether someone may still wait: the head's row says whether another is behind it, and
+  // nothing joins the queue meanwhile (the routing lock is held).
+  let waiting = true;
+  while (waiting) {
     const [head] = await queueHead(trx, {});
-    if (!head) break;
-    const { last_agent_id: lastAgentId, ...conversation } = head;
+    if (!head) {
+      waiting = false;
+      break;
+    }
+    const { conversation, visitor } = splitHead(head);
     const agentId = memo
-      ? chooseAgent([...memo.agents.values()], lastAgentId)
-      : await pickAgent(trx, lastAgentId);
+      ? chooseAgent([...memo.agents.values()], visitor.last_agent_id)
+      : await pickAgent(trx, visitor.last_agent_id);
     if (!agentId) break;
-    await assignToAgent(trx, ctx, conversation, agentId, events, memo);
+    await assignToAgent(trx, ctx, conversation, agentId, events, memo, visitor);
     assignedAgents.add(agentId);
+    waiting = Number(head.waiting) > 1;
   }
-  if (assignedAgents.size > 0) await announceQueuePositions(trx, events);
+  // Places changed only for those still waiting.
+  if (assignedAgents.size > 0 && waiting) await announceQueuePositions(trx, events);
   for (const agentId of assignedAgents) {
     const remembered = memo?.agents.get(agentId);
     if (remembered) {
@@ -427,7 +484,13 @@ let lastIssued = 0;
  */
 export async function nextQueueOrder(trx: Kysely<Database>, now: number): Promise<number> {
   const [row] = await lastQueued(trx, {});
-  lastIssued = Math.max(now, Number(row?.latest ?? 0) + 1, lastIssued + 1);
+  return issueQueueOrder(row?.latest ?? null, now);
+}
+
+/** `nextQueueOrder` for a caller that read the largest queued number itself (`latestQueued`),
+ * in the same transaction, holding the routing lock. */
+export function issueQueueOrder(latestQueued: number | null, now: number): number {
+  lastIssued = Math.max(now, Number(latestQueued ?? 0) + 1, lastIssued + 1);
   return lastIssued;
 }
 

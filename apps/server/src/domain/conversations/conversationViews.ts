@@ -270,3 +270,20 @@ export async function completeView(
     leftMessage: left.get(conversation.id) ?? null,
   };
 }
+
+/**
+ * `completeView`, with the labels and the rating as `viewOf` gives them: the view of a
+ * conversation a write just changed (an assignment), from the row it returned and what it holds.
+ */
+export async function completeFullView(
+  db: Kysely<Database>,
+  conversation: ConversationsTable,
+  known: Parameters<typeof completeView>[2],
+): Promise<ConversationView> {
+  const [view, labels, ratings] = await Promise.all([
+    completeView(db, conversation, known),
+    labelsOf(db, { id: conversation.id }),
+    ratingsOfConversations(db, conversation.state === 'ended' ? [conversation.id] : []),
+  ]);
+  return { ...view, labels, rating: ratings.get(conversation.id) ?? null };
+}

@@ -15,7 +15,7 @@ import { firstText, parseTexts } from '../channels/channelTexts.js';
 import type { DomainContext } from '../context.js';
 import { ownMessageCreated, type DomainEvent } from '../events.js';
 import { foldLeftMessage } from '../reports/foldLeftMessage.js';
-import { drainQueue, keepRoutingMemo, nextQueueOrder, routingMemo } from '../routing.js';
+import { drainQueue, issueQueueOrder, keepRoutingMemo, routingMemo } from '../routing.js';
 import type { ConversationView } from './conversationViews.js';
 import { viewOf } from './conversationViews.js';
 import { appendSystemMessage } from './systemMessages.js';
@@ -80,7 +80,14 @@ export function startConversation(
 
   async function start(trx: Kysely<Database>): Promise<Started> {
     const now = ctx.now();
-    const stillOpen = await openConversationOf(trx, visitor.id);
+    // One read: the visitor's open conversation if another send opened one meanwhile, their
+    // channel, and the last arrival number in the queue.
+    const [channel] = await channelForStart(trx, {
+      channelId: visitor.channel_id,
+      visitorId: visitor.id,
+    });
+    if (!channel) throw new Error(`channel ${visitor.channel_id} not found`);
+    const stillOpen = channel.open_id === null ? undefined : { id: channel.open_id };
     if (stillOpen && left) {
       throw new AppError(
         'CONVERSATION_OPEN',
@@ -112,8 +119,6 @@ export function startConversation(
     // Time-ordered: a new conversation's messages go to the end of the (conversation, seq)
     // index.
     const conversationId = timeOrderedId(now);
-    const [channel] = await channelForStart(trx, { id: visitor.channel_id });
-    if (!channel) throw new Error(`channel ${visitor.channel_id} not found`);
     const robot = !left && robotApplies(channel, now);
     await insertConversation(trx, {
       id: conversationId,
@@ -122,7 +127,7 @@ export function startConversation(
       state: robot ? 'robot' : 'queued',
       // Taken now even for the robot (the column is required and orders nothing until queued):
       // a handoff takes the back of the queue again.
-      queueOrder: await nextQueueOrder(trx, now),
+      queueOrder: issueQueueOrder(channel.latest_queued, now),
       now,
       kind: left ? 'message' : 'chat',
     });
@@ -284,25 +289,30 @@ const insertConversation = prepared<
 );
 
 const channelForStart = prepared<
-  { id: string },
-  RobotChannel & Pick<ChannelsTable, 'welcome_message' | 'off_hours_message'>
+  { channelId: string; visitorId: string },
+  RobotChannel &
+    Pick<ChannelsTable, 'welcome_message' | 'off_hours_message'> & {
+      open_id: string | null;
+      latest_queued: number | null;
+    }
 >((db, slot) =>
   db
     .selectFrom('channels')
     .select([...robotChannelColumns, 'welcome_message', 'off_hours_message'])
-    .where('id', '=', slot('id')),
+    .select((eb) => [
+      eb
+        .selectFrom('conversations')
+        .select('id')
+        .where('visitor_id', '=', slot('visitorId'))
+        // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
+        .where('state', '!=', sql.lit('ended'))
+        .limit(1)
+        .as('open_id'),
+      eb
+        .selectFrom('conversations')
+        .select((inner) => inner.fn.max('queue_order').as('latest'))
+        .where('state', '=', sql.lit('queued'))
+        .as('latest_queued'),
+    ])
+    .where('id', '=', slot('channelId')),
 );
-
-const openConversation = prepared<{ visitorId: string }, { id: string }>((db, slot) =>
-  db
-    .selectFrom('conversations')
-    .select('id')
-    .where('visitor_id', '=', slot('visitorId'))
-    // A literal, not a parameter: it lets SQLite use the one-open-conversation partial index.
-    .where('state', '!=', sql.lit('ended')),
-);
-
-async function openConversationOf(db: Kysely<Database>, visitorId: string) {
-  const [row] = await openConversation(db, { visitorId });
-  return row;
-}

@@ -28,6 +28,9 @@ export function describeSystemMessage(meta: SystemMeta): string {
   }
 }
 
+/** Who system messages are from. */
+export const systemSender = { type: 'system', id: null, name: 'System', avatarUrl: null } as const;
+
 /**
  * Writes a system message in a conversation known to be writable (inside the routing lock, which
  * every change of a conversation's state holds).
@@ -42,7 +45,7 @@ export async function appendSystemMessage(
 ): Promise<StoredMessage> {
   const appended = await ctx.messages.append(trx, now, {
     conversationId,
-    sender: { type: 'system', id: null, name: 'System', avatarUrl: null },
+    sender: systemSender,
     type: 'system',
     body,
     meta,
