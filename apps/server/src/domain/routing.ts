@@ -17,6 +17,7 @@ import {
 } from './conversations/systemMessages.js';
 import { completeFullView, queueReasonsOf, viewOf } from './conversations/conversationViews.js';
 import type { DomainEvent } from './events.js';
+import type { StoredMessage } from '../db/messages/messageStore.js';
 import { writeSerial } from '../db/writeScope.js';
 
 /**
@@ -38,31 +39,6 @@ export interface Candidate {
   active: number;
   maxConcurrent: number | null;
   lastAssignedAt: number | null;
-}
-
-async function onlineAgentLoads(trx: Kysely<Database>): Promise<Candidate[]> {
-  const rows = await trx
-    .selectFrom('accounts as a')
-    .leftJoin('conversations as c', (join) =>
-      join.onRef('c.agent_id', '=', 'a.id').on('c.state', '=', 'active'),
-    )
-    .select((eb) => [
-      'a.id',
-      'a.max_concurrent',
-      'a.last_assigned_at',
-      eb.fn.count<number>('c.id').as('active'),
-    ])
-    .where('a.role', '=', 'agent')
-    .where('a.disabled_at', 'is', null)
-    .where('a.status', '=', 'online')
-    .groupBy(['a.id', 'a.max_concurrent', 'a.last_assigned_at'])
-    .execute();
-  return rows.map((r) => ({
-    id: r.id,
-    active: Number(r.active),
-    maxConcurrent: r.max_concurrent,
-    lastAssignedAt: r.last_assigned_at,
-  }));
 }
 
 /**
@@ -90,7 +66,7 @@ export async function pickAgent(
   trx: Kysely<Database>,
   preferredAgentId: string | null,
 ): Promise<string | undefined> {
-  return chooseAgent(await onlineAgentLoads(trx), preferredAgentId);
+  return chooseAgent([...(await readOnlineAgents(trx)).agents.values()], preferredAgentId);
 }
 
 /**
@@ -117,18 +93,29 @@ const memos = new WeakMap<Kysely<Database>, RoutingMemo>();
 export async function routingMemo(trx: Kysely<Database>): Promise<RoutingMemo> {
   const kept = memos.get(trx);
   if (kept && kept.serial === writeSerial() - 1) return kept;
+  const memo = await readOnlineAgents(trx);
+  memos.set(trx, memo);
+  return memo;
+}
+
+const agentColumns = [
+  'a.id',
+  'a.display_name',
+  'a.avatar_url',
+  'a.status',
+  'a.max_concurrent',
+  'a.last_assigned_at',
+] as const;
+
+/** The enabled online agents with their loads, and the latest assignment time (a fresh memo). */
+async function readOnlineAgents(trx: Kysely<Database>): Promise<RoutingMemo> {
   const rows = await trx
     .selectFrom('accounts as a')
     .leftJoin('conversations as c', (join) =>
       join.onRef('c.agent_id', '=', 'a.id').on('c.state', '=', 'active'),
     )
     .select((eb) => [
-      'a.id',
-      'a.display_name',
-      'a.avatar_url',
-      'a.status',
-      'a.max_concurrent',
-      'a.last_assigned_at',
+      ...agentColumns,
       eb.fn.count<number>('c.id').as('active'),
       // Over every account, not only these: assignment times stay strictly increasing.
       eb
@@ -139,14 +126,7 @@ export async function routingMemo(trx: Kysely<Database>): Promise<RoutingMemo> {
     .where('a.role', '=', 'agent')
     .where('a.disabled_at', 'is', null)
     .where('a.status', '=', 'online')
-    .groupBy([
-      'a.id',
-      'a.display_name',
-      'a.avatar_url',
-      'a.status',
-      'a.max_concurrent',
-      'a.last_assigned_at',
-    ])
+    .groupBy([...agentColumns])
     .execute();
   const memo: RoutingMemo = { agents: new Map(), latest: 0, serial: -1 };
   for (const r of rows) {
@@ -161,7 +141,6 @@ export async function routingMemo(trx: Kysely<Database>): Promise<RoutingMemo> {
       status: r.status,
     });
   }
-  memos.set(trx, memo);
   return memo;
 }
 
@@ -201,8 +180,8 @@ export async function assignToAgent(
   agentId: string,
   events: DomainEvent[],
   memo?: RoutingMemo,
-  /** Its visitor, when the caller read it already. */
-  visitor?: VisitorsTable,
+  /** What the caller read or wrote already: the visitor, the newest message, the labels. */
+  known: Omit<Parameters<typeof completeFullView>[2], 'agent'> = {},
 ): Promise<void> {
   const now = ctx.now();
   // Strictly increasing, so "assigned least recently" has no ties even within one millisecond.
@@ -244,10 +223,12 @@ export async function assignToAgent(
   if (!appended) throw new Error(`conversation ${conversation.id} vanished`);
   const { message } = appended;
   // Built from the row the append returned and what is known here: no reads but the labels.
+  // The assignment notice is not the conversation's preview: the caller's newest message is.
   const view = await completeFullView(trx, appended.conversation, {
+    ...known,
     agent,
-    lastMessage: message,
-    ...(visitor ? { visitor } : {}),
+    lastMessage:
+      known.lastMessage?.seq === appended.conversation.preview_seq ? known.lastMessage : message,
   });
   events.push({ type: 'conversation.updated', view });
   events.push({ type: 'message.created', view, message });
@@ -302,6 +283,8 @@ export async function drainQueue(
   events: DomainEvent[],
   /** Given by new conversations (startConversation.ts): the agents' loads kept across a burst. */
   memo?: RoutingMemo,
+  /** The conversation the caller just started, with its newest message (it has no labels). */
+  arrival?: { conversationId: string; lastMessage: StoredMessage },
 ): Promise<void> {
   const assignedAgents = new Set<string>();
   // Whether someone may still wait: the head's row says whether another is behind it, and
@@ -318,7 +301,11 @@ export async function drainQueue(
       ? chooseAgent([...memo.agents.values()], visitor.last_agent_id)
       : await pickAgent(trx, visitor.last_agent_id);
     if (!agentId) break;
-    await assignToAgent(trx, ctx, conversation, agentId, events, memo, visitor);
+    const fresh = arrival?.conversationId === conversation.id;
+    await assignToAgent(trx, ctx, conversation, agentId, events, memo, {
+      visitor,
+      ...(fresh ? { lastMessage: arrival.lastMessage, labels: [] } : {}),
+    });
     assignedAgents.add(agentId);
     waiting = Number(head.waiting) > 1;
   }

@@ -278,11 +278,14 @@ export async function completeView(
 export async function completeFullView(
   db: Kysely<Database>,
   conversation: ConversationsTable,
-  known: Parameters<typeof completeView>[2],
+  known: Parameters<typeof completeView>[2] & {
+    /** Known already: a conversation started in this transaction has none. */
+    labels?: ConversationLabelRow[];
+  },
 ): Promise<ConversationView> {
   const [view, labels, ratings] = await Promise.all([
     completeView(db, conversation, known),
-    labelsOf(db, { id: conversation.id }),
+    known.labels ?? labelsOf(db, { id: conversation.id }),
     ratingsOfConversations(db, conversation.state === 'ended' ? [conversation.id] : []),
   ]);
   return { ...view, labels, rating: ratings.get(conversation.id) ?? null };

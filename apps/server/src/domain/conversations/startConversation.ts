@@ -172,7 +172,12 @@ export function startConversation(
     // Route first, then announce the greeting and the message with the conversation as routed:
     // the agent who takes it hears them live, not only what comes after.
     const routing: DomainEvent[] = [];
-    if (!robot) await drainQueue(trx, ctx, routing, await routingMemo(trx));
+    if (!robot) {
+      await drainQueue(trx, ctx, routing, await routingMemo(trx), {
+        conversationId,
+        lastMessage: own,
+      });
+    }
     // Assigned just now: the assignment's event carries the view as it stands.
     const routed =
       routing.findLast(
