@@ -2,7 +2,12 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Db } from './connect.js';
 import { inGroup, runDirect } from './direct.js';
 import type { Database } from './schema.js';
-import { assertOutsideWrite, insideWrite, transactionEnded } from './writeScope.js';
+import {
+  assertOutsideWrite,
+  insideWrite,
+  lockedWorkStarted,
+  transactionEnded,
+} from './writeScope.js';
 
 /** What a write's work is given: the transaction's handle. Use it for every query of the work. */
 export type WriteWork<T> = (trx: Kysely<Database>) => Promise<T>;
@@ -83,12 +88,17 @@ export function createTransaction(
     assertOutsideWrite('A transaction started');
     if (options.singleStatement && postgres) return work(db.kysely);
     const { lock } = options;
+    if (!lock) return commit(work);
+    const locked: typeof work = (trx) => {
+      lockedWorkStarted();
+      return work(trx);
+    };
     // SQLite: the one connection runs the group's works one after another, so a locked work is
     // alone with the database for its whole length already.
-    if (!lock || !postgres) return commit(work);
+    if (!postgres) return commit(locked);
     let round = rounds.get(lock);
     if (!round) rounds.set(lock, (round = new LockRounds(db.kysely, advisoryLocks[lock])));
-    return round.run(work);
+    return round.run(locked);
   };
 }
 

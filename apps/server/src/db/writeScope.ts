@@ -13,13 +13,17 @@ export function enableWriteChecks(): void {
   scope ??= new AsyncLocalStorage<true>();
 }
 
-/** How many works transactions have started in this process, and transactions ended. */
+/** How many locked works (`{ lock }`) have started in this process, and transactions ended. */
 let serial = 0;
 
 /** Runs `work` marked as inside an open write (the transaction handle is in use). */
 export function insideWrite<T>(work: () => Promise<T>): Promise<T> {
-  serial += 1;
   return scope ? scope.run(true, work) : work();
+}
+
+/** A work that holds a named lock (`{ lock: 'routing' }`) starts. */
+export function lockedWorkStarted(): void {
+  serial += 1;
 }
 
 /** A transaction that ran works has ended (committed or not). */
@@ -28,9 +32,10 @@ export function transactionEnded(): void {
 }
 
 /**
- * A number that grows each time a transaction starts a work or ends. What one work learns of the
- * database and keeps for the next (routing's memo) holds only if the number it noted when it
- * finished is just below the next work's: nothing else ran in between, and no transaction ended.
+ * A number that grows each time a locked work starts or a transaction ends. What one locked work
+ * learns of the database and keeps for the next (routing's memo) holds only if the number it
+ * noted when it finished is just below the next one's: no other locked work ran in between (a
+ * work without the lock never changes what routing reads), and no transaction ended.
  */
 export function writeSerial(): number {
   return serial;

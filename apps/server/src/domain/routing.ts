@@ -75,9 +75,11 @@ export async function pickAgent(
  * loads, names and the latest assignment time, read once instead of three times per
  * conversation. Nothing else changes loads meanwhile: every change to who serves what holds the
  * routing lock, which the transaction holds, and only `assignToAgent` runs between the reads and
- * the writes here, keeping the memo in step. It is kept only from one work to the work right
- * after it in the same transaction (`writeSerial`): any other work in between, a work that
- * failed (rolled back to its savepoint), or a transaction's end, and it is read again.
+ * the writes here, keeping the memo in step. It is kept only from one locked work to the next
+ * in the same transaction (`writeSerial`): any other locked work in between, one that failed
+ * (rolled back to its savepoint), or a transaction's end, and it is read again. Works without the
+ * lock (a message's append) may run between: they change no load, status or cap. (A profile
+ * edit may: then one round's later notices may name the agent by the name of a moment before.)
  */
 export interface RoutingMemo {
   agents: Map<string, Candidate & Omit<AgentPresence, 'activeConversations'>>;
