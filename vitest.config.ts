@@ -77,6 +77,9 @@ export default defineConfig({
           include: ['e2e/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // A page that is slow to answer on a busy 2-core machine (a login, then the list) is
+          // not a failure: polls wait up to 10 s (Vitest's default is 1 s), and still fail then.
+          expect: { poll: { timeout: 10_000 } },
           // One browser at a time on a 2-core machine.
           fileParallelism: false,
         },
