@@ -152,27 +152,6 @@ export function keepRoutingMemo(trx: Kysely<Database>): void {
   if (memo) memo.serial = writeSerial();
 }
 
-const stampAssignment = prepared<{ agentId: string; stamp: number }, never>((db, slot) =>
-  db
-    .updateTable('accounts')
-    .set({ last_assigned_at: slot('stamp') })
-    .where('id', '=', slot('agentId')),
-);
-
-const markAssigned = prepared<{ conversationId: string; agentId: string; now: number }, never>(
-  (db, slot) =>
-    db
-      .updateTable('conversations')
-      .set({
-        state: 'active',
-        agent_id: slot('agentId'),
-        assigned_at: slot('now'),
-        snoozed_at: null,
-        snoozed_until: null,
-      })
-      .where('id', '=', slot('conversationId')),
-);
-
 /** Hands a conversation to an agent: active, a system message, the agent's tie-break time. With
  * `memo`, the agent's name and the latest assignment come from it, and it counts the new load. */
 export async function assignToAgent(
@@ -198,8 +177,6 @@ export async function assignToAgent(
         )?.latest ?? 0,
       );
   const stamp = Math.max(now, latest + 1);
-  await stampAssignment(trx, { agentId, stamp });
-  await markAssigned(trx, { conversationId: conversation.id, agentId, now });
   const remembered = memo?.agents.get(agentId);
   if (memo) {
     if (!remembered) throw new Error(`agent ${agentId} is not in the routing memo`);
@@ -215,12 +192,15 @@ export async function assignToAgent(
         .where('id', '=', agentId)
         .executeTakeFirstOrThrow();
   const meta = { kind: 'assigned' as const, agentName: agent.display_name };
+  // The notice's write is the assignment: the conversation becomes active and the agent's, and
+  // the agent's tie-break time moves, in the same statement (PostgreSQL) as the append.
   const appended = await ctx.messages.append(trx, now, {
     conversationId: conversation.id,
     sender: systemSender,
     type: 'system',
     body: describeSystemMessage(meta),
     meta,
+    assign: { agentId, stamp },
   });
   if (!appended) throw new Error(`conversation ${conversation.id} vanished`);
   const { message } = appended;

@@ -76,6 +76,8 @@ export interface AdvanceShape {
   senderType: Sender['type'];
   states: ConversationsTable['state'][] | undefined;
   byAgent: boolean;
+  /** The append also assigns the conversation (`NewMessage.assign`). */
+  assigns: boolean;
 }
 
 export interface AdvanceValues {
@@ -83,6 +85,20 @@ export interface AdvanceValues {
   key: string;
   now: number;
   agentId: string | null;
+  /** With `assigns`: the agent who takes the conversation, and their new assignment stamp. */
+  assignee: string | null;
+  stamp: number | null;
+}
+
+/** The advance's values for `input`. */
+export function advanceValues(input: NewMessage, now: number): AdvanceValues {
+  return {
+    key: input.conversationId,
+    now,
+    agentId: input.guard?.agentId ?? null,
+    assignee: input.assign?.agentId ?? null,
+    stamp: input.assign?.stamp ?? null,
+  };
 }
 
 export function shapeOf(input: NewMessage): AdvanceShape {
@@ -91,15 +107,20 @@ export function shapeOf(input: NewMessage): AdvanceShape {
     senderType: input.sender.type,
     states: input.guard?.states,
     byAgent: input.guard?.agentId !== undefined,
+    assigns: input.assign !== undefined,
   };
 }
 
 export function shapeKey(shape: AdvanceShape): string {
-  return `${shape.by}|${shape.senderType}|${shape.states?.join(',') ?? '*'}|${shape.byAgent}`;
+  return `${shape.by}|${shape.senderType}|${shape.states?.join(',') ?? '*'}|${shape.byAgent}|${shape.assigns}`;
 }
 
 /** Takes the conversation's next seq, if the guard holds; answers the updated row. */
-export function advance(db: Kysely<Database>, shape: AdvanceShape, values: AdvanceValues) {
+export function advance(
+  db: Kysely<Database>,
+  shape: AdvanceShape,
+  values: Pick<AdvanceValues, 'key' | 'now' | 'agentId' | 'assignee'>,
+) {
   let update = db
     .updateTable('conversations')
     .set((eb) => ({
@@ -136,6 +157,16 @@ export function advance(db: Kysely<Database>, shape: AdvanceShape, values: Advan
           }
         : {}),
       ...(shape.senderType === 'robot' ? { visitor_unread: eb('visitor_unread', '+', 1) } : {}),
+      // The assignment notice: the conversation becomes the agent's (a snooze does not survive).
+      ...(shape.assigns
+        ? {
+            state: sql.lit('active'),
+            agent_id: values.assignee,
+            assigned_at: values.now,
+            snoozed_at: sql<null>`null`,
+            snoozed_until: sql<null>`null`,
+          }
+        : {}),
     }))
     .where(shape.by === 'id' ? 'id' : 'visitor_id', '=', values.key);
   // Literals, not parameters: fixed per shape, and they let the planners use the
@@ -160,6 +191,14 @@ export function perShape<Q>(build: (shape: AdvanceShape) => Q): (shape: AdvanceS
     return query;
   };
 }
+
+/** Stamps an agent's `last_assigned_at` (SQLite's second statement of an assigning append). */
+export const stampAssignment = prepared<{ assignee: string; stamp: number }, never>((db, slot) =>
+  db
+    .updateTable('accounts')
+    .set({ last_assigned_at: slot('stamp') })
+    .where('id', '=', slot('assignee')),
+);
 
 export const insertMessage = prepared<MessagesTable, never>((db, slot) =>
   db

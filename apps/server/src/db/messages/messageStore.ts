@@ -82,6 +82,10 @@ export interface NewMessage extends MessageContent {
   /** Write only if the conversation is still in one of these states (and, with `agentId`,
    * still that agent's). */
   guard?: { states: ConversationsTable['state'][]; agentId?: string };
+  /** The message records an assignment (a system notice): the same write makes the
+   * conversation active and the agent's, and stamps the agent's `last_assigned_at` (routing's
+   * tie-break) with `stamp`. One statement on PostgreSQL instead of three round trips. */
+  assign?: { agentId: string; stamp: number };
 }
 
 export interface VisitorMessage extends MessageContent {

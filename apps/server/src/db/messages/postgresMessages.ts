@@ -10,6 +10,7 @@ import {
 } from '../schema.js';
 import {
   advance,
+  advanceValues,
   MessageStoreBase,
   newMessage,
   perShape,
@@ -67,7 +68,20 @@ function advanceWithSlots(
   shape: AdvanceShape,
   slot: <K extends keyof AppendValues & string>(name: K) => AppendValues[K],
 ) {
-  return advance(db, shape, { key: slot('key'), now: slot('now'), agentId: slot('agentId') });
+  return advance(db, shape, {
+    key: slot('key'),
+    now: slot('now'),
+    agentId: slot('agentId'),
+    assignee: slot('assignee'),
+  });
+}
+
+/** An assigning append's stamp of the agent's `last_assigned_at`, when the advance wrote. */
+function stampFromAdvance(
+  slot: <K extends keyof AppendValues & string>(name: K) => AppendValues[K],
+) {
+  return sql`update accounts set last_assigned_at = cast(${slot('stamp')} as bigint)
+    where id = ${slot('assignee')} and exists (select 1 from c)`;
 }
 
 /** The append as one statement: the insert reads the seq from the update. */
@@ -76,7 +90,8 @@ const appendStatement = perShape((shape) =>
     (db, slot) => sql<ConversationsTable>`
       with c as (${advanceWithSlots(db, shape, slot)}),
       m as (${insertFromAdvance(slot, {}, sql`c`)}),
-      s as (${indexFromAdvance(slot, sql`c`)})
+      s as (${indexFromAdvance(slot, sql`c`)})${shape.assigns ? sql`,
+      a as (${stampFromAdvance(slot)})` : sql``}
       select * from c`,
   ),
 );
@@ -94,6 +109,7 @@ const visitorShape: AdvanceShape = {
   senderType: 'visitor',
   states: ['queued', 'active', 'robot'],
   byAgent: false,
+  assigns: false,
 };
 
 /**
@@ -137,9 +153,7 @@ export class PostgresMessages extends MessageStoreBase {
     const message = newMessage(input, 0, now);
     const [conversation] = await appendStatement(shapeOf(input))(db, {
       ...rowOf(message),
-      key: input.conversationId,
-      now,
-      agentId: input.guard?.agentId ?? null,
+      ...advanceValues(input, now),
       search_terms: messageSearchTerms(message),
     });
     if (!conversation) return undefined;
@@ -161,6 +175,8 @@ export class PostgresMessages extends MessageStoreBase {
       key: visitorId,
       now,
       agentId: null,
+      assignee: null,
+      stamp: null,
       search_terms: messageSearchTerms(message),
     });
     if (!found) return super.appendFromVisitor(db, now, visitorId, content);

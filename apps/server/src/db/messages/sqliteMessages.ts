@@ -3,12 +3,14 @@ import { prepared } from '../prepared.js';
 import type { ConversationsTable, Database } from '../schema.js';
 import {
   advance,
+  advanceValues,
   insertMessage,
   MessageStoreBase,
   newMessage,
   perShape,
   rowOf,
   shapeOf,
+  stampAssignment,
   type AdvanceValues,
 } from './messageRows.js';
 import type { Appended, NewMessage } from './messageStore.js';
@@ -17,12 +19,18 @@ import { messageSearchTerms, sqliteAdd } from '../search/searchIndex.js';
 /** The seq advance, compiled once per shape. */
 const advanceQuery = perShape((shape) =>
   prepared<AdvanceValues, ConversationsTable>((db, slot) =>
-    advance(db, shape, { key: slot('key'), now: slot('now'), agentId: slot('agentId') }),
+    advance(db, shape, {
+      key: slot('key'),
+      now: slot('now'),
+      agentId: slot('agentId'),
+      assignee: slot('assignee'),
+    }),
   ),
 );
 
 /**
- * SQLite: an append is two statements on the one connection, inside the group commit
+ * SQLite: an append is two statements on the one connection (three with its search entry, or
+ * when it assigns), inside the group commit
  * (db/transactions.ts), where they run straight on the connection (db/direct.ts).
  */
 export class SqliteMessages extends MessageStoreBase {
@@ -31,12 +39,11 @@ export class SqliteMessages extends MessageStoreBase {
     now: number,
     input: NewMessage,
   ): Promise<Appended | undefined> {
-    const [conversation] = await advanceQuery(shapeOf(input))(db, {
-      key: input.conversationId,
-      now,
-      agentId: input.guard?.agentId ?? null,
-    });
+    const [conversation] = await advanceQuery(shapeOf(input))(db, advanceValues(input, now));
     if (!conversation) return undefined;
+    if (input.assign) {
+      await stampAssignment(db, { assignee: input.assign.agentId, stamp: input.assign.stamp });
+    }
     const message = newMessage(input, conversation.last_seq, now);
     await insertMessage(db, rowOf(message));
     // Indexed for search in the same transaction: it is found as soon as it is acknowledged.
