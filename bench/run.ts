@@ -1368,6 +1368,10 @@ async function burstScenario(
       serverPids: [relay.pid],
     }).result;
     if (appB.error || relayB.error) throw new Error(`(f) ${appB.error ?? relayB.error}`);
+    if (profile) {
+      // A profile covers the server's whole life: this is the burst's part of it.
+      console.error(`[${label}] (f) burst on the monotonic clock (µs): ${appB.monotonicUs}`);
+    }
 
     // The database after: every conversation of the burst, the notices routing wrote for each.
     const conversations = await readRows(
