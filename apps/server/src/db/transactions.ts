@@ -254,14 +254,15 @@ class GroupCommit {
       results: group.map((): Result => ({ ok: false, error })),
     });
     try {
-      return await this.db.connection().execute(async (conn) => {
-        await sql`pragma synchronous = normal`.execute(conn);
-        try {
-          await sql`begin`.execute(conn);
-          const results: Result[] = [];
-          // The savepoints (and the hot statements, prepared.ts) go straight to the connection
-          // this group holds: two per write through Kysely cost more than the writes' own SQL.
-          await inGroup(conn, async (direct) => {
+      return await this.db.connection().execute((conn) =>
+        // Every statement of the group, its BEGIN and COMMIT included, goes straight to the
+        // connection it holds: through Kysely each cost more than a small write's own SQL.
+        inGroup(conn, async (direct) => {
+          let committed = false;
+          runDirect(direct, 'pragma synchronous = normal', []);
+          try {
+            runDirect(direct, 'begin', []);
+            const results: Result[] = [];
             for (const pending of group) {
               runDirect(direct, 'savepoint w', []);
               try {
@@ -276,18 +277,25 @@ class GroupCommit {
                 results.push({ ok: false, error });
               }
             }
-          });
-          await sql`commit`.execute(conn);
-          return { committed: true, results };
-        } catch (error) {
-          await sql`rollback`.execute(conn).catch(() => undefined);
-          return failed(error);
-        } finally {
-          transactionEnded();
-          // Before the connection is free again: every other write waits for the disk.
-          await sql`pragma synchronous = full`.execute(conn);
-        }
-      });
+            runDirect(direct, 'commit', []);
+            committed = true;
+            return { committed, results };
+          } catch (error) {
+            try {
+              runDirect(direct, 'rollback', []);
+            } catch {
+              // No transaction was open (BEGIN failed), or it is gone already.
+            }
+            return failed(error);
+          } finally {
+            // Only a group that did not commit counts: this process is SQLite's only writer, so
+            // a committed group changed nothing that a later work has not seen (writeScope.ts).
+            if (!committed) transactionEnded();
+            // Before the connection is free again: every other write waits for the disk.
+            runDirect(direct, 'pragma synchronous = full', []);
+          }
+        }),
+      );
     } catch (error) {
       return failed(error);
     }

@@ -26,16 +26,21 @@ export function lockedWorkStarted(): void {
   serial += 1;
 }
 
-/** A transaction that ran works has ended (committed or not). */
+/**
+ * A transaction that ran works has ended: on PostgreSQL every one (other nodes write between two
+ * transactions), on SQLite one that did not commit (this process is the database's only writer,
+ * so after a commit the database holds exactly what its works saw and did).
+ */
 export function transactionEnded(): void {
   serial += 1;
 }
 
 /**
- * A number that grows each time a locked work starts or a transaction ends. What one locked work
- * learns of the database and keeps for the next (routing's memo) holds only if the number it
- * noted when it finished is just below the next one's: no other locked work ran in between (a
- * work without the lock never changes what routing reads), and no transaction ended.
+ * A number that grows each time a locked work starts or a transaction ends (as
+ * `transactionEnded` counts them). What one locked work learns of the database and keeps for the
+ * next (routing's memo) holds only if the number it noted when it finished is just below the
+ * next one's: no other locked work ran in between (a work without the lock never changes what
+ * routing reads), and no transaction ended that could have changed it or undone it.
  */
 export function writeSerial(): number {
   return serial;

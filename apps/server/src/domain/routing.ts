@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AgentPresence } from '@servicesystem/protocol';
 import {
   conversationColumns,
+  type AccountsTable,
   visitorColumns,
   type ConversationsTable,
   type Database,
@@ -71,15 +72,15 @@ export async function pickAgent(
 
 /**
  * What routing knows of the online agents, kept from one new conversation to the next while a
- * burst of them runs in one transaction (a PostgreSQL lock round, a SQLite group commit): their
- * loads, names and the latest assignment time, read once instead of three times per
- * conversation. Nothing else changes loads meanwhile: every change to who serves what holds the
- * routing lock, which the transaction holds, and only `assignToAgent` runs between the reads and
- * the writes here, keeping the memo in step. It is kept only from one locked work to the next
- * in the same transaction (`writeSerial`): any other locked work in between, one that failed
- * (rolled back to its savepoint), or a transaction's end, and it is read again. Works without the
- * lock (a message's append) may run between: they change no load, status or cap. (A profile
- * edit may: then one round's later notices may name the agent by the name of a moment before.)
+ * burst of them runs: their loads, names and the latest assignment time, read once instead of
+ * three times per conversation. Nothing else changes loads meanwhile: every change to who serves
+ * what holds the routing lock, and only `assignToAgent` runs between the reads and the writes
+ * here, keeping the memo in step. It is kept only from one locked work to the next
+ * (`writeSerial`): any other locked work in between, one that failed (rolled back to its
+ * savepoint), or the end of a transaction that could have changed loads behind it (any on
+ * PostgreSQL, where other nodes write; on SQLite, one that did not commit), and it is read again.
+ * Works without the lock (a message's append) may run between: they change no load, status or
+ * cap. (A profile edit may: then later notices may name the agent by the name of a moment before.)
  */
 export interface RoutingMemo {
   agents: Map<string, Candidate & Omit<AgentPresence, 'activeConversations'>>;
@@ -89,14 +90,16 @@ export interface RoutingMemo {
   serial: number;
 }
 
-const memos = new WeakMap<Kysely<Database>, RoutingMemo>();
+/** Each database's memo, by the Kysely adapter its handles and their transactions share. */
+const memos = new WeakMap<object, RoutingMemo>();
 
-/** The memo for this work: kept from the work just before in this transaction, else read. */
+/** The memo for this work: kept from the locked work just before, else read. */
 export async function routingMemo(trx: Kysely<Database>): Promise<RoutingMemo> {
-  const kept = memos.get(trx);
+  const database = trx.getExecutor().adapter;
+  const kept = memos.get(database);
   if (kept && kept.serial === writeSerial() - 1) return kept;
   const memo = await readOnlineAgents(trx);
-  memos.set(trx, memo);
+  memos.set(database, memo);
   return memo;
 }
 
@@ -109,12 +112,18 @@ const agentColumns = [
   'a.last_assigned_at',
 ] as const;
 
-/** The enabled online agents with their loads, and the latest assignment time (a fresh memo). */
-async function readOnlineAgents(trx: Kysely<Database>): Promise<RoutingMemo> {
-  const rows = await trx
+/** The enabled online agents with their loads, and the latest assignment time of any account. */
+const onlineAgents = prepared<
+  object,
+  Pick<
+    AccountsTable,
+    'id' | 'display_name' | 'avatar_url' | 'status' | 'max_concurrent' | 'last_assigned_at'
+  > & { active: number | string; latest: number | string | null }
+>((db) =>
+  db
     .selectFrom('accounts as a')
     .leftJoin('conversations as c', (join) =>
-      join.onRef('c.agent_id', '=', 'a.id').on('c.state', '=', 'active'),
+      join.onRef('c.agent_id', '=', 'a.id').on('c.state', '=', sql.lit('active')),
     )
     .select((eb) => [
       ...agentColumns,
@@ -125,11 +134,15 @@ async function readOnlineAgents(trx: Kysely<Database>): Promise<RoutingMemo> {
         .select((inner) => inner.fn.max('last_assigned_at').as('latest'))
         .as('latest'),
     ])
-    .where('a.role', '=', 'agent')
+    .where('a.role', '=', sql.lit('agent'))
     .where('a.disabled_at', 'is', null)
-    .where('a.status', '=', 'online')
-    .groupBy([...agentColumns])
-    .execute();
+    .where('a.status', '=', sql.lit('online'))
+    .groupBy([...agentColumns]),
+);
+
+/** The enabled online agents with their loads, and the latest assignment time (a fresh memo). */
+async function readOnlineAgents(trx: Kysely<Database>): Promise<RoutingMemo> {
+  const rows = await onlineAgents(trx, {});
   const memo: RoutingMemo = { agents: new Map(), latest: 0, serial: -1 };
   for (const r of rows) {
     memo.latest = Math.max(memo.latest, Number(r.latest ?? 0));
@@ -148,7 +161,7 @@ async function readOnlineAgents(trx: Kysely<Database>): Promise<RoutingMemo> {
 
 /** The work that used the memo finished without error: the next work may keep it. */
 export function keepRoutingMemo(trx: Kysely<Database>): void {
-  const memo = memos.get(trx);
+  const memo = memos.get(trx.getExecutor().adapter);
   if (memo) memo.serial = writeSerial();
 }
 

@@ -102,7 +102,8 @@ it('a duplicate fails alone: the round commits the rest', async () => {
 });
 
 it('a work that keeps what it learned sees the serial one below it only right after it', async () => {
-  // The routing memo's rule (routing.ts): kept from a work to the next in the same transaction.
+  // The routing memo's rule (routing.ts): kept from a locked work to the next, unless a
+  // transaction ended in between that could have changed what it read.
   const marks: number[] = [];
   const { held, release } = holdRound();
   const gathered = Promise.all(
@@ -121,15 +122,70 @@ it('a work that keeps what it learned sees the serial one below it only right af
   const [first, second, third] = marks as [number, number, number];
   expect(second).toBe(first + 1);
   expect(third).toBe(second + 1);
-  // A transaction ended in between: the next work starts two or more above.
+  // A transaction committed in between: on PostgreSQL other nodes may have written since, so
+  // the next work starts two or more above; on SQLite this process is the only writer and the
+  // database holds what the works saw, so it starts right above.
   await write(
     async () => {
       marks.push(writeSerial());
     },
     { lock: 'routing' },
   );
-  expect(marks[3]! - third).toBeGreaterThanOrEqual(2);
+  if (testEngine === 'postgres') expect(marks[3]! - third).toBeGreaterThanOrEqual(2);
+  else expect(marks[3]! - third).toBe(1);
+  // A work without the lock in between changes nothing routing reads: still right above.
+  await write(async (trx) => insert(trx, 300));
+  await write(
+    async () => {
+      marks.push(writeSerial());
+    },
+    { lock: 'routing' },
+  );
+  if (testEngine === 'sqlite') expect(marks[4]! - marks[3]!).toBe(1);
+  // Another locked work in between: never right above.
+  await write(async () => undefined, { lock: 'routing' });
+  await write(
+    async () => {
+      marks.push(writeSerial());
+    },
+    { lock: 'routing' },
+  );
+  expect(marks[5]! - marks[4]!).toBeGreaterThanOrEqual(2);
 });
+
+it.runIf(testEngine === 'sqlite')(
+  'on SQLite a group whose commit fails counts as a transaction ended: nothing kept survives it',
+  async () => {
+    // A deferred foreign key is checked at COMMIT: the work succeeds, the group's commit fails.
+    await sql`create table parent (id integer primary key)`.execute(db.kysely);
+    await sql`create table child (parent_id integer not null
+      references parent (id) deferrable initially deferred)`.execute(db.kysely);
+    let kept = 0;
+    await write(
+      async () => {
+        kept = writeSerial();
+      },
+      { lock: 'routing' },
+    );
+    await expect(
+      write(async (trx) => {
+        await sql`insert into child (parent_id) values (42)`.execute(trx);
+      }),
+    ).rejects.toThrow(/FOREIGN KEY/);
+    let next = 0;
+    await write(
+      async () => {
+        next = writeSerial();
+      },
+      { lock: 'routing' },
+    );
+    expect(next - kept).toBeGreaterThanOrEqual(2);
+    // And the connection is usable again, with nothing of the failed group in it.
+    expect(
+      (await sql<{ n: number }>`select count(*) as n from child`.execute(db.kysely)).rows[0]!.n,
+    ).toBe(0);
+  },
+);
 
 it.runIf(testEngine === 'postgres')(
   'two connections (two nodes) never run their rounds at once',
