@@ -90,8 +90,12 @@ const appendStatement = perShape((shape) =>
     (db, slot) => sql<ConversationsTable>`
       with c as (${advanceWithSlots(db, shape, slot)}),
       m as (${insertFromAdvance(slot, {}, sql`c`)}),
-      s as (${indexFromAdvance(slot, sql`c`)})${shape.assigns ? sql`,
-      a as (${stampFromAdvance(slot)})` : sql``}
+      s as (${indexFromAdvance(slot, sql`c`)})${
+        shape.assigns
+          ? sql`,
+      a as (${stampFromAdvance(slot)})`
+          : sql``
+      }
       select * from c`,
   ),
 );
