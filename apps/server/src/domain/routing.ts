@@ -252,6 +252,16 @@ const queueHead = prepared<
     .limit(1),
 );
 
+/** The queue's head, its visitor, and whether another waits behind it (`waiting` 2 or more). */
+async function readQueueHead(
+  trx: Kysely<Database>,
+): Promise<
+  { conversation: ConversationsTable; visitor: VisitorsTable; waiting: number } | undefined
+> {
+  const [head] = await queueHead(trx, {});
+  return head ? { ...splitHead(head), waiting: Number(head.waiting) } : undefined;
+}
+
 /** A queue head's row split into the conversation and its visitor. */
 function splitHead(head: object): {
   conversation: ConversationsTable;
@@ -278,20 +288,30 @@ export async function drainQueue(
   events: DomainEvent[],
   /** Given by new conversations (startConversation.ts): the agents' loads kept across a burst. */
   memo?: RoutingMemo,
-  /** The conversation the caller just started, with its newest message (it has no labels). */
-  arrival?: { conversationId: string; lastMessage: StoredMessage },
+  /**
+   * The conversation the caller just started, with its newest message (it has no labels). With
+   * `alone`, the queue was empty before it joined: it is the head, nobody behind it, and the
+   * queue is not read.
+   */
+  arrival?: {
+    conversationId: string;
+    lastMessage: StoredMessage;
+    alone?: { conversation: ConversationsTable; visitor: VisitorsTable };
+  },
 ): Promise<void> {
   const assignedAgents = new Set<string>();
   // Whether someone may still wait: the head's row says whether another is behind it, and
   // nothing joins the queue meanwhile (the routing lock is held).
   let waiting = true;
+  let known = arrival?.alone;
   while (waiting) {
-    const [head] = await queueHead(trx, {});
+    const head = known ? { ...known, waiting: 1 } : await readQueueHead(trx);
+    known = undefined;
     if (!head) {
       waiting = false;
       break;
     }
-    const { conversation, visitor } = splitHead(head);
+    const { conversation, visitor } = head;
     const agentId = memo
       ? chooseAgent([...memo.agents.values()], visitor.last_agent_id)
       : await pickAgent(trx, visitor.last_agent_id);
@@ -302,7 +322,7 @@ export async function drainQueue(
       ...(fresh ? { lastMessage: arrival.lastMessage, labels: [] } : {}),
     });
     assignedAgents.add(agentId);
-    waiting = Number(head.waiting) > 1;
+    waiting = head.waiting > 1;
   }
   // Places changed only for those still waiting.
   if (assignedAgents.size > 0 && waiting) await announceQueuePositions(trx, events);

@@ -4,11 +4,12 @@ import { prepared } from '../../db/prepared.js';
 import { searchTerms } from '../../db/search/searchTerms.js';
 import type { StoredMessage, VisitorMessage } from '../../db/messages/messageStore.js';
 import { visitorSender } from '../../db/messages/messageRows.js';
-import type {
-  ChannelsTable,
-  ConversationsTable,
-  Database,
-  VisitorsTable,
+import {
+  conversationColumns,
+  type ChannelsTable,
+  type ConversationsTable,
+  type Database,
+  type VisitorsTable,
 } from '../../db/schema.js';
 import { isChannelOpen } from '../channels/channelOpen.js';
 import { firstText, parseTexts } from '../channels/channelTexts.js';
@@ -120,17 +121,18 @@ export function startConversation(
     // index.
     const conversationId = timeOrderedId(now);
     const robot = !left && robotApplies(channel, now);
-    await insertConversation(trx, {
+    const row = newConversation({
       id: conversationId,
-      channelId: visitor.channel_id,
-      visitorId: visitor.id,
+      channel_id: visitor.channel_id,
+      visitor_id: visitor.id,
       state: robot ? 'robot' : 'queued',
       // Taken now even for the robot (the column is required and orders nothing until queued):
       // a handoff takes the back of the queue again.
-      queueOrder: issueQueueOrder(channel.latest_queued, now),
-      now,
+      queue_order: issueQueueOrder(channel.latest_queued, now),
+      created_at: now,
       kind: left ? 'message' : 'chat',
     });
+    await insertConversation(trx, row);
     if (left) {
       await trx
         .insertInto('left_messages')
@@ -176,6 +178,8 @@ export function startConversation(
       await drainQueue(trx, ctx, routing, await routingMemo(trx), {
         conversationId,
         lastMessage: own,
+        // Nobody was queued when it was read above, under the lock: this one is the head.
+        ...(channel.latest_queued === null ? { alone: { conversation: row, visitor } } : {}),
       });
     }
     // Assigned just now: the assignment's event carries the view as it stands.
@@ -251,46 +255,45 @@ async function greetAsRobot(
   return [greeting];
 }
 
-/** A new conversation: nothing read, nothing assigned yet. */
-const insertConversation = prepared<
-  {
-    id: string;
-    channelId: string;
-    visitorId: string;
-    state: ConversationsTable['state'];
-    queueOrder: number;
-    now: number;
-    kind: ConversationsTable['kind'];
-  },
-  never
->((db, slot) =>
-  db.insertInto('conversations').values({
-    id: slot('id'),
-    channel_id: slot('channelId'),
-    visitor_id: slot('visitorId'),
+/** A new conversation's row: nothing read, nothing assigned yet. */
+function newConversation(
+  values: Pick<
+    ConversationsTable,
+    'id' | 'channel_id' | 'visitor_id' | 'state' | 'queue_order' | 'created_at' | 'kind'
+  >,
+): ConversationsTable {
+  return {
+    ...values,
     agent_id: null,
-    state: slot('state'),
-    queue_order: slot('queueOrder'),
     last_seq: 0,
     visitor_read_seq: 0,
     agent_read_seq: 0,
     agent_unread: 0,
     visitor_unread: 0,
     preview_seq: 0,
-    created_at: slot('now'),
     assigned_at: null,
     first_response_at: null,
     ended_at: null,
     ended_by: null,
-    last_activity_at: slot('now'),
+    last_activity_at: values.created_at,
     snoozed_at: null,
     snoozed_until: null,
     woken_seq: 0,
-    kind: slot('kind'),
     robot_replies: 0,
     handed_off_at: null,
     handoff_reason: null,
-  }),
+  };
+}
+
+/** Writes a new conversation's row, compiled once. */
+const insertConversation = prepared<ConversationsTable, never>((db, slot) =>
+  db
+    .insertInto('conversations')
+    .values(
+      Object.fromEntries(
+        conversationColumns.map((column) => [column, slot(column)]),
+      ) as unknown as ConversationsTable,
+    ),
 );
 
 const channelForStart = prepared<
