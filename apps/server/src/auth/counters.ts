@@ -16,6 +16,11 @@ export interface Counters {
   /** Adds `by` (one) to each key; a key's window starts with its first count. */
   add(keys: string[], windowMs: number, by?: number): Promise<void>;
   clear(keys: string[]): Promise<void>;
+  /**
+   * One step, atomic across nodes: counts one for `key` when it is below `limit`, answering 0;
+   * else answers the milliseconds until its window ends, counting nothing.
+   */
+  take(key: string, limit: number, windowMs: number): Promise<number>;
 }
 
 export class MemoryCounters implements Counters {
@@ -52,12 +57,36 @@ export class MemoryCounters implements Counters {
     for (const key of keys) this.entries.delete(key);
     return Promise.resolve();
   }
+
+  take(key: string, limit: number, windowMs: number): Promise<number> {
+    // Read and counted in one synchronous step: concurrent takes cannot both see room.
+    const now = this.now();
+    const entry = this.entries.get(key);
+    if (entry && entry.endsAt > now && entry.count >= limit) {
+      return Promise.resolve(entry.endsAt - now);
+    }
+    void this.add([key], windowMs);
+    return Promise.resolve(0);
+  }
 }
 
 /** INCR, and the window's expiry with the first count, in one step. */
 const addScript = `local n = redis.call('INCRBY', KEYS[1], ARGV[2])
 if n == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`;
+
+/** Counts one below the limit (answers 0), else answers the window's remaining milliseconds; a
+ * full count without an expiry (none is ever left so) starts a new window. */
+const takeScript = `local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n >= tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then return ttl end
+  redis.call('SET', KEYS[1], 1, 'PX', ARGV[2])
+  return 0
+end
+n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
 
 export class RedisCounters implements Counters {
   constructor(
@@ -91,6 +120,12 @@ export class RedisCounters implements Counters {
   async clear(keys: string[]): Promise<void> {
     if (keys.length > 0) await this.redis.del(...keys.map((key) => this.key(key)));
   }
+
+  async take(key: string, limit: number, windowMs: number): Promise<number> {
+    return Number(
+      await this.redis.eval(takeScript, 1, this.key(key), String(limit), String(windowMs)),
+    );
+  }
 }
 
 /**
@@ -115,6 +150,10 @@ export class SharedCounters implements Counters {
   clear(keys: string[]): Promise<void> {
     return this.inner.clear(keys);
   }
+
+  take(key: string, limit: number, windowMs: number): Promise<number> {
+    return this.inner.take(key, limit, windowMs);
+  }
 }
 
 /**
@@ -131,11 +170,8 @@ export class AddressLimit {
 
   async take(address: string): Promise<number> {
     if (this.limit === 0) return 0;
-    const key = `${this.name}:${address}`;
-    const [current] = await this.counters.read([key]);
-    if (current!.count >= this.limit) return current!.resetInMs;
-    await this.counters.add([key], 60_000);
-    return 0;
+    // One round trip to Redis, and two nodes cannot both take the last place.
+    return this.counters.take(`${this.name}:${address}`, this.limit, 60_000);
   }
 }
 

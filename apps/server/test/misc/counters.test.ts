@@ -39,6 +39,28 @@ describe.each([
     await counters.add(['short'], 1);
     expect((await counters.read(['short']))[0]!.count).toBe(2);
   });
+
+  it('take counts up to the limit, then answers the wait and counts nothing, until the window ends', async () => {
+    const counters = make();
+    expect(await counters.take('take', 2, 60_000)).toBe(0);
+    expect(await counters.take('take', 2, 60_000)).toBe(0);
+    const wait = await counters.take('take', 2, 60_000);
+    expect(wait).toBeGreaterThan(59_000);
+    expect(wait).toBeLessThanOrEqual(60_000);
+    expect((await counters.read(['take']))[0]!.count).toBe(2);
+    expect(await counters.take('take-short', 1, 30)).toBe(0);
+    expect(await counters.take('take-short', 1, 30)).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await counters.take('take-short', 1, 30)).toBe(0);
+  });
+
+  it('take gives the last place once among concurrent callers', async () => {
+    const counters = make();
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => counters.take('crowd', 3, 60_000)),
+    );
+    expect(answers.filter((wait) => wait === 0)).toHaveLength(3);
+  });
 });
 
 describe('two nodes', () => {
@@ -48,5 +70,15 @@ describe('two nodes', () => {
     await a.add(['login:ip:203.0.113.9'], 60_000);
     await b.add(['login:ip:203.0.113.9'], 60_000);
     expect((await a.read(['login:ip:203.0.113.9']))[0]!.count).toBe(2);
+  });
+
+  it('never both take the last place', async () => {
+    const a = new RedisCounters(redis, `${prefix}-race`);
+    const b = new RedisCounters(redis, `${prefix}-race`);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).take('last', 5, 60_000)),
+    );
+    expect(answers.filter((wait) => wait === 0)).toHaveLength(5);
+    expect((await a.read(['last']))[0]!.count).toBe(5);
   });
 });
