@@ -453,6 +453,32 @@ describe('idempotent sends', () => {
     }
   });
 
+  it('a retry that arrives after its conversation ended answers the stored message and opens nothing', async () => {
+    const { id, agent, visitor, visitorSocket } = await w.servedConversation();
+    const clientMsgId = newClientMsgId();
+    const first = await sendOk(visitorSocket, text('before the end', clientMsgId));
+    const ended = await w.request('POST', `/api/v1/conversations/${id}/end`, {
+      token: agent.token,
+    });
+    expect(ended.status).toBe(200);
+    const again = await w.request('POST', '/api/v1/visitor/messages', {
+      token: visitor.token,
+      body: text('before the end', clientMsgId),
+    });
+    expect(again.status).toBe(200);
+    expect(bodyOf(again, SentMessage).message).toEqual(first.message);
+    const list = await w.request('GET', '/api/v1/visitor/conversations', { token: visitor.token });
+    const conversations = VisitorConversationListResponse.parse(list.body).conversations;
+    expect(conversations.map((c) => [c.id, c.state])).toEqual([[id, 'ended']]);
+    // A new message still opens a new conversation.
+    const fresh = await w.request('POST', '/api/v1/visitor/messages', {
+      token: visitor.token,
+      body: text('a new question'),
+    });
+    expect(fresh.status).toBe(201);
+    expect(bodyOf(fresh, SentMessage).message.conversationId).not.toBe(id);
+  });
+
   it('a REST retry answers 200 with the stored message, where the first send answered 201', async () => {
     const { id, agent, visitor, visitorSocket, agentSocket } = await w.servedConversation();
     const atAgent = record<unknown>(agentSocket, 'message.created');

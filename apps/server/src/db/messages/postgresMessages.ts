@@ -101,11 +101,14 @@ const appendStatement = perShape((shape) =>
 );
 
 interface VisitorAppendRow {
-  conversation: ConversationsTable;
+  /** Null when the visitor has no open conversation (nothing was written). */
+  conversation: ConversationsTable | null;
   visitor: VisitorsTable;
   agent_id: string | null;
   agent_name: string | null;
   agent_avatar_url: string | null;
+  /** Without an open conversation: the message this send stored before, if it is a retry. */
+  stored_id: string | null;
 }
 
 const visitorShape: AdvanceShape = {
@@ -120,6 +123,8 @@ const visitorShape: AdvanceShape = {
  * A visitor's message to their open conversation, one statement: the update finds the open
  * conversation by visitor and takes its next seq (and its row lock); the insert takes the seq
  * and the visitor's name from it; the select answers the conversation, the visitor and the agent.
+ * Without an open conversation it writes nothing and answers the visitor alone, with the id of
+ * the message this send stored before, if any: a first message needs no second read.
  */
 const visitorAppendStatement = prepared<AppendValues, VisitorAppendRow>(
   (db, slot) => sql<VisitorAppendRow>`
@@ -139,8 +144,11 @@ const visitorAppendStatement = prepared<AppendValues, VisitorAppendRow>(
     )}),
     s as (${indexFromAdvance(slot, sql`c`)})
     select row_to_json(c) as conversation, row_to_json(v) as visitor, a.id as agent_id,
-      a.display_name as agent_name, a.avatar_url as agent_avatar_url
-    from c cross join v left join accounts a on a.id = c.agent_id`,
+      a.display_name as agent_name, a.avatar_url as agent_avatar_url,
+      case when c.id is null then (
+        select id from messages where sender_id = v.id and client_msg_id = ${slot('client_msg_id')}
+      ) end as stored_id
+    from v left join c on true left join accounts a on a.id = c.agent_id`,
 );
 
 /**
@@ -164,8 +172,8 @@ export class PostgresMessages extends MessageStoreBase {
     return { message: { ...message, seq: conversation.last_seq }, conversation };
   }
 
-  /** The fast path in one statement; without an open conversation (or on a retry whose
-   * conversation has ended), the generic steps. */
+  /** One statement, whether or not the visitor has an open conversation; a retry whose
+   * conversation has ended reads its stored message. */
   override async appendFromVisitor(
     db: Kysely<Database>,
     now: number,
@@ -183,8 +191,17 @@ export class PostgresMessages extends MessageStoreBase {
       stamp: null,
       search_terms: messageSearchTerms(message),
     });
-    if (!found) return super.appendFromVisitor(db, now, visitorId, content);
+    if (!found) return { kind: 'unknownVisitor' };
     const { conversation, visitor } = found;
+    if (!conversation) {
+      // Nothing written: a retry of a message stored in a conversation that has ended since, or
+      // the visitor's first message of a new conversation.
+      if (found.stored_id !== null) {
+        const stored = await this.findBySenderAndClientId(db, visitorId, content.clientMsgId);
+        if (stored) return { kind: 'retry', stored };
+      }
+      return { kind: 'noOpenConversation', visitor };
+    }
     const agent =
       found.agent_id === null
         ? null
