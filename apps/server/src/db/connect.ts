@@ -7,6 +7,7 @@ import {
   Kysely,
   PostgresDialect,
   SqliteDialect,
+  SqliteQueryCompiler,
   sql,
   type Dialect,
   type Driver,
@@ -86,7 +87,7 @@ function connectSqlite(file: string, hooks: DatabaseHooks): Db {
   const checkpointer = startCheckpointer(file);
   const statements = withStatementCache(handle);
   const kysely = new Kysely<Database>({
-    dialect: checkedOutside(new SqliteDialect({ database: statements })),
+    dialect: checkedOutside(new PlannedOnceSqliteDialect({ database: statements })),
     ...statementLog(hooks),
   });
   registerSqliteConnection(
@@ -118,6 +119,26 @@ function connectSqlite(file: string, hooks: DatabaseHooks): Db {
       await (await log?.catch(() => undefined))?.close();
     },
   };
+}
+
+/**
+ * Every value goes to SQLite as `+?`, not `?`. SQLite re-plans a statement on its next run when a
+ * value its plan depends on is bound anew; for a statement over more than one table it does so
+ * on every run whatever the value (SQLite 3.54: a send's one-query read of the visitor, their
+ * conversation and their retry cost 4 times its own run in compiling). The unary plus changes no
+ * value or type (neither form has an affinity) and still lets an index find the value, but the
+ * planner no longer takes it for a value to plan by, so a compiled statement runs as compiled.
+ */
+class PlannedOnceCompiler extends SqliteQueryCompiler {
+  protected override getCurrentParameterPlaceholder(): string {
+    return '+?';
+  }
+}
+
+class PlannedOnceSqliteDialect extends SqliteDialect {
+  override createQueryCompiler() {
+    return new PlannedOnceCompiler();
+  }
 }
 
 /** Statements the SQLite connection keeps compiled. Queries are built from a fixed set of shapes

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -106,5 +106,35 @@ it.runIf(testEngine === 'postgres')(
       expect(await appendTo('no-such-conversation')).toBeUndefined();
       await sql`alter table conversations drop column added_later`.execute(conn);
     });
+  },
+);
+
+it.runIf(testEngine === 'sqlite')(
+  'hands SQLite each value as +?: same matches, same index, no value to re-plan by',
+  async () => {
+    const query = db.kysely
+      .selectFrom('conversations as c')
+      .innerJoin('visitors as v', 'v.id', 'c.visitor_id')
+      .select(['c.id', 'v.name'])
+      .where('c.id', '=', 'conv-1')
+      .compile();
+    expect(query.sql).toMatch(/where "c"\."id" = \+\?$/);
+    expect(query.sql.replaceAll('+?', '')).not.toContain('?');
+    // The index still finds the value.
+    const plan = await db.kysely.executeQuery<{ detail: string }>(
+      CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]),
+    );
+    expect(plan.rows.map((row) => row.detail).join('\n')).toMatch(
+      /SEARCH c USING INDEX sqlite_autoindex_conversations_1 \(id=\?\)/,
+    );
+    // The column's affinity still applies to the value: an integer column finds the text '7'.
+    await sql`create table affinity_check (n integer)`.execute(db.kysely);
+    await sql`insert into affinity_check (n) values (7)`.execute(db.kysely);
+    const byText = db.kysely
+      .selectFrom('affinity_check' as never)
+      .select(sql<number>`n`.as('n'))
+      .where(sql.ref('n'), '=', '7');
+    expect(byText.compile().sql).toContain('= +?');
+    expect(await byText.execute()).toEqual([{ n: 7 }]);
   },
 );
