@@ -56,10 +56,11 @@ const advisoryLocks: Record<NamedLock, RawBuilder<unknown>> = {
  * otherwise pay one fsync per write, so writes that arrive in the same turn of the event loop
  * share one transaction and one commit: group commit.
  *
- * Each write in a group runs in its own savepoint: one that throws is rolled back alone and its
- * caller gets its error; the others commit. The group's COMMIT does not wait for the disk
- * (synchronous=NORMAL for that one commit); the write-ahead log is then flushed with fdatasync on
- * a libuv thread while the event loop goes on, and only then is any caller answered. So nothing is
+ * A write in a group that throws is rolled back alone and its caller gets its error; the others
+ * commit (the group runs again with a savepoint per write, see `commitGroup`). The group's
+ * COMMIT does not wait for the disk (synchronous=NORMAL for that one commit); the write-ahead log
+ * is then flushed with fdatasync on a libuv thread while the event loop goes on, and only then is
+ * any caller answered. So nothing is
  * acknowledged before it is durable, and the event loop never blocks on the disk for a group.
  * Every other write (migrations, secrets at start) commits with synchronous=FULL.
  */
@@ -190,7 +191,7 @@ class LockRounds {
   }
 }
 
-/** A work of a round run without savepoints threw: the round runs again with them. */
+/** A work of a round or group run without savepoints threw: it runs again with them. */
 class RoundAgain extends Error {}
 
 type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
@@ -198,6 +199,11 @@ type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
 interface Pending {
   work: (trx: Kysely<Database>) => Promise<unknown>;
   settle: (result: Result) => void;
+}
+
+interface GroupOutcome {
+  committed: boolean;
+  results: Result[];
 }
 
 /** At most this many writes share a commit, so one group never holds the connection for long. */
@@ -248,7 +254,19 @@ class GroupCommit {
       });
   }
 
-  private async commitGroup(group: Pending[]): Promise<{ committed: boolean; results: Result[] }> {
+  /**
+   * First without savepoints, as a lock round on PostgreSQL: works rarely fail, and on SQLite a
+   * savepoint is not free (the search index's FTS5 table writes out what it holds at each one, so
+   * a group of 40 sends wrote 40 small index segments instead of one). Should a work throw, the
+   * group is rolled back whole and run again with a savepoint per work, so that it fails alone
+   * (works are database work only: running one again is running it once).
+   */
+  private async commitGroup(group: Pending[]): Promise<GroupOutcome> {
+    const first = await this.attempt(group, false);
+    return first === 'again' ? ((await this.attempt(group, true)) as GroupOutcome) : first;
+  }
+
+  private async attempt(group: Pending[], savepoints: boolean): Promise<GroupOutcome | 'again'> {
     const failed = (error: unknown) => ({
       committed: false,
       results: group.map((): Result => ({ ok: false, error })),
@@ -257,14 +275,23 @@ class GroupCommit {
       return await this.db.connection().execute((conn) =>
         // Every statement of the group, its BEGIN and COMMIT included, goes straight to the
         // connection it holds: through Kysely each cost more than a small write's own SQL.
-        inGroup(conn, async (direct) => {
+        inGroup(conn, async (direct, end) => {
           let committed = false;
           runDirect(direct, 'pragma synchronous = normal', []);
           try {
             runDirect(direct, 'begin', []);
             const results: Result[] = [];
             for (const pending of group) {
+              if (!savepoints) {
+                try {
+                  results.push({ ok: true, value: await insideWrite(() => pending.work(conn)) });
+                } catch (error) {
+                  throw group.length > 1 ? new RoundAgain() : error;
+                }
+                continue;
+              }
               runDirect(direct, 'savepoint w', []);
+              const held = end.length;
               try {
                 const value = await insideWrite(() => pending.work(conn));
                 runDirect(direct, 'release savepoint w', []);
@@ -274,9 +301,11 @@ class GroupCommit {
                 // all.
                 runDirect(direct, 'rollback to savepoint w', []);
                 runDirect(direct, 'release savepoint w', []);
+                end.dropFrom(held);
                 results.push({ ok: false, error });
               }
             }
+            await insideWrite(() => end.run());
             runDirect(direct, 'commit', []);
             committed = true;
             return { committed, results };
@@ -286,6 +315,7 @@ class GroupCommit {
             } catch {
               // No transaction was open (BEGIN failed), or it is gone already.
             }
+            if (error instanceof RoundAgain) return 'again' as const;
             return failed(error);
           } finally {
             // Only a group that did not commit counts: this process is SQLite's only writer, so

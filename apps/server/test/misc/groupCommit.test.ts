@@ -6,7 +6,9 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectDatabase, type Db } from '../../src/db/connect.js';
 import type { Database } from '../../src/db/schema.js';
+import { atGroupEnd } from '../../src/db/direct.js';
 import { prepared } from '../../src/db/prepared.js';
+import { createSearchIndex, removeSearchEntries } from '../../src/db/search/searchIndex.js';
 import { createTransaction, type Transaction } from '../../src/db/transactions.js';
 
 /**
@@ -35,6 +37,9 @@ beforeAll(async () => {
   await sql`create table child (parent integer references t (n) deferrable initially deferred)`.execute(
     db.kysely,
   );
+  // The search index as migration 0010 makes it on SQLite.
+  await sql`create virtual table search_index using fts5(
+    terms, kind unindexed, ref_id unindexed, conversation_id unindexed)`.execute(db.kysely);
   write = createTransaction(db);
   witness = new BetterSqlite3(file, { readonly: true });
 });
@@ -146,4 +151,66 @@ it('hot statements run straight on the group’s connection inside it, and wait 
   await held;
   await outside;
   expect(outsideSaw).toEqual([{ n: 400 }]);
+});
+
+it('runs a group without savepoints; when one write fails, the group runs again and it fails alone', async () => {
+  const runs = new Map<number, number>();
+  const answers = await Promise.allSettled(
+    [500, 501, 502].map((n) =>
+      write(async (trx) => {
+        runs.set(n, (runs.get(n) ?? 0) + 1);
+        await insert(trx, n);
+        if (n === 501) throw new Error('write 501 fails');
+        return n;
+      }),
+    ),
+  );
+  expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  // The first attempt stopped at 501 and was rolled back whole; the second ran each write in
+  // its own savepoint. 500 ran twice and is there once.
+  expect(Object.fromEntries(runs)).toEqual({ 500: 2, 501: 2, 502: 1 });
+  expect(committed().slice(-2)).toEqual([500, 502]);
+});
+
+it('holds writes to the group’s end: they commit with it, and go with a write that fails', async () => {
+  const outside = atGroupEnd(db.kysely, () => Promise.resolve());
+  expect(outside).toBe(false);
+  const order: string[] = [];
+  const answers = await Promise.allSettled(
+    [600, 601, 602].map((n) =>
+      write(async (trx) => {
+        const held = atGroupEnd(trx, async () => {
+          order.push(`held ${n}`);
+          await insert(trx, n + 1000);
+        });
+        expect(held).toBe(true);
+        order.push(`work ${n}`);
+        await insert(trx, n);
+        if (n === 601) throw new Error('write 601 fails');
+      }),
+    ),
+  );
+  expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect(committed().slice(-4)).toEqual([600, 602, 1600, 1602]);
+  // The attempt with savepoints: every work, then what the two that succeeded held back.
+  expect(order.slice(-5)).toEqual(['work 600', 'work 601', 'work 602', 'held 600', 'held 602']);
+});
+
+it('writes search entries at the group’s end, before a removal in the same group', async () => {
+  const search = createSearchIndex('sqlite');
+  const entry = (refId: string, conversationId: string) => ({
+    kind: 'message' as const,
+    refId,
+    conversationId,
+    terms: ['parcel', refId],
+  });
+  await Promise.all([
+    write((trx) => search.add(trx, entry('m1', 'c1'))),
+    write((trx) => search.add(trx, entry('m2', 'c2'))),
+    // Erases c1 in the same group, after m1's entry was added: m1 must not outlive it.
+    write((trx) => removeSearchEntries(trx, { conversationIds: ['c1'] })),
+    write((trx) => search.add(trx, entry('m3', 'c1'))),
+  ]);
+  const found = await search.find(db.kysely, ['parcel'], {}, 10);
+  expect(found.map((hit) => hit.ref_id).sort()).toEqual(['m2', 'm3']);
 });

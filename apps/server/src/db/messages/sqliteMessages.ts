@@ -29,9 +29,9 @@ const advanceQuery = perShape((shape) =>
 );
 
 /**
- * SQLite: an append is two statements on the one connection, a third for its search entry and
- * another when it assigns, inside the group commit (db/transactions.ts), where they run straight
- * on the connection (db/direct.ts).
+ * SQLite: an append is two statements on the one connection, another when it assigns, and its
+ * search entry at the group's end, inside the group commit (db/transactions.ts), where they run
+ * straight on the connection (db/direct.ts).
  */
 export class SqliteMessages extends MessageStoreBase {
   async append(

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Engine } from '../connect.js';
+import { atGroupEnd, groupEndNow } from '../direct.js';
 import { prepared } from '../prepared.js';
 import type { StoredMessage } from '../messages/messageStore.js';
 import type { Database } from '../schema.js';
@@ -56,12 +57,20 @@ interface AddValues {
 /** FTS5 query syntax: every term quoted (terms hold only letters and digits), all required. */
 const ftsQuery = (terms: string[]) => terms.map((t) => `"${t}"`).join(' ');
 
-/** SQLite: the message store adds a message's entry in the same group commit. */
-export const sqliteAdd = prepared<AddValues, never>(
+const sqliteInsert = prepared<AddValues, never>(
   (_db, slot) =>
     sql`insert into search_index (terms, kind, ref_id, conversation_id)
       values (${slot('terms')}, ${slot('kind')}, ${slot('ref_id')}, ${slot('conversation_id')})`,
 );
+
+/**
+ * SQLite: an entry is written in the same transaction as what it indexes; inside a group commit,
+ * at the group's end, after every work's other writes (db/direct.ts says why). The message store
+ * adds a message's entry this way too.
+ */
+export async function sqliteAdd(db: Kysely<Database>, values: AddValues): Promise<void> {
+  if (!atGroupEnd(db, () => sqliteInsert(db, values))) await sqliteInsert(db, values);
+}
 
 const postgresAdd = prepared<AddValues, never>(
   (_db, slot) =>
@@ -72,7 +81,7 @@ const postgresAdd = prepared<AddValues, never>(
 
 /** An entry through the engine's insert; an entry without terms is not written. */
 async function addEntry(
-  insert: typeof sqliteAdd,
+  insert: (db: Kysely<Database>, values: AddValues) => Promise<unknown>,
   db: Kysely<Database>,
   entry: SearchEntry,
 ): Promise<void> {
@@ -96,6 +105,7 @@ class SqliteSearchIndex implements SearchIndex {
     scope: { agentId?: string | undefined },
     limit: number,
   ): Promise<SearchHit[]> {
+    await groupEndNow(db); // inside a group commit, with what it added
     const mine =
       scope.agentId === undefined
         ? sql``
@@ -188,6 +198,8 @@ export async function removeSearchEntries(
   which: { conversationIds?: string[]; messageIds?: string[]; visitorOf?: string[] },
 ): Promise<void> {
   const list = (ids: string[]) => sql.join(ids.map((id) => sql`${id}`));
+  // SQLite: entries this group added are written first, so that none outlives its removal.
+  await groupEndNow(db);
   if (which.conversationIds?.length) {
     await sql`delete from search_index
       where conversation_id in (${list(which.conversationIds)})`.execute(db);
