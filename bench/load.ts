@@ -367,6 +367,7 @@ async function main() {
   }
   // This process's own CPU from here on: the load has a cost on the same cores as the server.
   const cpuAtStart = process.cpuUsage();
+  const monotonicStart = Number(process.hrtime.bigint() / 1000n);
   const start = performance.now();
   const end = start + task.durationMs;
   let acked = 0;
@@ -417,13 +418,14 @@ async function main() {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const elapsedMs = task.durationMs;
+  const monotonicUs = [monotonicStart, Number(process.hrtime.bigint() / 1000n)];
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   latencies.sort((x, y) => x - y);
   const quantile = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   process.stdout.write(
-    `${JSON.stringify({ acked, failed, received, elapsedMs, cpuMs, p50: quantile(0.5), p99: quantile(0.99) })}\n`,
+    `${JSON.stringify({ acked, failed, received, elapsedMs, cpuMs, monotonicUs, p50: quantile(0.5), p99: quantile(0.99) })}\n`,
   );
   for (const socket of [...agentSockets, ...visitorSockets]) socket.disconnect();
   process.exit(0);

@@ -382,6 +382,7 @@ async function throughput(url: string, mode: 'app' | 'relay', agents: any[], vis
     received: results[0].received,
     failed: results.reduce((s, r) => s + r.failed, 0),
     loadCpuMs: results.reduce((s, r) => s + r.cpuMs, 0) as number,
+    monotonicUs: results[0].monotonicUs as [number, number],
   };
 }
 
@@ -867,6 +868,10 @@ async function benchEngine(engine: 'sqlite' | 'postgres') {
     const appLoopCpu = await cpuMs(app.pid, app.pid);
     const servicesCpu = await servicesCpuMs();
     const appT = await throughput(app.url, 'app', pop.agents, pop.visitors);
+    if (profile) {
+      // A profile covers the server's whole life: this is the sends' part of it.
+      console.error(`[${label}] (a) sends on the monotonic clock (µs): ${appT.monotonicUs}`);
+    }
     const appCpuPerMessage = ((await cpuMs(app.pid)) - appCpu) / appT.acked;
     const appLoopCpuPerMessage = ((await cpuMs(app.pid, app.pid)) - appLoopCpu) / appT.acked;
     const servicesCpuPerMessage = ((await servicesCpuMs()) - servicesCpu) / appT.acked;
