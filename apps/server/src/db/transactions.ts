@@ -60,8 +60,8 @@ const advisoryLocks: Record<NamedLock, RawBuilder<unknown>> = {
  * commit (the group runs again with a savepoint per write, see `commitGroup`). The group's
  * COMMIT does not wait for the disk (synchronous=NORMAL for that one commit); the write-ahead log
  * is then flushed with fdatasync on a libuv thread while the event loop goes on, and only then is
- * any caller answered. So nothing is
- * acknowledged before it is durable, and the event loop never blocks on the disk for a group.
+ * any caller answered. So nothing is acknowledged before it is durable, and the event loop never
+ * blocks on the disk for a group.
  * Every other write (migrations, secrets at start) commits with synchronous=FULL.
  */
 export function createTransaction(
@@ -290,6 +290,10 @@ class GroupCommit {
                 }
                 continue;
               }
+              // What the works before held back is written outside this one's savepoint: a
+              // work that writes it early (a removal from the search index) and then fails
+              // must not take it along.
+              await insideWrite(() => end.run());
               runDirect(direct, 'savepoint w', []);
               const held = end.length;
               try {

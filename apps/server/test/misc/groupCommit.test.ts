@@ -191,9 +191,10 @@ it('holds writes to the group’s end: they commit with it, and go with a write 
     ),
   );
   expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-  expect(committed().slice(-4)).toEqual([600, 602, 1600, 1602]);
-  // The attempt with savepoints: every work, then what the two that succeeded held back.
-  expect(order.slice(-5)).toEqual(['work 600', 'work 601', 'work 602', 'held 600', 'held 602']);
+  expect(committed().slice(-4)).toEqual([600, 1600, 602, 1602]);
+  // The attempt with savepoints: what a work held back is written before the next work's
+  // savepoint (or at the end), and the one that failed held nothing that was written.
+  expect(order.slice(-5)).toEqual(['work 600', 'held 600', 'work 601', 'work 602', 'held 602']);
 });
 
 it('writes search entries at the group’s end, before a removal in the same group', async () => {
@@ -213,4 +214,26 @@ it('writes search entries at the group’s end, before a removal in the same gro
   ]);
   const found = await search.find(db.kysely, ['parcel'], {}, 10);
   expect(found.map((hit) => hit.ref_id).sort()).toEqual(['m2', 'm3']);
+});
+
+it('keeps the entries of the writes before one that wrote them early and then failed', async () => {
+  const search = createSearchIndex('sqlite');
+  const entry = (refId: string, conversationId: string) => ({
+    kind: 'message' as const,
+    refId,
+    conversationId,
+    terms: ['invoice', refId],
+  });
+  const answers = await Promise.allSettled([
+    write((trx) => search.add(trx, entry('m4', 'c4'))),
+    // Writes m4's held entry early, inside its own work, then fails.
+    write(async (trx) => {
+      await removeSearchEntries(trx, { conversationIds: ['c5'] });
+      throw new Error('erase fails');
+    }),
+    write((trx) => search.add(trx, entry('m6', 'c6'))),
+  ]);
+  expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  const found = await search.find(db.kysely, ['invoice'], {}, 10);
+  expect(found.map((hit) => hit.ref_id).sort()).toEqual(['m4', 'm6']);
 });
