@@ -158,29 +158,21 @@ class LockRounds {
     try {
       return await this.db.transaction().execute(async (trx) => {
         await this.lock.execute(trx);
-        const results: Result[] = [];
-        for (const pending of round) {
-          if (!savepoints) {
-            try {
-              results.push({ ok: true, value: await insideWrite(() => pending.work(trx)) });
-            } catch (error) {
-              throw round.length > 1 ? new RoundAgain() : error;
-            }
-            continue;
-          }
-          await sql`savepoint w`.execute(trx);
-          try {
-            const value = await insideWrite(() => pending.work(trx));
-            await sql`release savepoint w`.execute(trx);
-            results.push({ ok: true, value });
-          } catch (error) {
-            // If even the rollback fails, the transaction is unusable: the outer catch fails all.
-            await sql`rollback to savepoint w`.execute(trx);
-            await sql`release savepoint w`.execute(trx);
-            results.push({ ok: false, error });
-          }
-        }
-        return results;
+        const statement = (text: RawBuilder<unknown>) => async () => void (await text.execute(trx));
+        return runWorks(
+          round,
+          trx,
+          savepoints
+            ? {
+                set: statement(sql`savepoint w`),
+                release: statement(sql`release savepoint w`),
+                rollback: async () => {
+                  await sql`rollback to savepoint w`.execute(trx);
+                  await sql`release savepoint w`.execute(trx);
+                },
+              }
+            : undefined,
+        );
       });
     } catch (error) {
       if (error instanceof RoundAgain) return 'again';
@@ -193,6 +185,49 @@ class LockRounds {
 
 /** A work of a round or group run without savepoints threw: it runs again with them. */
 class RoundAgain extends Error {}
+
+/** How a transaction marks one work's writes, and undoes them alone. */
+interface Savepoints {
+  set(): Promise<void>;
+  release(): Promise<void>;
+  /** Back to the mark, and the mark released. */
+  rollback(): Promise<void>;
+}
+
+/**
+ * Runs `works` one after another in the open transaction `trx`. Without savepoints, a work that
+ * throws ends the attempt: beside others as `RoundAgain` (the caller rolls back and runs them all
+ * again with savepoints), alone with its own error. With savepoints, one that throws is rolled
+ * back alone and answered its error; if even the rollback fails the transaction is unusable, and
+ * that error ends the attempt.
+ */
+async function runWorks(
+  works: Pending[],
+  trx: Kysely<Database>,
+  savepoints: Savepoints | undefined,
+): Promise<Result[]> {
+  const results: Result[] = [];
+  for (const pending of works) {
+    if (!savepoints) {
+      try {
+        results.push({ ok: true, value: await insideWrite(() => pending.work(trx)) });
+      } catch (error) {
+        throw works.length > 1 ? new RoundAgain() : error;
+      }
+      continue;
+    }
+    await savepoints.set();
+    try {
+      const value = await insideWrite(() => pending.work(trx));
+      await savepoints.release();
+      results.push({ ok: true, value });
+    } catch (error) {
+      await savepoints.rollback();
+      results.push({ ok: false, error });
+    }
+  }
+  return results;
+}
 
 type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -280,35 +315,29 @@ class GroupCommit {
           runDirect(direct, 'pragma synchronous = normal', []);
           try {
             runDirect(direct, 'begin', []);
-            const results: Result[] = [];
-            for (const pending of group) {
-              if (!savepoints) {
-                try {
-                  results.push({ ok: true, value: await insideWrite(() => pending.work(conn)) });
-                } catch (error) {
-                  throw group.length > 1 ? new RoundAgain() : error;
-                }
-                continue;
-              }
-              // What the works before held back is written outside this one's savepoint: a
-              // work that writes it early (a removal from the search index) and then fails
-              // must not take it along.
-              await insideWrite(() => end.run());
-              runDirect(direct, 'savepoint w', []);
-              const held = end.length;
-              try {
-                const value = await insideWrite(() => pending.work(conn));
-                runDirect(direct, 'release savepoint w', []);
-                results.push({ ok: true, value });
-              } catch (error) {
-                // If even the rollback fails, the transaction is unusable: the outer catch fails
-                // all.
-                runDirect(direct, 'rollback to savepoint w', []);
-                runDirect(direct, 'release savepoint w', []);
-                end.dropFrom(held);
-                results.push({ ok: false, error });
-              }
-            }
+            let held = 0;
+            const results = await runWorks(
+              group,
+              conn,
+              savepoints
+                ? {
+                    set: async () => {
+                      // What the works before held back is written outside this one's
+                      // savepoint: a work that writes it early (a removal from the search
+                      // index) and then fails must not take it along.
+                      await insideWrite(() => end.run());
+                      runDirect(direct, 'savepoint w', []);
+                      held = end.length;
+                    },
+                    release: async () => void runDirect(direct, 'release savepoint w', []),
+                    rollback: async () => {
+                      runDirect(direct, 'rollback to savepoint w', []);
+                      runDirect(direct, 'release savepoint w', []);
+                      end.dropFrom(held);
+                    },
+                  }
+                : undefined,
+            );
             await insideWrite(() => end.run());
             runDirect(direct, 'commit', []);
             committed = true;
