@@ -71,3 +71,15 @@ export function prepared<Values extends object, Row>(
     return result.rows;
   };
 }
+
+/** An insert of one whole row into `table`, each of `columns` a slot of its own, compiled once. */
+export function preparedInsert<Row extends object>(
+  table: keyof Database & string,
+  columns: readonly (keyof Row & string)[],
+): (db: Kysely<Database>, row: Row) => Promise<never[]> {
+  return prepared<Row, never>((db, slot) =>
+    db
+      .insertInto(table)
+      .values(Object.fromEntries(columns.map((column) => [column, slot(column)])) as never),
+  );
+}

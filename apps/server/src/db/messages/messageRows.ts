@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { timeOrderedId } from '../ids.js';
-import { prepared } from '../prepared.js';
+import { prepared, preparedInsert } from '../prepared.js';
 import {
   conversationColumns,
   messageColumns,
@@ -115,12 +115,19 @@ export function shapeKey(shape: AdvanceShape): string {
   return `${shape.by}|${shape.senderType}|${shape.states?.join(',') ?? '*'}|${shape.byAgent}|${shape.assigns}`;
 }
 
-/** Takes the conversation's next seq, if the guard holds; answers the updated row. */
+/** Takes the conversation's next seq, if the guard holds; answers the updated row. Built once
+ * per shape for a prepared query (db/prepared.ts): its values are that query's `slot`s. */
 export function advance(
   db: Kysely<Database>,
   shape: AdvanceShape,
-  values: Pick<AdvanceValues, 'key' | 'now' | 'agentId' | 'assignee'>,
+  slot: <K extends keyof AdvanceValues & string>(name: K) => AdvanceValues[K],
 ) {
+  const values = {
+    key: slot('key'),
+    now: slot('now'),
+    agentId: slot('agentId'),
+    assignee: slot('assignee'),
+  };
   let update = db
     .updateTable('conversations')
     .set((eb) => ({
@@ -192,23 +199,7 @@ export function perShape<Q>(build: (shape: AdvanceShape) => Q): (shape: AdvanceS
   };
 }
 
-/** Stamps an agent's `last_assigned_at` (SQLite's second statement of an assigning append). */
-export const stampAssignment = prepared<{ assignee: string; stamp: number }, never>((db, slot) =>
-  db
-    .updateTable('accounts')
-    .set({ last_assigned_at: slot('stamp') })
-    .where('id', '=', slot('assignee')),
-);
-
-export const insertMessage = prepared<MessagesTable, never>((db, slot) =>
-  db
-    .insertInto('messages')
-    .values(
-      Object.fromEntries(
-        messageColumns.map((column) => [column, slot(column)]),
-      ) as unknown as MessagesTable,
-    ),
-);
+export const insertMessage = preparedInsert<MessagesTable>('messages', messageColumns);
 
 function pageQuery(bound: PageRead['bound']) {
   return prepared<Omit<PageRead, 'bound'>, MessagesTable>((db, slot) => {

@@ -63,19 +63,6 @@ function indexFromAdvance(
     from ${source} where ${slot('search_terms')} <> ''`;
 }
 
-function advanceWithSlots(
-  db: Kysely<Database>,
-  shape: AdvanceShape,
-  slot: <K extends keyof AppendValues & string>(name: K) => AppendValues[K],
-) {
-  return advance(db, shape, {
-    key: slot('key'),
-    now: slot('now'),
-    agentId: slot('agentId'),
-    assignee: slot('assignee'),
-  });
-}
-
 /** An assigning append's stamp of the agent's `last_assigned_at`, when the advance wrote. */
 function stampFromAdvance(
   slot: <K extends keyof AppendValues & string>(name: K) => AppendValues[K],
@@ -88,7 +75,7 @@ function stampFromAdvance(
 const appendStatement = perShape((shape) =>
   prepared<AppendValues, ConversationsTable>(
     (db, slot) => sql<ConversationsTable>`
-      with c as (${advanceWithSlots(db, shape, slot)}),
+      with c as (${advance(db, shape, slot)}),
       m as (${insertFromAdvance(slot, {}, sql`c`)}),
       s as (${indexFromAdvance(slot, sql`c`)})${
         shape.assigns
@@ -128,7 +115,7 @@ const visitorShape: AdvanceShape = {
  */
 const visitorAppendStatement = prepared<AppendValues, VisitorAppendRow>(
   (db, slot) => sql<VisitorAppendRow>`
-    with c as (${advanceWithSlots(db, visitorShape, slot)}),
+    with c as (${advance(db, visitorShape, slot)}),
     v as (
       select ${sql.join(visitorColumns.map((column) => sql.ref(column)))}
       from visitors where id = ${slot('key')}

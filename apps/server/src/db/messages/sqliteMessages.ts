@@ -10,7 +10,6 @@ import {
   perShape,
   rowOf,
   shapeOf,
-  stampAssignment,
   type AdvanceValues,
 } from './messageRows.js';
 import type { Appended, NewMessage } from './messageStore.js';
@@ -18,14 +17,15 @@ import { messageSearchTerms, sqliteAdd } from '../search/searchIndex.js';
 
 /** The seq advance, compiled once per shape. */
 const advanceQuery = perShape((shape) =>
-  prepared<AdvanceValues, ConversationsTable>((db, slot) =>
-    advance(db, shape, {
-      key: slot('key'),
-      now: slot('now'),
-      agentId: slot('agentId'),
-      assignee: slot('assignee'),
-    }),
-  ),
+  prepared<AdvanceValues, ConversationsTable>((db, slot) => advance(db, shape, slot)),
+);
+
+/** Stamps an agent's `last_assigned_at`: an assigning append's second statement. */
+const stampAssignment = prepared<{ assignee: string; stamp: number }, never>((db, slot) =>
+  db
+    .updateTable('accounts')
+    .set({ last_assigned_at: slot('stamp') })
+    .where('id', '=', slot('assignee')),
 );
 
 /**

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { timeOrderedId } from '../../db/ids.js';
-import { prepared } from '../../db/prepared.js';
+import { prepared, preparedInsert } from '../../db/prepared.js';
 import { searchTerms } from '../../db/search/searchTerms.js';
 import type { StoredMessage, VisitorMessage } from '../../db/messages/messageStore.js';
 import { visitorSender } from '../../db/messages/messageRows.js';
@@ -285,16 +285,8 @@ function newConversation(
   };
 }
 
-/** Writes a new conversation's row, compiled once. */
-const insertConversation = prepared<ConversationsTable, never>((db, slot) =>
-  db
-    .insertInto('conversations')
-    .values(
-      Object.fromEntries(
-        conversationColumns.map((column) => [column, slot(column)]),
-      ) as unknown as ConversationsTable,
-    ),
-);
+/** Writes a new conversation's row. */
+const insertConversation = preparedInsert<ConversationsTable>('conversations', conversationColumns);
 
 const channelForStart = prepared<
   { channelId: string; visitorId: string },
