@@ -197,14 +197,19 @@ it('holds writes to the group’s end: they commit with it, and go with a write 
   expect(order.slice(-5)).toEqual(['work 600', 'held 600', 'work 601', 'work 602', 'held 602']);
 });
 
+const search = createSearchIndex('sqlite');
+
+/** A message's search entry, findable by `word` and by its own id. */
+const searchEntry = (refId: string, conversationId: string, word: string) => ({
+  kind: 'message' as const,
+  refId,
+  conversationId,
+  terms: [word, refId],
+});
+
 it('writes search entries at the group’s end, before a removal in the same group', async () => {
-  const search = createSearchIndex('sqlite');
-  const entry = (refId: string, conversationId: string) => ({
-    kind: 'message' as const,
-    refId,
-    conversationId,
-    terms: ['parcel', refId],
-  });
+  const entry = (refId: string, conversationId: string) =>
+    searchEntry(refId, conversationId, 'parcel');
   await Promise.all([
     write((trx) => search.add(trx, entry('m1', 'c1'))),
     write((trx) => search.add(trx, entry('m2', 'c2'))),
@@ -217,13 +222,8 @@ it('writes search entries at the group’s end, before a removal in the same gro
 });
 
 it('keeps the entries of the writes before one that wrote them early and then failed', async () => {
-  const search = createSearchIndex('sqlite');
-  const entry = (refId: string, conversationId: string) => ({
-    kind: 'message' as const,
-    refId,
-    conversationId,
-    terms: ['invoice', refId],
-  });
+  const entry = (refId: string, conversationId: string) =>
+    searchEntry(refId, conversationId, 'invoice');
   const answers = await Promise.allSettled([
     write((trx) => search.add(trx, entry('m4', 'c4'))),
     // Writes m4's held entry early, inside its own work, then fails.
