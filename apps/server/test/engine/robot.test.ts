@@ -806,7 +806,10 @@ describe('robot and webhooks', () => {
       sender: { type: 'robot' },
       meta: { kind: 'robot', reply: 'answer', source: 'faq' },
     });
-    expect(receiver.on('/robot').some((r) => r.eventType === 'conversation.assigned')).toBe(true);
+    // Its own delivery, which may land after the messages'.
+    await eventually(() =>
+      expect(receiver.on('/robot').some((r) => r.eventType === 'conversation.assigned')).toBe(true),
+    );
   });
 });
 

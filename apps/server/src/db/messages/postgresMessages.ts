@@ -6,7 +6,6 @@ import {
   type ConversationsTable,
   type Database,
   type MessagesTable,
-  type VisitorsTable,
 } from '../schema.js';
 import {
   advance,
@@ -16,11 +15,17 @@ import {
   perShape,
   rowOf,
   shapeOf,
-  type AdvanceShape,
   type AdvanceValues,
 } from './messageRows.js';
 import type { Appended, NewMessage, VisitorAppend, VisitorMessage } from './messageStore.js';
 import { messageSearchTerms } from '../search/searchIndex.js';
+import {
+  batchStatement,
+  visitorShape,
+  VisitorAppendBatches,
+  type BatchedAppend,
+  type BatchedRow,
+} from './visitorAppendBatches.js';
 
 type AppendValues = AdvanceValues &
   Omit<MessagesTable, 'seq'> & {
@@ -87,25 +92,6 @@ const appendStatement = perShape((shape) =>
   ),
 );
 
-interface VisitorAppendRow {
-  /** Null when the visitor has no open conversation (nothing was written). */
-  conversation: ConversationsTable | null;
-  visitor: VisitorsTable;
-  agent_id: string | null;
-  agent_name: string | null;
-  agent_avatar_url: string | null;
-  /** Without an open conversation: the message this send stored before, if it is a retry. */
-  stored_id: string | null;
-}
-
-const visitorShape: AdvanceShape = {
-  by: 'visitor',
-  senderType: 'visitor',
-  states: ['queued', 'active', 'robot'],
-  byAgent: false,
-  assigns: false,
-};
-
 /**
  * A visitor's message to their open conversation, one statement: the update finds the open
  * conversation by visitor and takes its next seq (and its row lock); the insert takes the seq
@@ -113,8 +99,8 @@ const visitorShape: AdvanceShape = {
  * Without an open conversation it writes nothing and answers the visitor alone, with the id of
  * the message this send stored before, if any: a first message needs no second read.
  */
-const visitorAppendStatement = prepared<AppendValues, VisitorAppendRow>(
-  (db, slot) => sql<VisitorAppendRow>`
+const visitorAppendStatement = prepared<AppendValues, BatchedRow>(
+  (db, slot) => sql<BatchedRow>`
     with c as (${advance(db, visitorShape, slot)}),
     v as (
       select ${sql.join(visitorColumns.map((column) => sql.ref(column)))}
@@ -159,8 +145,12 @@ export class PostgresMessages extends MessageStoreBase {
     return { message: { ...message, seq: conversation.last_seq }, conversation };
   }
 
-  /** One statement, whether or not the visitor has an open conversation; a retry whose
-   * conversation has ended reads its stored message. */
+  /** Batches per database handle: the pool's sends share them (`VisitorAppendBatches`). */
+  private readonly batches = new WeakMap<Kysely<Database>, VisitorAppendBatches>();
+
+  /** One statement, whether or not the visitor has an open conversation; outside a transaction
+   * it may carry other visitors' messages too. A retry whose conversation has ended reads its
+   * stored message. */
   override async appendFromVisitor(
     db: Kysely<Database>,
     now: number,
@@ -169,17 +159,33 @@ export class PostgresMessages extends MessageStoreBase {
   ): Promise<VisitorAppend> {
     const sender = { type: 'visitor' as const, id: visitorId, name: '', avatarUrl: null };
     const message = newMessage({ ...content, conversationId: '', sender }, 0, now);
-    const [found] = await visitorAppendStatement(db, {
-      ...rowOf(message),
-      key: visitorId,
+    const row = rowOf(message);
+    const append: BatchedAppend = {
+      visitorId,
       now,
-      agentId: null,
-      assignee: null,
-      stamp: null,
-      search_terms: messageSearchTerms(message),
-    });
-    if (!found) return { kind: 'unknownVisitor' };
+      id: row.id,
+      type: row.type,
+      body: row.body,
+      meta: row.meta,
+      attachmentId: row.attachment_id,
+      attachment: row.attachment,
+      clientMsgId: content.clientMsgId,
+      searchTerms: messageSearchTerms(message),
+    };
+    let found: BatchedRow;
+    if (db.isTransaction) {
+      // A transaction's statements run in its order, on its connection: alone.
+      found = await appendAlone(db, append);
+    } else {
+      let batches = this.batches.get(db);
+      if (!batches) {
+        batches = new VisitorAppendBatches(db, batchStatement(), appendAlone);
+        this.batches.set(db, batches);
+      }
+      found = await batches.add(append);
+    }
     const { conversation, visitor } = found;
+    if (!visitor) return { kind: 'unknownVisitor' };
     if (!conversation) {
       // Nothing written: a retry of a message stored in a conversation that has ended since, or
       // the visitor's first message of a new conversation.
@@ -211,4 +217,41 @@ export class PostgresMessages extends MessageStoreBase {
       agent,
     };
   }
+}
+
+/** One visitor's message as the one-message statement. */
+async function appendAlone(db: Kysely<Database>, append: BatchedAppend): Promise<BatchedRow> {
+  const [found] = await visitorAppendStatement(db, {
+    id: append.id,
+    conversation_id: '',
+    sender_type: 'visitor',
+    sender_id: append.visitorId,
+    sender_name: '',
+    sender_avatar_url: null,
+    type: append.type,
+    body: append.body,
+    meta: append.meta,
+    attachment_id: append.attachmentId,
+    attachment: append.attachment,
+    client_msg_id: append.clientMsgId,
+    created_at: append.now,
+    redacted_at: null,
+    key: append.visitorId,
+    now: append.now,
+    agentId: null,
+    assignee: null,
+    stamp: null,
+    search_terms: append.searchTerms,
+  });
+  if (!found) {
+    return {
+      conversation: null,
+      visitor: null,
+      agent_id: null,
+      agent_name: null,
+      agent_avatar_url: null,
+      stored_id: null,
+    };
+  }
+  return found;
 }
