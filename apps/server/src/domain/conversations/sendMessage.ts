@@ -9,10 +9,11 @@ import { ownMessageCreated, type DomainEvent, type Outcome } from '../events.js'
 import { authorize, conversationPolicy } from '../policies.js';
 import { presentConversationFor } from '../presenters/conversation.js';
 import { presentMessageFor } from '../presenters/message.js';
-import { completeView, findConversationOrThrow, viewOf } from './conversationViews.js';
+import { completeView, viewOf } from './conversationViews.js';
 import { startConversation, type Started } from './startConversation.js';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import type { Kysely, Nullable } from 'kysely';
+import { conversationColumns, type ConversationsTable, type Database } from '../../db/schema.js';
+import { prepared } from '../../db/prepared.js';
 import { mayMailReplies, queueReplyMail } from '../leftMessages/queueReplyMail.js';
 import { recordWebhookEvents } from '../webhooks/recordWebhookEvents.js';
 
@@ -111,6 +112,33 @@ async function answerRetry(
   return answer(actor, message, view, false, ctx.fileUrls);
 }
 
+/** What an agent's send reads before it writes, in one statement: the agent's name and avatar
+ * (the message carries them), the conversation (all null when there is none), and the id of the
+ * message this send already stored, if it is a retry. */
+const agentSendState = prepared<
+  { agentId: string; conversationId: string; clientMsgId: string },
+  Nullable<ConversationsTable> & {
+    sender_display_name: string;
+    sender_avatar_url: string | null;
+    stored_id: string | null;
+  }
+>((db, slot) =>
+  db
+    .selectFrom('accounts as a')
+    .leftJoin('conversations as c', (join) => join.on('c.id', '=', slot('conversationId')))
+    .select(conversationColumns.map((column) => `c.${column}` as const))
+    .select(['a.display_name as sender_display_name', 'a.avatar_url as sender_avatar_url'])
+    .select((eb) =>
+      eb
+        .selectFrom('messages as m')
+        .select('m.id')
+        .where('m.sender_id', '=', slot('agentId'))
+        .where('m.client_msg_id', '=', slot('clientMsgId'))
+        .as('stored_id'),
+    )
+    .where('a.id', '=', slot('agentId')),
+);
+
 /** An agent writes in the conversation they serve. The append's guard re-checks at the write that
  * the conversation is still active and theirs. */
 async function sendAsAgent(
@@ -132,13 +160,29 @@ async function sendAsAgent(
   const write =
     (full: boolean) =>
     async (trx: Kysely<Database>): Promise<Written | 'needsTransaction'> => {
-      const stored = await ctx.messages.findBySenderAndClientId(
-        trx,
-        actor.accountId,
-        input.clientMsgId,
-      );
-      if (stored) return { retryOf: stored };
-      const conversation = await findConversationOrThrow(trx, conversationId);
+      // One read: the sender's name, the conversation, whether this send is a retry.
+      const [state] = await agentSendState(trx, {
+        agentId: actor.accountId,
+        conversationId,
+        clientMsgId: input.clientMsgId,
+      });
+      if (!state) throw new Error('The sending account no longer exists');
+      const {
+        sender_display_name: displayName,
+        sender_avatar_url: avatarUrl,
+        stored_id: storedId,
+        ...found
+      } = state;
+      if (storedId !== null) {
+        const stored = await ctx.messages.findBySenderAndClientId(
+          trx,
+          actor.accountId,
+          input.clientMsgId,
+        );
+        if (stored) return { retryOf: stored };
+      }
+      if (found.id === null) throw notFound('The conversation');
+      const conversation = found as ConversationsTable;
       authorize(conversationPolicy.read(actor, conversation), 'This conversation is not yours');
       if (conversation.state === 'ended') {
         throw new AppError('CONVERSATION_ENDED', 'This conversation has ended');
@@ -150,11 +194,7 @@ async function sendAsAgent(
           : 'Only the assigned agent can write in this conversation',
       );
       if (!full && mayMailReplies(ctx, conversation)) return 'needsTransaction';
-      const agent = await trx
-        .selectFrom('accounts')
-        .select(['id', 'display_name', 'avatar_url'])
-        .where('id', '=', actor.accountId)
-        .executeTakeFirstOrThrow();
+      const agent = { id: actor.accountId, display_name: displayName, avatar_url: avatarUrl };
       const appended = await ctx.messages.append(trx, ctx.now(), {
         conversationId,
         sender: {
