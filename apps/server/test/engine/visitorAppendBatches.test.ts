@@ -100,14 +100,23 @@ describe.runIf(testEngine === 'postgres')('visitor appends in batches (PostgreSQ
     );
     const appendOf = (visitorId: string, n: number): BatchedAppend => ({
       visitorId,
-      now: testNow + n,
-      id: `m-${visitorId}-${n}`,
-      type: 'text',
-      body: `message ${n} of ${visitorId}`,
-      meta: null,
-      attachmentId: null,
-      attachment: null,
-      clientMsgId: `k-${visitorId}-${n}`,
+      row: {
+        id: `m-${visitorId}-${n}`,
+        conversation_id: '',
+        seq: 0,
+        sender_type: 'visitor',
+        sender_id: visitorId,
+        sender_name: '',
+        sender_avatar_url: null,
+        type: 'text',
+        body: `message ${n} of ${visitorId}`,
+        meta: null,
+        attachment_id: null,
+        attachment: null,
+        client_msg_id: `k-${visitorId}-${n}`,
+        created_at: testNow + n,
+        redacted_at: null,
+      },
       searchTerms: `message${n}`,
     });
     const rows = await Promise.all(ids.map((id, n) => batches.add(appendOf(id, n))));

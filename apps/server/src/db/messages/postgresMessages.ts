@@ -159,17 +159,9 @@ export class PostgresMessages extends MessageStoreBase {
   ): Promise<VisitorAppend> {
     const sender = { type: 'visitor' as const, id: visitorId, name: '', avatarUrl: null };
     const message = newMessage({ ...content, conversationId: '', sender }, 0, now);
-    const row = rowOf(message);
     const append: BatchedAppend = {
       visitorId,
-      now,
-      id: row.id,
-      type: row.type,
-      body: row.body,
-      meta: row.meta,
-      attachmentId: row.attachment_id,
-      attachment: row.attachment,
-      clientMsgId: content.clientMsgId,
+      row: rowOf(message),
       searchTerms: messageSearchTerms(message),
     };
     let found: BatchedRow;
@@ -219,39 +211,29 @@ export class PostgresMessages extends MessageStoreBase {
   }
 }
 
+/** No such visitor: the one-message statement answers no row. */
+const unknownVisitor: BatchedRow = {
+  conversation: null,
+  visitor: null,
+  agent_id: null,
+  agent_name: null,
+  agent_avatar_url: null,
+  stored_id: null,
+};
+
 /** One visitor's message as the one-message statement. */
-async function appendAlone(db: Kysely<Database>, append: BatchedAppend): Promise<BatchedRow> {
+async function appendAlone(
+  db: Kysely<Database>,
+  { visitorId, row, searchTerms }: BatchedAppend,
+): Promise<BatchedRow> {
   const [found] = await visitorAppendStatement(db, {
-    id: append.id,
-    conversation_id: '',
-    sender_type: 'visitor',
-    sender_id: append.visitorId,
-    sender_name: '',
-    sender_avatar_url: null,
-    type: append.type,
-    body: append.body,
-    meta: append.meta,
-    attachment_id: append.attachmentId,
-    attachment: append.attachment,
-    client_msg_id: append.clientMsgId,
-    created_at: append.now,
-    redacted_at: null,
-    key: append.visitorId,
-    now: append.now,
+    ...row,
+    key: visitorId,
+    now: row.created_at,
     agentId: null,
     assignee: null,
     stamp: null,
-    search_terms: append.searchTerms,
+    search_terms: searchTerms,
   });
-  if (!found) {
-    return {
-      conversation: null,
-      visitor: null,
-      agent_id: null,
-      agent_name: null,
-      agent_avatar_url: null,
-      stored_id: null,
-    };
-  }
-  return found;
+  return found ?? unknownVisitor;
 }

@@ -10,17 +10,11 @@ import {
 } from '../schema.js';
 import { advance, type AdvanceShape, type AdvanceValues } from './messageRows.js';
 
-/** One visitor's message in a batch: what the one-message statement takes. */
+/** One visitor's message in a batch: its row as `rowOf` writes it (sender and seq come from
+ * the statement), and its search terms. */
 export interface BatchedAppend {
   visitorId: string;
-  now: number;
-  id: string;
-  type: MessagesTable['type'];
-  body: string;
-  meta: string | null;
-  attachmentId: string | null;
-  attachment: string | null;
-  clientMsgId: string;
+  row: MessagesTable;
   searchTerms: string;
 }
 
@@ -47,7 +41,7 @@ interface BatchValues {
   metas: (string | null)[];
   attachmentIds: (string | null)[];
   attachments: (string | null)[];
-  clientMsgIds: string[];
+  clientMsgIds: (string | null)[];
   searchTerms: string[];
 }
 
@@ -249,20 +243,19 @@ export class VisitorAppendBatches {
     return batch;
   }
 
+  /** One message as the one-message statement, answered with its own row or error. */
+  private alone(w: Waiting): Promise<void> {
+    return this.runAlone(this.db, w.append).then(w.resolve, w.reject);
+  }
+
   private async run(batch: Waiting[]): Promise<void> {
-    if (batch.length === 1) {
-      const [only] = batch;
-      await this.runAlone(this.db, only!.append).then(only!.resolve, only!.reject);
-      return;
-    }
+    if (batch.length === 1) return this.alone(batch[0]!);
     let rows: BatchRow[];
     try {
       rows = await this.runBatch(this.db, valuesOf(batch));
     } catch {
       // Nothing was written: each message alone, with its own answer or error.
-      await Promise.all(
-        batch.map((w) => this.runAlone(this.db, w.append).then(w.resolve, w.reject)),
-      );
+      await Promise.all(batch.map((w) => this.alone(w)));
       return;
     }
     const busy: Waiting[] = [];
@@ -280,7 +273,7 @@ export class VisitorAppendBatches {
       });
     }
     // Alone, each waits for its conversation's lock as a one-message statement does.
-    await Promise.all(busy.map((w) => this.runAlone(this.db, w.append).then(w.resolve, w.reject)));
+    await Promise.all(busy.map((w) => this.alone(w)));
   }
 }
 
@@ -303,18 +296,18 @@ function valuesOf(batch: Waiting[]): BatchValues {
     clientMsgIds: [],
     searchTerms: [],
   };
-  batch.forEach(({ append: a }, ord) => {
+  batch.forEach(({ append: { visitorId, row, searchTerms } }, ord) => {
     values.ords.push(ord);
-    values.visitorIds.push(a.visitorId);
-    values.nows.push(a.now);
-    values.ids.push(a.id);
-    values.types.push(a.type);
-    values.bodies.push(a.body);
-    values.metas.push(a.meta);
-    values.attachmentIds.push(a.attachmentId);
-    values.attachments.push(a.attachment);
-    values.clientMsgIds.push(a.clientMsgId);
-    values.searchTerms.push(a.searchTerms);
+    values.visitorIds.push(visitorId);
+    values.nows.push(row.created_at);
+    values.ids.push(row.id);
+    values.types.push(row.type);
+    values.bodies.push(row.body);
+    values.metas.push(row.meta);
+    values.attachmentIds.push(row.attachment_id);
+    values.attachments.push(row.attachment);
+    values.clientMsgIds.push(row.client_msg_id);
+    values.searchTerms.push(searchTerms);
   });
   return values;
 }
