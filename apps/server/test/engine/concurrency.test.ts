@@ -75,7 +75,6 @@ describe('200 visitors at once against 10 agents with cap 5', () => {
   /** Visitor indexes in the order their acks came back. */
   const ackOrder: number[] = [];
   let acks: any[];
-  let burstMs: number;
 
   beforeAll(async () => {
     t = await startLiveApp();
@@ -97,7 +96,6 @@ describe('200 visitors at once against 10 agents with cap 5', () => {
     });
 
     // Everyone at once: all 200 emits leave before the first answer comes back.
-    const started = Date.now();
     acks = await Promise.all(
       visitors.map((v) =>
         request(v.socket, ClientEvent.SendMessage, {
@@ -110,7 +108,6 @@ describe('200 visitors at once against 10 agents with cap 5', () => {
         }),
       ),
     );
-    burstMs = Date.now() - started;
     await Promise.all(visitors.map((v) => flush(v.socket)));
   });
   afterAll(() => t.close());
@@ -145,7 +142,6 @@ describe('200 visitors at once against 10 agents with cap 5', () => {
   const conversationOfVisitor = (index: number): string => acks[index].conversation.id;
 
   it('answers every send, serves exactly 50 and queues 150; no agent over the cap', async () => {
-    expect(burstMs).toBeLessThan(15_000);
     for (const ack of acks) expect(ack.ok, JSON.stringify(ack)).toBe(true);
     for (const ack of acks) VisitorConversation.strict().parse(ack.conversation);
     expect(new Set(visitors.map((v) => conversationOfVisitor(v.index))).size).toBe(visitorCount);
